@@ -1,0 +1,75 @@
+package io.github.djladapters.runtime.bindings;
+
+/**
+ * A part of one transformer layer that adapters can read or replace. q/k/v/o sites exist once for
+ * the self-attention block and once, prefixed {@code CROSS_}, for the cross-attention block.
+ *
+ * <p>{@link #interfaceKey()} is the field name of the Python {@code AdapterModelInterface} that
+ * names this part, relative to its {@link #scope()}.
+ */
+public enum Site {
+    SELF_ATTENTION("layer_self_attn", Scope.LAYER),
+    CROSS_ATTENTION("layer_cross_attn", Scope.LAYER),
+    Q_PROJ("attn_q_proj", Scope.SELF_ATTENTION),
+    K_PROJ("attn_k_proj", Scope.SELF_ATTENTION),
+    V_PROJ("attn_v_proj", Scope.SELF_ATTENTION),
+    O_PROJ("attn_o_proj", Scope.SELF_ATTENTION),
+    QKV_PROJ("attn_qkv_proj", Scope.SELF_ATTENTION),
+    CROSS_Q_PROJ("attn_q_proj", Scope.CROSS_ATTENTION),
+    CROSS_K_PROJ("attn_k_proj", Scope.CROSS_ATTENTION),
+    CROSS_V_PROJ("attn_v_proj", Scope.CROSS_ATTENTION),
+    CROSS_O_PROJ("attn_o_proj", Scope.CROSS_ATTENTION),
+    CROSS_QKV_PROJ("attn_qkv_proj", Scope.CROSS_ATTENTION),
+    INTERMEDIATE_PROJ("layer_intermediate_proj", Scope.LAYER),
+    OUTPUT_PROJ("layer_output_proj", Scope.LAYER),
+    PRE_SELF_ATTENTION("layer_pre_self_attn", Scope.LAYER),
+    PRE_CROSS_ATTENTION("layer_pre_cross_attn", Scope.LAYER),
+    PRE_FFN("layer_pre_ffn", Scope.LAYER),
+    LAYER_NORM_1("layer_ln_1", Scope.LAYER),
+    LAYER_NORM_2("layer_ln_2", Scope.LAYER);
+
+    /** What a site's path is relative to. */
+    public enum Scope {
+        /** Relative to one layer. */
+        LAYER,
+        /** Relative to the self-attention block of a layer. */
+        SELF_ATTENTION,
+        /** Relative to the cross-attention block of a layer. */
+        CROSS_ATTENTION
+    }
+
+    private final String interfaceKey;
+    private final Scope scope;
+
+    Site(String interfaceKey, Scope scope) {
+        this.interfaceKey = interfaceKey;
+        this.scope = scope;
+    }
+
+    /**
+     * The Python {@code AdapterModelInterface} field that names this part.
+     *
+     * @return for example {@code "attn_q_proj"} or {@code "layer_ln_1"}
+     */
+    public String interfaceKey() {
+        return interfaceKey;
+    }
+
+    /**
+     * What this site's path is relative to.
+     *
+     * @return the scope
+     */
+    public Scope scope() {
+        return scope;
+    }
+
+    /**
+     * Whether this site is a fused query/key/value projection.
+     *
+     * @return true for {@link #QKV_PROJ} and {@link #CROSS_QKV_PROJ}
+     */
+    public boolean isFusedQkv() {
+        return this == QKV_PROJ || this == CROSS_QKV_PROJ;
+    }
+}
