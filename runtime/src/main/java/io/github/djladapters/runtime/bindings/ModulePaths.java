@@ -112,6 +112,22 @@ public final class ModulePaths {
      * @throws IllegalArgumentException naming the step that failed and the children that exist there
      */
     public static Block resolve(Block from, String path) {
+        List<Block> chain = resolveChain(from, path);
+        return chain.get(chain.size() - 1);
+    }
+
+    /**
+     * Follows a dotted child-name path from {@code from} and returns every block on the way, so that
+     * callers can find the owner of the last step (the element before the last).
+     *
+     * @param from the block the path is relative to
+     * @param path a dotted path such as {@code mlp.up_proj}; {@code ""} names {@code from} itself
+     * @return {@code from}, then the block reached by each step, in order
+     * @throws IllegalArgumentException naming the step that failed and the children that exist there
+     */
+    public static List<Block> resolveChain(Block from, String path) {
+        List<Block> chain = new ArrayList<>();
+        chain.add(from);
         Block current = from;
         String rest = path;
         String walked = "";
@@ -131,9 +147,10 @@ public final class ModulePaths {
                         + " has no child '" + first + "'; its children are " + children.keySet());
             }
             current = children.get(match);
+            chain.add(current);
             walked = walked.isEmpty() ? match : walked + "." + match;
             rest = rest.length() == match.length() ? "" : rest.substring(match.length() + 1);
         }
-        return current;
+        return chain;
     }
 }
