@@ -1,0 +1,49 @@
+package io.github.djladapters.models.bert;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+/**
+ * The attention block of one BERT layer ({@code attention}): {@code self} (q/k/v and scaled
+ * dot-product attention) and {@code output} (o projection, residual, layer norm). Inputs: hidden
+ * states and the additive attention mask; output: the new hidden states.
+ */
+public final class BertAttention extends AbstractBlock {
+
+    BertSelfAttention self;
+    BertSelfOutput output;
+
+    private final int hidden;
+
+    BertAttention(BertConfig config) {
+        hidden = config.hiddenSize();
+        self = addChildBlock("self", new BertSelfAttention(config));
+        output = addChildBlock("output", new BertSelfOutput(config));
+    }
+
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.get(0);
+        NDArray context = self.forward(ps, inputs, training, params).head();
+        return output.forward(ps, new NDList(context, x), training, params);
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return new Shape[] {inputShapes[0]};
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        Shape in = new Shape(1, 1, hidden);
+        self.initialize(manager, dataType, in, new Shape(1, 1, 1, 1));
+        output.initialize(manager, dataType, in, in);
+    }
+}

@@ -1,0 +1,190 @@
+package io.github.djladapters.models.bert;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The {@code config.json} of a Hugging Face BERT, RoBERTa or XLM-RoBERTa model, with the field
+ * names Hugging Face writes. Unknown keys are ignored; absent keys take the Hugging Face defaults of
+ * {@code BertConfig}.
+ *
+ * <pre>{@code
+ * BertConfig config = BertConfig.read(Path.of("model/config.json"));
+ * }</pre>
+ *
+ * @param modelType {@code bert}, {@code roberta} or {@code xlm-roberta}
+ * @param vocabSize the number of token ids
+ * @param hiddenSize the width of the hidden states
+ * @param numHiddenLayers the number of transformer layers
+ * @param numAttentionHeads the number of attention heads; divides {@code hiddenSize}
+ * @param intermediateSize the width of the feed-forward block
+ * @param hiddenAct the feed-forward activation; {@code gelu} (exact, erf form), {@code gelu_new},
+ *     {@code relu} or {@code tanh}
+ * @param hiddenDropoutProb dropout on hidden states while training
+ * @param attentionProbsDropoutProb dropout on attention probabilities while training
+ * @param maxPositionEmbeddings the number of position embeddings
+ * @param typeVocabSize the number of token types (1 for RoBERTa)
+ * @param layerNormEps the epsilon of every layer norm
+ * @param padTokenId the padding token id; RoBERTa positions start after it
+ * @param numLabels the number of labels of a classification head ({@code id2label} size when given)
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record BertConfig(
+        @JsonProperty("model_type") String modelType,
+        @JsonProperty("vocab_size") int vocabSize,
+        @JsonProperty("hidden_size") int hiddenSize,
+        @JsonProperty("num_hidden_layers") int numHiddenLayers,
+        @JsonProperty("num_attention_heads") int numAttentionHeads,
+        @JsonProperty("intermediate_size") int intermediateSize,
+        @JsonProperty("hidden_act") String hiddenAct,
+        @JsonProperty("hidden_dropout_prob") float hiddenDropoutProb,
+        @JsonProperty("attention_probs_dropout_prob") float attentionProbsDropoutProb,
+        @JsonProperty("max_position_embeddings") int maxPositionEmbeddings,
+        @JsonProperty("type_vocab_size") int typeVocabSize,
+        @JsonProperty("layer_norm_eps") double layerNormEps,
+        @JsonProperty("pad_token_id") int padTokenId,
+        @JsonProperty("num_labels") int numLabels) {
+
+    private static final ObjectMapper JSON =
+            new ObjectMapper().configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, false);
+
+    /** Fills Hugging Face defaults for keys that config.json leaves out, and checks the sizes. */
+    public BertConfig {
+        modelType = modelType == null ? "bert" : modelType.toLowerCase(Locale.ROOT);
+        vocabSize = vocabSize == 0 ? 30522 : vocabSize;
+        hiddenSize = hiddenSize == 0 ? 768 : hiddenSize;
+        numHiddenLayers = numHiddenLayers == 0 ? 12 : numHiddenLayers;
+        numAttentionHeads = numAttentionHeads == 0 ? 12 : numAttentionHeads;
+        intermediateSize = intermediateSize == 0 ? 3072 : intermediateSize;
+        hiddenAct = hiddenAct == null ? "gelu" : hiddenAct;
+        maxPositionEmbeddings = maxPositionEmbeddings == 0 ? 512 : maxPositionEmbeddings;
+        typeVocabSize = typeVocabSize == 0 ? 2 : typeVocabSize;
+        layerNormEps = layerNormEps == 0 ? 1e-12 : layerNormEps;
+        numLabels = numLabels == 0 ? 2 : numLabels;
+        if (!modelType.equals("bert") && !isRobertaType(modelType)) {
+            throw new IllegalArgumentException("model_type '" + modelType
+                    + "' is not in the BERT family; expected bert, roberta or xlm-roberta");
+        }
+        if (hiddenSize % numAttentionHeads != 0) {
+            throw new IllegalArgumentException("hidden_size " + hiddenSize
+                    + " is not a multiple of num_attention_heads " + numAttentionHeads);
+        }
+    }
+
+    /**
+     * Reads a config.json.
+     *
+     * @param file the path of config.json
+     * @return the config
+     * @throws IOException when the file cannot be read or is not valid JSON (the message names the file)
+     */
+    public static BertConfig read(Path file) throws IOException {
+        try {
+            JsonConfig raw = JSON.readValue(file.toFile(), JsonConfig.class);
+            return raw.toConfig();
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IOException(file + ": not a valid BERT config.json: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Parses config.json text.
+     *
+     * @param json the JSON text
+     * @return the config
+     * @throws IOException when the text is not a valid config
+     */
+    public static BertConfig parse(String json) throws IOException {
+        return JSON.readValue(json, JsonConfig.class).toConfig();
+    }
+
+    /**
+     * Writes this config as Hugging Face config.json text.
+     *
+     * @return JSON text
+     */
+    public String toJson() {
+        try {
+            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(this);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * The config of sentence-transformers all-MiniLM-L6-v2: 6 layers, hidden 384, 12 heads.
+     *
+     * @return the config
+     */
+    public static BertConfig allMiniLmL6V2() {
+        return new BertConfig("bert", 30522, 384, 6, 12, 1536, "gelu", 0.1f, 0.1f, 512, 2, 1e-12, 0, 2);
+    }
+
+    /**
+     * Whether this is a RoBERTa-style model (positions offset by the padding id).
+     *
+     * @return true for roberta and xlm-roberta
+     */
+    public boolean isRoberta() {
+        return isRobertaType(modelType);
+    }
+
+    /**
+     * The name Hugging Face task models give the base model ({@code bert.} or {@code roberta.} in keys).
+     *
+     * @return {@code "bert"} or {@code "roberta"}
+     */
+    public String baseModelPrefix() {
+        return isRoberta() ? "roberta" : "bert";
+    }
+
+    /**
+     * The width of one attention head.
+     *
+     * @return hidden size / heads
+     */
+    public int headSize() {
+        return hiddenSize / numAttentionHeads;
+    }
+
+    private static boolean isRobertaType(String type) {
+        return type.equals("roberta") || type.equals("xlm-roberta") || type.equals("camembert");
+    }
+
+    /** config.json as written, so that {@code id2label} can set the label count. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    private record JsonConfig(
+            @JsonProperty("model_type") String modelType,
+            @JsonProperty("vocab_size") int vocabSize,
+            @JsonProperty("hidden_size") int hiddenSize,
+            @JsonProperty("num_hidden_layers") int numHiddenLayers,
+            @JsonProperty("num_attention_heads") int numAttentionHeads,
+            @JsonProperty("intermediate_size") int intermediateSize,
+            @JsonProperty("hidden_act") String hiddenAct,
+            @JsonProperty("hidden_dropout_prob") Float hiddenDropoutProb,
+            @JsonProperty("attention_probs_dropout_prob") Float attentionProbsDropoutProb,
+            @JsonProperty("max_position_embeddings") int maxPositionEmbeddings,
+            @JsonProperty("type_vocab_size") int typeVocabSize,
+            @JsonProperty("layer_norm_eps") double layerNormEps,
+            @JsonProperty("pad_token_id") Integer padTokenId,
+            @JsonProperty("num_labels") int numLabels,
+            @JsonProperty("id2label") Map<String, String> id2label) {
+
+        BertConfig toConfig() {
+            int labels = id2label != null && !id2label.isEmpty() ? id2label.size() : numLabels;
+            String type = modelType == null ? "bert" : modelType.toLowerCase(Locale.ROOT);
+            int pad = padTokenId != null ? padTokenId : (isRobertaType(type) ? 1 : 0);
+            return new BertConfig(type, vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads,
+                    intermediateSize, hiddenAct,
+                    hiddenDropoutProb == null ? 0.1f : hiddenDropoutProb,
+                    attentionProbsDropoutProb == null ? 0.1f : attentionProbsDropoutProb,
+                    maxPositionEmbeddings, typeVocabSize, layerNormEps, pad, labels);
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package io.github.djladapters.models.bert;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.initializer.Initializer;
+import io.github.djladapters.models.checkpoint.CheckpointDirectory;
+import io.github.djladapters.models.checkpoint.CheckpointLoader;
+import io.github.djladapters.models.checkpoint.ParameterNames;
+import io.github.djladapters.models.checkpoint.SafetensorsWriter;
+import io.github.djladapters.models.checkpoint.TensorSource;
+import io.github.djladapters.models.onnx.OnnxWeights;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Builds BERT-family models with pretrained weights: from a Hugging Face model directory
+ * (config.json + safetensors) or from the initializers of an ONNX export.
+ *
+ * <pre>{@code
+ * try (NDManager manager = NDManager.newBaseManager()) {
+ *     BertModel model = BertModels.fromCheckpoint(Path.of("all-MiniLM-L6-v2"), manager);
+ * }
+ * }</pre>
+ */
+public final class BertModels {
+
+    /**
+     * Creates parameter arrays without filling them, for parameters that a checkpoint overwrites
+     * right after; untouched pages of a fresh allocation cost no memory.
+     */
+    static final Initializer UNFILLED = (NDManager manager, Shape shape, DataType dataType) -> manager.create(shape, dataType);
+
+    private BertModels() {}
+
+    /**
+     * Loads a Hugging Face model directory: {@code config.json} and {@code model.safetensors} or a
+     * sharded index. A {@code pooler} is built when the checkpoint has pooler weights; task-model
+     * checkpoints ({@code bert.} keys) load their base model and report the head keys as unexpected.
+     *
+     * @param dir the model directory
+     * @param manager owns the parameters
+     * @return the loaded model
+     * @throws IOException when a file is missing or malformed, or the weights do not fit the config
+     */
+    public static BertModel fromCheckpoint(Path dir, NDManager manager) throws IOException {
+        BertConfig config = BertConfig.read(dir.resolve("config.json"));
+        try (TensorSource weights = CheckpointDirectory.open(dir)) {
+            boolean pooler = weights.tensors().keySet().stream()
+                    .anyMatch(k -> k.startsWith("pooler.") || k.startsWith(config.baseModelPrefix() + ".pooler."));
+            BertModel model = new BertModel(config, pooler);
+            load(model, weights, manager);
+            return model;
+        }
+    }
+
+    /**
+     * Loads the weights of an ONNX export of a BERT-family model.
+     *
+     * @param onnx the .onnx file
+     * @param config the architecture (ONNX files carry no config.json)
+     * @param manager owns the parameters
+     * @return the loaded model, without pooler
+     * @throws IOException when the file is malformed or its weights do not fit the config
+     */
+    public static BertModel fromOnnx(Path onnx, BertConfig config, NDManager manager) throws IOException {
+        try (OnnxWeights weights = OnnxWeights.open(onnx)) {
+            BertModel model = new BertModel(config, false);
+            load(model, weights, manager);
+            return model;
+        }
+    }
+
+    /**
+     * Initialises any block tree with unfilled parameters and loads {@code weights} into it, all or
+     * nothing; the parameters are closed again when loading fails.
+     *
+     * @param model a model with Hugging Face module names, not yet initialised
+     * @param weights the tensors
+     * @param manager owns the parameters
+     * @throws IOException when the weights do not fit
+     */
+    public static void load(Block model, TensorSource weights, NDManager manager) throws IOException {
+        model.setInitializer(UNFILLED, parameter -> true);
+        model.initialize(manager, DataType.FLOAT32, new Shape(1, 1));
+        try {
+            new CheckpointLoader().load(model, weights);
+        } catch (IOException | RuntimeException e) {
+            model.getParameters().values().forEach(p -> p.getArray().close());
+            throw e;
+        }
+    }
+
+    /**
+     * Writes a model directory: {@code config.json} and a single {@code model.safetensors} with the
+     * model's float32 parameters under their Hugging Face names.
+     *
+     * @param model a loaded or initialised model
+     * @param dir the directory to create or overwrite files in
+     * @throws IOException when writing fails
+     */
+    public static void save(BertModel model, Path dir) throws IOException {
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("config.json"), model.config().toJson());
+        SafetensorsWriter writer = new SafetensorsWriter().metadata("format", "pt");
+        for (Map.Entry<String, Parameter> entry : ParameterNames.of(model).entrySet()) {
+            NDArray array = entry.getValue().getArray();
+            writer.addArray(entry.getKey(), array);
+        }
+        writer.write(dir.resolve(CheckpointDirectory.SINGLE_FILE));
+    }
+}

@@ -1,0 +1,79 @@
+package io.github.djladapters.models.bert;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Block;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.Dropout;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import io.github.djladapters.annotations.KProj;
+import io.github.djladapters.annotations.QProj;
+import io.github.djladapters.annotations.VProj;
+
+/**
+ * Multi-head scaled dot-product attention of one BERT layer ({@code attention.self}): children
+ * {@code query}, {@code key} and {@code value}. Inputs: hidden states {@code [B, T, H]} and an
+ * additive mask {@code [B, 1, 1, T]} (0 for tokens, a large negative number for padding). Output:
+ * the context {@code [B, T, H]}, before the output projection.
+ */
+public final class BertSelfAttention extends AbstractBlock {
+
+    @QProj Block query;
+    @KProj Block key;
+    @VProj Block value;
+
+    private final int hidden;
+    private final int heads;
+    private final float dropout;
+
+    BertSelfAttention(BertConfig config) {
+        hidden = config.hiddenSize();
+        heads = config.numAttentionHeads();
+        dropout = config.attentionProbsDropoutProb();
+        query = addChildBlock("query", Linear.builder().setUnits(hidden).build());
+        key = addChildBlock("key", Linear.builder().setUnits(hidden).build());
+        value = addChildBlock("value", Linear.builder().setUnits(hidden).build());
+    }
+
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.get(0);
+        NDArray maskBias = inputs.get(1);
+        NDArray q = splitHeads(query.forward(ps, new NDList(x), training, params).head());
+        NDArray k = splitHeads(key.forward(ps, new NDList(x), training, params).head());
+        NDArray v = splitHeads(value.forward(ps, new NDList(x), training, params).head());
+        float scale = (float) (1.0 / Math.sqrt((double) hidden / heads));
+        NDArray scores = q.mul(scale).matMul(k.transpose(0, 1, 3, 2)).add(maskBias);
+        NDArray probs = scores.softmax(-1);
+        if (training && dropout > 0) {
+            probs = Dropout.dropout(probs, dropout, true).head();
+        }
+        NDArray context = probs.matMul(v); // [B, heads, T, head]
+        Shape shape = x.getShape();
+        return new NDList(context.transpose(0, 2, 1, 3).reshape(shape.get(0), shape.get(1), hidden));
+    }
+
+    private NDArray splitHeads(NDArray projected) {
+        Shape shape = projected.getShape();
+        return projected.reshape(shape.get(0), shape.get(1), heads, hidden / heads).transpose(0, 2, 1, 3);
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return new Shape[] {inputShapes[0]};
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        Shape in = new Shape(1, hidden);
+        query.initialize(manager, dataType, in);
+        key.initialize(manager, dataType, in);
+        value.initialize(manager, dataType, in);
+    }
+}
