@@ -126,6 +126,10 @@ public class InterfaceBindings<M extends Block> implements ModelBindings<M> {
 
     @Override
     public void replace(M model, int layer, Site site, Block with) {
+        if (!site.isReplaceable()) {
+            throw new IllegalArgumentException(declaringType.getSimpleName() + ": " + site
+                    + " is an attention block and is not replaced; replace its projections");
+        }
         swap(siteChain(model, layer, site), with);
     }
 

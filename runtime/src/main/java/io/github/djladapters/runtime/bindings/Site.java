@@ -65,6 +65,16 @@ public enum Site {
     }
 
     /**
+     * Whether adapters may put another block at this site. Attention blocks are containers: adapters
+     * replace their projections, or hook into them through {@code KeyValueAttention}.
+     *
+     * @return false for {@link #SELF_ATTENTION} and {@link #CROSS_ATTENTION}
+     */
+    public boolean isReplaceable() {
+        return this != SELF_ATTENTION && this != CROSS_ATTENTION;
+    }
+
+    /**
      * Whether this site is a fused query/key/value projection.
      *
      * @return true for {@link #QKV_PROJ} and {@link #CROSS_QKV_PROJ}

@@ -1,0 +1,26 @@
+package run;
+
+import io.github.djladapters.annotations.AdapterInterface;
+import io.github.djladapters.annotations.AdapterMethod;
+import io.github.djladapters.annotations.Embeddings;
+import io.github.djladapters.annotations.IntermediateProj;
+import io.github.djladapters.annotations.KProj;
+import io.github.djladapters.annotations.Layers;
+import io.github.djladapters.annotations.OProj;
+import io.github.djladapters.annotations.OutputProj;
+import io.github.djladapters.annotations.QProj;
+import io.github.djladapters.annotations.SelfAttention;
+import io.github.djladapters.annotations.VProj;
+
+/** {@link TinyRunModel} declared a second time, by the child names it registers with addChildBlock. */
+@AdapterInterface(methods = {AdapterMethod.LORA}, target = TinyRunModel.class)
+@Embeddings("embed_tokens")
+@Layers("layers")
+@SelfAttention("self_attn")
+@QProj("q_proj")
+@KProj("k_proj")
+@VProj("v_proj")
+@OProj("o_proj")
+@IntermediateProj("mlp.up_proj")
+@OutputProj("mlp.down_proj")
+public interface TinyRunAdapters {}
