@@ -13,12 +13,12 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import io.github.djladapters.models.bert.BertConfig;
 import io.github.djladapters.models.bert.BertModel;
+import io.github.djladapters.models.pretrained.AllMiniLmL6V2;
 import io.github.djladapters.models.bert.BertModels;
 import io.github.djladapters.models.checkpoint.LoadReport;
 import io.github.djladapters.models.checkpoint.CheckpointLoader;
 import io.github.djladapters.models.text.PaddedBatchTokenizer;
 import io.github.djladapters.models.text.TokenBatch;
-import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
@@ -35,8 +35,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class AllMiniLmMatchesOnnxRuntimeTest {
 
-    static final String ONNX_RESOURCE = "/all-minilm-l6-v2.onnx";
-    static final String TOKENIZER_RESOURCE = "/all-minilm-l6-v2-tokenizer.json";
 
     private static final List<String> SENTENCES = List.of(
             "Hello!",
@@ -50,10 +48,9 @@ class AllMiniLmMatchesOnnxRuntimeTest {
 
     @Test
     void lastHiddenStateMatchesOnnxRuntimeOnEveryTokenOfAPaddedBatch() throws Exception {
-        Path onnx = copyResource(ONNX_RESOURCE, "model.onnx");
-        Path tokenizerJson = copyResource(TOKENIZER_RESOURCE, "tokenizer.json");
+        Path onnx = AllMiniLmL6V2.onnxFile(temp);
         TokenBatch batch;
-        try (PaddedBatchTokenizer tokenizer = PaddedBatchTokenizer.open(tokenizerJson, 512)) {
+        try (PaddedBatchTokenizer tokenizer = AllMiniLmL6V2.tokenizer(temp, 512)) {
             batch = tokenizer.tokenize(SENTENCES);
         }
         assertTrue(batch.attentionMask()[0][batch.length() - 1] == 0, "the batch must be padded");
@@ -95,7 +92,7 @@ class AllMiniLmMatchesOnnxRuntimeTest {
 
     @Test
     void anonymousMatMulWeightsAreNamedAfterTheirBiasAndTransposed() throws Exception {
-        Path onnx = copyResource(ONNX_RESOURCE, "model.onnx");
+        Path onnx = AllMiniLmL6V2.onnxFile(temp);
         try (OnnxWeights weights = OnnxWeights.open(onnx)) {
             assertEquals(36, weights.transposedWeights().size());
             assertEquals("[384, 384]", weights.tensors().get("encoder.layer.0.attention.self.query.weight")
@@ -137,16 +134,5 @@ class AllMiniLmMatchesOnnxRuntimeTest {
                         Map.of("input_ids", ids, "attention_mask", mask, "token_type_ids", types))) {
             return (float[][][]) result.get("last_hidden_state").orElseThrow().getValue();
         }
-    }
-
-    private Path copyResource(String resource, String name) throws Exception {
-        Path target = temp.resolve(name);
-        if (!Files.exists(target)) {
-            try (InputStream in = AllMiniLmMatchesOnnxRuntimeTest.class.getResourceAsStream(resource)) {
-                assertNotNull(in, resource + " must be on the test class path (langchain4j MiniLM jar)");
-                Files.copy(in, target);
-            }
-        }
-        return target;
     }
 }
