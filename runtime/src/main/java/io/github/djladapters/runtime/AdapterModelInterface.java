@@ -33,7 +33,7 @@ import java.util.Set;
  *         .attnQProj("q_proj").attnKProj("k_proj").attnVProj("v_proj").attnOProj("o_proj")
  *         .layerIntermediateProj("mlp.up_proj").layerOutputProj("mlp.down_proj")
  *         .build();
- * BoundModel<MyModel> bound = Adapters.init(model, gemma2);
+ * AdapterModel<MyModel> bound = Adapters.init(model, gemma2);
  * }</pre>
  *
  * <p>Instances are immutable and always valid: {@link Builder#build()} and {@link #fromJson}

@@ -16,8 +16,8 @@ import java.util.function.Function;
  * can be added to it.
  *
  * <pre>{@code
- * BoundModel<LlamaModel> bound = Adapters.init(model);                  // generated bindings
- * BoundModel<MyModel> other = Adapters.init(myModel, AdapterModelInterface.fromJson(file));
+ * AdapterModel<LlamaModel> bound = Adapters.init(model);                  // generated bindings
+ * AdapterModel<MyModel> other = Adapters.init(myModel, AdapterModelInterface.fromJson(file));
  * }</pre>
  *
  * <p>Generated bindings are found with {@link java.util.ServiceLoader} in the context class loader,
@@ -37,12 +37,12 @@ public final class Adapters {
      * @throws IllegalStateException when no bindings apply, saying how to declare them, or when the
      *     bindings do not fit the model, naming the site and layer
      */
-    public static <M extends Block> BoundModel<M> init(M model) {
+    public static <M extends Block> AdapterModel<M> init(M model) {
         Objects.requireNonNull(model, "model");
         Class<?> type = model.getClass();
         ModelBindings<?> found = search(catalog -> catalog.forModelClass(type))
                 .orElseThrow(() -> new IllegalStateException(noBindings(type)));
-        return BoundModel.bind(model, accepting(found));
+        return AdapterModel.bind(model, accepting(found));
     }
 
     /**
@@ -54,11 +54,11 @@ public final class Adapters {
      * @return the bound model, checked
      * @throws IllegalStateException when a path does not resolve, listing the children that exist
      */
-    public static <M extends Block> BoundModel<M> init(M model, AdapterModelInterface iface) {
+    public static <M extends Block> AdapterModel<M> init(M model, AdapterModelInterface iface) {
         Objects.requireNonNull(model, "model");
         @SuppressWarnings("unchecked") // getClass() of an M is a Class<? extends M>
         Class<M> type = (Class<M>) model.getClass();
-        return BoundModel.bind(model, new InterfaceBindings<>(type, AdapterModelInterface.class, iface));
+        return AdapterModel.bind(model, new InterfaceBindings<>(type, AdapterModelInterface.class, iface));
     }
 
     /**
@@ -72,7 +72,7 @@ public final class Adapters {
      * @throws IllegalStateException when no bindings were generated for {@code declaringType}
      * @throws IllegalArgumentException when they are for another model class
      */
-    public static <M extends Block> BoundModel<M> init(M model, Class<?> declaringType) {
+    public static <M extends Block> AdapterModel<M> init(M model, Class<?> declaringType) {
         Objects.requireNonNull(model, "model");
         ModelBindings<?> found = search(catalog -> catalog.forDeclaringType(declaringType))
                 .orElseThrow(() -> new IllegalStateException("no adapter bindings were generated for "
@@ -83,7 +83,7 @@ public final class Adapters {
             throw new IllegalArgumentException("adapter bindings declared by " + declaringType.getName()
                     + " are for " + found.modelType().getName() + ", not " + model.getClass().getName());
         }
-        return BoundModel.bind(model, accepting(found));
+        return AdapterModel.bind(model, accepting(found));
     }
 
     /**
@@ -94,8 +94,8 @@ public final class Adapters {
      * @param <M> the model class
      * @return the bound model, checked
      */
-    public static <M extends Block> BoundModel<M> init(M model, ModelBindings<? super M> bindings) {
-        return BoundModel.bind(model, bindings);
+    public static <M extends Block> AdapterModel<M> init(M model, ModelBindings<? super M> bindings) {
+        return AdapterModel.bind(model, bindings);
     }
 
     @SuppressWarnings("unchecked") // callers checked that modelType() accepts the model

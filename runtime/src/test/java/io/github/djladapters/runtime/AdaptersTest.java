@@ -75,7 +75,7 @@ class AdaptersTest {
     @Test
     void serviceLoaderFindsTheBindingsOfTheModelClass() {
         TinyModel model = new TinyModel(manager, false);
-        BoundModel<TinyModel> bound = Adapters.init(model);
+        AdapterModel<TinyModel> bound = Adapters.init(model);
         assertInstanceOf(TinyModelBindings.class, bound.bindings());
         assertSame(model, bound.model());
         assertEquals(Set.of(AdapterMethod.LORA, AdapterMethod.PREFIX_TUNING), bound.methods());
@@ -89,14 +89,14 @@ class AdaptersTest {
 
     @Test
     void subclassUsesTheBindingsOfItsNearestSuperclass() {
-        BoundModel<TinyModelVariant> bound = Adapters.init(new TinyModelVariant(manager));
+        AdapterModel<TinyModelVariant> bound = Adapters.init(new TinyModelVariant(manager));
         assertInstanceOf(TinyModelBindings.class, bound.bindings());
     }
 
     @Test
     void descriptorWithoutTargetIsUsedOnlyWhenNamed() {
         TinyModel model = new TinyModel(manager, false);
-        BoundModel<TinyModel> bound = Adapters.init(model, TinyDescriptorBindings.TinyDescriptor.class);
+        AdapterModel<TinyModel> bound = Adapters.init(model, TinyDescriptorBindings.TinyDescriptor.class);
         assertInstanceOf(TinyDescriptorBindings.class, bound.bindings());
         assertEquals("layers.0.mlp.up_proj", bound.modulePath(0, Site.INTERMEDIATE_PROJ));
 

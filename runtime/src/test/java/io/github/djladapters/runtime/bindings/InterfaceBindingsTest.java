@@ -14,7 +14,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.util.Pair;
 import io.github.djladapters.runtime.Adapters;
-import io.github.djladapters.runtime.BoundModel;
+import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.testmodel.TinyInterfaces;
 import io.github.djladapters.runtime.testmodel.TinyModel;
 import io.github.djladapters.runtime.testmodel.TinyReference;
@@ -43,7 +43,7 @@ class InterfaceBindingsTest {
     @Test
     void everySiteResolvesToItsHuggingFaceModulePath() {
         TinyModel model = new TinyModel(manager, false);
-        BoundModel<TinyModel> bound = Adapters.init(model, TinyInterfaces.separate().build());
+        AdapterModel<TinyModel> bound = Adapters.init(model, TinyInterfaces.separate().build());
         assertEquals(TinyModel.LAYERS, bound.layerCount());
         assertEquals("embed_tokens", bound.embeddingsPath());
         assertSame(model.embedTokens, bound.embeddings());
@@ -63,7 +63,7 @@ class InterfaceBindingsTest {
     @Test
     void crossAttentionSitesResolveRelativeToTheCrossAttentionBlock() {
         TinyModel model = new TinyModel(manager, false);
-        BoundModel<TinyModel> bound = Adapters.init(model, TinyInterfaces.separate().layerCrossAttn("self_attn").build());
+        AdapterModel<TinyModel> bound = Adapters.init(model, TinyInterfaces.separate().layerCrossAttn("self_attn").build());
         assertTrue(bound.sites().contains(Site.CROSS_V_PROJ));
         assertEquals("self_attn.v_proj", bound.bindings().declaredAt(Site.CROSS_V_PROJ));
         assertSame(model.layers.get(1).selfAttn.vProj, bound.block(1, Site.CROSS_V_PROJ));
@@ -85,7 +85,7 @@ class InterfaceBindingsTest {
     @Test
     void replacedProjectionChangesTheForwardPassAsComputedIndependently() {
         TinyModel model = new TinyModel(manager, false);
-        BoundModel<TinyModel> bound = Adapters.init(model, TinyInterfaces.separate().build());
+        AdapterModel<TinyModel> bound = Adapters.init(model, TinyInterfaces.separate().build());
         Map<String, float[]> weights = TinyReference.weightsOf(model);
         float[] before = model.run(manager, IDS);
         assertClose(new TinyReference(weights).run(IDS), before);
@@ -105,7 +105,7 @@ class InterfaceBindingsTest {
     @Test
     void replacementParametersTakeTheOldNameAndFreezeWithTheModel() {
         TinyModel model = new TinyModel(manager, false);
-        BoundModel<TinyModel> bound = Adapters.init(model, TinyInterfaces.separate().build());
+        AdapterModel<TinyModel> bound = Adapters.init(model, TinyInterfaces.separate().build());
         Map<String, Parameter> before = parameters(model);
         Linear up = newLinear(TinyModel.HIDDEN, TinyModel.FFN, 3);
         Parameter oldWeight = model.layers.get(0).mlp.upProj.getParameters().get("weight");
@@ -124,19 +124,30 @@ class InterfaceBindingsTest {
     @Test
     void replacementTheFieldCannotHoldChangesNothing() {
         TinyModel model = new TinyModel(manager, false);
-        BoundModel<TinyModel> bound = Adapters.init(model, TinyInterfaces.separate().build());
+        AdapterModel<TinyModel> bound = Adapters.init(model, TinyInterfaces.separate().build());
+        Block norm = bound.block(0, Site.PRE_SELF_ATTENTION);
+        String message = assertThrows(IllegalArgumentException.class,
+                () -> bound.replace(0, Site.PRE_SELF_ATTENTION, newLinear(TinyModel.HIDDEN, TinyModel.HIDDEN, 1))).getMessage();
+        assertTrue(message.contains("TinyLayer.inputLayernorm") && message.contains("cannot hold"), message);
+        assertSame(norm, ModulePaths.resolve(model, "layers.0.input_layernorm"));
+        assertSame(norm, model.layers.get(0).inputLayernorm);
+    }
+
+    @Test
+    void attentionBlocksAreNotReplaced() {
+        TinyModel model = new TinyModel(manager, false);
+        AdapterModel<TinyModel> bound = Adapters.init(model, TinyInterfaces.separate().build());
         Block attention = bound.block(0, Site.SELF_ATTENTION);
         String message = assertThrows(IllegalArgumentException.class,
                 () -> bound.replace(0, Site.SELF_ATTENTION, newLinear(TinyModel.HIDDEN, TinyModel.HIDDEN, 1))).getMessage();
-        assertTrue(message.contains("TinyLayer.selfAttn") && message.contains("cannot hold"), message);
-        assertSame(attention, ModulePaths.resolve(model, "layers.0.self_attn"));
+        assertTrue(message.contains("SELF_ATTENTION is an attention block"), message);
         assertSame(attention, model.layers.get(0).selfAttn);
     }
 
     @Test
     void fusedQkvInterfaceResolvesSplitsAndReplaces() {
         TinyModel model = new TinyModel(manager, true);
-        BoundModel<TinyModel> bound = Adapters.init(model, TinyInterfaces.fused().build());
+        AdapterModel<TinyModel> bound = Adapters.init(model, TinyInterfaces.fused().build());
         assertTrue(bound.sites().contains(Site.QKV_PROJ));
         assertFalse(bound.sites().contains(Site.Q_PROJ));
         assertEquals("layers.0.self_attn.qkv_proj", bound.modulePath(0, Site.QKV_PROJ));

@@ -14,7 +14,7 @@ import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.runtime.Adapters;
-import io.github.djladapters.runtime.BoundModel;
+import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.bindings.Site;
 import java.util.EnumSet;
 import org.junit.jupiter.api.Test;
@@ -33,7 +33,7 @@ class PluginDiscoveryTest {
         try (NDManager manager = NDManager.newBaseManager()) {
             Block model = createPluginModel(manager);
 
-            BoundModel<Block> bound = Adapters.init(model);
+            AdapterModel<Block> bound = Adapters.init(model);
 
             assertEquals(PLUGIN_MODEL + "_AdapterBindings", bound.bindings().getClass().getName());
             assertEquals(EnumSet.of(AdapterMethod.LORA, AdapterMethod.REFT, AdapterMethod.PROMPT_TUNING),
@@ -54,7 +54,7 @@ class PluginDiscoveryTest {
     void replacingThePluginsFusedProjectionChangesItsOutput() throws Exception {
         try (NDManager manager = NDManager.newBaseManager()) {
             Block model = createPluginModel(manager);
-            BoundModel<Block> bound = Adapters.init(model);
+            AdapterModel<Block> bound = Adapters.init(model);
             NDList ids = new NDList(manager.create(new long[][] {{1, 5, 9, 2}}));
             NDArray before = model.forward(new ParameterStore(manager, false), ids, false).head();
 

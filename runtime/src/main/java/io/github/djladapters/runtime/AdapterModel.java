@@ -1,0 +1,577 @@
+package io.github.djladapters.runtime;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import io.github.djladapters.annotations.AdapterMethod;
+import io.github.djladapters.runtime.attention.KeyValueAttention;
+import io.github.djladapters.runtime.bindings.ModelBindings;
+import io.github.djladapters.runtime.bindings.ModulePaths;
+import io.github.djladapters.runtime.bindings.Site;
+import io.github.djladapters.runtime.methods.AdapterConfig;
+import io.github.djladapters.runtime.methods.AdapterLayer;
+import io.github.djladapters.runtime.methods.AdapterRouting;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * A model with adapters: created by {@link Adapters#init}, which checks the bindings that find the
+ * model's parts (every declared site of every layer resolves to a block registered in the model's
+ * child tree). Adapters are added, switched, trained, merged and removed here; adapter methods
+ * read and replace sites through it and name tensors by its Hugging Face style
+ * {@link #modulePath module paths}.
+ *
+ * <pre>{@code
+ * AdapterModel<LlamaModel> peft = Adapters.init(model);
+ * peft.addAdapter("sst2", LoRAConfig.builder().r(8).targetModules("q_proj", "v_proj").build());
+ * peft.trainAdapter("sst2");                          // base frozen, only sst2 trains
+ * System.out.println(peft.printTrainableParameters());
+ * try (AdapterModel.DisabledScope base = peft.disableAdapters()) {
+ *     peft.forward(inputs);                           // the base model's output
+ * }
+ * peft.forward(inputs, List.of("sst2", "", "sst2")); // one adapter per row, "" = base
+ * LlamaModel merged = peft.mergeAndUnload();
+ * }</pre>
+ *
+ * <p>Activation, merging and {@link #disableAdapters()} are model-wide, as in PEFT; the per-row
+ * choice of {@link #forward(NDList, List)} belongs to the calling thread only.
+ *
+ * @param <M> the model class
+ */
+public final class AdapterModel<M extends Block> {
+
+    /** The row name for the base model in {@link #forward(NDList, List)}, besides {@code ""} (PEFT's name). */
+    public static final String BASE_MODEL = "__base__";
+
+    private final M model;
+    private final ModelBindings<? super M> bindings;
+    private final AdapterInventory inventory;
+
+    private AdapterModel(M model, ModelBindings<? super M> bindings) {
+        this.model = model;
+        this.bindings = bindings;
+        this.inventory = new AdapterInventory(this);
+    }
+
+    /** Checks the bindings against the model and binds them. */
+    static <M extends Block> AdapterModel<M> bind(M model, ModelBindings<? super M> bindings) {
+        Objects.requireNonNull(model, "model");
+        Objects.requireNonNull(bindings, "bindings");
+        if (!bindings.modelType().isInstance(model)) {
+            throw new IllegalArgumentException("adapter bindings declared by " + bindings.declaringType().getName()
+                    + " are for " + bindings.modelType().getName() + ", not " + model.getClass().getName());
+        }
+        AdapterModel<M> bound = new AdapterModel<>(model, bindings);
+        bound.check();
+        return bound;
+    }
+
+    /**
+     * The model.
+     *
+     * @return the model, with any replacements made through this binding
+     */
+    public M model() {
+        return model;
+    }
+
+    /**
+     * The bindings that find the model's parts.
+     *
+     * @return the bindings
+     */
+    public ModelBindings<? super M> bindings() {
+        return bindings;
+    }
+
+    /**
+     * The adapter methods the model's declaration supports.
+     *
+     * @return an unmodifiable set
+     */
+    public Set<AdapterMethod> methods() {
+        return bindings.methods();
+    }
+
+    /**
+     * The per-layer sites the declaration names.
+     *
+     * @return an unmodifiable set
+     */
+    public Set<Site> sites() {
+        return bindings.sites();
+    }
+
+    /**
+     * The number of transformer layers.
+     *
+     * @return the layer count
+     */
+    public int layerCount() {
+        return bindings.layerCount(model);
+    }
+
+    /**
+     * The token embedding block.
+     *
+     * @return the embeddings
+     */
+    public Block embeddings() {
+        return bindings.embeddings(model);
+    }
+
+    /**
+     * The block at one site of one layer.
+     *
+     * @param layer the layer index, from 0
+     * @param site a declared site
+     * @return the block now at that site
+     */
+    public Block block(int layer, Site site) {
+        return bindings.get(model, layer, site);
+    }
+
+    /**
+     * Puts a block at one site of one layer, in the owner's field and DJL's child list alike, so
+     * that forward passes, parameter listing, freezing and saving see it under the old name.
+     *
+     * @param layer the layer index, from 0
+     * @param site a declared site
+     * @param with the new block, usually a wrapper around {@link #block(int, Site)}
+     */
+    public void replace(int layer, Site site, Block with) {
+        bindings.replace(model, layer, site, Objects.requireNonNull(with, "replacement block"));
+    }
+
+    /**
+     * The Hugging Face style module path of one site, the prefix of its saved tensor names.
+     *
+     * @param layer the layer index, from 0
+     * @param site a declared site
+     * @return for example {@code layers.1.self_attn.q_proj}
+     */
+    public String modulePath(int layer, Site site) {
+        return bindings.modulePath(model, layer, site);
+    }
+
+    /**
+     * The Hugging Face style module path of the embeddings.
+     *
+     * @return for example {@code embed_tokens}
+     */
+    public String embeddingsPath() {
+        return bindings.embeddingsPath(model);
+    }
+
+    /**
+     * Every block of the model by Hugging Face style module path, in depth-first order; the model
+     * itself is {@code ""}. Computed on each call, so it shows replacements.
+     *
+     * @return an unmodifiable map from module path to block
+     */
+    public Map<String, Block> moduleTree() {
+        return Collections.unmodifiableMap(ModulePaths.all(model));
+    }
+
+    /**
+     * Adds an adapter on the modules its config selects, wrapping them; it is not activated.
+     *
+     * @param name a new adapter name
+     * @param config the config, such as a {@code LoRAConfig} or {@code IA3Config}
+     * @throws IllegalArgumentException when the name exists, the config is invalid or selects no
+     *     module; nothing is added then
+     */
+    public void addAdapter(String name, AdapterConfig config) {
+        inventory.add(name, Objects.requireNonNull(config, "config"));
+    }
+
+    /**
+     * Removes an adapter and every trace of it: it is unmerged if merged, wrappers left without
+     * adapters are replaced by the blocks they wrapped, and the parameter count is back to before.
+     *
+     * @param name an adapter name
+     */
+    public void deleteAdapter(String name) {
+        inventory.require(name);
+        inventory.delete(name);
+    }
+
+    /**
+     * The adapters, in the order they were added.
+     *
+     * @return adapter names
+     */
+    public Set<String> adapters() {
+        return inventory.configs().keySet();
+    }
+
+    /**
+     * One adapter's config.
+     *
+     * @param name an adapter name
+     * @return its config
+     */
+    public AdapterConfig adapterConfig(String name) {
+        return inventory.require(name);
+    }
+
+    /**
+     * Sets the adapters forward applies, in order; none runs the base model.
+     *
+     * @param names adapter names
+     */
+    public void setActiveAdapters(String... names) {
+        for (String name : names) {
+            inventory.require(name);
+        }
+        inventory.activation().setActive(List.of(names));
+    }
+
+    /**
+     * The adapters forward applies.
+     *
+     * @return adapter names, in order
+     */
+    public List<String> activeAdapters() {
+        return inventory.activation().active();
+    }
+
+    /**
+     * Prepares training of one adapter: freezes every parameter of the model, unfreezes that
+     * adapter's, and activates it alone.
+     *
+     * @param name an adapter name
+     */
+    public void trainAdapter(String name) {
+        inventory.require(name);
+        model.freezeParameters(true);
+        inventory.parameters(name).forEach(p -> p.freeze(false));
+        setActiveAdapters(name);
+    }
+
+    /**
+     * Freezes or unfreezes every base parameter, leaving adapter parameters as they are.
+     *
+     * @param freeze true to freeze
+     */
+    public void freezeModel(boolean freeze) {
+        Set<Parameter> adapterParameters = inventory.adapterParameters();
+        for (Parameter parameter : model.getParameters().values()) {
+            if (!adapterParameters.contains(parameter)) {
+                parameter.freeze(freeze);
+            }
+        }
+    }
+
+    /**
+     * Switches every adapter off until the scope closes: forward equals the base model's. Merged
+     * adapters are unmerged for the scope and merged again after.
+     *
+     * @return the scope, for try-with-resources
+     * @throws IllegalStateException when adapters are already disabled
+     */
+    public DisabledScope disableAdapters() {
+        if (inventory.activation().disabled()) {
+            throw new IllegalStateException("adapters are already disabled");
+        }
+        List<String> merged = new ArrayList<>(inventory.mergeOrder());
+        inventory.unmergeAll();
+        inventory.activation().setDisabled(true);
+        return () -> {
+            inventory.activation().setDisabled(false);
+            merged.forEach(inventory::merge);
+        };
+    }
+
+    /** A scope during which adapters are off; closing it switches them back on. */
+    public interface DisabledScope extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /**
+     * Merges adapters into the base weights (PEFT's {@code merge_adapter}, the adapters library's
+     * {@code merge_adapter}). Each adapter's new weights are checked for NaN/Inf before any weight
+     * changes. A merged adapter costs nothing at forward and cannot be mixed per row.
+     *
+     * @param names adapters to merge; none merges the active ones
+     * @throws IllegalStateException when a merge would put NaN or Inf into a weight
+     */
+    public void mergeAdapter(String... names) {
+        List<String> merging = names.length == 0 ? activeAdapters() : List.of(names);
+        for (String name : merging) {
+            if (!inventory.mergeOrder().contains(name) || names.length > 0) {
+                inventory.merge(name);
+            }
+        }
+    }
+
+    /**
+     * Takes one merged adapter back out of the base weights, restoring them within float
+     * tolerance. Adapters merged after it must be unmerged first.
+     *
+     * @param name a merged adapter
+     */
+    public void unmergeAdapter(String name) {
+        inventory.require(name);
+        inventory.unmerge(name);
+    }
+
+    /** Takes every merged adapter back out, newest first (PEFT's {@code unmerge_adapter()}). */
+    public void unmergeAdapter() {
+        inventory.unmergeAll();
+    }
+
+    /** The adapters library's {@code reset_adapter()}: the same as {@link #unmergeAdapter()}. */
+    public void resetAdapter() {
+        unmergeAdapter();
+    }
+
+    /**
+     * The adapters merged into the base weights.
+     *
+     * @return adapter names, in merge order
+     */
+    public List<String> mergedAdapters() {
+        return inventory.mergeOrder();
+    }
+
+    /**
+     * Merges the active adapters, then removes every wrapper and adapter: the plain base model with
+     * merged weights (PEFT's {@code merge_and_unload}).
+     *
+     * @return the model, whose blocks are its own again
+     */
+    public M mergeAndUnload() {
+        mergeAdapter();
+        inventory.unwrapAll();
+        return model;
+    }
+
+    /**
+     * Unmerges everything, then removes every wrapper and adapter: the original base model (PEFT's
+     * {@code unload}).
+     *
+     * @return the model, with its original weights
+     */
+    public M unload() {
+        inventory.unmergeAll();
+        inventory.unwrapAll();
+        return model;
+    }
+
+    /**
+     * Every adapter wrapper now in the model.
+     *
+     * @return the wrappers, in the order they were placed
+     */
+    public List<AdapterLayer<?>> adapterLayers() {
+        return inventory.layers();
+    }
+
+    /**
+     * Counts trainable and all parameters, adapters included.
+     *
+     * @return the counts
+     */
+    public TrainableParameters trainableParameters() {
+        long trainable = 0;
+        long all = 0;
+        for (Parameter parameter : model.getParameters().values()) {
+            long size = parameter.getArray().size();
+            all += size;
+            trainable += parameter.requiresGradient() ? size : 0;
+        }
+        return TrainableParameters.of(trainable, all);
+    }
+
+    /**
+     * PEFT's {@code print_trainable_parameters}: prints the line to standard output and returns it.
+     *
+     * @return for example {@code trainable params: 73,728 || all params: 22,639,104 || trainable%: 0.3257}
+     */
+    public String printTrainableParameters() {
+        String line = trainableParameters().toString();
+        System.out.println(line);
+        return line;
+    }
+
+    /**
+     * The adapters library's {@code adapter_summary()}; {@code toString()} gives its table.
+     *
+     * @return one row per adapter, then the full model
+     */
+    public AdapterSummary adapterSummary() {
+        List<AdapterSummary.Row> rows = new ArrayList<>();
+        long adapterTotal = 0;
+        for (Map.Entry<String, AdapterConfig> entry : inventory.configs().entrySet()) {
+            long count = 0;
+            boolean train = true;
+            for (Parameter parameter : inventory.parameters(entry.getKey())) {
+                count += parameter.getArray().size();
+                train &= parameter.requiresGradient();
+            }
+            adapterTotal += count;
+            rows.add(new AdapterSummary.Row(entry.getKey(), entry.getValue().architecture(), count,
+                    activeAdapters().contains(entry.getKey()), train));
+        }
+        Set<Parameter> adapterParameters = inventory.adapterParameters();
+        boolean baseTrainable = true;
+        for (Parameter parameter : model.getParameters().values()) {
+            if (!adapterParameters.contains(parameter)) {
+                baseTrainable &= parameter.requiresGradient();
+            }
+        }
+        return new AdapterSummary(rows, trainableParameters().all() - adapterTotal, baseTrainable);
+    }
+
+    /**
+     * Runs the model for inference with the active adapters.
+     *
+     * @param inputs the model's inputs
+     * @return its outputs, owned by the inputs' manager
+     */
+    public NDList forward(NDList inputs) {
+        return model.forward(new ParameterStore(inputs.head().getManager(), false), inputs, false);
+    }
+
+    /**
+     * Runs the model for inference with one adapter per row of the batch: the base runs once and
+     * each adapter's contribution is kept on its rows only (multiplied by a 0/1 row mask). The
+     * output of each row equals running it alone with its adapter. Active adapters are ignored.
+     *
+     * @param inputs the model's inputs; the first one's axis 0 is the batch
+     * @param rowAdapters one adapter name per row; {@code ""} or {@link #BASE_MODEL} for the base model
+     * @return the outputs, owned by the inputs' manager
+     * @throws IllegalArgumentException when the count differs from the batch or a name is unknown
+     * @throws IllegalStateException when an adapter is merged (its weights would reach every row)
+     */
+    public NDList forward(NDList inputs, List<String> rowAdapters) {
+        long batch = inputs.head().getShape().get(0);
+        if (rowAdapters.size() != batch) {
+            throw new IllegalArgumentException("got " + rowAdapters.size() + " row adapter names for a batch of "
+                    + batch);
+        }
+        if (!inventory.mergeOrder().isEmpty()) {
+            throw new IllegalStateException("adapters " + inventory.mergeOrder() + " are merged into the base"
+                    + " weights and would apply to every row; unmerge them (unmergeAdapter) before a per-row forward");
+        }
+        Map<String, float[]> masks = new LinkedHashMap<>();
+        for (int row = 0; row < rowAdapters.size(); row++) {
+            String name = rowAdapters.get(row);
+            if (name == null || name.isEmpty() || BASE_MODEL.equals(name)) {
+                continue;
+            }
+            inventory.require(name);
+            masks.computeIfAbsent(name, n -> new float[rowAdapters.size()])[row] = 1f;
+        }
+        try (NDManager scope = inputs.head().getManager().newSubManager()) {
+            Map<String, NDArray> rowMasks = new LinkedHashMap<>();
+            masks.forEach((name, mask) -> rowMasks.put(name, scope.create(mask)));
+            try (AdapterRouting.Scope routed = AdapterRouting.route(rowMasks)) {
+                return forward(inputs);
+            }
+        }
+    }
+
+    /**
+     * One adapter's tensors under PEFT's file keys, {@code base_model.model.<module path>.lora_A.weight}
+     * and so on, adapter name removed; what {@code adapter_model.safetensors} holds.
+     *
+     * @param name an adapter name
+     * @param manager receives copies of the tensors
+     * @return key to tensor, in module order
+     */
+    public Map<String, NDArray> adapterTensors(String name, NDManager manager) {
+        inventory.require(name);
+        return AdapterTensors.export(inventory.layers(), name, manager);
+    }
+
+    /**
+     * Sets one adapter's tensors from PEFT's file keys, after checking that no key is missing or
+     * unexpected and every shape fits; nothing changes when a check fails.
+     *
+     * @param name an adapter name
+     * @param tensors key to tensor, as {@link #adapterTensors} gives
+     * @throws IllegalArgumentException naming the missing, unexpected or mis-shaped keys
+     * @throws IllegalStateException when the adapter is merged
+     */
+    public void loadAdapterTensors(String name, Map<String, NDArray> tensors) {
+        inventory.require(name);
+        if (inventory.mergeOrder().contains(name)) {
+            throw new IllegalStateException("adapter '" + name + "' is merged; unmerge it before setting its tensors");
+        }
+        AdapterTensors.load(inventory.layers(), name, tensors);
+    }
+
+    /** Resolves every declared part once, so that a wrong declaration fails here and not mid-training. */
+    private void check() {
+        Map<Block, String> registered = new IdentityHashMap<>();
+        ModulePaths.all(model).forEach((path, block) -> registered.putIfAbsent(block, path));
+        String declaration = "adapter bindings declared by " + bindings.declaringType().getName() + " for "
+                + model.getClass().getName();
+        Block embeddings;
+        try {
+            embeddings = bindings.embeddings(model);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException(declaration + ": the embeddings do not resolve: " + e.getMessage(), e);
+        }
+        if (embeddings == null || !registered.containsKey(embeddings)) {
+            throw new IllegalStateException(declaration + ": the embeddings are "
+                    + (embeddings == null ? "null" : "not a registered child of the model (add them with addChildBlock)"));
+        }
+        boolean needsKeyValues = bindings.methods().contains(AdapterMethod.PREFIX_TUNING)
+                || bindings.methods().contains(AdapterMethod.ADAPTION_PROMPT);
+        if (needsKeyValues && !bindings.sites().contains(Site.SELF_ATTENTION)) {
+            throw new IllegalStateException(declaration + ": prefix_tuning and adaption_prompt need the"
+                    + " self-attention block (layer_self_attn / @SelfAttention) declared");
+        }
+        int layers;
+        try {
+            layers = bindings.layerCount(model);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException(declaration + ": the layers do not resolve: " + e.getMessage(), e);
+        }
+        for (int layer = 0; layer < layers; layer++) {
+            for (Site site : bindings.sites()) {
+                checkSite(declaration, registered, layer, site);
+            }
+        }
+    }
+
+    private void checkSite(String declaration, Map<Block, String> registered, int layer, Site site) {
+        String where = declaration + ": site " + site + " of layer " + layer + " (declared at "
+                + bindings.declaredAt(site) + ")";
+        Block block;
+        try {
+            block = bindings.get(model, layer, site);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException(where + " does not resolve: " + e.getMessage(), e);
+        }
+        if (block == null) {
+            throw new IllegalStateException(where + " is null");
+        }
+        if (!registered.containsKey(block)) {
+            throw new IllegalStateException(where + " is a " + block.getClass().getName()
+                    + " that is not a registered child of the model; add it with addChildBlock so adapters can"
+                    + " name, replace and save it");
+        }
+        boolean needsKeyValues = bindings.methods().contains(AdapterMethod.PREFIX_TUNING)
+                || bindings.methods().contains(AdapterMethod.ADAPTION_PROMPT);
+        boolean attention = site == Site.SELF_ATTENTION || site == Site.CROSS_ATTENTION;
+        if (needsKeyValues && attention && !(block instanceof KeyValueAttention)) {
+            throw new IllegalStateException(where + " is a " + block.getClass().getName() + ", which does not"
+                    + " implement " + KeyValueAttention.class.getName() + "; prefix_tuning and adaption_prompt"
+                    + " need it to reach the keys and values");
+        }
+    }
+}

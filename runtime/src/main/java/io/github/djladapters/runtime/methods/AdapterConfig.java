@@ -1,0 +1,24 @@
+package io.github.djladapters.runtime.methods;
+
+/**
+ * The configuration of one adapter, a record whose JSON form uses the field names of PEFT or the
+ * adapters library. {@link AdapterMethods} finds the method that applies it by its class.
+ */
+public interface AdapterConfig {
+
+    /**
+     * PEFT's {@code peft_type} of this method.
+     *
+     * @return for example {@code LORA} or {@code IA3}
+     */
+    String peftType();
+
+    /**
+     * The architecture column of {@code adapterSummary()}.
+     *
+     * @return for example {@code lora}
+     */
+    default String architecture() {
+        return peftType().toLowerCase(java.util.Locale.ROOT);
+    }
+}

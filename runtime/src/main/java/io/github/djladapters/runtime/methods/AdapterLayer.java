@@ -1,0 +1,338 @@
+package io.github.djladapters.runtime.methods;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A wrapper that an adapter method puts at one module in place of its block, holding the wrapped
+ * block as child {@code base_layer} (PEFT's name) and one {@link AdapterWeights} child per adapter.
+ * The bookkeeping every method shares lives here: which adapters exist, which the forward applies
+ * (activation, or per-row {@link AdapterRouting}), which are merged into the base weights. A method
+ * adds only its math: {@link #forwardWith}, {@link #prepareMerge}, {@link #unmerge} and the PEFT
+ * tensor names of its weights.
+ *
+ * @param <A> the method's per-adapter weights
+ */
+public abstract class AdapterLayer<A extends AdapterWeights> extends AbstractBlock {
+
+    private final Block base;
+    private final String modulePath;
+    private final AdapterActivation activation;
+    private final Map<String, A> adapters = new LinkedHashMap<>();
+    private final List<String> merged = new ArrayList<>();
+
+    /**
+     * Wraps a block.
+     *
+     * @param base the block now at the module
+     * @param modulePath the module's Hugging Face path, used in tensor names and messages
+     * @param activation the model's shared activation state
+     */
+    protected AdapterLayer(Block base, String modulePath, AdapterActivation activation) {
+        this.base = addChildBlock("base_layer", base);
+        this.modulePath = modulePath;
+        this.activation = activation;
+    }
+
+    /**
+     * The wrapped block.
+     *
+     * @return the block that was at the module
+     */
+    public Block base() {
+        return base;
+    }
+
+    /**
+     * The module's Hugging Face path.
+     *
+     * @return for example {@code layers.0.self_attn.q_proj}
+     */
+    public String modulePath() {
+        return modulePath;
+    }
+
+    /**
+     * The adapters this layer holds, in the order they were added.
+     *
+     * @return an unmodifiable view
+     */
+    public Set<String> adapterNames() {
+        return Collections.unmodifiableSet(adapters.keySet());
+    }
+
+    /**
+     * One adapter's weights at this layer.
+     *
+     * @param name the adapter name
+     * @return its weights, or null when this layer does not hold it
+     */
+    public A adapter(String name) {
+        return adapters.get(name);
+    }
+
+    /**
+     * The parameters of one adapter at this layer.
+     *
+     * @param name the adapter name
+     * @return its parameters, empty when this layer does not hold it
+     */
+    public List<Parameter> parameters(String name) {
+        A weights = adapters.get(name);
+        List<Parameter> parameters = new ArrayList<>();
+        if (weights != null) {
+            weights.getParameters().values().forEach(parameters::add);
+        }
+        return parameters;
+    }
+
+    /**
+     * Adds an adapter's weights as a child named after the adapter.
+     *
+     * @param name the adapter name
+     * @param weights its weights
+     */
+    protected final void putAdapter(String name, A weights) {
+        if (adapters.containsKey(name)) {
+            throw new IllegalArgumentException("module '" + modulePath + "' already holds adapter '" + name + "'");
+        }
+        adapters.put(name, addChildBlock(name, weights));
+    }
+
+    /**
+     * Removes an adapter, unmerging it first, and frees its arrays.
+     *
+     * @param name the adapter name
+     */
+    public void removeAdapter(String name) {
+        A weights = adapters.get(name);
+        if (weights == null) {
+            return;
+        }
+        if (merged.contains(name)) {
+            unmergeAdapter(name);
+        }
+        adapters.remove(name);
+        for (int i = 0; i < children.size(); i++) {
+            if (children.valueAt(i) == weights) {
+                children.remove(i);
+                break;
+            }
+        }
+        weights.getParameters().values().forEach(Parameter::close);
+    }
+
+    /**
+     * Frees every adapter's arrays and forgets them, leaving the base weights as they are (merged
+     * adapters stay merged). For a layer that has been taken out of the model.
+     */
+    public void release() {
+        for (A weights : adapters.values()) {
+            weights.getParameters().values().forEach(Parameter::close);
+        }
+        adapters.clear();
+        merged.clear();
+    }
+
+    /**
+     * The adapters merged into the base weights, oldest first.
+     *
+     * @return an unmodifiable list
+     */
+    public List<String> mergedAdapters() {
+        return Collections.unmodifiableList(merged);
+    }
+
+    /**
+     * Computes the merge of one adapter without writing it.
+     *
+     * @param name an adapter this layer holds and has not merged
+     * @return the pending merge; {@link PendingMerge#apply()} writes it and records it as merged
+     */
+    public final PendingMerge prepareMerge(String name) {
+        A weights = require(name);
+        if (merged.contains(name)) {
+            throw new IllegalStateException("adapter '" + name + "' is already merged into '" + modulePath + "'");
+        }
+        PendingMerge pending = prepareMerge(name, weights);
+        return new PendingMerge() {
+            @Override
+            public List<NDArray> newValues() {
+                return pending.newValues();
+            }
+
+            @Override
+            public void apply() {
+                pending.apply();
+                merged.add(name);
+            }
+
+            @Override
+            public void discard() {
+                pending.discard();
+            }
+        };
+    }
+
+    /**
+     * Takes a merged adapter back out of the base weights. Merges are undone newest first, since a
+     * DoRA merge rescales what was merged before it.
+     *
+     * @param name the most recently merged adapter
+     */
+    public final void unmergeAdapter(String name) {
+        if (!merged.contains(name)) {
+            return;
+        }
+        String last = merged.get(merged.size() - 1);
+        if (!last.equals(name)) {
+            throw new IllegalStateException("adapter '" + last + "' was merged into '" + modulePath + "' after '"
+                    + name + "'; unmerge it first");
+        }
+        unmerge(name, adapters.get(name));
+        merged.remove(merged.size() - 1);
+    }
+
+    @Override
+    protected final NDList forwardInternal(ParameterStore store, NDList inputs, boolean training,
+            PairList<String, Object> params) {
+        List<AdapterUse<A>> uses = new ArrayList<>();
+        if (!activation.disabled()) {
+            Map<String, NDArray> routing = AdapterRouting.current().orElse(null);
+            if (routing == null) {
+                for (String name : activation.active()) {
+                    A weights = adapters.get(name);
+                    if (weights != null && !merged.contains(name)) {
+                        uses.add(new AdapterUse<>(name, weights, null));
+                    }
+                }
+            } else {
+                // AdapterModel refuses per-row routing while anything is merged, so no check here.
+                routing.forEach((name, mask) -> {
+                    A weights = adapters.get(name);
+                    if (weights != null) {
+                        uses.add(new AdapterUse<>(name, weights, mask));
+                    }
+                });
+            }
+        }
+        if (uses.isEmpty()) {
+            return base.forward(store, inputs, training, params);
+        }
+        return forwardWith(store, inputs, training, params, uses);
+    }
+
+    /**
+     * The forward with adapters applied.
+     *
+     * @param store the parameter store
+     * @param inputs the inputs of the wrapped block
+     * @param training whether training
+     * @param params extra parameters, passed to the wrapped block
+     * @param uses the adapters to apply, in order, each to all rows or to its rows
+     * @return the output
+     */
+    protected abstract NDList forwardWith(ParameterStore store, NDList inputs, boolean training,
+            PairList<String, Object> params, List<AdapterUse<A>> uses);
+
+    /**
+     * Computes the base weights with one adapter merged in.
+     *
+     * @param name the adapter name
+     * @param weights its weights
+     * @return the pending writes
+     */
+    protected abstract PendingMerge prepareMerge(String name, A weights);
+
+    /**
+     * Restores the base weights from before one adapter's merge.
+     *
+     * @param name the adapter name
+     * @param weights its weights
+     */
+    protected abstract void unmerge(String name, A weights);
+
+    /**
+     * One adapter's tensors under PEFT's names relative to this module, adapter name removed.
+     *
+     * @param name the adapter name
+     * @param manager receives copies of the tensors
+     * @return for example {@code lora_A.weight -> [r, in]}, in PEFT's order
+     */
+    public abstract Map<String, NDArray> exportTensors(String name, NDManager manager);
+
+    /**
+     * The shapes {@link #importTensor} expects.
+     *
+     * @param name the adapter name
+     * @return PEFT suffix to shape, in the order of {@link #exportTensors}
+     */
+    public abstract Map<String, Shape> tensorShapes(String name);
+
+    /**
+     * Sets one tensor of one adapter; the caller has checked its shape against {@link #tensorShapes}.
+     *
+     * @param name the adapter name
+     * @param suffix the PEFT suffix, such as {@code lora_B.weight}
+     * @param value the values
+     */
+    public abstract void importTensor(String name, String suffix, NDArray value);
+
+    /**
+     * The weights of an adapter this layer must hold.
+     *
+     * @param name the adapter name
+     * @return its weights
+     */
+    protected final A require(String name) {
+        A weights = adapters.get(name);
+        if (weights == null) {
+            throw new IllegalArgumentException("module '" + modulePath + "' holds no adapter '" + name + "'");
+        }
+        return weights;
+    }
+
+    /**
+     * Gives a parameter new values: its array takes over a private copy of {@code value}'s tensor
+     * (DJL's {@code intern}), so the caller may close {@code value} and nothing shares memory with
+     * a temporary buffer; trainability is kept.
+     *
+     * @param parameter a base or adapter parameter
+     * @param value the new values, same shape
+     */
+    protected static void overwrite(Parameter parameter, NDArray value) {
+        NDArray array = parameter.getArray();
+        if (!array.getShape().equals(value.getShape())) {
+            throw new IllegalArgumentException("parameter " + parameter.getName() + " has shape " + array.getShape()
+                    + ", not " + value.getShape());
+        }
+        // flatten copies a strided view (a transposed delta) into row-major order; toType(copy) detaches it.
+        NDArray copy = value.flatten().toType(array.getDataType(), true).reshape(array.getShape()).stopGradient();
+        array.intern(copy);
+        array.setRequiresGradient(parameter.requiresGradient());
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return base.getOutputShapes(inputShapes);
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        base.initialize(manager, dataType, inputShapes);
+    }
+}

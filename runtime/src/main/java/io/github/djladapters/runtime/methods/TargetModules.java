@@ -1,0 +1,103 @@
+package io.github.djladapters.runtime.methods;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * PEFT's {@code target_modules}: a list of module names, each matching a module path equal to it or
+ * ending in {@code .name}, or one string that must match a whole module path as a regular
+ * expression. In JSON it is the list or the string, as PEFT writes it.
+ *
+ * <pre>{@code
+ * TargetModules.names("q_proj", "v_proj");          // layers.0.self_attn.q_proj, ...
+ * TargetModules.regex(".*\\.layers\\.0\\..*_proj");   // only layer 0
+ * }</pre>
+ *
+ * @param names module names, or null for a regex
+ * @param regex a full-match regular expression, or null for names
+ */
+public record TargetModules(List<String> names, String regex) {
+
+    /**
+     * Checks that exactly one form is given.
+     *
+     * @throws IllegalArgumentException otherwise
+     */
+    public TargetModules {
+        if ((names == null) == (regex == null)) {
+            throw new IllegalArgumentException("target_modules is either a list of names or one regex");
+        }
+        names = names == null ? null : List.copyOf(names);
+    }
+
+    /**
+     * Targets by module-name suffix.
+     *
+     * @param names module names such as {@code q_proj}
+     * @return the targets
+     */
+    public static TargetModules names(String... names) {
+        return new TargetModules(List.of(names), null);
+    }
+
+    /**
+     * Targets by a regular expression over whole module paths.
+     *
+     * @param regex the expression
+     * @return the targets
+     */
+    public static TargetModules regex(String regex) {
+        return new TargetModules(null, regex);
+    }
+
+    /**
+     * Reads PEFT's JSON form.
+     *
+     * @param node a string or an array of strings
+     * @return the targets
+     */
+    @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+    public static TargetModules fromJson(JsonNode node) {
+        if (node.isTextual()) {
+            return regex(node.asText());
+        }
+        if (!node.isArray()) {
+            throw new IllegalArgumentException("target_modules must be a string or a list of strings, not " + node);
+        }
+        List<String> names = new ArrayList<>();
+        node.forEach(n -> names.add(n.asText()));
+        return new TargetModules(names, null);
+    }
+
+    /**
+     * PEFT's JSON form.
+     *
+     * @return the list or the string
+     */
+    @JsonValue
+    public Object toJson() {
+        return names != null ? names : regex;
+    }
+
+    /**
+     * Whether a module path is targeted, by PEFT's rule.
+     *
+     * @param path a Hugging Face module path
+     * @return true when the regex matches it whole, or a name equals it or its last dotted parts
+     */
+    public boolean matches(String path) {
+        if (regex != null) {
+            return Pattern.compile(regex).matcher(path).matches();
+        }
+        for (String name : names) {
+            if (path.equals(name) || path.endsWith("." + name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,172 @@
+package io.github.djladapters.runtime.methods.ia3;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import io.github.djladapters.runtime.methods.AdapterActivation;
+import io.github.djladapters.runtime.methods.AdapterLayer;
+import io.github.djladapters.runtime.methods.AdapterUse;
+import io.github.djladapters.runtime.methods.LinearBase;
+import io.github.djladapters.runtime.methods.PendingMerge;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * IA3 on one linear module, with PEFT's math: {@code y = base(x) * l} (bias included), or for a
+ * feed-forward module {@code y = base(x * l)}. Merging scales the weight's output rows (and the
+ * bias) or its input columns by {@code l}; unmerging divides by {@code l + 1e-8}, as PEFT does.
+ */
+public final class IA3Layer extends AdapterLayer<IA3Weights> {
+
+    private static final float UNMERGE_EPS = 1e-8f;
+    private final LinearBase linear;
+
+    IA3Layer(Block base, String modulePath, AdapterActivation activation) {
+        super(base, modulePath, activation);
+        this.linear = LinearBase.of(base, modulePath);
+    }
+
+    /**
+     * The weights of the wrapped projection.
+     *
+     * @return the base weight and bias
+     */
+    public LinearBase linear() {
+        return linear;
+    }
+
+    void add(String name, IA3Weights weights) {
+        putAdapter(name, weights);
+    }
+
+    @Override
+    protected NDList forwardWith(ParameterStore store, NDList inputs, boolean training,
+            PairList<String, Object> params, List<AdapterUse<IA3Weights>> uses) {
+        NDArray x = inputs.head();
+        Device device = x.getDevice();
+        for (AdapterUse<IA3Weights> use : uses) {
+            if (use.adapter().feedforward()) {
+                x = scaled(x, flat(store.getValue(use.adapter().scale(), device, training), x), use);
+            }
+        }
+        NDList shifted = new NDList(x);
+        for (int i = 1; i < inputs.size(); i++) {
+            shifted.add(inputs.get(i));
+        }
+        NDArray result = base().forward(store, shifted, training, params).head();
+        for (AdapterUse<IA3Weights> use : uses) {
+            if (!use.adapter().feedforward()) {
+                result = scaled(result, flat(store.getValue(use.adapter().scale(), device, training), result), use);
+            }
+        }
+        return new NDList(result);
+    }
+
+    /** {@code l} as a vector owned by the manager of {@code like}, not by the model's. */
+    private static NDArray flat(NDArray l, NDArray like) {
+        NDArray flat = l.flatten();
+        flat.attach(like.getManager());
+        return flat;
+    }
+
+    /** {@code t * l} on the adapter's rows and features, {@code t} elsewhere; ops start from {@code t}. */
+    private static NDArray scaled(NDArray t, NDArray l, AdapterUse<IA3Weights> use) {
+        if (use.rowMask() == null && !use.adapter().masked()) {
+            return t.mul(l);
+        }
+        return t.add(use.onRows(use.adapter().maskOutputs(t.mul(l).sub(t))));
+    }
+
+    @Override
+    protected PendingMerge prepareMerge(String name, IA3Weights w) {
+        NDManager scope = linear.weight().getArray().getManager().newSubManager();
+        NDArray l = effectiveScale(scope, w);
+        NDArray weight = weightOutIn(scope);
+        NDArray newWeight = linear.toStorage(w.feedforward() ? weight.mul(l.reshape(1, -1)) : weight.mul(l.reshape(-1, 1)));
+        List<NDArray> values = new ArrayList<>(List.of(newWeight));
+        Parameter bias = w.feedforward() ? null : linear.bias();
+        if (bias != null) {
+            values.add(copyInto(scope, bias.getArray()).mul(l));
+        }
+        return new PendingMerge() {
+            @Override
+            public List<NDArray> newValues() {
+                return values;
+            }
+
+            @Override
+            public void apply() {
+                try (scope) {
+                    overwrite(linear.weight(), newWeight);
+                    if (bias != null) {
+                        overwrite(bias, values.get(1));
+                    }
+                }
+            }
+
+            @Override
+            public void discard() {
+                scope.close();
+            }
+        };
+    }
+
+    @Override
+    protected void unmerge(String name, IA3Weights w) {
+        try (NDManager scope = linear.weight().getArray().getManager().newSubManager()) {
+            NDArray l = effectiveScale(scope, w).add(UNMERGE_EPS);
+            NDArray weight = weightOutIn(scope);
+            overwrite(linear.weight(), linear.toStorage(
+                    w.feedforward() ? weight.div(l.reshape(1, -1)) : weight.div(l.reshape(-1, 1))));
+            if (!w.feedforward() && linear.bias() != null) {
+                overwrite(linear.bias(), copyInto(scope, linear.bias().getArray()).div(l));
+            }
+        }
+    }
+
+    /** {@code l} flattened, with 1 on untargeted fused features, owned by {@code scope}. */
+    private static NDArray effectiveScale(NDManager scope, IA3Weights w) {
+        NDArray l = copyInto(scope, w.scale().getArray()).flatten();
+        return w.masked() ? w.maskOutputs(l.sub(1)).add(1) : l;
+    }
+
+    private NDArray weightOutIn(NDManager scope) {
+        NDArray copy = copyInto(scope, linear.weight().getArray());
+        return linear.fanInFanOut() ? copy.transpose() : copy;
+    }
+
+    private static NDArray copyInto(NDManager scope, NDArray array) {
+        NDArray copy = array.duplicate();
+        copy.attach(scope);
+        return copy;
+    }
+
+    @Override
+    public Map<String, NDArray> exportTensors(String name, NDManager manager) {
+        IA3Weights w = require(name);
+        Map<String, NDArray> tensors = new LinkedHashMap<>();
+        tensors.put("ia3_l", copyInto(manager, w.scale().getArray()));
+        return tensors;
+    }
+
+    @Override
+    public Map<String, Shape> tensorShapes(String name) {
+        return Map.of("ia3_l", require(name).scale().getArray().getShape());
+    }
+
+    @Override
+    public void importTensor(String name, String suffix, NDArray value) {
+        if (!"ia3_l".equals(suffix)) {
+            throw new IllegalArgumentException("module '" + modulePath() + "' has no IA3 tensor " + suffix);
+        }
+        overwrite(require(name).scale(), value);
+    }
+}

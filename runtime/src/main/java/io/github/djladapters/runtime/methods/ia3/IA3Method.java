@@ -1,0 +1,67 @@
+package io.github.djladapters.runtime.methods.ia3;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.github.djladapters.runtime.AdapterModel;
+import io.github.djladapters.runtime.bindings.Site;
+import io.github.djladapters.runtime.methods.AdapterActivation;
+import io.github.djladapters.runtime.methods.AdapterLayer;
+import io.github.djladapters.runtime.methods.AdapterMethodSupport;
+import io.github.djladapters.runtime.methods.LinearBase;
+import io.github.djladapters.runtime.methods.TargetModule;
+import io.github.djladapters.runtime.methods.TargetResolver;
+import io.github.djladapters.runtime.methods.TargetSelection;
+import java.util.List;
+
+/** Applies {@link IA3Config}: resolves its modules and puts an {@link IA3Layer} adapter on each. */
+public final class IA3Method implements AdapterMethodSupport<IA3Config> {
+
+    @Override
+    public Class<IA3Config> configType() {
+        return IA3Config.class;
+    }
+
+    @Override
+    public void validate(IA3Config config) {
+        if (config.modulesToSave() != null && !config.modulesToSave().isEmpty()) {
+            throw new IllegalArgumentException("IA3 modules_to_save " + config.modulesToSave()
+                    + " is not supported yet");
+        }
+        if (config.feedforwardModules() != null && config.targetModules() == null) {
+            throw new IllegalArgumentException("IA3 feedforward_modules needs target_modules (a subset of them)");
+        }
+    }
+
+    @Override
+    public List<TargetModule> targets(IA3Config config, AdapterModel<?> model) {
+        return TargetResolver.resolve(model, new TargetSelection(config.targetModules(), config.roles(),
+                config.layersToTransform(), config.layersPattern(), config.leaveOut()));
+    }
+
+    @Override
+    public AdapterLayer<?> attach(String name, IA3Config config, TargetModule target, AdapterActivation activation) {
+        IA3Layer layer;
+        if (target.block() instanceof IA3Layer existing) {
+            layer = existing;
+        } else if (target.block() instanceof AdapterLayer<?> other) {
+            throw new IllegalArgumentException("module '" + target.path() + "' already holds "
+                    + other.getClass().getSimpleName() + " adapters " + other.adapterNames()
+                    + "; one adapter method per module");
+        } else {
+            layer = new IA3Layer(target.block(), target.path(), activation);
+        }
+        boolean feedforward = config.targetModules() != null
+                ? config.feedforwardModules() != null && config.feedforwardModules().matches(target.path())
+                : target.site() == Site.OUTPUT_PROJ;
+        LinearBase linear = layer.linear();
+        NDManager manager = linear.weight().getArray().getManager();
+        Shape shape = feedforward ? new Shape(1, linear.inFeatures()) : new Shape(linear.outFeatures(), 1);
+        NDArray scale = config.initIa3Weights() ? manager.ones(shape)
+                : manager.randomUniform(0.5f, 1.5f, shape, DataType.FLOAT32);
+        float[] mask = target.outputMask();
+        layer.add(name, new IA3Weights(scale, feedforward, mask == null ? null : manager.create(mask)));
+        return layer;
+    }
+}

@@ -1,0 +1,140 @@
+package io.github.djladapters.runtime.methods.lora;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.github.djladapters.runtime.AdapterModel;
+import io.github.djladapters.runtime.methods.AdapterActivation;
+import io.github.djladapters.runtime.methods.AdapterLayer;
+import io.github.djladapters.runtime.methods.AdapterMethodSupport;
+import io.github.djladapters.runtime.methods.LinearBase;
+import io.github.djladapters.runtime.methods.TargetModule;
+import io.github.djladapters.runtime.methods.TargetResolver;
+import io.github.djladapters.runtime.methods.TargetSelection;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Applies {@link LoRAConfig}: resolves its modules and puts a {@link LoRALayer} adapter on each. */
+public final class LoRAMethod implements AdapterMethodSupport<LoRAConfig> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(LoRAMethod.class);
+
+    @Override
+    public Class<LoRAConfig> configType() {
+        return LoRAConfig.class;
+    }
+
+    @Override
+    public void validate(LoRAConfig config) {
+        if (config.r() <= 0) {
+            throw new IllegalArgumentException("LoRA r must be positive, got " + config.r());
+        }
+        config.rankPattern().forEach((key, rank) -> {
+            if (rank == null || rank <= 0) {
+                throw new IllegalArgumentException("LoRA rank_pattern '" + key + "' must be positive, got " + rank);
+            }
+        });
+        if (config.loraDropout() < 0 || config.loraDropout() >= 1) {
+            throw new IllegalArgumentException("LoRA lora_dropout must be in [0, 1), got " + config.loraDropout());
+        }
+        if (!"none".equals(config.bias())) {
+            throw new IllegalArgumentException("LoRA bias '" + config.bias() + "' is not supported; use \"none\"");
+        }
+        if (config.modulesToSave() != null && !config.modulesToSave().isEmpty()) {
+            throw new IllegalArgumentException("LoRA modules_to_save " + config.modulesToSave()
+                    + " is not supported yet");
+        }
+    }
+
+    @Override
+    public List<TargetModule> targets(LoRAConfig config, AdapterModel<?> model) {
+        return TargetResolver.resolve(model, new TargetSelection(config.targetModules(), config.roles(),
+                config.layersToTransform(), config.layersPattern(), config.leaveOut()));
+    }
+
+    @Override
+    public AdapterLayer<?> attach(String name, LoRAConfig config, TargetModule target, AdapterActivation activation) {
+        LoRALayer layer;
+        if (target.block() instanceof LoRALayer existing) {
+            layer = existing;
+        } else if (target.block() instanceof AdapterLayer<?> other) {
+            throw new IllegalArgumentException("module '" + target.path() + "' already holds "
+                    + other.getClass().getSimpleName() + " adapters " + other.adapterNames()
+                    + "; one adapter method per module");
+        } else {
+            layer = new LoRALayer(target.block(), target.path(), activation);
+        }
+        LinearBase linear = layer.linear();
+        if (config.fanInFanOut() != linear.fanInFanOut()) {
+            // PEFT warns and follows the module type; so do we.
+            LOG.warn("fan_in_fan_out is {} but module '{}' stores its weight {}; using {}", config.fanInFanOut(),
+                    target.path(), linear.fanInFanOut() ? "[in, out]" : "[out, in]", linear.fanInFanOut());
+        }
+        layer.add(name, newWeights(config, target, linear));
+        return layer;
+    }
+
+    private static LoRAWeights newWeights(LoRAConfig config, TargetModule target, LinearBase linear) {
+        int r = patternValue(config.rankPattern(), target.path(), config.r());
+        int alpha = patternValue(config.alphaPattern(), target.path(), config.loraAlpha());
+        double scaling = config.useRslora() ? alpha / Math.sqrt(r) : (double) alpha / r;
+        NDManager manager = linear.weight().getArray().getManager();
+        long in = linear.inFeatures();
+        long out = linear.outFeatures();
+        NDArray a;
+        NDArray b;
+        switch (config.initLoraWeights()) {
+            case GAUSSIAN -> {
+                a = manager.randomNormal(0, 1f / r, new Shape(r, in), DataType.FLOAT32);
+                b = manager.zeros(new Shape(out, r));
+            }
+            case NONE -> {
+                a = kaimingUniform(manager, new Shape(r, in));
+                b = kaimingUniform(manager, new Shape(out, r));
+            }
+            default -> {
+                a = kaimingUniform(manager, new Shape(r, in));
+                b = manager.zeros(new Shape(out, r));
+            }
+        }
+        float[] outputMask = target.outputMask();
+        NDArray mask = outputMask == null ? null : manager.create(outputMask);
+        NDArray magnitude = null;
+        if (config.useDora()) {
+            try (NDManager scope = manager.newSubManager()) {
+                NDArray weight = linear.weight().getArray().duplicate();
+                weight.attach(scope);
+                NDArray outIn = linear.fanInFanOut() ? weight.transpose() : weight;
+                NDArray effectiveB = mask == null ? b.duplicate() : b.mul(mask.reshape(-1, 1));
+                effectiveB.attach(scope);
+                NDArray norm = outIn.add(effectiveB.matMul(a).mul(scaling)).square().sum(new int[] {1}).sqrt();
+                magnitude = norm.duplicate();
+                magnitude.attach(manager);
+            }
+        }
+        return new LoRAWeights(a, b, magnitude, scaling, (float) config.loraDropout(), mask);
+    }
+
+    /** PyTorch's {@code kaiming_uniform_(a=sqrt(5))}, the default init of {@code nn.Linear}: U(+-1/sqrt(fan_in)). */
+    private static NDArray kaimingUniform(NDManager manager, Shape shape) {
+        float bound = (float) (1 / Math.sqrt(shape.get(1)));
+        return manager.randomUniform(-bound, bound, shape, DataType.FLOAT32);
+    }
+
+    /**
+     * PEFT's {@code get_pattern_key}: the first pattern key {@code k} such that the module path fully
+     * matches {@code (.*\.)?(k)$}.
+     */
+    static int patternValue(Map<String, Integer> patterns, String path, int fallback) {
+        for (Map.Entry<String, Integer> entry : patterns.entrySet()) {
+            if (Pattern.compile("(.*\\.)?(" + entry.getKey() + ")$").matcher(path).matches()) {
+                return entry.getValue();
+            }
+        }
+        return fallback;
+    }
+}

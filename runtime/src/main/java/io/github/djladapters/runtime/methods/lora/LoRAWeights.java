@@ -1,0 +1,128 @@
+package io.github.djladapters.runtime.methods.lora;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.nn.Parameter;
+import io.github.djladapters.runtime.methods.AdapterWeights;
+
+/**
+ * One LoRA adapter at one module: {@code lora_A [r, in]}, {@code lora_B [out, r]} and, with DoRA,
+ * {@code lora_magnitude_vector [out]}, plus the numbers its forward needs.
+ */
+public final class LoRAWeights extends AdapterWeights {
+
+    private final Parameter loraA;
+    private final Parameter loraB;
+    private final Parameter magnitude;
+    private final int rank;
+    private final double scaling;
+    private final float dropout;
+    private final NDArray outputMask;
+    private NDArray mergedWeightNorm;
+
+    LoRAWeights(NDArray a, NDArray b, NDArray magnitude, double scaling, float dropout, NDArray outputMask) {
+        this.loraA = newParameter("lora_A", a);
+        this.loraB = newParameter("lora_B", b);
+        this.magnitude = magnitude == null ? null : newParameter("lora_magnitude_vector", magnitude);
+        this.rank = Math.toIntExact(a.getShape().get(0));
+        this.scaling = scaling;
+        this.dropout = dropout;
+        this.outputMask = outputMask;
+    }
+
+    /**
+     * The down projection.
+     *
+     * @return {@code lora_A}, {@code [r, in]}
+     */
+    public Parameter loraA() {
+        return loraA;
+    }
+
+    /**
+     * The up projection.
+     *
+     * @return {@code lora_B}, {@code [out, r]}
+     */
+    public Parameter loraB() {
+        return loraB;
+    }
+
+    /**
+     * DoRA's magnitude vector.
+     *
+     * @return {@code lora_magnitude_vector}, {@code [out]}, or null without DoRA
+     */
+    public Parameter magnitude() {
+        return magnitude;
+    }
+
+    /**
+     * The rank, after {@code rank_pattern}.
+     *
+     * @return r
+     */
+    public int rank() {
+        return rank;
+    }
+
+    /**
+     * The factor on {@code B A x}: alpha/r, or alpha/sqrt(r) with rsLoRA.
+     *
+     * @return the scaling
+     */
+    public double scaling() {
+        return scaling;
+    }
+
+    /**
+     * Dropout on the LoRA branch's input while training.
+     *
+     * @return the rate
+     */
+    public float dropout() {
+        return dropout;
+    }
+
+    /**
+     * Whether this adapter is DoRA.
+     *
+     * @return true with a magnitude vector
+     */
+    public boolean dora() {
+        return magnitude != null;
+    }
+
+    /**
+     * Zeroes the output features of untargeted fused q/k/v slices; the identity otherwise. Applied
+     * to the LoRA output (or to B, whose rows are those features), so those slices never change.
+     *
+     * @param outputs an array whose last axis is the output features ({@code [.., out]}), or B
+     *     transposed
+     * @return the masked array, owned by the manager of {@code outputs}
+     */
+    NDArray maskOutputs(NDArray outputs) {
+        return outputMask == null ? outputs : outputs.mul(outputMask);
+    }
+
+    /**
+     * B with the rows of untargeted fused slices zeroed, the B that PEFT would apply to the whole
+     * fused module.
+     *
+     * @param b a copy of {@code lora_B}, {@code [out, r]}
+     * @return the effective B, owned by the manager of {@code b}
+     */
+    NDArray effectiveB(NDArray b) {
+        return outputMask == null ? b : maskOutputs(b.transpose()).transpose();
+    }
+
+    NDArray mergedWeightNorm() {
+        return mergedWeightNorm;
+    }
+
+    void setMergedWeightNorm(NDArray norm) {
+        if (mergedWeightNorm != null) {
+            mergedWeightNorm.close();
+        }
+        mergedWeightNorm = norm;
+    }
+}
