@@ -15,6 +15,8 @@ import io.github.djladapters.models.text.PaddedBatchTokenizer;
 import io.github.djladapters.runtime.Adapters;
 import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.bindings.Site;
+import io.github.djladapters.runtime.methods.lora.LoRAConfig;
+import io.github.djladapters.runtime.methods.lora.LoRAInit;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -25,7 +27,7 @@ import java.util.stream.Collectors;
 /**
  * The README's main job: loads the built-in all-MiniLM-L6-v2 from Maven Central, finds the adapter
  * bindings the annotation processor generated for {@link BertModel}, prints every site adapters can
- * attach to with its Hugging Face module path, and embeds a few sentences.
+ * attach to with its Hugging Face module path, embeds a few sentences, and puts a LoRA on it.
  */
 public final class Quickstart {
 
@@ -71,8 +73,10 @@ public final class Quickstart {
             AdapterModel<BertModel> adapters = Adapters.init(model);
             printBindings(out, adapters);
 
-            float[][] similarity = similarities(model, tokenizer, manager);
+            float[][] similarity = similarities(adapters, tokenizer, manager);
             printSimilarities(out, similarity);
+
+            addLoRA(out, adapters, tokenizer, manager);
             return similarity;
         }
     }
@@ -102,11 +106,49 @@ public final class Quickstart {
         return shapes.size() == 1 ? shapes.get(0) : shapes.isEmpty() ? "-" : shapes.size() + " weights";
     }
 
-    private static float[][] similarities(BertModel model, PaddedBatchTokenizer tokenizer, NDManager manager) {
+    /**
+     * Puts a LoRA (r=8 on query and value, as in PEFT's defaults for BERT) on every layer, gives it
+     * random weights as if trained, and shows that merging it into the base weights changes nothing.
+     */
+    private static void addLoRA(PrintStream out, AdapterModel<BertModel> adapters, PaddedBatchTokenizer tokenizer,
+            NDManager manager) {
+        out.println();
+        out.println("adapters.addAdapter(\"demo\", LoRAConfig r=8, alpha=16, target_modules=[query, value])");
+        adapters.addAdapter("demo", LoRAConfig.builder().r(8).loraAlpha(16).targetModules("query", "value")
+                .initLoraWeights(LoRAInit.NONE).build()); // random A and B stand in for trained weights
+        adapters.trainAdapter("demo"); // freezes the base model, activates and unfreezes only "demo"
+        out.println("adapters.trainAdapter(\"demo\")");
+        out.println("  " + adapters.trainableParameters());
+        out.println(adapters.adapterSummary());
+
+        try (NDManager scope = manager.newSubManager()) {
+            NDList inputs = tokenizer.encode(SENTENCES, scope);
+            NDArray base;
+            try (AdapterModel.DisabledScope disabled = adapters.disableAdapters()) {
+                base = adapters.forward(inputs).head();
+            }
+            NDArray adapted = adapters.forward(inputs).head();
+            adapters.mergeAdapter("demo");
+            NDArray merged = adapters.forward(inputs).head();
+            adapters.unmergeAdapter("demo");
+            out.printf(Locale.ROOT, "  max |adapter - base|   = %.4f  (the LoRA changes the hidden states)%n",
+                    maxAbs(adapted, base));
+            out.printf(Locale.ROOT, "  max |merged - unmerged| = %.2e (merging into the base weights is exact)%n",
+                    maxAbs(merged, adapted));
+        }
+        adapters.deleteAdapter("demo");
+    }
+
+    private static double maxAbs(NDArray a, NDArray b) {
+        return a.sub(b).abs().max().getFloat();
+    }
+
+    private static float[][] similarities(AdapterModel<BertModel> adapters, PaddedBatchTokenizer tokenizer,
+            NDManager manager) {
         try (NDManager scope = manager.newSubManager()) {
             NDList inputs = tokenizer.encode(SENTENCES, scope);
             ParameterStore store = new ParameterStore(scope, false);
-            NDArray hidden = model.forward(store, inputs, false).head();
+            NDArray hidden = adapters.forward(inputs).head();
             NDArray embeddings = new SentencePooling(SentencePooling.Mode.MEAN, true)
                     .forward(store, new NDList(hidden, inputs.get(1)), false).head();
             NDArray cosine = embeddings.matMul(embeddings.transpose());

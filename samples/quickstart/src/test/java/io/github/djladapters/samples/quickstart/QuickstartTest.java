@@ -7,6 +7,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,6 +31,15 @@ class QuickstartTest {
         assertTrue(report.contains("Q_PROJ               encoder.layer.0.attention.self.query"), report);
         assertTrue(report.contains("OUTPUT_PROJ          encoder.layer.0.output.dense"), report);
         assertTrue(report.contains("EMBEDDINGS           embeddings.word_embeddings"), report);
+
+        assertTrue(report.contains("trainable params: 73,728 || all params: 22,639,104 || trainable%: 0.3257"), report);
+        assertTrue(report.contains("demo") && report.contains("Full model"), "adapter summary: " + report);
+        Matcher merged = Pattern.compile("max \\|merged - unmerged\\| = (\\S+)").matcher(report);
+        assertTrue(merged.find(), report);
+        assertTrue(Double.parseDouble(merged.group(1)) < 1e-3, "merged equals unmerged: " + merged.group(1));
+        Matcher changed = Pattern.compile("max \\|adapter - base\\|   = (\\S+)").matcher(report);
+        assertTrue(changed.find(), report);
+        assertTrue(Double.parseDouble(changed.group(1)) > 1e-2, "the LoRA changes the output: " + changed.group(1));
 
         for (int i = 0; i < similarity.length; i++) {
             assertEquals(1f, similarity[i][i], 1e-5f, "embeddings are unit length");
