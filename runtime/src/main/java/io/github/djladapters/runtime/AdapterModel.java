@@ -11,9 +11,12 @@ import io.github.djladapters.runtime.attention.KeyValueAttention;
 import io.github.djladapters.runtime.bindings.ModelBindings;
 import io.github.djladapters.runtime.bindings.ModulePaths;
 import io.github.djladapters.runtime.bindings.Site;
+import io.github.djladapters.runtime.files.PeftAdapterFiles;
 import io.github.djladapters.runtime.methods.AdapterConfig;
 import io.github.djladapters.runtime.methods.AdapterLayer;
 import io.github.djladapters.runtime.methods.AdapterRouting;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -55,6 +58,7 @@ public final class AdapterModel<M extends Block> {
     private final M model;
     private final ModelBindings<? super M> bindings;
     private final AdapterInventory inventory;
+    private volatile String baseModelNameOrPath;
 
     private AdapterModel(M model, ModelBindings<? super M> bindings) {
         this.model = model;
@@ -511,6 +515,74 @@ public final class AdapterModel<M extends Block> {
             throw new IllegalStateException("adapter '" + name + "' is merged; unmerge it before setting its tensors");
         }
         AdapterTensors.load(inventory.layers(), name, tensors);
+    }
+
+    /**
+     * Sets the base model's name, written as {@code base_model_name_or_path} by {@link #saveAdapter}
+     * (PEFT reads it to find the base model).
+     *
+     * @param name a Hugging Face model id or a path, such as {@code sentence-transformers/all-MiniLM-L6-v2};
+     *     null for none (the default)
+     * @return this
+     */
+    public AdapterModel<M> baseModelNameOrPath(String name) {
+        this.baseModelNameOrPath = name;
+        return this;
+    }
+
+    /**
+     * The base model's name written into saved adapter configs.
+     *
+     * @return the name, or null when none was set
+     */
+    public String baseModelNameOrPath() {
+        return baseModelNameOrPath;
+    }
+
+    /**
+     * Saves adapters in PEFT's layout, readable by Python's {@code PeftModel.from_pretrained}:
+     * {@code adapter_config.json} (PEFT's keys only; role-based targets written as an explicit
+     * {@code target_modules}), {@code adapter_model.safetensors} and a {@code README.md} model card.
+     * The adapter named {@code default} goes to {@code dir}, others to {@code dir/<name>/}. Each file is
+     * written under a temporary name and then moved into place, so a failed save leaves earlier files
+     * as they were; saving twice gives identical bytes.
+     *
+     * <pre>{@code
+     * peft.baseModelNameOrPath("sentence-transformers/all-MiniLM-L6-v2").saveAdapter(Path.of("out"));
+     * }</pre>
+     *
+     * @param dir the folder
+     * @param names the adapters to save; none saves all
+     * @throws IOException when writing fails
+     * @throws IllegalArgumentException for an unknown adapter name
+     */
+    public void saveAdapter(Path dir, String... names) throws IOException {
+        PeftAdapterFiles.save(this, dir, names);
+    }
+
+    /**
+     * Loads an adapter saved by PEFT, by {@link #saveAdapter} or by the adapters library (its
+     * {@code adapter_config.json} layout with safetensors weights) and adds it, not active. Unknown
+     * config keys are ignored with a warning. All or nothing: on any error the adapter is not added.
+     *
+     * @param dir the adapter's folder
+     * @param name the name to add it under
+     * @throws io.github.djladapters.runtime.safetensors.CheckpointException naming the file and key
+     *     when a file is missing or malformed or its tensors do not fit (missing, unexpected, shape)
+     * @throws IOException when a file cannot be read
+     */
+    public void loadAdapter(Path dir, String name) throws IOException {
+        PeftAdapterFiles.load(this, dir, name);
+    }
+
+    /**
+     * Loads an adapter from a folder under the name {@code default}, as PEFT does.
+     *
+     * @param dir the adapter's folder
+     * @throws IOException as {@link #loadAdapter(Path, String)}
+     */
+    public void loadAdapter(Path dir) throws IOException {
+        loadAdapter(dir, PeftAdapterFiles.DEFAULT_ADAPTER);
     }
 
     /** Resolves every declared part once, so that a wrong declaration fails here and not mid-training. */

@@ -51,6 +51,15 @@ public final class Embedding extends AbstractBlock {
         return dim;
     }
 
+    /**
+     * The table, for heads that tie their output projection to it ({@code logits = h W^T}).
+     *
+     * @return the {@code [count, dim]} weight
+     */
+    public Parameter weight() {
+        return weight;
+    }
+
     @Override
     protected NDList forwardInternal(
             ParameterStore parameterStore, NDList inputs, boolean training, PairList<String, Object> params) {

@@ -19,6 +19,14 @@ public interface AdapterMethodSupport<C extends AdapterConfig> {
     Class<C> configType();
 
     /**
+     * PEFT's {@code peft_type} of this method, which picks it when an {@code adapter_config.json}
+     * is read.
+     *
+     * @return for example {@code LORA} or {@code IA3}
+     */
+    String peftType();
+
+    /**
      * Checks a config against the model before anything changes.
      *
      * @param config the config

@@ -3,6 +3,9 @@ package io.github.djladapters.runtime.methods;
 import io.github.djladapters.runtime.methods.ia3.IA3Method;
 import io.github.djladapters.runtime.methods.lora.LoRAMethod;
 import java.util.Map;
+import java.util.Optional;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -12,6 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class AdapterMethods {
 
     private static final Map<Class<?>, AdapterMethodSupport<?>> METHODS = new ConcurrentHashMap<>();
+    private static final Map<String, AdapterMethodSupport<?>> BY_PEFT_TYPE = new ConcurrentHashMap<>();
 
     static {
         register(new LoRAMethod());
@@ -27,6 +31,26 @@ public final class AdapterMethods {
      */
     public static void register(AdapterMethodSupport<?> method) {
         METHODS.put(method.configType(), method);
+        BY_PEFT_TYPE.put(method.peftType(), method);
+    }
+
+    /**
+     * The method for PEFT's {@code peft_type}, as an {@code adapter_config.json} names it.
+     *
+     * @param peftType for example {@code LORA}
+     * @return the method, or empty when none is registered for that type
+     */
+    public static Optional<AdapterMethodSupport<?>> forPeftType(String peftType) {
+        return Optional.ofNullable(BY_PEFT_TYPE.get(peftType));
+    }
+
+    /**
+     * The {@code peft_type}s of the registered methods.
+     *
+     * @return sorted peft types
+     */
+    public static SortedSet<String> peftTypes() {
+        return new TreeSet<>(BY_PEFT_TYPE.keySet());
     }
 
     /**

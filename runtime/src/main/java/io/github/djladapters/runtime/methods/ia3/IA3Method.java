@@ -24,6 +24,11 @@ public final class IA3Method implements AdapterMethodSupport<IA3Config> {
     }
 
     @Override
+    public String peftType() {
+        return "IA3";
+    }
+
+    @Override
     public void validate(IA3Config config) {
         if (config.modulesToSave() != null && !config.modulesToSave().isEmpty()) {
             throw new IllegalArgumentException("IA3 modules_to_save " + config.modulesToSave()

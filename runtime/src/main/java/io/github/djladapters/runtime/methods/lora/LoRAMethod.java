@@ -29,6 +29,11 @@ public final class LoRAMethod implements AdapterMethodSupport<LoRAConfig> {
     }
 
     @Override
+    public String peftType() {
+        return "LORA";
+    }
+
+    @Override
     public void validate(LoRAConfig config) {
         if (config.r() <= 0) {
             throw new IllegalArgumentException("LoRA r must be positive, got " + config.r());

@@ -1,176 +1,148 @@
 package io.github.djladapters.samples.quickstart;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
-import ai.djl.nn.Block;
-import ai.djl.nn.Parameter;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.Pair;
-import io.github.djladapters.annotations.AdapterMethod;
+import io.github.djladapters.finetune.ClassifierHead;
+import io.github.djladapters.finetune.ClassifierTraining;
+import io.github.djladapters.finetune.Encoder;
+import io.github.djladapters.finetune.LabelledText;
+import io.github.djladapters.finetune.LabelledTextFiles;
+import io.github.djladapters.finetune.SavedClassifier;
+import io.github.djladapters.finetune.TerminalProgressBar;
+import io.github.djladapters.finetune.TextClassifier;
+import io.github.djladapters.finetune.TrainingHistory;
+import io.github.djladapters.finetune.TrainingReport;
+import io.github.djladapters.finetune.TrainingSettings;
 import io.github.djladapters.models.bert.BertModel;
-import io.github.djladapters.models.heads.SentencePooling;
 import io.github.djladapters.models.pretrained.AllMiniLmL6V2;
-import io.github.djladapters.models.text.PaddedBatchTokenizer;
-import io.github.djladapters.runtime.Adapters;
 import io.github.djladapters.runtime.AdapterModel;
-import io.github.djladapters.runtime.bindings.Site;
+import io.github.djladapters.runtime.Adapters;
 import io.github.djladapters.runtime.methods.lora.LoRAConfig;
-import io.github.djladapters.runtime.methods.lora.LoRAInit;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Collectors;
 
 /**
- * The README's main job: loads the built-in all-MiniLM-L6-v2 from Maven Central, finds the adapter
- * bindings the annotation processor generated for {@link BertModel}, prints every site adapters can
- * attach to with its Hugging Face module path, embeds a few sentences, and puts a LoRA on it.
+ * The README's main job: fine-tunes the built-in all-MiniLM-L6-v2 (from Maven Central) to tell
+ * positive from negative product reviews with a LoRA (r=8 on query and value) and a classification
+ * head, saves the adapter in PEFT's layout with a loss curve and an HTML report, then loads it into
+ * a fresh model and checks that it gives the same logits.
  */
 public final class Quickstart {
 
-    /** Sentences whose similarities show that the real weights were loaded. */
-    static final List<String> SENTENCES = List.of(
-            "A man is playing a guitar on stage.",
-            "Someone performs music with a guitar.",
-            "The stock market fell sharply today.",
-            "Shares dropped steeply in today's trading session.");
+    /** The adapter's name. */
+    public static final String ADAPTER = "reviews";
+
+    /** Epochs, batch size, learning rate and seed of the full run. */
+    public static final TrainingSettings TRAINING = new TrainingSettings(4, 16, 2e-3f, 42, 0);
+
+    private static final int MAX_TOKENS = 64;
+    private static final int EVAL_BATCH = 40;
 
     private Quickstart() {}
 
     /**
-     * Runs the quick start.
+     * Runs the main job.
      *
-     * @param args optional: a cache directory for the extracted model files
-     * @throws IOException when the model cannot be read
+     * @param args optional: the output directory (default {@code reviews-lora}), then the cache
+     *     directory for the extracted model files (default {@code ~/.cache/djl-adapters})
+     * @throws IOException when the model or data cannot be read or the adapter cannot be written
      */
     public static void main(String[] args) throws IOException {
-        Path cacheDir = args.length > 0 ? Path.of(args[0])
+        Path outputDir = Path.of(args.length > 0 ? args[0] : "reviews-lora");
+        Path cacheDir = args.length > 1 ? Path.of(args[1])
                 : Path.of(System.getProperty("user.home"), ".cache", "djl-adapters");
-        run(System.out, cacheDir);
+        run(System.out, outputDir, cacheDir, TRAINING);
     }
 
     /**
-     * Loads the model, prints its bindings and the sentence similarities.
+     * Fine-tunes, saves, reloads and checks; prints every stage to {@code out}.
      *
      * @param out where the report goes
+     * @param outputDir where the adapter, head, loss curve and report are written
      * @param cacheDir where the model files are extracted once
-     * @return the cosine similarity matrix of {@link #SENTENCES}
-     * @throws IOException when the model cannot be read
+     * @param training epochs, batch size, learning rate, seed (and a step limit for tests)
+     * @return the figures the run printed
+     * @throws IOException when the model or data cannot be read or the adapter cannot be written
      */
-    public static float[][] run(PrintStream out, Path cacheDir) throws IOException {
-        out.println("djl-adapters quick start");
+    public static QuickstartResult run(PrintStream out, Path outputDir, Path cacheDir, TrainingSettings training)
+            throws IOException {
+        long start = System.nanoTime();
+        out.println("djl-adapters quick start: fine-tune all-MiniLM-L6-v2 to classify product reviews");
+        List<LabelledText> train = dataResource("reviews/train.jsonl");
+        List<LabelledText> test = dataResource("reviews/test.jsonl");
+        List<String> labels = LabelledTextFiles.labels(train);
+        Engine.getInstance().setRandomSeed((int) training.seed());
         try (NDManager manager = NDManager.newBaseManager();
-                PaddedBatchTokenizer tokenizer = AllMiniLmL6V2.tokenizer(cacheDir, 128)) {
-            long start = System.nanoTime();
-            BertModel model = AllMiniLmL6V2.load(manager, cacheDir);
-            long parameters = model.getParameters().stream().mapToLong(p -> p.getValue().getArray().size()).sum();
-            out.printf(Locale.ROOT, "Loaded all-MiniLM-L6-v2 from %s: %,d parameters in %.2f s%n",
-                    AllMiniLmL6V2.MAVEN_COORDINATES, parameters, (System.nanoTime() - start) / 1e9);
+                Encoder encoder = Encoder.open(Encoder.BUILT_IN, cacheDir, manager, MAX_TOKENS)) {
+            out.printf(Locale.ROOT, "Loaded %s from %s: %,d parameters (%.1f s)%n", Encoder.BUILT_IN,
+                    AllMiniLmL6V2.MAVEN_COORDINATES, encoder.parameterCount(), seconds(start));
+            out.printf(Locale.ROOT, "Data: %d training and %d held-out reviews from data/reviews, labels %s%n",
+                    train.size(), test.size(), labels);
 
-            AdapterModel<BertModel> adapters = Adapters.init(model);
-            printBindings(out, adapters);
+            AdapterModel<BertModel> adapters = Adapters.init(encoder.model());
+            out.println("Adapters.init(model) found " + adapters.bindings().getClass().getSimpleName()
+                    + " on the class path: " + adapters.layerCount() + " layers, sites " + adapters.sites());
+            LoRAConfig lora = LoRAConfig.builder().r(8).loraAlpha(16).loraDropout(0.1)
+                    .targetModules("query", "value").build();
+            adapters.addAdapter(ADAPTER, lora);
+            TextClassifier classifier = new TextClassifier(adapters, encoder.tokenizer(),
+                    ClassifierHead.create(labels, encoder.model().config().hiddenSize(), manager));
+            classifier.trainAdapter(ADAPTER);
+            out.println();
+            out.println("LoRA r=8, lora_alpha=16, target_modules=[query, value] + a " + labels.size()
+                    + "-way classification head on mean-pooled tokens");
+            out.println(adapters.adapterSummary());
+            out.println("encoder:    " + adapters.trainableParameters());
+            out.println("with head:  " + classifier.trainableParameterCounts());
 
-            float[][] similarity = similarities(adapters, tokenizer, manager);
-            printSimilarities(out, similarity);
+            double before = classifier.accuracy(test, EVAL_BATCH);
+            out.printf(Locale.ROOT, "%nHeld-out accuracy before training: %.1f%% (%d reviews, chance is 50%%)%n",
+                    100 * before, test.size());
+            long trainStart = System.nanoTime();
+            TrainingHistory history = new ClassifierTraining(classifier, training)
+                    .train(train, new TerminalProgressBar(out, "training"));
+            double trainSeconds = seconds(trainStart);
+            double after = classifier.accuracy(test, EVAL_BATCH);
+            out.printf(Locale.ROOT, "Held-out accuracy after training:  %.1f%% (%d steps in %.1f s)%n",
+                    100 * after, history.losses().size(), trainSeconds);
 
-            addLoRA(out, adapters, tokenizer, manager);
-            return similarity;
+            SavedClassifier.save(classifier, ADAPTER, outputDir, encoder.baseModelId());
+            Path report = new TrainingReport("LoRA on all-MiniLM-L6-v2: product review sentiment")
+                    .fact("base model", Encoder.BUILT_IN_HUB_ID)
+                    .fact("adapter", "LoRA r=8, lora_alpha=16, target_modules=[query, value]")
+                    .fact("trainable parameters", classifier.trainableParameterCounts().toString())
+                    .fact("training", history.losses().size() + " steps, batch " + training.batchSize()
+                            + ", Adam lr " + training.learningRate() + String.format(Locale.ROOT, ", %.1f s", trainSeconds))
+                    .fact("held-out accuracy before", String.format(Locale.ROOT, "%.1f%%", 100 * before))
+                    .fact("held-out accuracy after", String.format(Locale.ROOT, "%.1f%%", 100 * after))
+                    .write(outputDir, history);
+            out.println();
+            out.println("Saved the adapter (PEFT layout) and the head to " + outputDir.toAbsolutePath());
+            SavedFiles.print(out, outputDir);
+            out.println("Report: " + report.toAbsolutePath());
+
+            double difference = ReloadCheck.run(out, classifier, outputDir, cacheDir, test);
+            out.printf(Locale.ROOT, "%nDone in %.1f s.%n", seconds(start));
+            return new QuickstartResult(before, after, history, outputDir, difference);
         }
     }
 
-    private static void printBindings(PrintStream out, AdapterModel<BertModel> adapters) {
-        out.println();
-        out.println("Adapters.init(model) found " + adapters.bindings().getClass().getName());
-        out.println("  methods: " + adapters.methods().stream().map(AdapterMethod::configName)
-                .collect(Collectors.joining(", ")));
-        out.println("  layers:  " + adapters.layerCount());
-        out.printf(Locale.ROOT, "  %-20s %-45s %s%n", "site", "module path (layer 0)", "weights");
-        out.printf(Locale.ROOT, "  %-20s %-45s %s%n", "EMBEDDINGS", adapters.embeddingsPath(),
-                weightShapes(adapters.embeddings()));
-        for (Site site : adapters.sites()) {
-            out.printf(Locale.ROOT, "  %-20s %-45s %s%n", site, adapters.modulePath(0, site),
-                    weightShapes(adapters.block(0, site)));
-        }
-    }
-
-    private static String weightShapes(Block block) {
-        List<String> shapes = new java.util.ArrayList<>();
-        for (Pair<String, Parameter> parameter : block.getParameters()) {
-            if (parameter.getKey().endsWith("weight")) {
-                shapes.add(parameter.getValue().getArray().getShape().toString());
+    private static List<LabelledText> dataResource(String name) throws IOException {
+        try (InputStream in = Quickstart.class.getResourceAsStream("/data/" + name)) {
+            if (in == null) {
+                throw new IOException("data/" + name + " is not on the class path");
             }
-        }
-        return shapes.size() == 1 ? shapes.get(0) : shapes.isEmpty() ? "-" : shapes.size() + " weights";
-    }
-
-    /**
-     * Puts a LoRA (r=8 on query and value, as in PEFT's defaults for BERT) on every layer, gives it
-     * random weights as if trained, and shows that merging it into the base weights changes nothing.
-     */
-    private static void addLoRA(PrintStream out, AdapterModel<BertModel> adapters, PaddedBatchTokenizer tokenizer,
-            NDManager manager) {
-        out.println();
-        out.println("adapters.addAdapter(\"demo\", LoRAConfig r=8, alpha=16, target_modules=[query, value])");
-        adapters.addAdapter("demo", LoRAConfig.builder().r(8).loraAlpha(16).targetModules("query", "value")
-                .initLoraWeights(LoRAInit.NONE).build()); // random A and B stand in for trained weights
-        adapters.trainAdapter("demo"); // freezes the base model, activates and unfreezes only "demo"
-        out.println("adapters.trainAdapter(\"demo\")");
-        out.println("  " + adapters.trainableParameters());
-        out.println(adapters.adapterSummary());
-
-        try (NDManager scope = manager.newSubManager()) {
-            NDList inputs = tokenizer.encode(SENTENCES, scope);
-            NDArray base;
-            try (AdapterModel.DisabledScope disabled = adapters.disableAdapters()) {
-                base = adapters.forward(inputs).head();
-            }
-            NDArray adapted = adapters.forward(inputs).head();
-            adapters.mergeAdapter("demo");
-            NDArray merged = adapters.forward(inputs).head();
-            adapters.unmergeAdapter("demo");
-            out.printf(Locale.ROOT, "  max |adapter - base|   = %.4f  (the LoRA changes the hidden states)%n",
-                    maxAbs(adapted, base));
-            out.printf(Locale.ROOT, "  max |merged - unmerged| = %.2e (merging into the base weights is exact)%n",
-                    maxAbs(merged, adapted));
-        }
-        adapters.deleteAdapter("demo");
-    }
-
-    private static double maxAbs(NDArray a, NDArray b) {
-        return a.sub(b).abs().max().getFloat();
-    }
-
-    private static float[][] similarities(AdapterModel<BertModel> adapters, PaddedBatchTokenizer tokenizer,
-            NDManager manager) {
-        try (NDManager scope = manager.newSubManager()) {
-            NDList inputs = tokenizer.encode(SENTENCES, scope);
-            ParameterStore store = new ParameterStore(scope, false);
-            NDArray hidden = adapters.forward(inputs).head();
-            NDArray embeddings = new SentencePooling(SentencePooling.Mode.MEAN, true)
-                    .forward(store, new NDList(hidden, inputs.get(1)), false).head();
-            NDArray cosine = embeddings.matMul(embeddings.transpose());
-            int n = SENTENCES.size();
-            float[] flat = cosine.toFloatArray();
-            float[][] matrix = new float[n][n];
-            for (int i = 0; i < n; i++) {
-                System.arraycopy(flat, i * n, matrix[i], 0, n);
-            }
-            return matrix;
+            List<String> lines = new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+            return LabelledTextFiles.parse(name, lines, "text", "label");
         }
     }
 
-    private static void printSimilarities(PrintStream out, float[][] similarity) {
-        out.println();
-        out.println("Sentence embeddings (mean pooling, L2-normalised): cosine similarity");
-        for (int i = 0; i < SENTENCES.size(); i++) {
-            StringBuilder row = new StringBuilder();
-            for (float value : similarity[i]) {
-                row.append(String.format(Locale.ROOT, " %5.2f", value));
-            }
-            out.printf(Locale.ROOT, "  [%d]%s  %s%n", i, row, SENTENCES.get(i));
-        }
+    static double seconds(long startNanos) {
+        return (System.nanoTime() - startNanos) / 1e9;
     }
 }

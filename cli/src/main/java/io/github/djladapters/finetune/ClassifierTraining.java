@@ -1,0 +1,115 @@
+package io.github.djladapters.finetune;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Fine-tunes a {@link TextClassifier}: mini-batches of shuffled examples, mean cross-entropy,
+ * gradients through DJL's {@link GradientCollector} (one open at a time per process), Adam updates
+ * of the trainable parameters only. Each epoch's order depends only on the seed and the epoch, so a
+ * run resumed from a checkpoint sees the batches a straight run would have seen; Adam's moments
+ * restart from zero on resume.
+ */
+public final class ClassifierTraining {
+
+    private final TextClassifier classifier;
+    private final TrainingSettings settings;
+
+    /**
+     * A training run; call {@link TextClassifier#trainAdapter} first.
+     *
+     * @param classifier the model to train
+     * @param settings epochs, batch size, learning rate, seed
+     */
+    public ClassifierTraining(TextClassifier classifier, TrainingSettings settings) {
+        this.classifier = classifier;
+        this.settings = settings;
+    }
+
+    /**
+     * Trains from the start.
+     *
+     * @param examples the training set
+     * @param progress receives each step
+     * @return the losses
+     * @throws IOException when the progress listener fails to write a checkpoint
+     */
+    public TrainingHistory train(List<LabelledText> examples, TrainingProgress progress) throws IOException {
+        return train(examples, TrainingHistory.empty(), progress);
+    }
+
+    /**
+     * Trains the epochs that {@code resumeFrom} has not completed yet.
+     *
+     * @param examples the training set
+     * @param resumeFrom the history of a checkpoint, or {@link TrainingHistory#empty()}
+     * @param progress receives each step and each finished epoch
+     * @return the losses, those of {@code resumeFrom} first
+     * @throws IOException when the progress listener fails to write a checkpoint
+     */
+    public TrainingHistory train(List<LabelledText> examples, TrainingHistory resumeFrom, TrainingProgress progress)
+            throws IOException {
+        List<String> labels = classifier.head().labels();
+        for (LabelledText example : examples) {
+            if (!labels.contains(example.label())) {
+                throw new IllegalArgumentException("label '" + example.label() + "' is not one of " + labels);
+            }
+        }
+        List<Parameter> trainable = classifier.trainableParameters();
+        Optimizer adam = Optimizer.adam().optLearningRateTracker(Tracker.fixed(settings.learningRate())).build();
+        int stepsPerEpoch = settings.stepsPerEpoch(examples.size());
+        int totalSteps = settings.totalSteps(examples.size());
+        List<Float> losses = new ArrayList<>(resumeFrom.losses());
+        int step = resumeFrom.epochs() * stepsPerEpoch;
+        progress.started(step + 1, totalSteps);
+        for (int epoch = resumeFrom.epochs(); epoch < settings.epochs() && step < totalSteps; epoch++) {
+            List<LabelledText> order = new ArrayList<>(examples);
+            Collections.shuffle(order, new Random(settings.seed() * 31 + epoch));
+            Engine.getInstance().setRandomSeed((int) (settings.seed() + epoch)); // dropout, reproducible per epoch
+            for (int from = 0; from < order.size() && step < totalSteps; from += settings.batchSize()) {
+                List<LabelledText> batch = order.subList(from, Math.min(order.size(), from + settings.batchSize()));
+                float loss = step(batch, labels, trainable, adam);
+                losses.add(loss);
+                progress.stepped(++step, loss);
+            }
+            if (step % stepsPerEpoch == 0) {
+                progress.epochFinished(epoch + 1, new TrainingHistory(epoch + 1, losses));
+            }
+        }
+        progress.finished();
+        return new TrainingHistory(step / stepsPerEpoch, losses);
+    }
+
+    private float step(List<LabelledText> batch, List<String> labels, List<Parameter> trainable, Optimizer adam) {
+        try (NDManager scope = NDManager.newBaseManager()) {
+            int[] ids = batch.stream().mapToInt(example -> labels.indexOf(example.label())).toArray();
+            float loss;
+            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                NDArray logits = classifier.logits(new ParameterStore(scope, false),
+                        batch.stream().map(LabelledText::text).toList(), scope, true);
+                NDArray target = scope.create(ids).oneHot(labels.size());
+                NDArray crossEntropy = logits.logSoftmax(1).mul(target).sum(new int[] {1}).neg().mean();
+                collector.backward(crossEntropy);
+                loss = crossEntropy.getFloat();
+            }
+            for (Parameter parameter : trainable) {
+                NDArray gradient = parameter.getArray().getGradient();
+                gradient.attach(scope);
+                adam.update(parameter.getId(), parameter.getArray(), gradient);
+                gradient.subi(gradient); // PyTorch accumulates gradients; the next step starts at zero
+            }
+            return loss;
+        }
+    }
+}

@@ -1,0 +1,102 @@
+package io.github.djladapters.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.djladapters.finetune.AdapterFiles;
+import io.github.djladapters.finetune.SavedClassifier;
+import io.github.djladapters.finetune.TrainingCheckpoint;
+import io.github.djladapters.finetune.TrainingReport;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainCommandTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void trainsSavesAndResumesFromTheCheckpoint() throws Exception {
+        Path data = TrainedAdapter.writeReviews(dir.resolve("reviews.csv"));
+        Path output = dir.resolve("out");
+        CommandRun first = CommandRun.withModel("train", "--data", data.toString(), "--eval-data", data.toString(),
+                "--output", output.toString(), "--epochs", "1", "--batch-size", "4", "--max-length", "32");
+        assertEquals(DjlAdapters.OK, first.code(), first.toString());
+        assertTrue(first.out().contains("trainable params: 74,498"), first.toString());
+        assertTrue(first.out().contains("2/2  loss"), "progress bar: " + first);
+        assertTrue(first.out().contains("held-out accuracy before") && first.out().contains("after"), first.toString());
+        for (String file : new String[] {AdapterFiles.CONFIG_FILE, AdapterFiles.WEIGHTS_FILE, SavedClassifier.HEAD_FILE,
+                TrainingReport.CHART_FILE, TrainingReport.HTML_FILE}) {
+            assertTrue(Files.size(output.resolve(file)) > 0, file);
+        }
+        Path checkpoint = output.resolve(TrainCommand.CHECKPOINT_DIR);
+        assertEquals(1, TrainingCheckpoint.readHistory(checkpoint).epochs());
+
+        CommandRun resumed = CommandRun.withModel("train", "--data", data.toString(), "--output", output.toString(),
+                "--epochs", "2", "--batch-size", "4", "--max-length", "32", "--resume");
+        assertEquals(DjlAdapters.OK, resumed.code(), resumed.toString());
+        assertTrue(resumed.out().contains("Resuming from") && resumed.out().contains("after epoch 1 (2 steps)"),
+                resumed.toString());
+        assertTrue(resumed.out().contains("4/4  loss"), resumed.toString());
+        assertEquals(4, TrainingCheckpoint.readHistory(checkpoint).losses().size());
+    }
+
+    @Test
+    void trainsIa3FromAJsonConfigFile() throws Exception {
+        Path data = TrainedAdapter.writeReviews(dir.resolve("reviews.csv"));
+        Path config = dir.resolve("ia3.json");
+        Files.writeString(config, """
+                {"peft_type": "IA3", "target_modules": ["key", "value", "output.dense"],
+                 "feedforward_modules": ["output.dense"]}
+                """);
+        CommandRun run = CommandRun.withModel("train", "--data", data.toString(), "--output",
+                dir.resolve("ia3").toString(), "--config", config.toString(), "--max-steps", "1", "--batch-size", "4",
+                "--max-length", "32");
+        assertEquals(DjlAdapters.OK, run.code(), run.toString());
+        assertTrue(run.out().contains("ia3"), run.toString());
+        assertTrue(Files.readString(dir.resolve("ia3").resolve(AdapterFiles.CONFIG_FILE)).contains("IA3"));
+    }
+
+    @Test
+    void missingDataFileFailsWithOneLineAndNoStackTrace() {
+        CommandRun run = CommandRun.withModel("train", "--data", dir.resolve("nope.jsonl").toString(), "--output",
+                dir.resolve("out").toString());
+        assertEquals(DjlAdapters.FAILURE, run.code(), run.toString());
+        assertTrue(run.err().startsWith("error: data file not found"), run.toString());
+        assertFalse(run.err().contains("\tat "), "no stack trace: " + run);
+    }
+
+    @Test
+    void verboseAddsTheStackTrace() {
+        CommandRun run = CommandRun.withModel("train", "--data", dir.resolve("nope.jsonl").toString(), "--output",
+                dir.resolve("out").toString(), "--verbose");
+        assertEquals(DjlAdapters.FAILURE, run.code(), run.toString());
+        assertTrue(run.err().contains("\tat "), run.toString());
+    }
+
+    @Test
+    void resumeWithoutCheckpointFails() throws Exception {
+        Path data = TrainedAdapter.writeReviews(dir.resolve("reviews.csv"));
+        CommandRun run = CommandRun.withModel("train", "--data", data.toString(), "--output",
+                dir.resolve("fresh").toString(), "--resume");
+        assertEquals(DjlAdapters.FAILURE, run.code(), run.toString());
+        assertTrue(run.err().contains("no checkpoint"), run.toString());
+    }
+
+    @Test
+    void wrongArgumentsAreUsageErrors() {
+        String data = CommandRun.TRAIN.toString();
+        String out = dir.resolve("out").toString();
+        assertEquals(DjlAdapters.USAGE, CommandRun.of("train").code());
+        assertEquals(DjlAdapters.USAGE, CommandRun.of("train", "--data", data).code(), "no --output");
+        assertEquals(DjlAdapters.USAGE, CommandRun.of("train", "--data", data, "--output", out, "--epochs", "0").code());
+        assertEquals(DjlAdapters.USAGE, CommandRun.of("train", "--data", data, "--output", out, "--lr", "fast").code());
+        assertEquals(DjlAdapters.USAGE, CommandRun.of("train", "--data", data, "--output", out, "--method", "adalora").code());
+        CommandRun unknown = CommandRun.of("train", "--data", data, "--output", out, "--bogus");
+        assertEquals(DjlAdapters.USAGE, unknown.code(), unknown.toString());
+        assertTrue(unknown.err().contains("--bogus"), unknown.toString());
+    }
+}

@@ -1,0 +1,75 @@
+package io.github.djladapters.models.blocks;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import io.github.djladapters.runtime.attention.ExtendedKeyValues;
+import io.github.djladapters.runtime.attention.KeyValueAttention;
+
+/**
+ * Scaled dot-product attention shared by the decoder attention blocks, with the
+ * {@link KeyValueAttention} hooks through which prefix tuning and adaption prompts act, and
+ * grouped-query attention (each key/value head serves {@code heads / kvHeads} consecutive query
+ * heads, Hugging Face's {@code repeat_kv}).
+ */
+public final class DotProductAttention {
+
+    private DotProductAttention() {}
+
+    /**
+     * Attends {@code query} to {@code keys} and {@code values} after the block's extension has seen
+     * them, and returns the merged context.
+     *
+     * @param block the attention block, whose extension (if any) is applied
+     * @param query {@code [B, heads, T, headDim]}, already rotated where the model uses RoPE
+     * @param keys {@code [B, kvHeads, S, headDim]}: the cached and new keys of this layer
+     * @param values {@code [B, kvHeads, S, headDim]}
+     * @param maskBias additive mask {@code [B, 1, T, S]}: 0 to attend, a large negative value to hide
+     * @param scale the factor applied to the scores, usually {@code 1 / sqrt(headDim)}
+     * @return the context with heads merged, {@code [B, T, heads * headDim]}
+     */
+    public static NDArray context(KeyValueAttention block, NDArray query, NDArray keys, NDArray values,
+            NDArray maskBias, float scale) {
+        Shape q = query.getShape();
+        long heads = q.get(1);
+        ExtendedKeyValues kv = block.extendKeyValues(query, keys, values);
+        NDArray k = repeatHeads(kv.keys(), heads);
+        NDArray v = repeatHeads(kv.values(), heads);
+        NDArray scores = query.matMul(k.transpose(0, 1, 3, 2)).mul(scale);
+        NDArray mask = kv.attentionMask(maskBias);
+        if (mask != null) {
+            scores = scores.add(mask);
+        }
+        NDArray context = block.extendContext(query, scores.softmax(-1).matMul(v));
+        return context.transpose(0, 2, 1, 3).reshape(q.get(0), q.get(2), heads * q.get(3));
+    }
+
+    /**
+     * Repeats each key/value head {@code heads / kvHeads} times in place, so that query head
+     * {@code h} meets key/value head {@code h / (heads / kvHeads)}.
+     *
+     * @param kv {@code [B, kvHeads, S, headDim]}
+     * @param heads the number of query heads, a multiple of {@code kvHeads}
+     * @return {@code [B, heads, S, headDim]}
+     */
+    public static NDArray repeatHeads(NDArray kv, long heads) {
+        Shape s = kv.getShape();
+        long groups = heads / s.get(1);
+        if (groups == 1) {
+            return kv;
+        }
+        return kv.expandDims(2).broadcast(new Shape(s.get(0), s.get(1), groups, s.get(2), s.get(3)))
+                .reshape(s.get(0), heads, s.get(2), s.get(3));
+    }
+
+    /**
+     * Splits projected features into heads.
+     *
+     * @param projected {@code [B, T, heads * headDim]}
+     * @param heads the number of heads
+     * @return {@code [B, heads, T, headDim]}
+     */
+    public static NDArray splitHeads(NDArray projected, long heads) {
+        Shape s = projected.getShape();
+        return projected.reshape(s.get(0), s.get(1), heads, s.get(2) / heads).transpose(0, 2, 1, 3);
+    }
+}

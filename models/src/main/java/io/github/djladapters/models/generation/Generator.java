@@ -1,0 +1,116 @@
+package io.github.djladapters.models.generation;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.ParameterStore;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Autoregressive generation for a {@link CausalLanguageModel}: greedy or sampled, with a key/value
+ * cache or recomputing the sequence at each step, for batches of prompts of different lengths
+ * (left-padded, with an attention mask and position ids counted over real tokens).
+ *
+ * <pre>{@code
+ * Generator generator = new Generator(model);
+ * List<int[]> out = generator.generate(manager, List.of(new int[] {1, 5, 17}), GenerationConfig.greedy(8));
+ * }</pre>
+ */
+public final class Generator {
+
+    private final CausalLanguageModel model;
+
+    /**
+     * A generator for one model.
+     *
+     * @param model a loaded model
+     */
+    public Generator(CausalLanguageModel model) {
+        this.model = model;
+    }
+
+    /**
+     * Generates continuations of every prompt, all prompts in one batch.
+     *
+     * @param manager the manager under which each step's arrays are opened and closed
+     * @param prompts token ids, at least one each
+     * @param config how tokens are picked and when to stop
+     * @return per prompt, the new tokens only (up to and including a stop token)
+     */
+    public List<int[]> generate(NDManager manager, List<int[]> prompts, GenerationConfig config) {
+        if (prompts.isEmpty()) {
+            return List.of();
+        }
+        int batch = prompts.size();
+        int longest = prompts.stream().mapToInt(p -> p.length).max().orElse(0);
+        if (prompts.stream().anyMatch(p -> p.length == 0)) {
+            throw new IllegalArgumentException("every prompt needs at least one token");
+        }
+        int total = longest + config.maxNewTokens();
+        long[] tokens = new long[batch * total];
+        long[] mask = new long[batch * total];
+        for (int b = 0; b < batch; b++) {
+            int[] prompt = prompts.get(b);
+            int pad = longest - prompt.length;
+            Arrays.fill(tokens, b * total, b * total + pad, config.padTokenId());
+            for (int t = 0; t < prompt.length; t++) {
+                tokens[b * total + pad + t] = prompt[t];
+                mask[b * total + pad + t] = 1;
+            }
+        }
+        List<List<Integer>> generated = new ArrayList<>();
+        boolean[] finished = new boolean[batch];
+        for (int b = 0; b < batch; b++) {
+            generated.add(new ArrayList<>());
+        }
+        TokenSampler sampler = new TokenSampler(config);
+        try (GradientsOff off = GradientsOff.onThisThread();
+                NDManager run = manager.newSubManager();
+                KeyValueCache cache = config.useCache() ? new KeyValueCache(run, model.numLayers()) : null) {
+            ParameterStore ps = new ParameterStore(run, false);
+            int length = longest;
+            for (int step = 0; step < config.maxNewTokens(); step++) {
+                int from = cache != null && step > 0 ? length - 1 : 0;
+                int[] next;
+                try (NDManager scope = run.newSubManager()) {
+                    NDArray ids = scope.create(columns(tokens, batch, total, from, length), new Shape(batch, length - from));
+                    NDArray seen = scope.create(columns(mask, batch, total, 0, length), new Shape(batch, length));
+                    NDArray positions = CausalAttentionMask.positionIds(seen, length - from);
+                    NDArray logits = model.logits(ps, ids, seen, positions, cache, true);
+                    next = sampler.next(logits.reshape(batch, logits.getShape().get(2)));
+                }
+                boolean all = true;
+                for (int b = 0; b < batch; b++) {
+                    int token = finished[b] ? config.padTokenId() : next[b];
+                    if (!finished[b]) {
+                        generated.get(b).add(token);
+                        finished[b] = config.stopTokens().contains(token);
+                    }
+                    tokens[b * total + length] = token;
+                    mask[b * total + length] = 1;
+                    all &= finished[b];
+                }
+                length++;
+                if (all) {
+                    break;
+                }
+            }
+        }
+        List<int[]> out = new ArrayList<>();
+        for (List<Integer> row : generated) {
+            out.add(row.stream().mapToInt(Integer::intValue).toArray());
+        }
+        return out;
+    }
+
+    /** Columns {@code [from, to)} of every row of a row-major {@code [batch, width]} matrix. */
+    private static long[] columns(long[] matrix, int batch, int width, int from, int to) {
+        long[] out = new long[batch * (to - from)];
+        for (int b = 0; b < batch; b++) {
+            System.arraycopy(matrix, b * width + from, out, b * (to - from), to - from);
+        }
+        return out;
+    }
+}

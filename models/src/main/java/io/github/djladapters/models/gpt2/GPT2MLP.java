@@ -1,0 +1,81 @@
+package io.github.djladapters.models.gpt2;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import io.github.djladapters.annotations.IntermediateProj;
+import io.github.djladapters.annotations.OutputProj;
+import io.github.djladapters.models.blocks.Conv1D;
+import java.util.function.UnaryOperator;
+
+/**
+ * The feed-forward block of one GPT-2 layer ({@code h.N.mlp}): {@code c_fc}, activation,
+ * {@code c_proj}, both {@link Conv1D}. Input and output: hidden states {@code [B, T, H]}.
+ */
+public final class GPT2MLP extends AbstractBlock {
+
+    private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2 / Math.PI);
+
+    @IntermediateProj Block c_fc;
+    @OutputProj Block c_proj;
+
+    private final int hidden;
+    private final int inner;
+    private final UnaryOperator<NDArray> activation;
+
+    GPT2MLP(GPT2Config config) {
+        hidden = config.nEmbd();
+        inner = config.nInner();
+        activation = activation(config.activationFunction());
+        c_fc = addChildBlock("c_fc", new Conv1D(hidden, inner));
+        c_proj = addChildBlock("c_proj", new Conv1D(inner, hidden));
+    }
+
+    /**
+     * The activation named in config.json.
+     *
+     * @param name {@code gelu_new}, {@code gelu_pytorch_tanh}, {@code gelu} or {@code relu}
+     * @return the function
+     * @throws IllegalArgumentException for another name
+     */
+    static UnaryOperator<NDArray> activation(String name) {
+        return switch (name) {
+            case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> GPT2MLP::geluTanh;
+            case "gelu" -> Activation::gelu;
+            case "relu" -> Activation::relu;
+            default -> throw new IllegalArgumentException("activation_function '" + name
+                    + "' is not supported; expected gelu_new, gelu_pytorch_tanh, gelu or relu");
+        };
+    }
+
+    /** GELU's tanh approximation, {@code 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))}. */
+    private static NDArray geluTanh(NDArray x) {
+        NDArray inner = x.add(x.pow(3f).mul(0.044715f)).mul(SQRT_2_OVER_PI).tanh();
+        return x.mul(0.5f).mul(inner.add(1f));
+    }
+
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray up = c_fc.forward(ps, inputs, training, params).head();
+        return c_proj.forward(ps, new NDList(activation.apply(up)), training, params);
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return new Shape[] {inputShapes[0]};
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        c_fc.initialize(manager, dataType, new Shape(1, hidden));
+        c_proj.initialize(manager, dataType, new Shape(1, inner));
+    }
+}

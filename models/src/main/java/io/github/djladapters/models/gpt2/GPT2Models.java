@@ -1,0 +1,40 @@
+package io.github.djladapters.models.gpt2;
+
+import ai.djl.ndarray.NDManager;
+import io.github.djladapters.models.checkpoint.CheckpointDirectory;
+import io.github.djladapters.models.checkpoint.CheckpointLoader;
+import io.github.djladapters.models.checkpoint.PretrainedWeights;
+import io.github.djladapters.models.checkpoint.TensorSource;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * Builds GPT-2 models from Hugging Face model directories (config.json + safetensors).
+ *
+ * <pre>{@code
+ * GPT2LMHeadModel gpt2 = GPT2Models.fromCheckpoint(Path.of("gpt2"), manager);
+ * }</pre>
+ */
+public final class GPT2Models {
+
+    private GPT2Models() {}
+
+    /**
+     * Loads a {@code GPT2LMHeadModel} or bare {@code GPT2Model} directory; a bare model's keys
+     * ({@code h.0...}) are read under {@code transformer.}, and legacy attention-mask buffers
+     * ({@code attn.bias}, {@code attn.masked_bias}) are reported as unexpected.
+     *
+     * @param dir the model directory
+     * @param manager owns the parameters
+     * @return the loaded model
+     * @throws IOException when a file is missing or malformed, or the weights do not fit the config
+     */
+    public static GPT2LMHeadModel fromCheckpoint(Path dir, NDManager manager) throws IOException {
+        GPT2Config config = GPT2Config.read(dir.resolve("config.json"));
+        GPT2LMHeadModel model = new GPT2LMHeadModel(config);
+        try (TensorSource weights = CheckpointDirectory.open(dir)) {
+            PretrainedWeights.load(model, weights, manager, new CheckpointLoader().basePrefixes("transformer"));
+        }
+        return model;
+    }
+}

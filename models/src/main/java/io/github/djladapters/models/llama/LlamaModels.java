@@ -1,0 +1,65 @@
+package io.github.djladapters.models.llama;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import io.github.djladapters.models.checkpoint.CheckpointDirectory;
+import io.github.djladapters.models.checkpoint.CheckpointLoader;
+import io.github.djladapters.models.checkpoint.ParameterNames;
+import io.github.djladapters.models.checkpoint.PretrainedWeights;
+import io.github.djladapters.models.checkpoint.SafetensorsWriter;
+import io.github.djladapters.models.checkpoint.TensorSource;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Builds and saves Llama-family models (llama, mistral, qwen2) as Hugging Face model directories
+ * (config.json + safetensors, single or sharded).
+ *
+ * <pre>{@code
+ * LlamaForCausalLM llama = LlamaModels.fromCheckpoint(Path.of("Qwen2-0.5B"), manager);
+ * }</pre>
+ */
+public final class LlamaModels {
+
+    private LlamaModels() {}
+
+    /**
+     * Loads a model directory. A tied model's checkpoint may still carry {@code lm_head.weight};
+     * it is then reported as unexpected, and the head uses {@code embed_tokens}.
+     *
+     * @param dir the model directory
+     * @param manager owns the parameters
+     * @return the loaded model
+     * @throws IOException when a file is missing or malformed, or the weights do not fit the config
+     */
+    public static LlamaForCausalLM fromCheckpoint(Path dir, NDManager manager) throws IOException {
+        LlamaConfig config = LlamaConfig.read(dir.resolve("config.json"));
+        LlamaForCausalLM model = new LlamaForCausalLM(config);
+        try (TensorSource weights = CheckpointDirectory.open(dir)) {
+            PretrainedWeights.load(model, weights, manager, new CheckpointLoader().basePrefixes("model"));
+        }
+        return model;
+    }
+
+    /**
+     * Writes {@code config.json} and one {@code model.safetensors} with every parameter under its
+     * Hugging Face name.
+     *
+     * @param model a loaded or initialised model
+     * @param dir the directory to create or overwrite files in
+     * @throws IOException when writing fails
+     */
+    public static void save(LlamaForCausalLM model, Path dir) throws IOException {
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("config.json"), model.config().toJson());
+        SafetensorsWriter writer = new SafetensorsWriter().metadata("format", "pt");
+        for (Map.Entry<String, Parameter> entry : ParameterNames.of(model).entrySet()) {
+            NDArray array = entry.getValue().getArray();
+            writer.addArray(entry.getKey(), array);
+        }
+        writer.write(dir.resolve(CheckpointDirectory.SINGLE_FILE));
+    }
+}

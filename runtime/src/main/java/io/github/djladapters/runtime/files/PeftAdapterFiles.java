@@ -1,0 +1,172 @@
+package io.github.djladapters.runtime.files;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import io.github.djladapters.runtime.AdapterModel;
+import io.github.djladapters.runtime.methods.AdapterConfig;
+import io.github.djladapters.runtime.safetensors.CheckpointException;
+import io.github.djladapters.runtime.safetensors.SafetensorsFile;
+import io.github.djladapters.runtime.safetensors.SafetensorsWriter;
+import io.github.djladapters.runtime.safetensors.TensorInfo;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Saves and loads adapters in Hugging Face PEFT's folder layout, the file side of
+ * {@link AdapterModel#saveAdapter} and {@link AdapterModel#loadAdapter}. A folder holds
+ * {@code adapter_config.json}, {@code adapter_model.safetensors} (PEFT's tensor keys, F32, sorted,
+ * metadata {@code {"format": "pt"}}) and a {@code README.md} model card; the adapter named
+ * {@value #DEFAULT_ADAPTER} goes to the folder itself, others to a subfolder of their name, as PEFT's
+ * {@code save_pretrained}. Saving stages every file and then moves them into place; loading checks
+ * everything and leaves the model unchanged when anything does not fit.
+ */
+public final class PeftAdapterFiles {
+
+    /** PEFT's config file name. */
+    public static final String CONFIG_FILE = "adapter_config.json";
+    /** PEFT's weights file name. */
+    public static final String WEIGHTS_FILE = "adapter_model.safetensors";
+    /** The model card's file name. */
+    public static final String MODEL_CARD_FILE = "README.md";
+    /** The adapter name PEFT saves to the folder itself. */
+    public static final String DEFAULT_ADAPTER = "default";
+    /** The prefix of PEFT's tensor keys. */
+    static final String KEY_PREFIX = "base_model.model.";
+
+    private PeftAdapterFiles() {}
+
+    /**
+     * Saves adapters, all of them when no name is given.
+     *
+     * @param model the model holding them
+     * @param dir the folder; {@value #DEFAULT_ADAPTER} goes here, others to {@code dir/<name>/}
+     * @param names the adapters to save
+     * @throws IOException when writing fails; files already there keep their content then
+     * @throws IllegalArgumentException for an unknown adapter, a name that is no folder name, or none
+     */
+    public static void save(AdapterModel<?> model, Path dir, String... names) throws IOException {
+        Set<String> selected = new LinkedHashSet<>(names.length == 0 ? model.adapters() : List.of(names));
+        if (selected.isEmpty()) {
+            throw new IllegalArgumentException("the model has no adapters to save");
+        }
+        for (String name : selected) {
+            model.adapterConfig(name); // fails for an unknown name before any file is written
+            if (name.isEmpty() || name.equals(".") || name.equals("..") || name.contains("/") || name.contains("\\")) {
+                throw new IllegalArgumentException("adapter name '" + name + "' cannot name a folder");
+            }
+        }
+        try (StagedFiles files = new StagedFiles()) {
+            for (String name : selected) {
+                Path folder = DEFAULT_ADAPTER.equals(name) ? dir : dir.resolve(name);
+                Files.createDirectories(folder);
+                AdapterConfig config = ExplicitTargets.of(model, name);
+                files.stage(folder.resolve(WEIGHTS_FILE), path -> writeWeights(model, name, path));
+                files.write(folder.resolve(CONFIG_FILE), PeftConfigWriter.bytes(config, model.baseModelNameOrPath()));
+                files.write(folder.resolve(MODEL_CARD_FILE), ModelCard.text(name, config.peftType(),
+                        model.baseModelNameOrPath()).getBytes(StandardCharsets.UTF_8));
+            }
+            files.commit();
+        }
+    }
+
+    private static void writeWeights(AdapterModel<?> model, String name, Path path) throws IOException {
+        try (NDManager scope = NDManager.newBaseManager()) {
+            Map<String, NDArray> sorted = new TreeMap<>(model.adapterTensors(name, scope));
+            SafetensorsWriter writer = new SafetensorsWriter().metadata("format", "pt");
+            for (Map.Entry<String, NDArray> tensor : sorted.entrySet()) {
+                NDArray value = tensor.getValue().getDataType() == DataType.FLOAT32 ? tensor.getValue()
+                        : tensor.getValue().toType(DataType.FLOAT32, false);
+                writer.addArray(tensor.getKey(), value);
+            }
+            writer.write(path);
+        }
+    }
+
+    /**
+     * Loads an adapter saved by PEFT, by {@link #save} or by the adapters library, and adds it under
+     * a name. All or nothing: on any error the adapter is not added and the model is as before.
+     *
+     * @param model the model to add it to
+     * @param dir the adapter's folder (holding {@value #CONFIG_FILE})
+     * @param name the name to add it under
+     * @throws CheckpointException naming the file and the key when a file is missing or malformed,
+     *     names an unsupported feature, or its tensors do not fit the adapter (missing, unexpected or
+     *     wrong-shaped keys)
+     * @throws IOException when a file cannot be read
+     * @throws IllegalArgumentException when the model already has an adapter of that name
+     */
+    public static void load(AdapterModel<?> model, Path dir, String name) throws IOException {
+        if (model.adapters().contains(name)) {
+            throw new IllegalArgumentException("an adapter named '" + name + "' already exists");
+        }
+        AdapterConfigFile config = AdapterConfigFile.read(dir.resolve(CONFIG_FILE));
+        boolean peft = config.layout() == AdapterConfigFile.Layout.PEFT;
+        Path weights = peft ? dir.resolve(WEIGHTS_FILE) : AdaptersLibraryLayout.weightsFile(dir);
+        if (!Files.isRegularFile(weights)) {
+            throw new CheckpointException(weights + ": missing; an adapter folder holds " + CONFIG_FILE + " and "
+                    + WEIGHTS_FILE);
+        }
+        try (SafetensorsFile file = SafetensorsFile.open(weights)) {
+            for (TensorInfo info : file.tensors().values()) {
+                if (!info.dtype().isFloating()) {
+                    throw new CheckpointException(weights + ": tensor '" + info.name() + "' has dtype " + info.dtype()
+                            + "; adapter tensors are floating point");
+                }
+            }
+            try {
+                model.addAdapter(name, config.config());
+            } catch (IllegalArgumentException e) {
+                throw new CheckpointException(config.file() + ": " + e.getMessage(), e);
+            }
+            boolean loaded = false;
+            try {
+                loadTensors(model, name, file, peft ? null : config);
+                loaded = true;
+            } finally {
+                if (!loaded) {
+                    model.deleteAdapter(name);
+                }
+            }
+        }
+    }
+
+    private static void loadTensors(AdapterModel<?> model, String name, SafetensorsFile file,
+            AdapterConfigFile adaptersLibrary) throws IOException {
+        try (NDManager scope = NDManager.newBaseManager()) {
+            Map<String, String> keys = new LinkedHashMap<>();
+            file.tensors().keySet().forEach(k -> keys.put(k, k));
+            if (adaptersLibrary != null) {
+                Set<String> expected = model.adapterTensors(name, scope).keySet();
+                keys.putAll(AdaptersLibraryLayout.peftKeys(file.tensors().keySet(), adaptersLibrary.savedName(),
+                        expected));
+            }
+            Map<String, NDArray> tensors = new LinkedHashMap<>();
+            List<String> duplicates = new ArrayList<>();
+            for (Map.Entry<String, String> key : keys.entrySet()) {
+                TensorInfo info = file.tensors().get(key.getKey());
+                NDArray value = scope.create(file.readFloat32(key.getKey()), info.shape(), DataType.FLOAT32);
+                if (tensors.put(key.getValue(), value) != null) {
+                    duplicates.add(key.getKey());
+                }
+            }
+            if (!duplicates.isEmpty()) {
+                throw new CheckpointException(file.path() + ": keys " + duplicates + " name the same tensor again");
+            }
+            try {
+                model.loadAdapterTensors(name, tensors);
+            } catch (IllegalArgumentException e) {
+                throw new CheckpointException(file.path() + ": " + e.getMessage(), e);
+            }
+        }
+    }
+}
