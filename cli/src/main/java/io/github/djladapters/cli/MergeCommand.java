@@ -1,7 +1,6 @@
 package io.github.djladapters.cli;
 
 import ai.djl.ndarray.NDManager;
-import io.github.djladapters.finetune.AdapterFiles;
 import io.github.djladapters.finetune.Encoder;
 import io.github.djladapters.finetune.SavedClassifier;
 import io.github.djladapters.models.bert.BertModel;
@@ -43,7 +42,7 @@ final class MergeCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (NDManager manager = NDManager.newBaseManager(); Encoder encoder = common.openEncoder(manager)) {
             AdapterModel<BertModel> model = Adapters.init(encoder.model());
-            AdapterFiles.load(model, adapter, "merged");
+            model.loadAdapter(adapter, "merged");
             BertModel merged = model.mergeAndUnload();
             BertModels.save(merged, output);
             Path tokenizer = Encoder.isBuiltIn(common.model)

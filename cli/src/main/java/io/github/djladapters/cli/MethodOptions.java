@@ -1,6 +1,6 @@
 package io.github.djladapters.cli;
 
-import io.github.djladapters.finetune.AdapterFiles;
+import io.github.djladapters.runtime.files.AdapterConfigFile;
 import io.github.djladapters.runtime.methods.AdapterConfig;
 import io.github.djladapters.runtime.methods.TargetModules;
 import io.github.djladapters.runtime.methods.ia3.IA3Config;
@@ -50,7 +50,7 @@ final class MethodOptions {
 
     AdapterConfig adapterConfig() throws IOException {
         if (config != null) {
-            return AdapterFiles.readConfigFile(config);
+            return AdapterConfigFile.read(config).config();
         }
         if (method == Method.IA3) {
             List<String> targets = targetModules != null ? targetModules : List.of("key", "value", "output.dense");

@@ -2,7 +2,6 @@ package io.github.djladapters.cli;
 
 import ai.djl.ndarray.NDManager;
 import io.github.djladapters.annotations.AdapterMethod;
-import io.github.djladapters.finetune.AdapterFiles;
 import io.github.djladapters.finetune.Encoder;
 import io.github.djladapters.models.bert.BertModel;
 import io.github.djladapters.runtime.AdapterModel;
@@ -53,7 +52,7 @@ final class SummaryCommand implements Callable<Integer> {
             }
             for (int i = 0; i < adapters.size(); i++) {
                 String name = adapters.size() == 1 ? "adapter" : "adapter" + (i + 1);
-                AdapterFiles.load(model, adapters.get(i), name);
+                model.loadAdapter(adapters.get(i), name);
                 out.println(name + ": " + adapters.get(i) + " " + model.adapterConfig(name));
             }
             if (!adapters.isEmpty()) {

@@ -9,7 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * A trained classifier on disk: the adapter in PEFT's layout ({@link AdapterFiles}) and the head in
+ * A trained classifier on disk: the adapter in PEFT's layout ({@link AdapterModel#saveAdapterFolder}) and the head in
  * {@value #HEAD_FILE} ({@link ClassifierHead}), in one directory.
  */
 public final class SavedClassifier {
@@ -29,7 +29,7 @@ public final class SavedClassifier {
      * @throws IOException when writing fails
      */
     public static void save(TextClassifier classifier, String adapter, Path dir, String baseModel) throws IOException {
-        AdapterFiles.save(classifier.adapters(), adapter, dir, baseModel);
+        classifier.adapters().baseModelNameOrPath(baseModel).saveAdapterFolder(adapter, dir);
         classifier.head().save(dir.resolve(HEAD_FILE));
     }
 
@@ -52,7 +52,7 @@ public final class SavedClassifier {
             throw new IOException("no " + HEAD_FILE + " in " + dir + " (a classifier head is saved next to the adapter)");
         }
         AdapterModel<BertModel> adapters = Adapters.init(encoder.model());
-        AdapterFiles.load(adapters, dir, adapter);
+        adapters.loadAdapter(dir, adapter);
         adapters.setActiveAdapters(adapter);
         return new TextClassifier(adapters, encoder.tokenizer(), ClassifierHead.load(headFile, manager));
     }

@@ -39,7 +39,7 @@ class SummaryCommandTest {
     void adapterDirectoryWithoutConfigFails() {
         CommandRun run = CommandRun.withModel("summary", "--adapter", dir.toString());
         assertEquals(DjlAdapters.FAILURE, run.code(), run.toString());
-        assertTrue(run.err().contains("no adapter_config.json"), run.toString());
+        assertTrue(run.err().contains("adapter_config.json: no adapter config here"), run.toString());
     }
 
     @Test

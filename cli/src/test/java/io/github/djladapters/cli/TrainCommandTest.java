@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.djladapters.finetune.AdapterFiles;
+import io.github.djladapters.runtime.files.PeftAdapterFiles;
 import io.github.djladapters.finetune.SavedClassifier;
 import io.github.djladapters.finetune.TrainingCheckpoint;
 import io.github.djladapters.finetune.TrainingReport;
@@ -28,7 +28,7 @@ class TrainCommandTest {
         assertTrue(first.out().contains("trainable params: 74,498"), first.toString());
         assertTrue(first.out().contains("2/2  loss"), "progress bar: " + first);
         assertTrue(first.out().contains("held-out accuracy before") && first.out().contains("after"), first.toString());
-        for (String file : new String[] {AdapterFiles.CONFIG_FILE, AdapterFiles.WEIGHTS_FILE, SavedClassifier.HEAD_FILE,
+        for (String file : new String[] {PeftAdapterFiles.CONFIG_FILE, PeftAdapterFiles.WEIGHTS_FILE, SavedClassifier.HEAD_FILE,
                 TrainingReport.CHART_FILE, TrainingReport.HTML_FILE}) {
             assertTrue(Files.size(output.resolve(file)) > 0, file);
         }
@@ -57,7 +57,7 @@ class TrainCommandTest {
                 "--max-length", "32");
         assertEquals(DjlAdapters.OK, run.code(), run.toString());
         assertTrue(run.out().contains("ia3"), run.toString());
-        assertTrue(Files.readString(dir.resolve("ia3").resolve(AdapterFiles.CONFIG_FILE)).contains("IA3"));
+        assertTrue(Files.readString(dir.resolve("ia3").resolve(PeftAdapterFiles.CONFIG_FILE)).contains("IA3"));
     }
 
     @Test

@@ -561,6 +561,20 @@ public final class AdapterModel<M extends Block> {
     }
 
     /**
+     * Saves one adapter into {@code folder} itself, whatever its name, in the layout of one PEFT
+     * adapter folder ({@code adapter_config.json}, {@code adapter_model.safetensors}, {@code README.md});
+     * {@link #loadAdapter(Path, String)} reads it back. Atomic as {@link #saveAdapter}.
+     *
+     * @param name the adapter
+     * @param folder the folder, created when missing
+     * @throws IOException when writing fails
+     * @throws IllegalArgumentException for an unknown adapter name
+     */
+    public void saveAdapterFolder(String name, Path folder) throws IOException {
+        PeftAdapterFiles.saveFolder(this, name, folder);
+    }
+
+    /**
      * Loads an adapter saved by PEFT, by {@link #saveAdapter} or by the adapters library (its
      * {@code adapter_config.json} layout with safetensors weights) and adds it, not active. Unknown
      * config keys are ignored with a warning. All or nothing: on any error the adapter is not added.

@@ -1,5 +1,8 @@
 package io.github.djladapters.models.checkpoint;
 
+import io.github.djladapters.runtime.safetensors.SafetensorsFile;
+import io.github.djladapters.runtime.safetensors.TensorSource;
+import io.github.djladapters.runtime.safetensors.CheckpointException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,5 +1,8 @@
 package io.github.djladapters.models.checkpoint;
 
+import io.github.djladapters.runtime.safetensors.TensorInfo;
+import io.github.djladapters.runtime.safetensors.TensorSource;
+import io.github.djladapters.runtime.safetensors.CheckpointException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;

@@ -1,5 +1,6 @@
 package io.github.djladapters.models.checkpoint;
 
+import io.github.djladapters.runtime.safetensors.TensorSource;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;

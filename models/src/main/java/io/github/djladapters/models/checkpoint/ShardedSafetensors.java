@@ -1,5 +1,9 @@
 package io.github.djladapters.models.checkpoint;
 
+import io.github.djladapters.runtime.safetensors.SafetensorsFile;
+import io.github.djladapters.runtime.safetensors.TensorInfo;
+import io.github.djladapters.runtime.safetensors.TensorSource;
+import io.github.djladapters.runtime.safetensors.CheckpointException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDManager;
 import io.github.djladapters.models.checkpoint.CheckpointDirectory;
 import io.github.djladapters.models.checkpoint.CheckpointLoader;
 import io.github.djladapters.models.checkpoint.PretrainedWeights;
-import io.github.djladapters.models.checkpoint.TensorSource;
+import io.github.djladapters.runtime.safetensors.TensorSource;
 import java.io.IOException;
 import java.nio.file.Path;
 

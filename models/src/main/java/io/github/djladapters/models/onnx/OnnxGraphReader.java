@@ -2,8 +2,8 @@ package io.github.djladapters.models.onnx;
 
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.WireFormat;
-import io.github.djladapters.models.checkpoint.CheckpointException;
-import io.github.djladapters.models.checkpoint.TensorDType;
+import io.github.djladapters.runtime.safetensors.CheckpointException;
+import io.github.djladapters.runtime.safetensors.TensorDType;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;

@@ -1,10 +1,10 @@
 package io.github.djladapters.models.onnx;
 
 import ai.djl.ndarray.types.Shape;
-import io.github.djladapters.models.checkpoint.CheckpointException;
-import io.github.djladapters.models.checkpoint.TensorDType;
-import io.github.djladapters.models.checkpoint.TensorInfo;
-import io.github.djladapters.models.checkpoint.TensorSource;
+import io.github.djladapters.runtime.safetensors.CheckpointException;
+import io.github.djladapters.runtime.safetensors.TensorDType;
+import io.github.djladapters.runtime.safetensors.TensorInfo;
+import io.github.djladapters.runtime.safetensors.TensorSource;
 import io.github.djladapters.models.onnx.OnnxGraphReader.Graph;
 import io.github.djladapters.models.onnx.OnnxGraphReader.Initializer;
 import io.github.djladapters.models.onnx.OnnxGraphReader.Node;

@@ -1,9 +1,9 @@
 package io.github.djladapters.models.bert;
 
 import ai.djl.ndarray.types.Shape;
-import io.github.djladapters.models.checkpoint.FloatEncodings;
-import io.github.djladapters.models.checkpoint.SafetensorsWriter;
-import io.github.djladapters.models.checkpoint.TensorDType;
+import io.github.djladapters.runtime.safetensors.FloatEncodings;
+import io.github.djladapters.runtime.safetensors.SafetensorsWriter;
+import io.github.djladapters.runtime.safetensors.TensorDType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

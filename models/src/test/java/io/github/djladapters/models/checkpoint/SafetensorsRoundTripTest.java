@@ -1,5 +1,9 @@
 package io.github.djladapters.models.checkpoint;
 
+import io.github.djladapters.runtime.safetensors.SafetensorsFile;
+import io.github.djladapters.runtime.safetensors.SafetensorsWriter;
+import io.github.djladapters.runtime.safetensors.TensorDType;
+import io.github.djladapters.runtime.safetensors.FloatEncodings;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.ndarray.types.Shape;

@@ -1,8 +1,8 @@
 package io.github.djladapters.models.generation;
 
 import ai.djl.ndarray.types.Shape;
-import io.github.djladapters.models.checkpoint.SafetensorsWriter;
-import io.github.djladapters.models.checkpoint.TensorDType;
+import io.github.djladapters.runtime.safetensors.SafetensorsWriter;
+import io.github.djladapters.runtime.safetensors.TensorDType;
 import io.github.djladapters.models.gpt2.GPT2Config;
 import io.github.djladapters.models.llama.LlamaConfig;
 import java.io.IOException;

@@ -67,16 +67,37 @@ public final class PeftAdapterFiles {
         }
         try (StagedFiles files = new StagedFiles()) {
             for (String name : selected) {
-                Path folder = DEFAULT_ADAPTER.equals(name) ? dir : dir.resolve(name);
-                Files.createDirectories(folder);
-                AdapterConfig config = ExplicitTargets.of(model, name);
-                files.stage(folder.resolve(WEIGHTS_FILE), path -> writeWeights(model, name, path));
-                files.write(folder.resolve(CONFIG_FILE), PeftConfigWriter.bytes(config, model.baseModelNameOrPath()));
-                files.write(folder.resolve(MODEL_CARD_FILE), ModelCard.text(name, config.peftType(),
-                        model.baseModelNameOrPath()).getBytes(StandardCharsets.UTF_8));
+                stage(files, model, name, DEFAULT_ADAPTER.equals(name) ? dir : dir.resolve(name));
             }
             files.commit();
         }
+    }
+
+    /**
+     * Saves one adapter into {@code folder} itself, whatever its name: the layout of one PEFT adapter
+     * folder, for tools that keep one adapter per output folder.
+     *
+     * @param model the model holding it
+     * @param name the adapter
+     * @param folder the folder, created when missing
+     * @throws IOException when writing fails; files already there keep their content then
+     * @throws IllegalArgumentException for an unknown adapter
+     */
+    public static void saveFolder(AdapterModel<?> model, String name, Path folder) throws IOException {
+        model.adapterConfig(name); // fails for an unknown name before any file is written
+        try (StagedFiles files = new StagedFiles()) {
+            stage(files, model, name, folder);
+            files.commit();
+        }
+    }
+
+    private static void stage(StagedFiles files, AdapterModel<?> model, String name, Path folder) throws IOException {
+        Files.createDirectories(folder);
+        AdapterConfig config = ExplicitTargets.of(model, name);
+        files.stage(folder.resolve(WEIGHTS_FILE), path -> writeWeights(model, name, path));
+        files.write(folder.resolve(CONFIG_FILE), PeftConfigWriter.bytes(config, model.baseModelNameOrPath()));
+        files.write(folder.resolve(MODEL_CARD_FILE), ModelCard.text(name, config.peftType(),
+                model.baseModelNameOrPath()).getBytes(StandardCharsets.UTF_8));
     }
 
     private static void writeWeights(AdapterModel<?> model, String name, Path path) throws IOException {

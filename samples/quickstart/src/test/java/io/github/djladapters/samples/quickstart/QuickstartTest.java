@@ -3,7 +3,7 @@ package io.github.djladapters.samples.quickstart;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.djladapters.finetune.AdapterFiles;
+import io.github.djladapters.runtime.files.PeftAdapterFiles;
 import io.github.djladapters.finetune.SavedClassifier;
 import io.github.djladapters.finetune.TrainingReport;
 import io.github.djladapters.finetune.TrainingSettings;
@@ -33,12 +33,12 @@ class QuickstartTest {
         }
         String report = bytes.toString(StandardCharsets.UTF_8);
 
-        for (String file : new String[] {AdapterFiles.CONFIG_FILE, AdapterFiles.WEIGHTS_FILE, SavedClassifier.HEAD_FILE,
+        for (String file : new String[] {PeftAdapterFiles.CONFIG_FILE, PeftAdapterFiles.WEIGHTS_FILE, SavedClassifier.HEAD_FILE,
                 TrainingReport.CHART_FILE, TrainingReport.HTML_FILE}) {
             assertTrue(Files.size(adapterDir.resolve(file)) > 0, file);
             assertTrue(report.contains(file), "the listing names " + file);
         }
-        assertTrue(Files.readString(adapterDir.resolve(AdapterFiles.CONFIG_FILE)).contains("\"peft_type\" : \"LORA\""));
+        assertTrue(Files.readString(adapterDir.resolve(PeftAdapterFiles.CONFIG_FILE)).contains("\"peft_type\": \"LORA\""));
         byte[] png = Files.readAllBytes(adapterDir.resolve(TrainingReport.CHART_FILE));
         assertEquals((byte) 0x89, png[0]);
         assertEquals('P', png[1]);
