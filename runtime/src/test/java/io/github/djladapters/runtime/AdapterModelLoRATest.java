@@ -228,6 +228,30 @@ class AdapterModelLoRATest {
     }
 
     @Test
+    void loadedTensorsAreCopiesThatOutliveTheirManager() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            AdapterModel<TinyModel> source = tiny(manager, false);
+            source.addAdapter("a", RANDOM_QV);
+            source.setActiveAdapters("a");
+            float[] expected = run(source, manager);
+            AdapterModel<TinyModel> target = tiny(manager, false);
+            target.addAdapter("a", RANDOM_QV);
+            target.setActiveAdapters("a");
+            try (NDManager scope = manager.newSubManager()) {
+                Map<String, NDArray> tensors = new LinkedHashMap<>();
+                source.adapterTensors("a", scope).forEach((key, value) ->
+                        tensors.put(key, scope.create(value.toFloatArray(), value.getShape())));
+                target.loadAdapterTensors("a", tensors);
+                tensors.values().forEach(t -> t.muli(0).addi(Float.NaN)); // the caller reuses its arrays
+            }
+            for (int i = 0; i < 64; i++) { // freed memory gets reused
+                manager.full(new ai.djl.ndarray.types.Shape(8, 8), Float.NaN).muli(2);
+            }
+            assertArrayEquals(expected, run(target, manager));
+        }
+    }
+
+    @Test
     void trainAdapterFreezesEverythingButThatAdapter() {
         try (NDManager manager = NDManager.newBaseManager()) {
             AdapterModel<TinyModel> peft = tiny(manager, false);

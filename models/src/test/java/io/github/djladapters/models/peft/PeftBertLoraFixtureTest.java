@@ -14,11 +14,7 @@ import io.github.djladapters.runtime.safetensors.TensorInfo;
 import io.github.djladapters.models.pretrained.AllMiniLmL6V2;
 import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.Adapters;
-import io.github.djladapters.runtime.methods.lora.LoRAConfig;
-import java.io.IOException;
-import java.nio.FloatBuffer;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -48,9 +44,7 @@ class PeftBertLoraFixtureTest {
         fixture = JSON.readTree(dir.resolve("outputs.json").toFile());
         adapters = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
 
-        LoRAConfig config = JSON.readValue(dir.resolve("adapter_config.json").toFile(), LoRAConfig.class);
-        adapters.addAdapter("default", config);
-        adapters.loadAdapterTensors("default", readTensors(dir.resolve("adapter_model.safetensors")));
+        adapters.loadAdapter(dir);
         adapters.setActiveAdapters("default");
     }
 
@@ -136,18 +130,5 @@ class PeftBertLoraFixtureTest {
             }
         }
         assertTrue(maxAbs < TOLERANCE, what + " output of case " + caseIndex + " differs from PEFT by " + maxAbs);
-    }
-
-    private static Map<String, NDArray> readTensors(Path file) throws IOException {
-        Map<String, NDArray> tensors = new LinkedHashMap<>();
-        try (SafetensorsFile peft = SafetensorsFile.open(file)) {
-            for (Map.Entry<String, TensorInfo> entry : peft.tensors().entrySet()) {
-                FloatBuffer data = peft.readFloat32(entry.getKey()).asFloatBuffer();
-                float[] values = new float[data.remaining()]; // a heap copy: the file's mapping closes below
-                data.get(values);
-                tensors.put(entry.getKey(), manager.create(values, entry.getValue().shape()));
-            }
-        }
-        return tensors;
     }
 }

@@ -1,10 +1,11 @@
 package io.github.djladapters.models.peft;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.djladapters.runtime.safetensors.SafetensorsFile;
 import io.github.djladapters.runtime.safetensors.TensorInfo;
@@ -17,12 +18,12 @@ import io.github.djladapters.models.llama.LlamaModels;
 import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.Adapters;
 import io.github.djladapters.runtime.methods.lora.LoRAConfig;
-import java.io.IOException;
-import java.nio.FloatBuffer;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -44,9 +45,7 @@ class PeftDecoderLoraFixtureTest {
                     ? GPT2Models.fromCheckpoint(fixture.base(), manager)
                     : LlamaModels.fromCheckpoint(fixture.base(), manager);
             AdapterModel<CausalLanguageModel> adapters = Adapters.init(base);
-            LoRAConfig config = JSON.readValue(fixture.lora().resolve("adapter_config.json").toFile(), LoRAConfig.class);
-            adapters.addAdapter("default", config);
-            adapters.loadAdapterTensors("default", readTensors(fixture.lora().resolve("adapter_model.safetensors"), manager));
+            adapters.loadAdapter(fixture.lora());
             adapters.setActiveAdapters("default");
 
             double adapted = fixture.maxLogitDifference(base, manager, "adapter_logits");
@@ -64,16 +63,46 @@ class PeftDecoderLoraFixtureTest {
         }
     }
 
-    private static Map<String, NDArray> readTensors(Path file, NDManager manager) throws IOException {
-        Map<String, NDArray> tensors = new LinkedHashMap<>();
-        try (SafetensorsFile peft = SafetensorsFile.open(file)) {
-            for (Map.Entry<String, TensorInfo> entry : peft.tensors().entrySet()) {
-                FloatBuffer data = peft.readFloat32(entry.getKey()).asFloatBuffer();
-                float[] values = new float[data.remaining()];
-                data.get(values);
-                tensors.put(entry.getKey(), manager.create(values, entry.getValue().shape()));
-            }
+    @ParameterizedTest
+    @ValueSource(strings = {"gpt2-tiny", "llama-tiny"})
+    void anAdapterWeSaveForTheSameConfigHasPeftsKeysShapesAndConfigKeys(String name, @TempDir Path out)
+            throws Exception {
+        TransformersFixture fixture = TransformersFixture.open(name);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            CausalLanguageModel base = name.startsWith("gpt2")
+                    ? GPT2Models.fromCheckpoint(fixture.base(), manager)
+                    : LlamaModels.fromCheckpoint(fixture.base(), manager);
+            AdapterModel<CausalLanguageModel> adapters = Adapters.init(base);
+            LoRAConfig config = JSON.readValue(fixture.lora().resolve("adapter_config.json").toFile(), LoRAConfig.class);
+            adapters.addAdapter("default", config);
+            adapters.baseModelNameOrPath("../base").saveAdapter(out);
         }
-        return tensors;
+        try (SafetensorsFile peft = SafetensorsFile.open(fixture.lora().resolve("adapter_model.safetensors"));
+                SafetensorsFile ours = SafetensorsFile.open(out.resolve("adapter_model.safetensors"))) {
+            assertEquals(peft.tensors().keySet(), ours.tensors().keySet());
+            for (Map.Entry<String, TensorInfo> entry : peft.tensors().entrySet()) {
+                assertEquals(entry.getValue().shape(), ours.tensors().get(entry.getKey()).shape(), entry.getKey());
+            }
+            assertEquals(peft.metadata(), ours.metadata());
+        }
+        JsonNode peftConfig = JSON.readTree(fixture.lora().resolve("adapter_config.json").toFile());
+        JsonNode ourConfig = JSON.readTree(out.resolve("adapter_config.json").toFile());
+        assertEquals(keys(peftConfig), keys(ourConfig));
+        for (String key : List.of("peft_type", "r", "lora_alpha", "target_modules", "fan_in_fan_out", "use_rslora",
+                "use_dora", "bias", "base_model_name_or_path")) {
+            assertEquals(key.equals("target_modules") ? keys(peftConfig.get(key)) : peftConfig.get(key),
+                    key.equals("target_modules") ? keys(ourConfig.get(key)) : ourConfig.get(key), key);
+        }
+    }
+
+    /** An object's field names, or an array's values (PEFT writes {@code target_modules} from a set). */
+    private static Set<String> keys(JsonNode node) {
+        Set<String> keys = new TreeSet<>();
+        if (node.isArray()) {
+            node.forEach(value -> keys.add(value.asText()));
+        } else {
+            node.fieldNames().forEachRemaining(keys::add);
+        }
+        return keys;
     }
 }

@@ -320,8 +320,11 @@ public abstract class AdapterLayer<A extends AdapterWeights> extends AbstractBlo
             throw new IllegalArgumentException("parameter " + parameter.getName() + " has shape " + array.getShape()
                     + ", not " + value.getShape());
         }
-        // flatten copies a strided view (a transposed delta) into row-major order; toType(copy) detaches it.
-        NDArray copy = value.flatten().toType(array.getDataType(), true).reshape(array.getShape()).stopGradient();
+        // A real copy: the caller may close value's manager right after. DJL's toType(type, true) returns
+        // an alias when the type does not change, so duplicate() (torch clone) makes the copy; flatten
+        // first puts a strided view (a transposed delta) into row-major order.
+        NDArray copy = value.flatten().toType(array.getDataType(), false).duplicate().reshape(array.getShape())
+                .stopGradient();
         array.intern(copy);
         array.setRequiresGradient(parameter.requiresGradient());
     }
