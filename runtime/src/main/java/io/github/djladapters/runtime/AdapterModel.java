@@ -465,6 +465,31 @@ public final class AdapterModel<M extends Block> {
             throw new IllegalArgumentException("got " + rowAdapters.size() + " row adapter names for a batch of "
                     + batch);
         }
+        try (RowAdapters routed = routeRows(rowAdapters, inputs.head().getManager())) {
+            return forward(inputs);
+        }
+    }
+
+    /**
+     * Routes each row of every batch run on this thread to its own adapter until the returned scope
+     * closes: what {@link #forward(NDList, List)} does for one call, for loops that run the model many
+     * times on the same rows, such as generation with a key/value cache. Active adapters are ignored
+     * inside the scope.
+     *
+     * <pre>{@code
+     * try (AdapterModel.RowAdapters rows = adapters.routeRows(List.of("", "poet", "coder"), manager)) {
+     *     List<int[]> out = new Generator(model).generate(manager, prompts, GenerationConfig.greedy(16));
+     * }
+     * }</pre>
+     *
+     * @param rowAdapters one adapter name per row; {@code ""} or {@link #BASE_MODEL} for the base model
+     * @param manager owns the row masks until the scope closes
+     * @return the scope; every batch run inside it must have {@code rowAdapters.size()} rows
+     * @throws IllegalArgumentException when a name is unknown
+     * @throws IllegalStateException when an adapter is merged (its weights would reach every row), or
+     *     this thread is already routed
+     */
+    public RowAdapters routeRows(List<String> rowAdapters, NDManager manager) {
         if (!inventory.mergeOrder().isEmpty()) {
             throw new IllegalStateException("adapters " + inventory.mergeOrder() + " are merged into the base"
                     + " weights and would apply to every row; unmerge them (unmergeAdapter) before a per-row forward");
@@ -478,13 +503,26 @@ public final class AdapterModel<M extends Block> {
             inventory.require(name);
             masks.computeIfAbsent(name, n -> new float[rowAdapters.size()])[row] = 1f;
         }
-        try (NDManager scope = inputs.head().getManager().newSubManager()) {
-            Map<String, NDArray> rowMasks = new LinkedHashMap<>();
-            masks.forEach((name, mask) -> rowMasks.put(name, scope.create(mask)));
-            try (AdapterRouting.Scope routed = AdapterRouting.route(rowMasks)) {
-                return forward(inputs);
-            }
+        NDManager scope = manager.newSubManager();
+        Map<String, NDArray> rowMasks = new LinkedHashMap<>();
+        masks.forEach((name, mask) -> rowMasks.put(name, scope.create(mask)));
+        AdapterRouting.Scope routed;
+        try {
+            routed = AdapterRouting.route(rowMasks);
+        } catch (RuntimeException e) {
+            scope.close();
+            throw e;
         }
+        return () -> {
+            routed.close();
+            scope.close();
+        };
+    }
+
+    /** A per-row adapter routing in force on this thread until closed; see {@link #routeRows}. */
+    public interface RowAdapters extends AutoCloseable {
+        @Override
+        void close();
     }
 
     /**
