@@ -11,6 +11,7 @@ import ai.djl.util.PairList;
 import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.annotations.AdapterModel;
 import io.github.djladapters.annotations.Layers;
+import io.github.djladapters.models.blocks.PaddingMask;
 import java.util.List;
 
 /**
@@ -125,9 +126,7 @@ public class BertModel extends AbstractBlock {
      * @return the additive mask
      */
     static NDArray maskBias(NDArray mask) {
-        Shape shape = mask.getShape();
-        NDArray blocked = mask.toType(DataType.FLOAT32, false).neg().add(1f);
-        return blocked.mul(-Float.MAX_VALUE).reshape(shape.get(0), 1, 1, shape.get(1));
+        return PaddingMask.bias(mask);
     }
 
     @Override

@@ -9,7 +9,7 @@ import java.util.List;
 
 /**
  * Runs the layers of a decoder one after another with a {@link KeyValueCache}: each layer gets
- * {@code (hidden, shared inputs..., [cached keys, cached values])} and returns
+ * {@code (hidden, shared inputs..., [its own inputs...], [cached keys, cached values])} and returns
  * {@code (hidden, all keys, all values)}, which replace its cache entry.
  */
 public final class DecoderStack {
@@ -30,10 +30,33 @@ public final class DecoderStack {
      */
     public static NDArray run(ParameterStore ps, List<? extends Block> layers, NDArray hidden, NDList shared,
             KeyValueCache cache, boolean training, PairList<String, Object> params) {
+        return run(ps, layers, hidden, shared, null, cache, training, params);
+    }
+
+    /**
+     * Runs every layer, giving each also inputs of its own (such as the cross-attention keys and
+     * values of an encoder-decoder): layer {@code i} gets
+     * {@code (hidden, shared..., perLayer[i]..., [cached keys, cached values])}.
+     *
+     * @param ps the parameter store
+     * @param layers the decoder layers, in order
+     * @param hidden the input hidden states {@code [B, T, H]}
+     * @param shared inputs every layer receives after the hidden states
+     * @param perLayer inputs for each layer, after the shared ones; {@code null} for none
+     * @param cache the cache to read and update, or {@code null}
+     * @param training whether this is a training pass
+     * @param params extra parameters passed through to the layers
+     * @return the hidden states after the last layer
+     */
+    public static NDArray run(ParameterStore ps, List<? extends Block> layers, NDArray hidden, NDList shared,
+            List<NDList> perLayer, KeyValueCache cache, boolean training, PairList<String, Object> params) {
         NDArray current = hidden;
         for (int i = 0; i < layers.size(); i++) {
             NDList in = new NDList(current);
             in.addAll(shared);
+            if (perLayer != null) {
+                in.addAll(perLayer.get(i));
+            }
             if (cache != null && cache.keys(i) != null) {
                 in.add(cache.keys(i));
                 in.add(cache.values(i));

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -60,11 +59,7 @@ public final class Generator {
                 mask[b * total + pad + t] = 1;
             }
         }
-        List<List<Integer>> generated = new ArrayList<>();
-        boolean[] finished = new boolean[batch];
-        for (int b = 0; b < batch; b++) {
-            generated.add(new ArrayList<>());
-        }
+        GeneratedTokens generated = new GeneratedTokens(batch, config);
         TokenSampler sampler = new TokenSampler(config);
         try (GradientsOff off = GradientsOff.onThisThread();
                 NDManager run = manager.newSubManager();
@@ -81,32 +76,22 @@ public final class Generator {
                     NDArray logits = model.logits(ps, ids, seen, positions, cache, true);
                     next = sampler.next(logits.reshape(batch, logits.getShape().get(2)));
                 }
-                boolean all = true;
+                int[] fed = generated.record(next);
                 for (int b = 0; b < batch; b++) {
-                    int token = finished[b] ? config.padTokenId() : next[b];
-                    if (!finished[b]) {
-                        generated.get(b).add(token);
-                        finished[b] = config.stopTokens().contains(token);
-                    }
-                    tokens[b * total + length] = token;
+                    tokens[b * total + length] = fed[b];
                     mask[b * total + length] = 1;
-                    all &= finished[b];
                 }
                 length++;
-                if (all) {
+                if (generated.allFinished()) {
                     break;
                 }
             }
         }
-        List<int[]> out = new ArrayList<>();
-        for (List<Integer> row : generated) {
-            out.add(row.stream().mapToInt(Integer::intValue).toArray());
-        }
-        return out;
+        return generated.toArrays();
     }
 
     /** Columns {@code [from, to)} of every row of a row-major {@code [batch, width]} matrix. */
-    private static long[] columns(long[] matrix, int batch, int width, int from, int to) {
+    static long[] columns(long[] matrix, int batch, int width, int from, int to) {
         long[] out = new long[batch * (to - from)];
         for (int b = 0; b < batch; b++) {
             System.arraycopy(matrix, b * width + from, out, b * (to - from), to - from);

@@ -6,12 +6,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
-import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.djladapters.annotations.IntermediateProj;
 import io.github.djladapters.annotations.OutputProj;
+import io.github.djladapters.models.blocks.Activations;
 import io.github.djladapters.models.blocks.Conv1D;
 import java.util.function.UnaryOperator;
 
@@ -20,8 +20,6 @@ import java.util.function.UnaryOperator;
  * {@code c_proj}, both {@link Conv1D}. Input and output: hidden states {@code [B, T, H]}.
  */
 public final class GPT2MLP extends AbstractBlock {
-
-    private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2 / Math.PI);
 
     @IntermediateProj Block c_fc;
     @OutputProj Block c_proj;
@@ -46,19 +44,7 @@ public final class GPT2MLP extends AbstractBlock {
      * @throws IllegalArgumentException for another name
      */
     static UnaryOperator<NDArray> activation(String name) {
-        return switch (name) {
-            case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> GPT2MLP::geluTanh;
-            case "gelu" -> Activation::gelu;
-            case "relu" -> Activation::relu;
-            default -> throw new IllegalArgumentException("activation_function '" + name
-                    + "' is not supported; expected gelu_new, gelu_pytorch_tanh, gelu or relu");
-        };
-    }
-
-    /** GELU's tanh approximation, {@code 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))}. */
-    private static NDArray geluTanh(NDArray x) {
-        NDArray inner = x.add(x.pow(3f).mul(0.044715f)).mul(SQRT_2_OVER_PI).tanh();
-        return x.mul(0.5f).mul(inner.add(1f));
+        return Activations.byName(name);
     }
 
     @Override

@@ -1,0 +1,46 @@
+package io.github.djladapters.models.blocks;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.nn.Activation;
+import java.util.function.UnaryOperator;
+
+/**
+ * The activation functions named in Hugging Face configs ({@code activation_function},
+ * {@code feed_forward_proj}), with transformers' meaning of each name.
+ */
+public final class Activations {
+
+    private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2 / Math.PI);
+
+    private Activations() {}
+
+    /**
+     * The activation with a transformers name.
+     *
+     * @param name {@code gelu_new}, {@code gelu_pytorch_tanh}, {@code gelu_fast} (GELU's tanh
+     *     approximation), {@code gelu} (exact, erf) or {@code relu}
+     * @return the function
+     * @throws IllegalArgumentException for another name
+     */
+    public static UnaryOperator<NDArray> byName(String name) {
+        return switch (name) {
+            case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> Activations::geluTanh;
+            case "gelu" -> Activation::gelu;
+            case "relu" -> Activation::relu;
+            default -> throw new IllegalArgumentException("activation '" + name
+                    + "' is not supported; expected gelu_new, gelu_pytorch_tanh, gelu or relu");
+        };
+    }
+
+    /**
+     * GELU's tanh approximation ({@code gelu_new}):
+     * {@code 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))}.
+     *
+     * @param x any array
+     * @return the activation, same shape
+     */
+    public static NDArray geluTanh(NDArray x) {
+        NDArray inner = x.add(x.pow(3f).mul(0.044715f)).mul(SQRT_2_OVER_PI).tanh();
+        return x.mul(0.5f).mul(inner.add(1f));
+    }
+}

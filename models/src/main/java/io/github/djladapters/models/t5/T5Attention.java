@@ -1,0 +1,175 @@
+package io.github.djladapters.models.t5;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Block;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import io.github.djladapters.annotations.KProj;
+import io.github.djladapters.annotations.OProj;
+import io.github.djladapters.annotations.QProj;
+import io.github.djladapters.annotations.VProj;
+import io.github.djladapters.models.blocks.DotProductAttention;
+import io.github.djladapters.models.blocks.Embedding;
+import io.github.djladapters.runtime.attention.KeyValueAttention;
+import io.github.djladapters.runtime.attention.KeyValueExtension;
+import java.util.Optional;
+
+/**
+ * T5 multi-head attention ({@code SelfAttention} or {@code EncDecAttention}): bias-free {@code q},
+ * {@code k}, {@code v}, {@code o} and, in block 0's self-attention only,
+ * {@code relative_attention_bias} ({@code [num_buckets, num_heads]}). Scores are not divided by
+ * {@code sqrt(d_kv)}: T5 folds that factor into its initialisation. The relative position bias
+ * arrives already added to the additive mask, so every layer of a stack reuses block 0's bias.
+ *
+ * <p>Self-attention inputs: hidden states {@code [B, T, d_model]}, the bias {@code [B or 1, heads, T,
+ * P + T]}, and optionally cached keys and values {@code [B, heads, P, d_kv]}. Cross-attention
+ * inputs: hidden states, the encoder padding bias {@code [B, 1, 1, S]}, and the keys and values of
+ * the encoder output from {@link #keyValues}. Outputs: the attention output, then the keys and
+ * values attended to.
+ *
+ * <p>It implements {@link KeyValueAttention} so that the shared {@link DotProductAttention} serves it
+ * as it serves the decoders; T5's declarations do not offer prefix tuning or adaption prompts, so
+ * no extension is installed unless a caller sets one.
+ */
+public final class T5Attention extends AbstractBlock implements KeyValueAttention {
+
+    @QProj Block q;
+    @KProj Block k;
+    @VProj Block v;
+    @OProj Block o;
+    Embedding relative_attention_bias;
+
+    private final boolean cross;
+    private final int dModel;
+    private final int heads;
+    private final int inner;
+    private final RelativePositionBuckets buckets;
+    private KeyValueExtension extension;
+
+    /**
+     * An attention block.
+     *
+     * @param config the architecture
+     * @param cross whether this is the decoder's cross-attention over the encoder output
+     * @param relativeBias whether this block owns the stack's relative position bias (block 0's
+     *     self-attention)
+     * @param bidirectional whether its positions are bucketed in both directions (the encoder)
+     */
+    T5Attention(T5Config config, boolean cross, boolean relativeBias, boolean bidirectional) {
+        this.cross = cross;
+        dModel = config.dModel();
+        heads = config.numHeads();
+        inner = config.innerDim();
+        q = addChildBlock("q", linear(inner));
+        k = addChildBlock("k", linear(inner));
+        v = addChildBlock("v", linear(inner));
+        o = addChildBlock("o", linear(dModel));
+        if (relativeBias) {
+            relative_attention_bias = addChildBlock("relative_attention_bias",
+                    new Embedding(config.relativeAttentionNumBuckets(), heads));
+            buckets = new RelativePositionBuckets(bidirectional, config.relativeAttentionNumBuckets(),
+                    config.relativeAttentionMaxDistance());
+        } else {
+            buckets = null;
+        }
+    }
+
+    /** A bias-free projection, as every T5 linear layer. */
+    static Linear linear(int units) {
+        return Linear.builder().setUnits(units).optBias(false).build();
+    }
+
+    @Override
+    public void setKeyValueExtension(KeyValueExtension extension) {
+        this.extension = extension;
+    }
+
+    @Override
+    public Optional<KeyValueExtension> keyValueExtension() {
+        return Optional.ofNullable(extension);
+    }
+
+    /**
+     * The relative position bias of {@code queryLength} queries, the first at position
+     * {@code offset}, over keys at positions {@code 0 .. keyLength - 1}.
+     *
+     * @param ps the parameter store
+     * @param manager where the bucket ids are created
+     * @param queryLength the number of queries
+     * @param keyLength the number of keys
+     * @param offset the position of the first query (the cache length)
+     * @param training whether this is a training pass
+     * @return {@code [1, heads, queryLength, keyLength]}
+     * @throws IllegalStateException when this block has no {@code relative_attention_bias}
+     */
+    NDArray positionBias(ParameterStore ps, NDManager manager, int queryLength, int keyLength, int offset,
+            boolean training) {
+        if (relative_attention_bias == null) {
+            throw new IllegalStateException("only block 0's self-attention has relative_attention_bias");
+        }
+        NDArray ids = manager.create(buckets.table(queryLength, keyLength, offset), new Shape(queryLength, keyLength));
+        NDArray values = relative_attention_bias.forward(ps, new NDList(ids), training).head(); // [T, S, heads]
+        return values.transpose(2, 0, 1).expandDims(0);
+    }
+
+    /**
+     * Projects the keys and values of a cross-attention source once, to be reused at every step.
+     *
+     * @param ps the parameter store
+     * @param source the encoder output {@code [B, S, d_model]}
+     * @param training whether this is a training pass
+     * @param params passed through to the projections
+     * @return keys and values, each {@code [B, heads, S, d_kv]}
+     */
+    NDList keyValues(ParameterStore ps, NDArray source, boolean training, PairList<String, Object> params) {
+        NDList in = new NDList(source);
+        NDArray keys = DotProductAttention.splitHeads(k.forward(ps, in, training, params).head(), heads);
+        NDArray values = DotProductAttention.splitHeads(v.forward(ps, in, training, params).head(), heads);
+        return new NDList(keys, values);
+    }
+
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDList x = new NDList(inputs.get(0));
+        NDArray query = DotProductAttention.splitHeads(q.forward(ps, x, training, params).head(), heads);
+        NDArray keys;
+        NDArray values;
+        if (cross) {
+            keys = inputs.get(2);
+            values = inputs.get(3);
+        } else {
+            NDList own = keyValues(ps, inputs.get(0), training, params);
+            keys = inputs.size() > 2 ? inputs.get(2).concat(own.get(0), 2) : own.get(0);
+            values = inputs.size() > 2 ? inputs.get(3).concat(own.get(1), 2) : own.get(1);
+        }
+        NDArray context = DotProductAttention.context(this, query, keys, values, inputs.get(1), 1f);
+        NDArray out = o.forward(ps, new NDList(context), training, params).head();
+        return new NDList(out, keys, values);
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        Shape x = inputShapes[0];
+        Shape kv = new Shape(x.get(0), heads, x.get(1), inner / heads);
+        return new Shape[] {x, kv, kv};
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        Shape in = new Shape(1, dModel);
+        q.initialize(manager, dataType, in);
+        k.initialize(manager, dataType, in);
+        v.initialize(manager, dataType, in);
+        o.initialize(manager, dataType, new Shape(1, inner));
+        if (relative_attention_bias != null) {
+            relative_attention_bias.initialize(manager, dataType, new Shape(1, 1));
+        }
+    }
+}
