@@ -10,10 +10,10 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.djladapters.runtime.blocks.ArrayValues;
 import io.github.djladapters.runtime.safetensors.SafetensorsFile;
 import io.github.djladapters.runtime.safetensors.SafetensorsWriter;
 import java.io.IOException;
-import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -76,14 +76,10 @@ public final class ClassifierHead {
             Shape shape = tensors.tensors().get(WEIGHT_KEY).shape();
             ClassifierHead head = create(labels, (int) shape.get(1), manager);
             List<Parameter> parameters = head.parameters();
-            parameters.get(0).getArray().set(floats(tensors, WEIGHT_KEY));
-            parameters.get(1).getArray().set(floats(tensors, BIAS_KEY));
+            ArrayValues.replace(parameters.get(0).getArray(), tensors.readFloat32(WEIGHT_KEY));
+            ArrayValues.replace(parameters.get(1).getArray(), tensors.readFloat32(BIAS_KEY));
             return head;
         }
-    }
-
-    private static FloatBuffer floats(SafetensorsFile file, String key) throws IOException {
-        return file.readFloat32(key).asFloatBuffer();
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.github.djladapters.models.checkpoint;
 
+import io.github.djladapters.runtime.blocks.ArrayValues;
 import io.github.djladapters.runtime.safetensors.TensorInfo;
 import io.github.djladapters.runtime.safetensors.TensorSource;
 import io.github.djladapters.runtime.safetensors.CheckpointException;
@@ -132,7 +133,7 @@ public final class CheckpointLoader {
         }
         for (Map.Entry<String, String> pair : sourceKeyOf.entrySet()) {
             ByteBuffer values = source.readFloat32(pair.getValue());
-            parameters.get(pair.getKey()).getArray().set(values);
+            ArrayValues.replace(parameters.get(pair.getKey()).getArray(), values);
         }
         return new LoadReport(new ArrayList<>(sourceKeyOf.keySet()), missing, unexpected);
     }

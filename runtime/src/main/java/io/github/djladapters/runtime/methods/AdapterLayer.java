@@ -10,6 +10,7 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.runtime.blocks.ArrayValues;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -315,18 +316,12 @@ public abstract class AdapterLayer<A extends AdapterWeights> extends AbstractBlo
      * @param value the new values, same shape
      */
     protected static void overwrite(Parameter parameter, NDArray value) {
-        NDArray array = parameter.getArray();
-        if (!array.getShape().equals(value.getShape())) {
-            throw new IllegalArgumentException("parameter " + parameter.getName() + " has shape " + array.getShape()
-                    + ", not " + value.getShape());
+        if (!parameter.getArray().getShape().equals(value.getShape())) {
+            throw new IllegalArgumentException("parameter " + parameter.getName() + " has shape "
+                    + parameter.getArray().getShape() + ", not " + value.getShape());
         }
-        // A real copy: the caller may close value's manager right after. DJL's toType(type, true) returns
-        // an alias when the type does not change, so duplicate() (torch clone) makes the copy; flatten
-        // first puts a strided view (a transposed delta) into row-major order.
-        NDArray copy = value.flatten().toType(array.getDataType(), false).duplicate().reshape(array.getShape())
-                .stopGradient();
-        array.intern(copy);
-        array.setRequiresGradient(parameter.requiresGradient());
+        ArrayValues.replace(parameter.getArray(), value);
+        parameter.getArray().setRequiresGradient(parameter.requiresGradient());
     }
 
     @Override

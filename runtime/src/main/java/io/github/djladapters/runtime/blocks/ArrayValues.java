@@ -1,0 +1,63 @@
+package io.github.djladapters.runtime.blocks;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import java.nio.ByteBuffer;
+
+/**
+ * Gives an existing array new values in memory of its own. DJL's PyTorch engine makes a CPU array
+ * share the memory of a direct buffer passed to {@code NDArray.set} or {@code NDManager.create},
+ * kept alive only by that one Java object, and its {@code toType(sameType, true)} returns an
+ * alias; views taken of such an array read freed memory once the buffer is collected. Values set
+ * here are copied into memory that PyTorch owns, so no buffer, manager or view of the caller's can
+ * change them later.
+ *
+ * <pre>{@code
+ * ArrayValues.replace(parameter.getArray(), checkpoint.readFloat32("encoder.layer.0.output.dense.weight"));
+ * }</pre>
+ */
+public final class ArrayValues {
+
+    private ArrayValues() {}
+
+    /**
+     * Replaces {@code target}'s values with a copy of {@code value}'s; its trainability is kept.
+     *
+     * @param target the array to change in place (a parameter's array, say)
+     * @param value the new values, same shape; the caller may close it right after
+     * @throws IllegalArgumentException when the shapes differ
+     */
+    public static void replace(NDArray target, NDArray value) {
+        if (!target.getShape().equals(value.getShape())) {
+            throw new IllegalArgumentException("array of shape " + target.getShape() + " cannot take values of shape "
+                    + value.getShape());
+        }
+        boolean trainable = target.hasGradient();
+        // flatten puts a strided view (a transposed delta) into row-major order; duplicate() is the copy.
+        NDArray copy = value.flatten().toType(target.getDataType(), false).duplicate().reshape(target.getShape())
+                .stopGradient();
+        target.intern(copy);
+        target.setRequiresGradient(trainable);
+    }
+
+    /**
+     * Replaces {@code target}'s values with a copy of float32 values read from a buffer.
+     *
+     * @param target a float32 array
+     * @param float32 exactly {@code target.size()} floats in native byte order, from its position
+     * @throws IllegalArgumentException when the target is not float32 or the buffer size differs
+     */
+    public static void replace(NDArray target, ByteBuffer float32) {
+        if (target.getDataType() != DataType.FLOAT32) {
+            throw new IllegalArgumentException("array is " + target.getDataType() + ", not float32");
+        }
+        if (float32.remaining() != target.size() * 4) {
+            throw new IllegalArgumentException("array of shape " + target.getShape() + " needs " + target.size() * 4
+                    + " bytes, the buffer holds " + float32.remaining());
+        }
+        try (NDManager scope = target.getManager().newSubManager()) {
+            replace(target, scope.create(float32, target.getShape(), DataType.FLOAT32));
+        }
+    }
+}
