@@ -10,6 +10,8 @@ import io.github.djladapters.runtime.methods.AdapterMethodSupport;
 import io.github.djladapters.runtime.methods.AdapterMethods;
 import io.github.djladapters.runtime.methods.PendingMerge;
 import io.github.djladapters.runtime.methods.TargetModule;
+import io.github.djladapters.runtime.savedmodules.ModulesToSave;
+import io.github.djladapters.runtime.savedmodules.ModulesToSaveLayer;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -19,9 +21,10 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The adapters of one {@link AdapterModel}: their configs, the wrappers placed in the model, the
- * shared activation and the order of merges. Every change to the model's structure goes through
- * here, so that deleting or unloading can undo it exactly.
+ * The adapters of one {@link AdapterModel}: their configs, the wrappers placed in the model (the
+ * methods' layers and the {@code modules_to_save} copies), the shared activation and the order of
+ * merges. Every change to the model's structure goes through here, so that deleting or unloading
+ * can undo it exactly.
  */
 final class AdapterInventory {
 
@@ -75,6 +78,8 @@ final class AdapterInventory {
         AdapterMethodSupport<C> method = AdapterMethods.forConfig(config);
         method.validate(config);
         List<TargetModule> targets = method.targets(config, model);
+        List<TargetModule> saved = ModulesToSave.targets(config.modulesToSave(), model);
+        checkApart(targets, saved);
         configs.put(name, config);
         try {
             for (TargetModule target : targets) {
@@ -83,9 +88,53 @@ final class AdapterInventory {
                     put(target, layer);
                 }
             }
+            for (TargetModule target : saved) {
+                AdapterLayer<?> layer = ModulesToSave.attach(name, target, activation);
+                if (layer != target.block()) {
+                    put(target, layer);
+                }
+            }
         } catch (RuntimeException e) {
             delete(name); // take back what the failed add placed, so nothing is half-added
             throw e;
+        }
+    }
+
+    /** A module is an adapter target or a module to save, not both, and not one inside the other. */
+    private static void checkApart(List<TargetModule> targets, List<TargetModule> saved) {
+        for (TargetModule copy : saved) {
+            for (TargetModule target : targets) {
+                if (target.path().equals(copy.path()) || target.path().startsWith(copy.path() + ".")
+                        || copy.path().startsWith(target.path() + ".")) {
+                    throw new IllegalArgumentException("module '" + target.path() + "' is an adapter target and "
+                            + (target.path().equals(copy.path()) ? "" : "overlaps '" + copy.path() + "', ")
+                            + "in modules_to_save; narrow target_modules (a regex, or layers_to_transform) so that"
+                            + " the trained copy is not also adapted");
+                }
+            }
+        }
+    }
+
+    /**
+     * Checks that at most one of the adapters to activate has modules to save, as PEFT requires: a
+     * saved module runs one adapter's copy at a time.
+     *
+     * @param names the adapters to activate
+     * @throws IllegalArgumentException naming the adapters and their modules otherwise
+     */
+    void checkActivation(List<String> names) {
+        Map<String, List<String>> saving = new LinkedHashMap<>();
+        for (String name : names) {
+            for (AdapterLayer<?> layer : layers()) {
+                if (layer instanceof ModulesToSaveLayer && layer.adapterNames().contains(name)) {
+                    saving.computeIfAbsent(name, n -> new ArrayList<>()).add(layer.modulePath());
+                }
+            }
+        }
+        if (saving.size() > 1) {
+            throw new IllegalArgumentException("adapters " + saving.keySet() + " each have their own trained copy of"
+                    + " modules (modules_to_save: " + saving + "); as in PEFT, only one of them can be active at a"
+                    + " time (per-row routing may still mix them)");
         }
     }
 
@@ -99,8 +148,12 @@ final class AdapterInventory {
     }
 
     private void takeOut(Placement placement) {
+        takeOut(placement, placement.layer().base());
+    }
+
+    /** Puts {@code base} where the placement's wrapper is. */
+    private void takeOut(Placement placement, Block base) {
         TargetModule target = placement.target();
-        Block base = placement.layer().base();
         if (target.site() != null) {
             model.replace(target.layer(), target.site(), base);
         } else {
@@ -139,7 +192,7 @@ final class AdapterInventory {
         List<PendingMerge> pending = new ArrayList<>();
         try {
             for (AdapterLayer<?> layer : layers()) {
-                if (layer.adapterNames().contains(name)) {
+                if (layer.mergeable() && layer.adapterNames().contains(name)) {
                     PendingMerge merge = layer.prepareMerge(name);
                     pending.add(merge);
                     if (!merge.finite()) {
@@ -180,10 +233,21 @@ final class AdapterInventory {
         }
     }
 
-    /** Takes every wrapper out of the model, leaving base weights as they are, and forgets all adapters. */
-    void unwrapAll() {
+    /**
+     * Takes every wrapper out of the model, leaving base weights as they are, and forgets all adapters.
+     *
+     * @param keepActiveCopies whether a module to save gets the active adapter's trained copy
+     *     ({@code mergeAndUnload}) rather than its original block ({@code unload})
+     */
+    void unwrapAll(boolean keepActiveCopies) {
         for (Placement placement : new ArrayList<>(placements.values())) {
-            takeOut(placement);
+            Block kept = null;
+            if (keepActiveCopies && placement.layer() instanceof ModulesToSaveLayer saved) {
+                for (String name : activation.active()) {
+                    kept = kept == null ? saved.detach(name) : kept;
+                }
+            }
+            takeOut(placement, kept == null ? placement.layer().base() : kept);
             placement.layer().release();
         }
         configs.clear();

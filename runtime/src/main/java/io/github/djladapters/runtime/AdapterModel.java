@@ -187,20 +187,24 @@ public final class AdapterModel<M extends Block> {
     }
 
     /**
-     * Adds an adapter on the modules its config selects, wrapping them; it is not activated.
+     * Adds an adapter on the modules its config selects, wrapping them; it is not activated. Modules
+     * named in the config's {@code modules_to_save} get the adapter's own trainable deep copy (PEFT's
+     * {@code ModulesToSaveWrapper}): the original block is used while no adapter with a copy is active
+     * or adapters are disabled, the active adapter's copy otherwise.
      *
      * @param name a new adapter name
      * @param config the config, such as a {@code LoRAConfig} or {@code IA3Config}
      * @throws IllegalArgumentException when the name exists, the config is invalid or selects no
-     *     module; nothing is added then
+     *     module, or a module to save cannot be copied; nothing is added then
      */
     public void addAdapter(String name, AdapterConfig config) {
         inventory.add(name, Objects.requireNonNull(config, "config"));
     }
 
     /**
-     * Removes an adapter and every trace of it: it is unmerged if merged, wrappers left without
-     * adapters are replaced by the blocks they wrapped, and the parameter count is back to before.
+     * Removes an adapter and every trace of it: it is unmerged if merged, its copies of modules to
+     * save are freed, wrappers left without adapters are replaced by the blocks they wrapped, and the
+     * parameter count is back to before.
      *
      * @param name an adapter name
      */
@@ -232,11 +236,14 @@ public final class AdapterModel<M extends Block> {
      * Sets the adapters forward applies, in order; none runs the base model.
      *
      * @param names adapter names
+     * @throws IllegalArgumentException for an unknown name, or when more than one of them has
+     *     {@code modules_to_save} (PEFT allows one at a time)
      */
     public void setActiveAdapters(String... names) {
         for (String name : names) {
             inventory.require(name);
         }
+        inventory.checkActivation(List.of(names));
         inventory.activation().setActive(List.of(names));
     }
 
@@ -251,7 +258,7 @@ public final class AdapterModel<M extends Block> {
 
     /**
      * Prepares training of one adapter: freezes every parameter of the model, unfreezes that
-     * adapter's, and activates it alone.
+     * adapter's (its copies of modules to save included), and activates it alone.
      *
      * @param name an adapter name
      */
@@ -351,30 +358,32 @@ public final class AdapterModel<M extends Block> {
 
     /**
      * Merges the active adapters, then removes every wrapper and adapter: the plain base model with
-     * merged weights (PEFT's {@code merge_and_unload}).
+     * merged weights (PEFT's {@code merge_and_unload}). A module to save becomes the active adapter's
+     * trained copy, as a plain block; with no active adapter holding a copy, its original.
      *
      * @return the model, whose blocks are its own again
      */
     public M mergeAndUnload() {
         mergeAdapter();
-        inventory.unwrapAll();
+        inventory.unwrapAll(true);
         return model;
     }
 
     /**
      * Unmerges everything, then removes every wrapper and adapter: the original base model (PEFT's
-     * {@code unload}).
+     * {@code unload}). Modules to save get their original blocks back (PEFT's {@code unload} keeps
+     * the active adapter's copy; {@link #mergeAndUnload()} does that here).
      *
      * @return the model, with its original weights
      */
     public M unload() {
         inventory.unmergeAll();
-        inventory.unwrapAll();
+        inventory.unwrapAll(false);
         return model;
     }
 
     /**
-     * Every adapter wrapper now in the model.
+     * Every adapter wrapper now in the model, {@code modules_to_save} wrappers included.
      *
      * @return the wrappers, in the order they were placed
      */
@@ -383,7 +392,8 @@ public final class AdapterModel<M extends Block> {
     }
 
     /**
-     * Counts trainable and all parameters, adapters included.
+     * Counts trainable and all parameters, adapters included; as in PEFT, the copies of modules to
+     * save count in both, and their originals in all.
      *
      * @return the counts
      */
@@ -410,7 +420,8 @@ public final class AdapterModel<M extends Block> {
     }
 
     /**
-     * The adapters library's {@code adapter_summary()}; {@code toString()} gives its table.
+     * The adapters library's {@code adapter_summary()}; {@code toString()} gives its table. An
+     * adapter's row counts its copies of modules to save; the full model counts their originals.
      *
      * @return one row per adapter, then the full model
      */
@@ -450,8 +461,9 @@ public final class AdapterModel<M extends Block> {
 
     /**
      * Runs the model for inference with one adapter per row of the batch: the base runs once and
-     * each adapter's contribution is kept on its rows only (multiplied by a 0/1 row mask). The
-     * output of each row equals running it alone with its adapter. Active adapters are ignored.
+     * each adapter's contribution is kept on its rows only (multiplied by a 0/1 row mask); a module to
+     * save gives each row the output of its adapter's copy (or of the original). The output of each
+     * row equals running it alone with its adapter. Active adapters are ignored.
      *
      * @param inputs the model's inputs; the first one's axis 0 is the batch
      * @param rowAdapters one adapter name per row; {@code ""} or {@link #BASE_MODEL} for the base model
@@ -527,7 +539,9 @@ public final class AdapterModel<M extends Block> {
 
     /**
      * One adapter's tensors under PEFT's file keys, {@code base_model.model.<module path>.lora_A.weight}
-     * and so on, adapter name removed; what {@code adapter_model.safetensors} holds.
+     * and so on, adapter name removed; what {@code adapter_model.safetensors} holds. Copies of modules
+     * to save come under {@code base_model.model.<module path>.<parameter>}, such as
+     * {@code base_model.model.classifier.weight}, as current PEFT writes them.
      *
      * @param name an adapter name
      * @param manager receives copies of the tensors

@@ -2,10 +2,8 @@ package io.github.djladapters.models.checkpoint;
 
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import ai.djl.util.Pair;
 import io.github.djladapters.runtime.bindings.ModulePaths;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -26,14 +24,6 @@ public final class ParameterNames {
      * @return unmodifiable name to parameter
      */
     public static Map<String, Parameter> of(Block root) {
-        Map<String, Parameter> named = new LinkedHashMap<>();
-        for (Map.Entry<String, Block> module : ModulePaths.all(root).entrySet()) {
-            String path = module.getKey();
-            for (Pair<String, Parameter> parameter : module.getValue().getDirectParameters()) {
-                String local = parameter.getValue().getName();
-                named.put(path.isEmpty() ? local : path + "." + local, parameter.getValue());
-            }
-        }
-        return Collections.unmodifiableMap(named);
+        return Collections.unmodifiableMap(ModulePaths.parameters(root));
     }
 }

@@ -11,8 +11,10 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.models.bert.BertConfig;
 import io.github.djladapters.models.bert.BertModel;
+import io.github.djladapters.runtime.AdapterModelInterface;
 
 /**
  * A BERT-family model with a task head, laid out as Hugging Face's {@code *For*} classes so their
@@ -29,7 +31,9 @@ import io.github.djladapters.models.bert.BertModel;
  *       start logits {@code [B, T]} and end logits {@code [B, T]}.
  * </ul>
  *
- * <p>Inputs are those of {@link BertModel}. Adapters attach to {@link #base()}.
+ * <p>Inputs are those of {@link BertModel}. Adapters attach to {@link #base()}, or to the whole
+ * model through {@link #adapterInterface()} when the head is trained with them
+ * ({@code modules_to_save}).
  */
 public final class BertTaskModel extends AbstractBlock {
 
@@ -46,7 +50,8 @@ public final class BertTaskModel extends AbstractBlock {
     private final BertConfig config;
     private final Task task;
     private final BertModel base;
-    private final Block head;
+    private final boolean robertaHead;
+    private Block head; // not final: modules_to_save puts its wrapper here (through the child list and this field)
 
     /**
      * A model for one task; the label count is {@code config.numLabels()}.
@@ -58,10 +63,11 @@ public final class BertTaskModel extends AbstractBlock {
         this.config = config;
         this.task = task;
         boolean pooler = task == Task.SEQUENCE_CLASSIFICATION && !config.isRoberta();
+        robertaHead = task == Task.SEQUENCE_CLASSIFICATION && config.isRoberta();
         base = addChildBlock(config.baseModelPrefix(), new BertModel(config, pooler));
         if (task == Task.QUESTION_ANSWERING) {
             head = addChildBlock("qa_outputs", Linear.builder().setUnits(2).build());
-        } else if (task == Task.SEQUENCE_CLASSIFICATION && config.isRoberta()) {
+        } else if (robertaHead) {
             head = addChildBlock("classifier", new RobertaClassificationHead(
                     config.hiddenSize(), config.numLabels(), config.hiddenDropoutProb()));
         } else {
@@ -76,6 +82,32 @@ public final class BertTaskModel extends AbstractBlock {
      */
     public BertModel base() {
         return base;
+    }
+
+    /**
+     * Where the parts of this model are, for adapters on the whole model with its head
+     * ({@code Adapters.init(model, model.adapterInterface())}), so that the head can be in
+     * {@code modules_to_save}: the encoder's parts under {@code bert.} or {@code roberta.}, as the
+     * encoder itself declares them.
+     *
+     * <pre>{@code
+     * AdapterModel<BertTaskModel> peft = Adapters.init(model, model.adapterInterface());
+     * peft.addAdapter("sst2", LoRAConfig.builder().targetModules("query", "value")
+     *         .modulesToSave("classifier").build());
+     * }</pre>
+     *
+     * @return the interface
+     */
+    public AdapterModelInterface adapterInterface() {
+        String prefix = config.baseModelPrefix() + ".";
+        return AdapterModelInterface.builder()
+                .adapterMethods(AdapterMethod.LORA)
+                .modelEmbeddings(prefix + "embeddings.word_embeddings")
+                .modelLayers(prefix + "encoder.layer")
+                .layerSelfAttn("attention")
+                .attnQProj("self.query").attnKProj("self.key").attnVProj("self.value").attnOProj("output.dense")
+                .layerIntermediateProj("intermediate.dense").layerOutputProj("output.dense")
+                .build();
     }
 
     /**
@@ -94,7 +126,7 @@ public final class BertTaskModel extends AbstractBlock {
         NDArray features = task == Task.SEQUENCE_CLASSIFICATION && !config.isRoberta()
                 ? encoded.get(1) // pooler output
                 : encoded.get(0);
-        if (training && config.hiddenDropoutProb() > 0 && !(head instanceof RobertaClassificationHead)) {
+        if (training && config.hiddenDropoutProb() > 0 && !robertaHead) {
             features = Dropout.dropout(features, config.hiddenDropoutProb(), true).head();
         }
         NDArray logits = head.forward(ps, new NDList(features), training, params).head();
@@ -118,7 +150,7 @@ public final class BertTaskModel extends AbstractBlock {
     @Override
     protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
         base.initialize(manager, dataType, new Shape(1, 1));
-        Shape hidden = head instanceof RobertaClassificationHead
+        Shape hidden = robertaHead
                 ? new Shape(1, 1, config.hiddenSize())
                 : new Shape(1, config.hiddenSize());
         head.initialize(manager, dataType, hidden);

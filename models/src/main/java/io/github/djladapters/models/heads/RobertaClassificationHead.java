@@ -12,18 +12,20 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.runtime.savedmodules.CopyableBlock;
 
 /**
  * RoBERTa's sequence classification head ({@code classifier}): {@code dense} and tanh over the
  * first token, then {@code out_proj} to the labels. Input: {@code last_hidden_state [B, T, H]};
- * output: logits {@code [B, labels]}.
+ * output: logits {@code [B, labels]}. Copyable, so that it can be in PEFT's {@code modules_to_save}.
  */
-public final class RobertaClassificationHead extends AbstractBlock {
+public final class RobertaClassificationHead extends AbstractBlock implements CopyableBlock {
 
     Block dense;
     Block outProj;
 
     private final int hidden;
+    private final int labels;
     private final float dropout;
 
     /**
@@ -35,9 +37,20 @@ public final class RobertaClassificationHead extends AbstractBlock {
      */
     public RobertaClassificationHead(int hidden, int labels, float dropout) {
         this.hidden = hidden;
+        this.labels = labels;
         this.dropout = dropout;
         dense = addChildBlock("dense", Linear.builder().setUnits(hidden).build());
         outProj = addChildBlock("out_proj", Linear.builder().setUnits(labels).build());
+    }
+
+    /**
+     * A new head of the same sizes and dropout, not initialised.
+     *
+     * @return the new head
+     */
+    @Override
+    public Block newInstance() {
+        return new RobertaClassificationHead(hidden, labels, dropout);
     }
 
     @Override

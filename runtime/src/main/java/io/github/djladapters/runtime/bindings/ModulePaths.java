@@ -1,6 +1,7 @@
 package io.github.djladapters.runtime.bindings;
 
 import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
 import ai.djl.util.PairList;
 import java.util.ArrayList;
@@ -61,6 +62,27 @@ public final class ModulePaths {
         Map<String, Block> paths = new LinkedHashMap<>();
         collect(root, "", paths);
         return paths;
+    }
+
+    /**
+     * Every parameter below {@code root} by Hugging Face tensor name: the module path of the block
+     * that owns it plus its local name ({@code encoder.layer.0.attention.self.query} + {@code weight}),
+     * depth first. A parameter of {@code root} itself is named by its local name alone.
+     *
+     * @param root a block whose children are registered under Hugging Face module names and whose
+     *     parameters are named as in PyTorch ({@code weight}, {@code bias})
+     * @return tensor name to parameter
+     */
+    public static Map<String, Parameter> parameters(Block root) {
+        Map<String, Parameter> named = new LinkedHashMap<>();
+        for (Map.Entry<String, Block> module : all(root).entrySet()) {
+            String path = module.getKey();
+            for (Pair<String, Parameter> parameter : module.getValue().getDirectParameters()) {
+                String local = parameter.getValue().getName();
+                named.put(path.isEmpty() ? local : path + "." + local, parameter.getValue());
+            }
+        }
+        return named;
     }
 
     private static void collect(Block block, String path, Map<String, Block> into) {

@@ -9,6 +9,7 @@ import io.github.djladapters.runtime.methods.TargetModule;
 import io.github.djladapters.runtime.methods.TargetModules;
 import io.github.djladapters.runtime.methods.ia3.IA3Config;
 import io.github.djladapters.runtime.methods.lora.LoRAConfig;
+import io.github.djladapters.runtime.savedmodules.ModulesToSaveLayer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -19,7 +20,8 @@ import java.util.TreeSet;
  * library's {@code attn_matrices}, {@code intermediate_lora}, {@code leave_out}, ...) become an explicit
  * {@code target_modules}. The candidates are tried from the most PEFT-like (module names such as
  * {@code q_proj}) to the most exact (every module path, then an anchored regex), and the first that
- * selects exactly the modules holding the adapter in this model is kept.
+ * selects exactly the modules holding the adapter in this model is kept. {@code modules_to_save} is
+ * kept as the config has it.
  */
 final class ExplicitTargets {
 
@@ -38,7 +40,7 @@ final class ExplicitTargets {
         Set<String> paths = new TreeSet<>();
         Set<String> inputScaled = new TreeSet<>();
         for (AdapterLayer<?> layer : model.adapterLayers()) {
-            if (layer.adapterNames().contains(name)) {
+            if (layer.adapterNames().contains(name) && !(layer instanceof ModulesToSaveLayer)) {
                 paths.add(layer.modulePath());
                 Shape ia3 = layer.tensorShapes(name).get("ia3_l");
                 if (ia3 != null && ia3.dimension() == 2 && ia3.get(0) == 1) {

@@ -25,9 +25,11 @@ import java.util.TreeMap;
  * Saves and loads adapters in Hugging Face PEFT's folder layout, the file side of
  * {@link AdapterModel#saveAdapter} and {@link AdapterModel#loadAdapter}. A folder holds
  * {@code adapter_config.json}, {@code adapter_model.safetensors} (PEFT's tensor keys, F32, sorted,
- * metadata {@code {"format": "pt"}}) and a {@code README.md} model card; the adapter named
- * {@value #DEFAULT_ADAPTER} goes to the folder itself, others to a subfolder of their name, as PEFT's
- * {@code save_pretrained}. Saving stages every file and then moves them into place; loading checks
+ * metadata {@code {"format": "pt"}}; copies of {@code modules_to_save} under
+ * {@code base_model.model.<module path>.<parameter>}, the older
+ * {@code <module path>.modules_to_save.<parameter>} read as well) and a {@code README.md} model
+ * card; the adapter named {@value #DEFAULT_ADAPTER} goes to the folder itself, others to a subfolder
+ * of their name, as PEFT's {@code save_pretrained}. Saving stages every file and then moves them into place; loading checks
  * everything and leaves the model unchanged when anything does not fit.
  */
 public final class PeftAdapterFiles {
@@ -171,13 +173,17 @@ public final class PeftAdapterFiles {
                 keys.putAll(AdaptersLibraryLayout.peftKeys(file.tensors().keySet(), adaptersLibrary.savedName(),
                         expected));
             }
+            SavedModuleKeys saved = new SavedModuleKeys(model, name);
+            keys.replaceAll((stored, key) -> saved.current(key));
             Map<String, NDArray> tensors = new LinkedHashMap<>();
+            Map<String, String> storedAs = new LinkedHashMap<>();
             List<String> duplicates = new ArrayList<>();
             for (Map.Entry<String, String> key : keys.entrySet()) {
                 TensorInfo info = file.tensors().get(key.getKey());
                 NDArray value = scope.create(file.readFloat32(key.getKey()), info.shape(), DataType.FLOAT32);
+                String earlier = storedAs.put(key.getValue(), key.getKey());
                 if (tensors.put(key.getValue(), value) != null) {
-                    duplicates.add(key.getKey());
+                    duplicates.add(key.getKey() + " (as " + earlier + ")");
                 }
             }
             if (!duplicates.isEmpty()) {

@@ -21,4 +21,15 @@ public interface AdapterConfig {
     default String architecture() {
         return peftType().toLowerCase(java.util.Locale.ROOT);
     }
+
+    /**
+     * PEFT's {@code modules_to_save}: modules of which the adapter trains and saves its own full
+     * copy (a classification head, say), matched as PEFT does: a module whose path equals an entry
+     * or ends with {@code "." + entry}. See {@code ModulesToSaveLayer}.
+     *
+     * @return module names; null or empty for none (the default)
+     */
+    default java.util.List<String> modulesToSave() {
+        return null;
+    }
 }

@@ -20,15 +20,17 @@ import java.util.Set;
 
 /**
  * A wrapper that an adapter method puts at one module in place of its block, holding the wrapped
- * block as child {@code base_layer} (PEFT's name) and one {@link AdapterWeights} child per adapter.
+ * block as child {@code base_layer} (PEFT's name) and one child per adapter, named after it: an
+ * {@link AdapterWeights} for methods that add to the base (LoRA, IA3), or a whole trained copy of the
+ * block for {@code modules_to_save}.
  * The bookkeeping every method shares lives here: which adapters exist, which the forward applies
  * (activation, or per-row {@link AdapterRouting}), which are merged into the base weights. A method
  * adds only its math: {@link #forwardWith}, {@link #prepareMerge}, {@link #unmerge} and the PEFT
  * tensor names of its weights.
  *
- * @param <A> the method's per-adapter weights
+ * @param <A> the method's per-adapter block
  */
-public abstract class AdapterLayer<A extends AdapterWeights> extends AbstractBlock {
+public abstract class AdapterLayer<A extends Block> extends AbstractBlock {
 
     private final Block base;
     private final String modulePath;
@@ -120,9 +122,23 @@ public abstract class AdapterLayer<A extends AdapterWeights> extends AbstractBlo
      * @param name the adapter name
      */
     public void removeAdapter(String name) {
+        A weights = detachAdapter(name);
+        if (weights != null) {
+            weights.getParameters().values().forEach(Parameter::close);
+        }
+    }
+
+    /**
+     * Removes an adapter, unmerging it first, without freeing its arrays: for a caller that goes on
+     * using its block.
+     *
+     * @param name the adapter name
+     * @return its block, or null when this layer does not hold it
+     */
+    protected final A detachAdapter(String name) {
         A weights = adapters.get(name);
         if (weights == null) {
-            return;
+            return null;
         }
         if (merged.contains(name)) {
             unmergeAdapter(name);
@@ -134,7 +150,7 @@ public abstract class AdapterLayer<A extends AdapterWeights> extends AbstractBlo
                 break;
             }
         }
-        weights.getParameters().values().forEach(Parameter::close);
+        return weights;
     }
 
     /**
@@ -147,6 +163,17 @@ public abstract class AdapterLayer<A extends AdapterWeights> extends AbstractBlo
         }
         adapters.clear();
         merged.clear();
+    }
+
+    /**
+     * Whether merging an adapter writes into this layer's base weights. False for a layer whose
+     * adapters replace the whole block ({@code modules_to_save}): a merge leaves it alone, and it goes
+     * on using the active adapter's block while that adapter is merged elsewhere.
+     *
+     * @return true unless the method overrides it
+     */
+    public boolean mergeable() {
+        return true;
     }
 
     /**

@@ -26,7 +26,8 @@ import java.util.List;
  * @param fanInFanOut {@code fan_in_fan_out}: informational, the layout is read from the module
  * @param initIa3Weights {@code init_ia3_weights}: start at ones (a no-op), default true; false
  *     starts from random values around 1, for tests
- * @param modulesToSave {@code modules_to_save}: not supported yet, must be null or empty
+ * @param modulesToSave {@code modules_to_save}: modules (such as {@code classifier}) of which the
+ *     adapter trains and saves its own full copy, matched as PEFT does; default null (none)
  * @param layersToTransform {@code layers_to_transform}, default null (all)
  * @param layersPattern {@code layers_pattern}, default null (any)
  * @param attnMatrices {@code attn_matrices}: output-scaled attention roles, default [k, v]
@@ -53,6 +54,7 @@ public record IA3Config(
         attnMatrices = attnMatrices == null ? List.of("k", "v") : List.copyOf(attnMatrices);
         outputLora = outputLora == null ? Boolean.TRUE : outputLora;
         leaveOut = leaveOut == null ? List.of() : List.copyOf(leaveOut);
+        modulesToSave = modulesToSave == null ? null : List.copyOf(modulesToSave);
     }
 
     /**
@@ -84,6 +86,18 @@ public record IA3Config(
     public IA3Config withInitIa3Weights(boolean init) {
         return new IA3Config(targetModules, feedforwardModules, fanInFanOut, init, modulesToSave, layersToTransform,
                 layersPattern, attnMatrices, outputLora, leaveOut);
+    }
+
+    /**
+     * This config with another {@code modules_to_save}.
+     *
+     * @param modules module names, such as {@code classifier}; none for null
+     * @return a copy
+     */
+    public IA3Config withModulesToSave(String... modules) {
+        return new IA3Config(targetModules, feedforwardModules, fanInFanOut, initIa3Weights,
+                modules.length == 0 ? null : List.of(modules), layersToTransform, layersPattern, attnMatrices,
+                outputLora, leaveOut);
     }
 
     @Override

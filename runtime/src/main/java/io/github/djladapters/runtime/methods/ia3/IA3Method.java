@@ -30,10 +30,6 @@ public final class IA3Method implements AdapterMethodSupport<IA3Config> {
 
     @Override
     public void validate(IA3Config config) {
-        if (config.modulesToSave() != null && !config.modulesToSave().isEmpty()) {
-            throw new IllegalArgumentException("IA3 modules_to_save " + config.modulesToSave()
-                    + " is not supported yet");
-        }
         if (config.feedforwardModules() != null && config.targetModules() == null) {
             throw new IllegalArgumentException("IA3 feedforward_modules needs target_modules (a subset of them)");
         }

@@ -38,7 +38,8 @@ import java.util.Map;
  * @param fanInFanOut {@code fan_in_fan_out}: informational; the layout is read from the base block,
  *     and a mismatch is logged as PEFT warns, default false
  * @param bias {@code bias}: only {@code "none"} is supported, default "none"
- * @param modulesToSave {@code modules_to_save}: not supported yet, must be null or empty
+ * @param modulesToSave {@code modules_to_save}: modules (such as {@code classifier}) of which the
+ *     adapter trains and saves its own full copy, matched as PEFT does; default null (none)
  * @param attnMatrices {@code attn_matrices}: roles among q, k, v (and o), default [q, v]
  * @param selfattnLora {@code selfattn_lora}: apply to the self-attention roles, default true
  * @param intermediateLora {@code intermediate_lora}: apply to the intermediate projection, default false
@@ -339,6 +340,16 @@ public record LoRAConfig(
         public Builder modulesToSave(List<String> value) {
             modulesToSave = value;
             return this;
+        }
+
+        /**
+         * Sets modules_to_save.
+         *
+         * @param modules module names, such as {@code classifier}
+         * @return this builder
+         */
+        public Builder modulesToSave(String... modules) {
+            return modulesToSave(List.of(modules));
         }
 
         /**

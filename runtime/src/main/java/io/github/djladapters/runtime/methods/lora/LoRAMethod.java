@@ -49,10 +49,6 @@ public final class LoRAMethod implements AdapterMethodSupport<LoRAConfig> {
         if (!"none".equals(config.bias())) {
             throw new IllegalArgumentException("LoRA bias '" + config.bias() + "' is not supported; use \"none\"");
         }
-        if (config.modulesToSave() != null && !config.modulesToSave().isEmpty()) {
-            throw new IllegalArgumentException("LoRA modules_to_save " + config.modulesToSave()
-                    + " is not supported yet");
-        }
     }
 
     @Override
