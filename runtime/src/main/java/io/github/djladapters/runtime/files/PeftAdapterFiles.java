@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.methods.AdapterConfig;
+import io.github.djladapters.runtime.methods.lora.LoRAConfig;
 import io.github.djladapters.runtime.safetensors.CheckpointException;
 import io.github.djladapters.runtime.safetensors.SafetensorsFile;
 import io.github.djladapters.runtime.safetensors.SafetensorsWriter;
@@ -94,6 +95,10 @@ public final class PeftAdapterFiles {
     }
 
     private static void stage(StagedFiles files, AdapterModel<?> model, String name, Path folder) throws IOException {
+        if (model.adapterConfig(name) instanceof LoRAConfig lora && lora.useGating()) {
+            throw new IllegalArgumentException("adapter '" + name + "' uses gating (use_gating), which PEFT's"
+                    + " format cannot express; nothing was written");
+        }
         Files.createDirectories(folder);
         AdapterConfig config = ExplicitTargets.of(model, name);
         files.stage(folder.resolve(WEIGHTS_FILE), path -> writeWeights(model, name, path));

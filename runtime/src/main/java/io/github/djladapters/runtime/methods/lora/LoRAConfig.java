@@ -45,6 +45,9 @@ import java.util.Map;
  * @param intermediateLora {@code intermediate_lora}: apply to the intermediate projection, default false
  * @param outputLora {@code output_lora}: apply to the output projection, default false
  * @param leaveOut {@code leave_out}: layer indices to skip, default empty
+ * @param useGating {@code use_gating} (the adapters library's): scale each row's LoRA output by a
+ *     learned gate, {@code sigmoid(x G^T + g)} averaged over the sequence, instead of alpha/r; such
+ *     an adapter cannot be merged nor saved in PEFT's format (PEFT has no gating), default false
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonDeserialize(builder = LoRAConfig.Builder.class)
@@ -67,7 +70,8 @@ public record LoRAConfig(
         @JsonProperty("selfattn_lora") boolean selfattnLora,
         @JsonProperty("intermediate_lora") boolean intermediateLora,
         @JsonProperty("output_lora") boolean outputLora,
-        @JsonProperty("leave_out") List<Integer> leaveOut)
+        @JsonProperty("leave_out") List<Integer> leaveOut,
+        @JsonProperty("use_gating") boolean useGating)
         implements AdapterConfig {
 
     /** Copies the collections and fills nulls that have a default. */
@@ -133,7 +137,7 @@ public record LoRAConfig(
                 .alphaPattern(alphaPattern).useRslora(useRslora).useDora(useDora).initLoraWeights(initLoraWeights)
                 .fanInFanOut(fanInFanOut).bias(bias).modulesToSave(modulesToSave).attnMatrices(attnMatrices)
                 .selfattnLora(selfattnLora).intermediateLora(intermediateLora).outputLora(outputLora)
-                .leaveOut(leaveOut);
+                .leaveOut(leaveOut).useGating(useGating);
     }
 
     /** Builds a {@link LoRAConfig}; also how Jackson reads one, so absent keys keep their defaults. */
@@ -159,6 +163,7 @@ public record LoRAConfig(
         private boolean intermediateLora;
         private boolean outputLora;
         private List<Integer> leaveOut;
+        private boolean useGating;
 
         private Builder() {}
 
@@ -423,6 +428,18 @@ public record LoRAConfig(
         }
 
         /**
+         * Sets use_gating.
+         *
+         * @param value use_gating
+         * @return this builder
+         */
+        @JsonProperty("use_gating")
+        public Builder useGating(boolean value) {
+            useGating = value;
+            return this;
+        }
+
+        /**
          * Builds the config.
          *
          * @return the config
@@ -430,7 +447,7 @@ public record LoRAConfig(
         public LoRAConfig build() {
             return new LoRAConfig(r, loraAlpha, loraDropout, targetModules, layersToTransform, layersPattern,
                     rankPattern, alphaPattern, useRslora, useDora, initLoraWeights, fanInFanOut, bias, modulesToSave,
-                    attnMatrices, selfattnLora, intermediateLora, outputLora, leaveOut);
+                    attnMatrices, selfattnLora, intermediateLora, outputLora, leaveOut, useGating);
         }
     }
 }

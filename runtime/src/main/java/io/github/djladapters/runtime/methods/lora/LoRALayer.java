@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
@@ -64,10 +65,21 @@ public final class LoRALayer extends AdapterLayer<LoRAWeights> {
             NDArray input = dropping ? Dropout.dropout(x, w.dropout(), true).head() : x;
             NDArray lora = w.maskOutputs(Linear.linear(Linear.linear(input, a).head(), b).head());
             NDArray delta = w.dora() ? doraDelta(store, w, x, input, dropping, result, lora, a, b, training)
-                    : lora.mul(w.scaling());
+                    : w.gated() ? lora.mul(gate(store, w, x, training)) : lora.mul(w.scaling());
             result = result.add(use.onRows(delta));
         }
         return new NDList(result);
+    }
+
+    /**
+     * The adapters library's LoRA gate: {@code sigmoid(x G^T + g)}, averaged over the sequence axis of
+     * a {@code [B, T, in]} input, so each row gets one factor ({@code [B, 1, 1]}).
+     */
+    private static NDArray gate(ParameterStore store, LoRAWeights w, NDArray x, boolean training) {
+        Device device = x.getDevice();
+        NDArray gate = Activation.sigmoid(Linear.linear(x, store.getValue(w.gateWeight(), device, training),
+                store.getValue(w.gateBias(), device, training)).head());
+        return x.getShape().dimension() == 3 ? gate.mean(new int[] {1}, true) : gate;
     }
 
     /** PEFT's {@code DoraLinearLayer.forward}: what DoRA adds to the running result. */
@@ -102,6 +114,10 @@ public final class LoRALayer extends AdapterLayer<LoRAWeights> {
 
     @Override
     protected PendingMerge prepareMerge(String name, LoRAWeights w) {
+        if (w.gated()) {
+            throw new IllegalStateException("adapter '" + name + "' uses gating: its contribution depends on each"
+                    + " input and cannot be merged into the weight of '" + modulePath() + "'; no weight was changed");
+        }
         NDManager scope = linear.weight().getArray().getManager().newSubManager();
         NDArray weight = weightOutIn(scope);
         NDArray merged = weight.add(delta(scope, w));
@@ -181,6 +197,10 @@ public final class LoRALayer extends AdapterLayer<LoRAWeights> {
         if (w.dora()) {
             tensors.put("lora_magnitude_vector", copyInto(manager, w.magnitude().getArray()));
         }
+        if (w.gated()) {
+            tensors.put("gate.weight", copyInto(manager, w.gateWeight().getArray()));
+            tensors.put("gate.bias", copyInto(manager, w.gateBias().getArray()));
+        }
         return tensors;
     }
 
@@ -193,6 +213,10 @@ public final class LoRALayer extends AdapterLayer<LoRAWeights> {
         if (w.dora()) {
             shapes.put("lora_magnitude_vector", w.magnitude().getArray().getShape());
         }
+        if (w.gated()) {
+            shapes.put("gate.weight", w.gateWeight().getArray().getShape());
+            shapes.put("gate.bias", w.gateBias().getArray().getShape());
+        }
         return shapes;
     }
 
@@ -203,6 +227,8 @@ public final class LoRALayer extends AdapterLayer<LoRAWeights> {
             case "lora_A.weight" -> overwrite(w.loraA(), value);
             case "lora_B.weight" -> overwrite(w.loraB(), value);
             case "lora_magnitude_vector" -> overwrite(w.magnitude(), value);
+            case "gate.weight" -> overwrite(w.gateWeight(), value);
+            case "gate.bias" -> overwrite(w.gateBias(), value);
             default -> throw new IllegalArgumentException("module '" + modulePath() + "' has no LoRA tensor " + suffix);
         }
     }

@@ -46,6 +46,9 @@ public final class LoRAMethod implements AdapterMethodSupport<LoRAConfig> {
         if (config.loraDropout() < 0 || config.loraDropout() >= 1) {
             throw new IllegalArgumentException("LoRA lora_dropout must be in [0, 1), got " + config.loraDropout());
         }
+        if (config.useGating() && config.useDora()) {
+            throw new IllegalArgumentException("LoRA use_gating cannot be combined with use_dora");
+        }
         if (!"none".equals(config.bias())) {
             throw new IllegalArgumentException("LoRA bias '" + config.bias() + "' is not supported; use \"none\"");
         }
@@ -117,7 +120,18 @@ public final class LoRAMethod implements AdapterMethodSupport<LoRAConfig> {
                 magnitude.attach(manager);
             }
         }
-        return new LoRAWeights(a, b, magnitude, scaling, (float) config.loraDropout(), mask);
+        NDArray[] gate = config.useGating() ? gate(manager, in) : null;
+        return new LoRAWeights(a, b, magnitude, gate, scaling, (float) config.loraDropout(), mask);
+    }
+
+    /**
+     * The adapters library's gate, {@code nn.Linear(in, 1)} with its weight drawn from N(0, 0.02) and
+     * PyTorch's default bias, U(+-1/sqrt(in)).
+     */
+    private static NDArray[] gate(NDManager manager, long in) {
+        float bound = (float) (1 / Math.sqrt(in));
+        return new NDArray[] {manager.randomNormal(0, 0.02f, new Shape(1, in), DataType.FLOAT32),
+            manager.randomUniform(-bound, bound, new Shape(1), DataType.FLOAT32)};
     }
 
     /** PyTorch's {@code kaiming_uniform_(a=sqrt(5))}, the default init of {@code nn.Linear}: U(+-1/sqrt(fan_in)). */

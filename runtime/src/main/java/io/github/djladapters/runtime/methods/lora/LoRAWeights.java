@@ -5,24 +5,30 @@ import ai.djl.nn.Parameter;
 import io.github.djladapters.runtime.methods.AdapterWeights;
 
 /**
- * One LoRA adapter at one module: {@code lora_A [r, in]}, {@code lora_B [out, r]} and, with DoRA,
- * {@code lora_magnitude_vector [out]}, plus the numbers its forward needs.
+ * One LoRA adapter at one module: {@code lora_A [r, in]}, {@code lora_B [out, r]}, with DoRA
+ * {@code lora_magnitude_vector [out]}, with gating the gate {@code gate.weight [1, in]} and
+ * {@code gate.bias [1]}, plus the numbers its forward needs.
  */
 public final class LoRAWeights extends AdapterWeights {
 
     private final Parameter loraA;
     private final Parameter loraB;
     private final Parameter magnitude;
+    private final Parameter gateWeight;
+    private final Parameter gateBias;
     private final int rank;
     private final double scaling;
     private final float dropout;
     private final NDArray outputMask;
     private NDArray mergedWeightNorm;
 
-    LoRAWeights(NDArray a, NDArray b, NDArray magnitude, double scaling, float dropout, NDArray outputMask) {
+    LoRAWeights(NDArray a, NDArray b, NDArray magnitude, NDArray[] gate, double scaling, float dropout,
+            NDArray outputMask) {
         this.loraA = newParameter("lora_A", a);
         this.loraB = newParameter("lora_B", b);
         this.magnitude = magnitude == null ? null : newParameter("lora_magnitude_vector", magnitude);
+        this.gateWeight = gate == null ? null : newParameter("gate_weight", gate[0]);
+        this.gateBias = gate == null ? null : newParameter("gate_bias", gate[1]);
         this.rank = Math.toIntExact(a.getShape().get(0));
         this.scaling = scaling;
         this.dropout = dropout;
@@ -54,6 +60,33 @@ public final class LoRAWeights extends AdapterWeights {
      */
     public Parameter magnitude() {
         return magnitude;
+    }
+
+    /**
+     * The gate's weight (the adapters library's {@code use_gating}).
+     *
+     * @return {@code gate.weight}, {@code [1, in]}, or null without gating
+     */
+    public Parameter gateWeight() {
+        return gateWeight;
+    }
+
+    /**
+     * The gate's bias.
+     *
+     * @return {@code gate.bias}, {@code [1]}, or null without gating
+     */
+    public Parameter gateBias() {
+        return gateBias;
+    }
+
+    /**
+     * Whether a learned gate scales this adapter's output in place of alpha/r.
+     *
+     * @return true with gating
+     */
+    public boolean gated() {
+        return gateWeight != null;
     }
 
     /**
