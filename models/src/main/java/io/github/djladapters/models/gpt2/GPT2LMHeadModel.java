@@ -6,13 +6,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
-import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.annotations.AdapterModel;
-import io.github.djladapters.models.generation.CausalAttentionMask;
 import io.github.djladapters.models.generation.CausalLanguageModel;
+import io.github.djladapters.models.generation.LanguageModelHead;
 import io.github.djladapters.models.generation.KeyValueCache;
 
 /**
@@ -83,10 +82,9 @@ public class GPT2LMHeadModel extends AbstractBlock implements CausalLanguageMode
         try (NDManager scope = caller.newSubManager()) {
             NDArray hidden = transformer.hiddenStates(ps, ids, mask, positions, cache, training, params);
             if (lastPositionOnly) {
-                hidden = hidden.get(":, " + (hidden.getShape().get(1) - 1) + ":, :");
+                hidden = LanguageModelHead.lastPosition(hidden);
             }
-            NDArray table = ps.getValue(transformer.tokenTable().weight(), hidden.getDevice(), training);
-            NDArray logits = Linear.linear(hidden, table).head(); // h W^T without copying the transposed table
+            NDArray logits = LanguageModelHead.tiedLogits(ps, hidden, transformer.tokenTable(), training);
             logits.attach(caller);
             return logits;
         }
@@ -95,12 +93,9 @@ public class GPT2LMHeadModel extends AbstractBlock implements CausalLanguageMode
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray ids = inputs.get(0);
-        try (NDManager scope = ids.getManager().newSubManager()) {
-            NDArray mask = inputs.size() > 1 ? inputs.get(1) : scope.ones(ids.getShape(), DataType.INT64);
-            NDArray positions = inputs.size() > 2 ? inputs.get(2)
-                    : CausalAttentionMask.positionIds(mask, ids.getShape().get(1));
-            return new NDList(logits(ps, ids, mask, positions, null, false, training, params));
+        try (NDManager scope = inputs.get(0).getManager().newSubManager()) {
+            NDList causal = LanguageModelHead.causalInputs(inputs, scope);
+            return new NDList(logits(ps, causal.get(0), causal.get(1), causal.get(2), null, false, training, params));
         }
     }
 

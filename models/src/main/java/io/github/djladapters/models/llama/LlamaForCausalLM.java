@@ -6,14 +6,13 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
-import ai.djl.nn.core.Linear;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.annotations.AdapterModel;
-import io.github.djladapters.models.generation.CausalAttentionMask;
 import io.github.djladapters.models.generation.CausalLanguageModel;
+import io.github.djladapters.models.generation.LanguageModelHead;
 import io.github.djladapters.models.generation.KeyValueCache;
 
 /**
@@ -89,14 +88,13 @@ public class LlamaForCausalLM extends AbstractBlock implements CausalLanguageMod
         try (NDManager scope = caller.newSubManager()) {
             NDArray hidden = model.hiddenStates(ps, ids, mask, positions, cache, training, params);
             if (lastPositionOnly) {
-                hidden = hidden.get(":, " + (hidden.getShape().get(1) - 1) + ":, :");
+                hidden = LanguageModelHead.lastPosition(hidden);
             }
             NDArray logits;
             if (lm_head != null) {
                 logits = lm_head.forward(ps, new NDList(hidden), training, params).head();
             } else {
-                NDArray table = ps.getValue(model.tokenTable().weight(), hidden.getDevice(), training);
-                logits = Linear.linear(hidden, table).head(); // h W^T without copying the transposed table
+                logits = LanguageModelHead.tiedLogits(ps, hidden, model.tokenTable(), training);
             }
             logits.attach(caller);
             return logits;
@@ -106,12 +104,9 @@ public class LlamaForCausalLM extends AbstractBlock implements CausalLanguageMod
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray ids = inputs.get(0);
-        try (NDManager scope = ids.getManager().newSubManager()) {
-            NDArray mask = inputs.size() > 1 ? inputs.get(1) : scope.ones(ids.getShape(), DataType.INT64);
-            NDArray positions = inputs.size() > 2 ? inputs.get(2)
-                    : CausalAttentionMask.positionIds(mask, ids.getShape().get(1));
-            return new NDList(logits(ps, ids, mask, positions, null, false, training, params));
+        try (NDManager scope = inputs.get(0).getManager().newSubManager()) {
+            NDList causal = LanguageModelHead.causalInputs(inputs, scope);
+            return new NDList(logits(ps, causal.get(0), causal.get(1), causal.get(2), null, false, training, params));
         }
     }
 
