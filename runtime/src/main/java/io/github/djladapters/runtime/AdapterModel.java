@@ -450,8 +450,9 @@ public final class AdapterModel<M extends Block> {
 
     /**
      * Runs the model for inference with one adapter per row of the batch: the base runs once and
-     * each adapter's contribution is kept on its rows only (multiplied by a 0/1 row mask). The
-     * output of each row equals running it alone with its adapter. Active adapters are ignored.
+     * each adapter's contribution reaches its rows only (LoRA gathers each row's own A and B and
+     * applies them in one batched product; other methods multiply by a 0/1 row mask). The output of
+     * each row equals running it alone with its adapter. Active adapters are ignored.
      *
      * @param inputs the model's inputs; the first one's axis 0 is the batch
      * @param rowAdapters one adapter name per row; {@code ""} or {@link #BASE_MODEL} for the base model
@@ -470,6 +471,7 @@ public final class AdapterModel<M extends Block> {
                     + " weights and would apply to every row; unmerge them (unmergeAdapter) before a per-row forward");
         }
         Map<String, float[]> masks = new LinkedHashMap<>();
+        Map<String, List<Integer>> rows = new LinkedHashMap<>();
         for (int row = 0; row < rowAdapters.size(); row++) {
             String name = rowAdapters.get(row);
             if (name == null || name.isEmpty() || BASE_MODEL.equals(name)) {
@@ -477,11 +479,14 @@ public final class AdapterModel<M extends Block> {
             }
             inventory.require(name);
             masks.computeIfAbsent(name, n -> new float[rowAdapters.size()])[row] = 1f;
+            rows.computeIfAbsent(name, n -> new ArrayList<>()).add(row);
         }
         try (NDManager scope = inputs.head().getManager().newSubManager()) {
             Map<String, NDArray> rowMasks = new LinkedHashMap<>();
             masks.forEach((name, mask) -> rowMasks.put(name, scope.create(mask)));
-            try (AdapterRouting.Scope routed = AdapterRouting.route(rowMasks)) {
+            Map<String, int[]> rowIndices = new LinkedHashMap<>();
+            rows.forEach((name, used) -> rowIndices.put(name, used.stream().mapToInt(Integer::intValue).toArray()));
+            try (AdapterRouting.Scope routed = AdapterRouting.route(rowAdapters.size(), rowMasks, rowIndices)) {
                 return forward(inputs);
             }
         }
