@@ -461,7 +461,8 @@ public final class AdapterModel<M extends Block> {
 
     /**
      * Runs the model for inference with one adapter per row of the batch: the base runs once and
-     * each adapter's contribution is kept on its rows only (multiplied by a 0/1 row mask); a module to
+     * each adapter's contribution reaches its rows only (LoRA gathers each row's own A and B and
+     * applies them in one batched product; other methods multiply by a 0/1 row mask); a module to
      * save gives each row the output of its adapter's copy (or of the original). The output of each
      * row equals running it alone with its adapter. Active adapters are ignored.
      *
@@ -507,6 +508,7 @@ public final class AdapterModel<M extends Block> {
                     + " weights and would apply to every row; unmerge them (unmergeAdapter) before a per-row forward");
         }
         Map<String, float[]> masks = new LinkedHashMap<>();
+        Map<String, List<Integer>> rows = new LinkedHashMap<>();
         for (int row = 0; row < rowAdapters.size(); row++) {
             String name = rowAdapters.get(row);
             if (name == null || name.isEmpty() || BASE_MODEL.equals(name)) {
@@ -514,13 +516,16 @@ public final class AdapterModel<M extends Block> {
             }
             inventory.require(name);
             masks.computeIfAbsent(name, n -> new float[rowAdapters.size()])[row] = 1f;
+            rows.computeIfAbsent(name, n -> new ArrayList<>()).add(row);
         }
         NDManager scope = manager.newSubManager();
         Map<String, NDArray> rowMasks = new LinkedHashMap<>();
         masks.forEach((name, mask) -> rowMasks.put(name, scope.create(mask)));
+        Map<String, int[]> rowIndices = new LinkedHashMap<>();
+        rows.forEach((name, used) -> rowIndices.put(name, used.stream().mapToInt(Integer::intValue).toArray()));
         AdapterRouting.Scope routed;
         try {
-            routed = AdapterRouting.route(rowMasks);
+            routed = AdapterRouting.route(rowAdapters.size(), rowMasks, rowIndices);
         } catch (RuntimeException e) {
             scope.close();
             throw e;

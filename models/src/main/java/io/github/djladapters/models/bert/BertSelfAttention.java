@@ -49,7 +49,8 @@ public final class BertSelfAttention extends AbstractBlock {
         NDArray k = splitHeads(key.forward(ps, new NDList(x), training, params).head());
         NDArray v = splitHeads(value.forward(ps, new NDList(x), training, params).head());
         float scale = (float) (1.0 / Math.sqrt((double) hidden / heads));
-        NDArray scores = q.mul(scale).matMul(k.transpose(0, 1, 3, 2)).add(maskBias);
+        // in place: the product is this call's own and its backward does not read it
+        NDArray scores = q.mul(scale).matMul(k.transpose(0, 1, 3, 2)).addi(maskBias);
         NDArray probs = scores.softmax(-1);
         if (training && dropout > 0) {
             probs = Dropout.dropout(probs, dropout, true).head();

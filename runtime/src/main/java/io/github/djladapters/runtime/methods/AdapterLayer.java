@@ -240,20 +240,22 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock {
             PairList<String, Object> params) {
         List<AdapterUse<A>> uses = new ArrayList<>();
         if (!activation.disabled()) {
-            Map<String, NDArray> routing = AdapterRouting.current().orElse(null);
+            AdapterRouting.Routing routing = AdapterRouting.current().orElse(null);
             if (routing == null) {
                 for (String name : activation.active()) {
                     A weights = adapters.get(name);
                     if (weights != null && !merged.contains(name)) {
-                        uses.add(new AdapterUse<>(name, weights, null));
+                        uses.add(new AdapterUse<>(name, weights));
                     }
                 }
             } else {
                 // AdapterModel refuses per-row routing while anything is merged, so no check here.
-                routing.forEach((name, mask) -> {
+                routing.masks().forEach((name, mask) -> {
                     A weights = adapters.get(name);
                     if (weights != null) {
-                        uses.add(new AdapterUse<>(name, weights, mask));
+                        // an adapter on every row needs no mask: the plain (and fastest) forward applies
+                        uses.add(routing.coversBatch(name) ? new AdapterUse<>(name, weights)
+                                : new AdapterUse<>(name, weights, mask, routing.rows().get(name)));
                     }
                 });
             }

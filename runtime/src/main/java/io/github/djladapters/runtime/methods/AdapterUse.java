@@ -3,17 +3,37 @@ package io.github.djladapters.runtime.methods;
 import ai.djl.ndarray.NDArray;
 
 /**
- * One adapter applied in one forward of an {@link AdapterLayer}: to every row, or to the rows a
- * mask selects. Mixed batches multiply each adapter's contribution by its row mask (rather than
- * gathering rows): the base runs once for the whole batch and shapes never change, at the price of
- * computing each adapter's small low-rank branch for every row.
+ * One adapter applied in one forward of an {@link AdapterLayer}: to every row, or to some rows of a
+ * mixed batch. Methods either multiply the adapter's contribution by its row mask (the base runs
+ * once for the whole batch and shapes never change) or, as LoRA does, gather each row's own adapter
+ * weights and apply them all in one batched product.
  *
  * @param name the adapter name
  * @param adapter the adapter's weights at this layer
  * @param rowMask a {@code [batch]} float mask, or null for every row
+ * @param rows the indices of the rows the mask selects, ascending, or null for every row
  * @param <A> the method's weight block
  */
-public record AdapterUse<A>(String name, A adapter, NDArray rowMask) {
+public record AdapterUse<A>(String name, A adapter, NDArray rowMask, int[] rows) {
+
+    /**
+     * An adapter applied to every row.
+     *
+     * @param name the adapter name
+     * @param adapter the adapter's weights at this layer
+     */
+    public AdapterUse(String name, A adapter) {
+        this(name, adapter, null, null);
+    }
+
+    /**
+     * Whether this adapter applies to some rows only.
+     *
+     * @return true in a mixed batch where other rows use other adapters or the base model
+     */
+    public boolean routed() {
+        return rowMask != null;
+    }
 
     /**
      * Keeps a contribution on this adapter's rows only.

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.djladapters.runtime.methods.AdapterActivation;
@@ -23,6 +24,8 @@ import java.util.Map;
  * IA3 on one linear module, with PEFT's math: {@code y = base(x) * l} (bias included), or for a
  * feed-forward module {@code y = base(x * l)}. Merging scales the weight's output rows (and the
  * bias) or its input columns by {@code l}; unmerging divides by {@code l + 1e-8}, as PEFT does.
+ * Without gradients and for batches of many rows (whole sequences, not a decoding step), the
+ * forward scales a copy of the weight for that call instead of the activations, the cheaper order.
  */
 public final class IA3Layer extends AdapterLayer<IA3Weights> {
 
@@ -51,6 +54,9 @@ public final class IA3Layer extends AdapterLayer<IA3Weights> {
     protected NDList forwardWith(ParameterStore store, NDList inputs, boolean training,
             PairList<String, Object> params, List<AdapterUse<IA3Weights>> uses) {
         NDArray x = inputs.head();
+        if (!training && inputs.size() == 1 && scalesWeight(x, uses)) {
+            return new NDList(forwardScaledWeight(store, x, uses));
+        }
         Device device = x.getDevice();
         for (AdapterUse<IA3Weights> use : uses) {
             if (use.adapter().feedforward()) {
@@ -68,6 +74,62 @@ public final class IA3Layer extends AdapterLayer<IA3Weights> {
             }
         }
         return new NDList(result);
+    }
+
+    /**
+     * Whether the forward scales the weight instead of the activations: scaling {@code [out, in]}
+     * once beats scaling {@code [rows, out]} outputs once there are at least {@code in} rows, and
+     * {@code [rows, in]} inputs once there are at least {@code out} rows (a batch of sequences; not
+     * a decoding step). Only without gradients and not for per-row adapters.
+     */
+    private boolean scalesWeight(NDArray x, List<AdapterUse<IA3Weights>> uses) {
+        Shape shape = x.getShape();
+        long rows = shape.dimension() == 0 ? 0 : shape.size() / shape.get(shape.dimension() - 1);
+        for (AdapterUse<IA3Weights> use : uses) {
+            long enough = use.adapter().feedforward() ? linear.outFeatures() : linear.inFeatures();
+            if (use.routed() || rows < enough) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** {@code x (l_out W l_in)^T + l_out b}: the unmerged result through a weight scaled for this call only. */
+    private NDArray forwardScaledWeight(ParameterStore store, NDArray x, List<AdapterUse<IA3Weights>> uses) {
+        NDManager caller = x.getManager();
+        Device device = x.getDevice();
+        NDArray outScale = null;
+        NDArray inScale = null;
+        for (AdapterUse<IA3Weights> use : uses) {
+            IA3Weights w = use.adapter();
+            NDArray l = flat(store.getValue(w.scale(), device, false), x);
+            l = w.masked() ? w.maskOutputs(l.sub(1)).add(1) : l;
+            if (w.feedforward()) {
+                inScale = inScale == null ? l : inScale.mul(l);
+            } else {
+                outScale = outScale == null ? l : outScale.mul(l);
+            }
+        }
+        // [out, in] storage: output features are rows; [in, out] (fan_in_fan_out): columns
+        boolean inOut = linear.fanInFanOut();
+        NDArray weight = store.getValue(linear.weight(), device, false);
+        NDArray scaled = null;
+        if (outScale != null) {
+            scaled = (inOut ? outScale.reshape(1, -1) : outScale.reshape(-1, 1)).mul(weight);
+        }
+        if (inScale != null) {
+            NDArray column = inOut ? inScale.reshape(-1, 1) : inScale.reshape(1, -1);
+            scaled = scaled == null ? column.mul(weight) : scaled.mul(column);
+        }
+        NDArray bias = linear.bias() == null ? null : store.getValue(linear.bias(), device, false);
+        if (bias != null && outScale != null) {
+            bias = outScale.mul(bias);
+        }
+        if (inOut) {
+            NDArray product = x.matMul(scaled);
+            return bias == null ? product : product.add(bias);
+        }
+        return Linear.linear(x, scaled, bias).head();
     }
 
     /** {@code l} as a vector owned by the manager of {@code like}, not by the model's. */

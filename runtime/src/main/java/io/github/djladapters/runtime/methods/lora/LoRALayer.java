@@ -17,6 +17,7 @@ import io.github.djladapters.runtime.methods.AdapterLayer;
 import io.github.djladapters.runtime.methods.AdapterUse;
 import io.github.djladapters.runtime.methods.LinearBase;
 import io.github.djladapters.runtime.methods.PendingMerge;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +27,11 @@ import java.util.Map;
  * with DoRA, {@code y = base(x) + (m/|W + s B A| - 1) (x W^T) + m/|W + s B A| * s B A x}, the norm
  * taken per output row and not differentiated. Merging writes {@code W + s B A} (DoRA: scaled by
  * {@code m/|W + s B A|}) into the base weight, transposed for {@code [in, out]} weights.
+ *
+ * <p>Without gradients and with at least as many rows as input features, the forward computes
+ * {@code x (W + s B A)^T} through a weight built for that call (the base weight is never written),
+ * the cheaper order for batches of sequences; otherwise it runs the low-rank branch on the input.
+ * In a mixed batch the rows' own A and B are stacked and applied in one batched product.
  */
 public final class LoRALayer extends AdapterLayer<LoRAWeights> {
 
@@ -52,21 +58,44 @@ public final class LoRALayer extends AdapterLayer<LoRAWeights> {
     @Override
     protected NDList forwardWith(ParameterStore store, NDList inputs, boolean training,
             PairList<String, Object> params, List<AdapterUse<LoRAWeights>> uses) {
-        // Every op below starts from an input-derived array, so results belong to the caller's
-        // manager and not to the model's (where they would pile up, one set per forward).
+        // Every op below starts from an input-derived array, or has its result attached to the
+        // input's manager, so results belong to the caller's manager and not to the model's (where
+        // they would pile up, one set per forward).
         NDArray x = inputs.head();
+        if (!training && inputs.size() == 1 && mergesOnTheFly(x, uses)) {
+            return new NDList(forwardMerged(store, x, uses));
+        }
         Device device = x.getDevice();
         NDArray result = base().forward(store, inputs, training, params).head();
+        // DoRA reads the running result, so it must not change under it
+        boolean inPlace = !training && uses.stream().noneMatch(use -> use.adapter().dora());
+        List<AdapterUse<LoRAWeights>> perRow = new ArrayList<>();
         for (AdapterUse<LoRAWeights> use : uses) {
             LoRAWeights w = use.adapter();
+            boolean dropping = training && w.dropout() > 0;
+            if (use.routed() && use.rows() != null && !w.dora() && !w.gated() && !dropping) {
+                perRow.add(use);
+                continue;
+            }
             NDArray a = store.getValue(w.loraA(), device, training);
             NDArray b = store.getValue(w.loraB(), device, training);
-            boolean dropping = training && w.dropout() > 0;
             NDArray input = dropping ? Dropout.dropout(x, w.dropout(), true).head() : x;
-            NDArray lora = w.maskOutputs(Linear.linear(Linear.linear(input, a).head(), b).head());
-            NDArray delta = w.dora() ? doraDelta(store, w, x, input, dropping, result, lora, a, b, training)
-                    : w.gated() ? lora.mul(gate(store, w, x, training)) : lora.mul(w.scaling());
-            result = result.add(use.onRows(delta));
+            NDArray delta;
+            if (w.dora()) {
+                NDArray lora = w.maskOutputs(Linear.linear(Linear.linear(input, a).head(), b).head());
+                delta = doraDelta(store, w, x, input, dropping, result, lora, a, b, training);
+            } else if (w.gated()) {
+                NDArray lora = w.maskOutputs(Linear.linear(Linear.linear(input, a).head(), b).head());
+                delta = lora.mul(gate(store, w, x, training));
+            } else {
+                // the scaling goes on the r-wide intermediate, not on the output
+                NDArray down = Linear.linear(input, a).head().mul(w.scaling());
+                delta = w.maskOutputs(Linear.linear(down, b).head());
+            }
+            result = sum(result, use.onRows(delta), inPlace);
+        }
+        if (!perRow.isEmpty()) {
+            result = sum(result, perRowDelta(store, x, perRow, training), inPlace);
         }
         return new NDList(result);
     }
@@ -80,6 +109,108 @@ public final class LoRALayer extends AdapterLayer<LoRAWeights> {
         NDArray gate = Activation.sigmoid(Linear.linear(x, store.getValue(w.gateWeight(), device, training),
                 store.getValue(w.gateBias(), device, training)).head());
         return x.getShape().dimension() == 3 ? gate.mean(new int[] {1}, true) : gate;
+    }
+
+    /**
+     * {@code result + delta}, in place when asked: {@code result} is then this call's own linear
+     * output, which no backward pass reads, and the sum needs no buffer of its own.
+     */
+    private static NDArray sum(NDArray result, NDArray delta, boolean inPlace) {
+        return inPlace ? result.addi(delta) : result.add(delta);
+    }
+
+    /**
+     * Whether the forward folds the adapters into the weight instead of running them on the input:
+     * {@code x (W + s B A)^T} costs one {@code [out, in]} sum, {@code W x + s B (A x)} an extra
+     * {@code [rows, out]} sum and two thin products, so the weight wins once there are at least as
+     * many rows as input features (a batch of sequences; not a decoding step). Only without
+     * gradients, where the weight's gradient is never needed, and not for DoRA or per-row adapters.
+     */
+    private boolean mergesOnTheFly(NDArray x, List<AdapterUse<LoRAWeights>> uses) {
+        for (AdapterUse<LoRAWeights> use : uses) {
+            if (use.routed() || use.adapter().dora() || use.adapter().gated()) {
+                return false;
+            }
+        }
+        Shape shape = x.getShape();
+        long rows = shape.dimension() == 0 ? 0 : shape.size() / shape.get(shape.dimension() - 1);
+        return rows >= linear.inFeatures();
+    }
+
+    /** {@code x (W + sum s B A)^T + b}: the unmerged result through a weight built for this call only. */
+    private NDArray forwardMerged(ParameterStore store, NDArray x, List<AdapterUse<LoRAWeights>> uses) {
+        NDManager caller = x.getManager();
+        Device device = x.getDevice();
+        NDArray delta = null; // [out, in]
+        for (AdapterUse<LoRAWeights> use : uses) {
+            LoRAWeights w = use.adapter();
+            NDArray a = store.getValue(w.loraA(), device, false);
+            NDArray b = store.getValue(w.loraB(), device, false);
+            NDArray scaledB = w.effectiveB(owned(b.mul(w.scaling()), caller));
+            NDArray product = scaledB.matMul(a);
+            delta = delta == null ? product : delta.add(product);
+        }
+        NDArray weight = store.getValue(linear.weight(), device, false);
+        NDArray bias = linear.bias() == null ? null : store.getValue(linear.bias(), device, false);
+        if (linear.fanInFanOut()) {
+            NDArray product = x.matMul(delta.transpose().add(weight));
+            return bias == null ? product : product.add(bias);
+        }
+        return Linear.linear(x, delta.add(weight), bias).head();
+    }
+
+    /**
+     * The LoRA contribution in a mixed batch: each row's own {@code A^T} and {@code s B^T} (zeros
+     * for rows on the base model, ranks padded to the largest with zeros) stacked along the batch,
+     * then two batched products. The cost is one adapter's, however many adapters the batch mixes.
+     */
+    private NDArray perRowDelta(ParameterStore store, NDArray x, List<AdapterUse<LoRAWeights>> perRow,
+            boolean training) {
+        NDManager caller = x.getManager();
+        Device device = x.getDevice();
+        Shape shape = x.getShape();
+        int batch = Math.toIntExact(shape.get(0));
+        long in = linear.inFeatures();
+        long out = linear.outFeatures();
+        int rank = perRow.stream().mapToInt(use -> use.adapter().rank()).max().orElseThrow();
+        NDArray[] downs = new NDArray[batch];
+        NDArray[] ups = new NDArray[batch];
+        for (AdapterUse<LoRAWeights> use : perRow) {
+            LoRAWeights w = use.adapter();
+            NDArray down = owned(store.getValue(w.loraA(), device, training).transpose(), caller); // [in, r]
+            NDArray up = w.effectiveB(owned(store.getValue(w.loraB(), device, training).mul(w.scaling()), caller))
+                    .transpose(); // [r, out]
+            if (w.rank() < rank) {
+                down = down.concat(caller.zeros(new Shape(in, rank - w.rank()), x.getDataType(), device), 1);
+                up = up.concat(caller.zeros(new Shape(rank - w.rank(), out), x.getDataType(), device), 0);
+            }
+            for (int row : use.rows()) {
+                downs[row] = down;
+                ups[row] = up;
+            }
+        }
+        NDArray noDown = null;
+        NDArray noUp = null;
+        for (int row = 0; row < batch; row++) {
+            if (downs[row] == null) {
+                if (noDown == null) {
+                    noDown = caller.zeros(new Shape(in, rank), x.getDataType(), device);
+                    noUp = caller.zeros(new Shape(rank, out), x.getDataType(), device);
+                }
+                downs[row] = noDown;
+                ups[row] = noUp;
+            }
+        }
+        NDArray rowsDown = NDArrays.stack(new NDList(downs)); // [batch, in, r]
+        NDArray rowsUp = NDArrays.stack(new NDList(ups)); // [batch, r, out]
+        Shape outShape = shape.slice(0, shape.dimension() - 1).add(out);
+        return x.reshape(batch, -1, in).matMul(rowsDown).matMul(rowsUp).reshape(outShape);
+    }
+
+    /** Moves an array made from a parameter into the caller's manager, so that it frees with the call. */
+    private static NDArray owned(NDArray array, NDManager caller) {
+        array.attach(caller);
+        return array;
     }
 
     /** PEFT's {@code DoraLinearLayer.forward}: what DoRA adds to the running result. */
