@@ -1,0 +1,294 @@
+package io.github.djladapters.models.bench;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
+import io.github.djladapters.models.bert.BertModel;
+import io.github.djladapters.models.generation.GradientsOff;
+import io.github.djladapters.models.pretrained.AllMiniLmL6V2;
+import io.github.djladapters.runtime.AdapterModel;
+import io.github.djladapters.runtime.Adapters;
+import io.github.djladapters.runtime.methods.TargetModules;
+import io.github.djladapters.runtime.methods.ia3.IA3Config;
+import io.github.djladapters.runtime.methods.lora.LoRAConfig;
+import io.github.djladapters.runtime.methods.lora.LoRAInit;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Function;
+
+/**
+ * What adapters cost on all-MiniLM-L6-v2, as ratios of variants measured side by side in one run:
+ * LoRA (r=8 on query/value) unmerged and merged, and IA3 (PEFT's BERT targets) against the base
+ * forward; one batch that mixes eight LoRA adapters (one per row) against the same batch with one
+ * adapter; a LoRA training step against a full fine-tuning step. Every variant is its own copy of
+ * the model; the variants run round-robin, starting one later each round, so that whatever else the
+ * machine does slows them alike. Each ratio is the median over rounds of the ratio within a round.
+ * Not a unit test: run it by hand (see docs/benchmarks.md).
+ *
+ * <pre>
+ * ./mvnw -o -q -B -pl models -am -DskipTests test-compile exec:exec@minilm-adapter-benchmark
+ * java -cp ... io.github.djladapters.models.bench.MiniLmAdapterBenchmark [rounds] [warmUp] [runsPerSample] [threads] [batch] [tokens]
+ * </pre>
+ */
+public final class MiniLmAdapterBenchmark {
+
+    private static final int VOCAB = 30522;
+    private static final int CLS = 101;
+    private static final int SEP = 102;
+
+    /** Milliseconds each training variant spent in the optimizer update (and gradient reset), per run. */
+    private static final Map<String, List<Double>> OPTIMIZER_MILLIS = new LinkedHashMap<>();
+
+    private MiniLmAdapterBenchmark() {}
+
+    /** One measured setting: a forward or a training step on its own model copy. */
+    private record Variant(String name, boolean inference, Function<NDList, Object> step) {}
+
+    /** The ratios reported: the median of {@code numerator / denominator} over rounds. */
+    private record Ratio(String label, String numerator, String denominator, double peft, double target) {}
+
+    /**
+     * Runs the benchmark and prints the median time of each variant and the ratios.
+     *
+     * @param args optional measured rounds (default 20), warm-up rounds (default 3), runs per
+     *     sample (default 3: a round's sample is the fastest of that many back-to-back runs, which
+     *     filters out moments when other work took the cores), PyTorch intra-op threads (default 0:
+     *     PyTorch's own choice, one per core), batch size (default 8), tokens per row (default 128)
+     * @throws IOException when the model cannot be read
+     */
+    public static void main(String[] args) throws IOException {
+        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 20;
+        int warmUp = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        int repeats = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+        int threads = args.length > 3 ? Integer.parseInt(args[3]) : 0;
+        int batch = args.length > 4 ? Integer.parseInt(args[4]) : 8;
+        int tokens = args.length > 5 ? Integer.parseInt(args[5]) : 128;
+        if (threads > 0) {
+            System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads)); // read when the engine loads
+        }
+        Path cacheDir = Path.of(System.getProperty("java.io.tmpdir"), "djl-adapters-minilm");
+        try (NDManager manager = NDManager.newBaseManager()) {
+            long[][] ids = tokenIds(batch, tokens, new Random(42));
+            List<Variant> variants = variants(manager, cacheDir, batch);
+            System.out.printf("all-MiniLM-L6-v2, batch %d x %d tokens, %d warm-up + %d measured rounds, sample = fastest"
+                    + " of %d runs, %d CPU cores, %s threads, PyTorch %s%n", batch, tokens, warmUp, rounds, repeats,
+                    Runtime.getRuntime().availableProcessors(), threads > 0 ? threads : "default",
+                    Engine.getInstance().getVersion());
+
+            double[][] millis = new double[variants.size()][rounds];
+            for (int round = -warmUp; round < rounds; round++) {
+                if (round == 0) {
+                    OPTIMIZER_MILLIS.values().forEach(List::clear);
+                }
+                for (int i = 0; i < variants.size(); i++) {
+                    // rotate the starting variant so no variant always runs right after the same one
+                    int v = Math.floorMod(i + round, variants.size());
+                    double fastest = Double.MAX_VALUE;
+                    for (int run = 0; run < repeats; run++) {
+                        fastest = Math.min(fastest, time(manager, variants.get(v), ids));
+                    }
+                    if (round >= 0) {
+                        millis[v][round] = fastest;
+                    }
+                }
+            }
+            report(variants, millis);
+        }
+    }
+
+    private static List<Variant> variants(NDManager manager, Path cacheDir, int batch) throws IOException {
+        List<Variant> variants = new ArrayList<>();
+
+        BertModel base = AllMiniLmL6V2.load(manager, cacheDir);
+        variants.add(new Variant("base", true,
+                in -> base.forward(new ParameterStore(in.head().getManager(), false), in, false)));
+
+        LoRAConfig lora = LoRAConfig.builder().r(8).loraAlpha(16).targetModules("query", "value")
+                .initLoraWeights(LoRAInit.NONE).build(); // random B, as after training
+        AdapterModel<BertModel> unmerged = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
+        unmerged.addAdapter("lora", lora);
+        unmerged.setActiveAdapters("lora");
+        variants.add(new Variant("lora-unmerged", true, unmerged::forward));
+
+        AdapterModel<BertModel> merged = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
+        merged.addAdapter("lora", lora);
+        merged.setActiveAdapters("lora");
+        merged.mergeAdapter("lora"); // wrappers stay in place, as after PEFT's merge_adapter()
+        variants.add(new Variant("lora-merged", true, merged::forward));
+
+        // PEFT's default IA3 targets for BERT; "output.dense" matches the attention output and the
+        // feed-forward output alike, and both scale their input
+        IA3Config ia3Config = IA3Config.of(TargetModules.names("key", "value", "output.dense"),
+                TargetModules.names("output.dense")).withInitIa3Weights(false);
+        AdapterModel<BertModel> ia3 = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
+        ia3.addAdapter("ia3", ia3Config);
+        ia3.setActiveAdapters("ia3");
+        variants.add(new Variant("ia3", true, ia3::forward));
+
+        AdapterModel<BertModel> multi = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
+        List<String> perRow = new ArrayList<>();
+        for (int i = 0; i < batch; i++) {
+            multi.addAdapter("lora" + i, lora);
+            perRow.add("lora" + i);
+        }
+        multi.setActiveAdapters("lora0");
+        List<String> sameForAll = Collections.nCopies(batch, "lora0");
+        variants.add(new Variant("single-adapter", true, multi::forward));
+        variants.add(new Variant("mixed-" + batch, true, in -> multi.forward(in, perRow)));
+        variants.add(new Variant("routed-same", true, in -> multi.forward(in, sameForAll)));
+
+        AdapterModel<BertModel> loraTraining = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
+        loraTraining.addAdapter("lora", LoRAConfig.builder().r(8).loraAlpha(16).targetModules("query", "value")
+                .build());
+        loraTraining.trainAdapter("lora"); // base frozen, only the adapter trains
+        variants.add(new Variant("train-lora", false, trainingStep("train-lora", loraTraining.model())));
+
+        BertModel full = AllMiniLmL6V2.load(manager, cacheDir);
+        full.freezeParameters(false);
+        variants.add(new Variant("train-full", false, trainingStep("train-full", full)));
+
+        System.out.printf("LoRA training: %s%nfull fine-tuning: %d trainable parameters%n",
+                loraTraining.trainableParameters(), trainable(full).stream().mapToLong(p -> p.getArray().size()).sum());
+        System.out.printf("IA3 wraps %d modules; LoRA wraps %d%n", ia3.adapterLayers().size(),
+                unmerged.adapterLayers().size());
+        return variants;
+    }
+
+    /** Forward in training mode, loss = mean of the last hidden state squared, backward, Adam on the trainable parameters. */
+    private static Function<NDList, Object> trainingStep(String name, BertModel model) {
+        List<Parameter> trainable = trainable(model);
+        Optimizer adam = Optimizer.adam().optLearningRateTracker(Tracker.fixed(1e-5f)).build();
+        List<Double> optimizerMillis = OPTIMIZER_MILLIS.computeIfAbsent(name, n -> new ArrayList<>());
+        return in -> {
+            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                NDArray out = model.forward(new ParameterStore(in.head().getManager(), false), in, true).head();
+                collector.backward(out.square().mean());
+            }
+            long start = System.nanoTime();
+            for (Parameter p : trainable) {
+                NDArray gradient = p.getArray().getGradient();
+                adam.update(p.getId(), p.getArray(), gradient);
+                gradient.subi(gradient); // PyTorch accumulates gradients; start the next step at zero
+            }
+            optimizerMillis.add((System.nanoTime() - start) / 1e6);
+            return null;
+        };
+    }
+
+    private static List<Parameter> trainable(BertModel model) {
+        List<Parameter> trainable = new ArrayList<>();
+        model.getParameters().values().forEach(p -> {
+            if (p.requiresGradient()) {
+                trainable.add(p);
+            }
+        });
+        return trainable;
+    }
+
+    /** One run of one variant on fresh input arrays, in milliseconds; its arrays are freed after. */
+    private static double time(NDManager manager, Variant variant, long[][] ids) {
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray input = scope.create(ids);
+            NDList inputs = new NDList(input, scope.ones(input.getShape(), input.getDataType()),
+                    scope.zeros(input.getShape(), input.getDataType()));
+            if (variant.inference()) {
+                try (GradientsOff off = GradientsOff.onThisThread()) {
+                    long start = System.nanoTime();
+                    variant.step().apply(inputs);
+                    return (System.nanoTime() - start) / 1e6;
+                }
+            }
+            long start = System.nanoTime();
+            variant.step().apply(inputs);
+            return (System.nanoTime() - start) / 1e6;
+        }
+    }
+
+    /** [CLS], seeded random word-piece ids, [SEP]. */
+    private static long[][] tokenIds(int batch, int tokens, Random random) {
+        long[][] ids = new long[batch][tokens];
+        for (long[] row : ids) {
+            for (int t = 0; t < tokens; t++) {
+                row[t] = t == 0 ? CLS : t == tokens - 1 ? SEP : 1000 + random.nextInt(VOCAB - 1000);
+            }
+        }
+        return ids;
+    }
+
+    private static void report(List<Variant> variants, double[][] millis) {
+        System.out.println();
+        System.out.printf("%-16s %10s %10s %10s%n", "variant", "median ms", "min ms", "max ms");
+        for (int v = 0; v < variants.size(); v++) {
+            double[] sorted = millis[v].clone();
+            Arrays.sort(sorted);
+            System.out.printf("%-16s %10.1f %10.1f %10.1f%n", variants.get(v).name(), median(millis[v]), sorted[0],
+                    sorted[sorted.length - 1]);
+        }
+        String mixed = variants.stream().map(Variant::name).filter(n -> n.startsWith("mixed-")).findFirst().orElseThrow();
+        List<Ratio> ratios = List.of(
+                new Ratio("LoRA unmerged / base", "lora-unmerged", "base", 1.04, 1.04),
+                new Ratio("LoRA merged / base", "lora-merged", "base", 0.98, 1.01),
+                new Ratio("IA3 / base", "ia3", "base", 1.05, 1.05),
+                new Ratio(mixed + " / single adapter", mixed, "single-adapter", 1.13, 1.13),
+                new Ratio("LoRA step / full step", "train-lora", "train-full", 0.62, 0.62),
+                new Ratio("routed same / single (info)", "routed-same", "single-adapter", Double.NaN, Double.NaN));
+        System.out.println();
+        System.out.printf("%-30s %7s %7s %7s %s%n", "ratio (median of per-round)", "ours", "PEFT", "target", "");
+        for (Ratio ratio : ratios) {
+            double[] n = millis[index(variants, ratio.numerator())];
+            double[] d = millis[index(variants, ratio.denominator())];
+            double[] perRound = new double[n.length];
+            for (int r = 0; r < n.length; r++) {
+                perRound[r] = n[r] / d[r];
+            }
+            double ours = median(perRound);
+            String verdict = Double.isNaN(ratio.target()) ? "" : ours <= ratio.target() ? "met" : "MISSED";
+            System.out.printf("%-30s %7.3f %7s %7s %s%n", ratio.label(), ours, format(ratio.peft()),
+                    format(ratio.target()), verdict);
+        }
+        // the optimizer's share: DJL updates parameter by parameter, which weighs on 22.6 M parameters
+        double loraOptimizer = median(OPTIMIZER_MILLIS.get("train-lora").stream().mapToDouble(d -> d).toArray());
+        double fullOptimizer = median(OPTIMIZER_MILLIS.get("train-full").stream().mapToDouble(d -> d).toArray());
+        double loraStep = median(millis[index(variants, "train-lora")]);
+        double fullStep = median(millis[index(variants, "train-full")]);
+        System.out.printf("%-30s %7.3f %7s %7s (optimizer %.0f ms of %.0f ms for LoRA, %.0f of %.0f ms for full)%n",
+                "LoRA / full without optimizer", (loraStep - loraOptimizer) / (fullStep - fullOptimizer), "-", "-",
+                loraOptimizer, loraStep, fullOptimizer, fullStep);
+        double baseMedian = median(millis[index(variants, "base")]);
+        System.out.printf("%-30s %7.1f %7s %7s %s%n", "base forward median (ms)", baseMedian, "177", "177",
+                baseMedian <= 177 ? "met" : "MISSED");
+    }
+
+    private static String format(double value) {
+        return Double.isNaN(value) ? "-" : String.format("%.2f", value);
+    }
+
+    private static int index(List<Variant> variants, String name) {
+        for (int i = 0; i < variants.size(); i++) {
+            if (variants.get(i).name().equals(name)) {
+                return i;
+            }
+        }
+        throw new IllegalArgumentException(name);
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+}
