@@ -11,6 +11,7 @@ import ai.djl.nn.Block;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.runtime.blocks.Scalars;
 import io.github.djladapters.annotations.IntermediateProj;
 import java.util.Locale;
 
@@ -50,7 +51,7 @@ public final class BertIntermediate extends AbstractBlock {
     static NDArray activate(NDArray x, String name) {
         switch (name) {
             case "gelu":
-                return x == null ? null : x.mul(0.5f).mul(x.mul((float) (1 / Math.sqrt(2))).erf().add(1f));
+                return x == null ? null : Scalars.mul(x, 0.5).mul(Scalars.mul(x, 1 / Math.sqrt(2)).erf().add(1f));
             case "gelu_new":
             case "gelu_pytorch_tanh":
                 return x == null ? null : Activation.gelu(x);

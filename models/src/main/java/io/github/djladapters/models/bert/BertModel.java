@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.models.blocks.ForwardScope;
 import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.annotations.AdapterModel;
 import io.github.djladapters.annotations.Layers;
@@ -104,10 +105,10 @@ public class BertModel extends AbstractBlock {
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray ids = inputs.get(0);
         NDManager caller = ids.getManager();
-        try (NDManager scope = caller.newSubManager()) {
-            inputs.tempAttach(scope);
-            NDArray mask = inputs.size() > 1 ? inputs.get(1) : scope.ones(ids.getShape(), DataType.INT64);
-            NDArray types = inputs.size() > 2 ? inputs.get(2) : scope.zeros(ids.getShape(), DataType.INT64);
+        try (ForwardScope scope = ForwardScope.open(caller, training)) {
+            scope.adopt(inputs);
+            NDArray mask = inputs.size() > 1 ? inputs.get(1) : scope.manager().ones(ids.getShape(), DataType.INT64);
+            NDArray types = inputs.size() > 2 ? inputs.get(2) : scope.manager().zeros(ids.getShape(), DataType.INT64);
             NDArray hidden = embeddings.forward(ps, new NDList(ids, types), training, params).head();
             NDArray last = encoder.forward(ps, new NDList(hidden, maskBias(mask)), training, params).head();
             NDList out = pooler == null

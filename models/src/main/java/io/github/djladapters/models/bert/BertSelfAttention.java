@@ -11,6 +11,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.runtime.blocks.Scalars;
 import io.github.djladapters.annotations.KProj;
 import io.github.djladapters.annotations.QProj;
 import io.github.djladapters.annotations.VProj;
@@ -50,7 +51,7 @@ public final class BertSelfAttention extends AbstractBlock {
         NDArray v = splitHeads(value.forward(ps, new NDList(x), training, params).head());
         float scale = (float) (1.0 / Math.sqrt((double) hidden / heads));
         // in place: the product is this call's own and its backward does not read it
-        NDArray scores = q.mul(scale).matMul(k.transpose(0, 1, 3, 2)).addi(maskBias);
+        NDArray scores = Scalars.mul(q, scale).matMul(k.transpose(0, 1, 3, 2)).addi(maskBias);
         NDArray probs = scores.softmax(-1);
         if (training && dropout > 0) {
             probs = Dropout.dropout(probs, dropout, true).head();

@@ -2,6 +2,7 @@ package io.github.djladapters.models.blocks;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
+import io.github.djladapters.runtime.blocks.Scalars;
 import java.util.function.UnaryOperator;
 
 /**
@@ -40,7 +41,7 @@ public final class Activations {
      * @return the activation, same shape
      */
     public static NDArray geluTanh(NDArray x) {
-        NDArray inner = x.add(x.pow(3f).mul(0.044715f)).mul(SQRT_2_OVER_PI).tanh();
-        return x.mul(0.5f).mul(inner.add(1f));
+        NDArray inner = Scalars.mul(x.add(Scalars.mul(Scalars.pow(x, 3), 0.044715)), SQRT_2_OVER_PI).tanh();
+        return Scalars.mul(x, 0.5).mul(inner.add(1f));
     }
 }

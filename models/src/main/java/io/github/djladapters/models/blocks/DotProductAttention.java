@@ -2,6 +2,7 @@ package io.github.djladapters.models.blocks;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
+import io.github.djladapters.runtime.blocks.Scalars;
 import io.github.djladapters.runtime.attention.ExtendedKeyValues;
 import io.github.djladapters.runtime.attention.KeyValueAttention;
 
@@ -34,7 +35,7 @@ public final class DotProductAttention {
         ExtendedKeyValues kv = block.extendKeyValues(query, keys, values);
         NDArray k = repeatHeads(kv.keys(), heads);
         NDArray v = repeatHeads(kv.values(), heads);
-        NDArray scores = query.matMul(k.transpose(0, 1, 3, 2)).mul(scale);
+        NDArray scores = Scalars.mul(query.matMul(k.transpose(0, 1, 3, 2)), scale);
         NDArray mask = kv.attentionMask(maskBias);
         if (mask != null) {
             scores = scores.add(mask);

@@ -11,6 +11,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.annotations.AdapterModel;
+import io.github.djladapters.models.blocks.ForwardScope;
 import io.github.djladapters.models.generation.CausalLanguageModel;
 import io.github.djladapters.models.generation.LanguageModelHead;
 import io.github.djladapters.models.generation.KeyValueCache;
@@ -85,7 +86,7 @@ public class LlamaForCausalLM extends AbstractBlock implements CausalLanguageMod
     private NDArray logits(ParameterStore ps, NDArray ids, NDArray mask, NDArray positions, KeyValueCache cache,
             boolean lastPositionOnly, boolean training, PairList<String, Object> params) {
         NDManager caller = ids.getManager();
-        try (NDManager scope = caller.newSubManager()) {
+        try (ForwardScope scope = ForwardScope.open(caller, training)) {
             NDArray hidden = model.hiddenStates(ps, ids, mask, positions, cache, training, params);
             if (lastPositionOnly) {
                 hidden = LanguageModelHead.lastPosition(hidden);
@@ -104,8 +105,8 @@ public class LlamaForCausalLM extends AbstractBlock implements CausalLanguageMod
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        try (NDManager scope = inputs.get(0).getManager().newSubManager()) {
-            NDList causal = LanguageModelHead.causalInputs(inputs, scope);
+        try (ForwardScope scope = ForwardScope.open(inputs.get(0).getManager(), training)) {
+            NDList causal = LanguageModelHead.causalInputs(inputs, scope.manager());
             return new NDList(logits(ps, causal.get(0), causal.get(1), causal.get(2), null, false, training, params));
         }
     }

@@ -9,6 +9,7 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.models.blocks.ForwardScope;
 import io.github.djladapters.annotations.Embeddings;
 import io.github.djladapters.annotations.Layers;
 import io.github.djladapters.models.blocks.Embedding;
@@ -90,9 +91,9 @@ public final class LlamaModel extends AbstractBlock {
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray ids = inputs.get(0);
         NDManager caller = ids.getManager();
-        try (NDManager scope = caller.newSubManager()) {
-            inputs.tempAttach(scope);
-            NDArray mask = inputs.size() > 1 ? inputs.get(1) : scope.ones(ids.getShape(), DataType.INT64);
+        try (ForwardScope scope = ForwardScope.open(caller, training)) {
+            scope.adopt(inputs);
+            NDArray mask = inputs.size() > 1 ? inputs.get(1) : scope.manager().ones(ids.getShape(), DataType.INT64);
             NDArray positions = inputs.size() > 2 ? inputs.get(2)
                     : CausalAttentionMask.positionIds(mask, ids.getShape().get(1));
             NDArray out = hiddenStates(ps, ids, mask, positions, null, training, params);

@@ -10,6 +10,7 @@ import ai.djl.nn.Block;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.runtime.blocks.Scalars;
 import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.annotations.AdapterModel;
 import io.github.djladapters.annotations.Embeddings;
@@ -142,7 +143,7 @@ public class T5ForConditionalGeneration extends AbstractBlock implements Seq2Seq
                 logits = lm_head.forward(ps, new NDList(hidden), training, params).head();
             } else {
                 NDArray table = ps.getValue(sharedTable.weight(), hidden.getDevice(), training);
-                NDArray scaled = hidden.mul((float) Math.pow(config.dModel(), -0.5));
+                NDArray scaled = Scalars.mul(hidden, Math.pow(config.dModel(), -0.5));
                 logits = Linear.linear(scaled, table).head(); // h W^T without copying the transposed table
             }
             logits.attach(caller);

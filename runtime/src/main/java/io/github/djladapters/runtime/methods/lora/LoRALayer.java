@@ -12,6 +12,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.runtime.blocks.Scalars;
 import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.AdapterLayer;
 import io.github.djladapters.runtime.methods.AdapterUse;
@@ -89,7 +90,7 @@ public final class LoRALayer extends AdapterLayer<LoRAWeights> {
                 delta = lora.mul(gate(store, w, x, training));
             } else {
                 // the scaling goes on the r-wide intermediate, not on the output
-                NDArray down = Linear.linear(input, a).head().mul(w.scaling());
+                NDArray down = Scalars.mul(Linear.linear(input, a).head(), w.scaling());
                 delta = w.maskOutputs(Linear.linear(down, b).head());
             }
             result = sum(result, use.onRows(delta), inPlace);
@@ -146,7 +147,7 @@ public final class LoRALayer extends AdapterLayer<LoRAWeights> {
             LoRAWeights w = use.adapter();
             NDArray a = store.getValue(w.loraA(), device, false);
             NDArray b = store.getValue(w.loraB(), device, false);
-            NDArray scaledB = w.effectiveB(owned(b.mul(w.scaling()), caller));
+            NDArray scaledB = w.effectiveB(owned(Scalars.mul(b, w.scaling()), caller));
             NDArray product = scaledB.matMul(a);
             delta = delta == null ? product : delta.add(product);
         }
@@ -178,7 +179,7 @@ public final class LoRALayer extends AdapterLayer<LoRAWeights> {
         for (AdapterUse<LoRAWeights> use : perRow) {
             LoRAWeights w = use.adapter();
             NDArray down = owned(store.getValue(w.loraA(), device, training).transpose(), caller); // [in, r]
-            NDArray up = w.effectiveB(owned(store.getValue(w.loraB(), device, training).mul(w.scaling()), caller))
+            NDArray up = w.effectiveB(owned(Scalars.mul(store.getValue(w.loraB(), device, training), w.scaling()), caller))
                     .transpose(); // [r, out]
             if (w.rank() < rank) {
                 down = down.concat(caller.zeros(new Shape(in, rank - w.rank()), x.getDataType(), device), 1);
@@ -222,8 +223,8 @@ public final class LoRALayer extends AdapterLayer<LoRAWeights> {
         int in = Math.toIntExact(linear.inFeatures());
         NDArray eye = x.getManager().eye(in, in, 0, x.getDataType());
         NDArray loraInOut = w.maskOutputs(Linear.linear(Linear.linear(eye, a).head(), b).head());
-        NDArray combined = linear.fanInFanOut() ? loraInOut.mul(w.scaling()).add(weight)
-                : loraInOut.transpose().mul(w.scaling()).add(weight);
+        NDArray combined = linear.fanInFanOut() ? Scalars.mul(loraInOut, w.scaling()).add(weight)
+                : Scalars.mul(loraInOut.transpose(), w.scaling()).add(weight);
         NDArray norm = combined.square().sum(new int[] {linear.fanInFanOut() ? 0 : 1}).sqrt().stopGradient();
         NDArray scale = NDArrays.div(store.getValue(w.magnitude(), device, training), norm);
         scale.attach(x.getManager()); // m / norm starts from the parameter; keep it out of the model's manager
@@ -235,7 +236,7 @@ public final class LoRALayer extends AdapterLayer<LoRAWeights> {
             baseResult = linear.bias() == null ? result
                     : result.sub(store.getValue(linear.bias(), device, training));
         }
-        return scale.sub(1).mul(baseResult).add(scale.mul(lora).mul(w.scaling()));
+        return scale.sub(1).mul(baseResult).add(Scalars.mul(scale.mul(lora), w.scaling()));
     }
 
     /** The L2 norm of each row of an {@code [out, in]} matrix, PEFT's {@code get_weight_norm}. */
