@@ -11,6 +11,7 @@ import io.github.djladapters.runtime.attention.KeyValueAttention;
 import io.github.djladapters.runtime.bindings.ModelBindings;
 import io.github.djladapters.runtime.bindings.ModulePaths;
 import io.github.djladapters.runtime.bindings.Site;
+import io.github.djladapters.runtime.blocks.ArrayValues;
 import io.github.djladapters.runtime.files.PeftAdapterFiles;
 import io.github.djladapters.runtime.methods.AdapterConfig;
 import io.github.djladapters.runtime.methods.AdapterLayer;
@@ -520,7 +521,8 @@ public final class AdapterModel<M extends Block> {
         }
         NDManager scope = manager.newSubManager();
         Map<String, NDArray> rowMasks = new LinkedHashMap<>();
-        masks.forEach((name, mask) -> rowMasks.put(name, scope.create(mask)));
+        // PyTorch-owned copies: autograd keeps views of the masks, which may outlive this scope
+        masks.forEach((name, mask) -> rowMasks.put(name, ArrayValues.owned(scope.create(mask))));
         Map<String, int[]> rowIndices = new LinkedHashMap<>();
         rows.forEach((name, used) -> rowIndices.put(name, used.stream().mapToInt(Integer::intValue).toArray()));
         AdapterRouting.Scope routed;

@@ -1,5 +1,6 @@
 package io.github.djladapters.models.llama;
 
+import io.github.djladapters.runtime.blocks.ArrayValues;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -37,7 +38,7 @@ public final class RotaryEmbedding {
      */
     public NDList tables(NDArray positionIds) {
         NDManager manager = positionIds.getManager();
-        NDArray inverse = manager.create(inverseFrequencies).reshape(1, 1, inverseFrequencies.length);
+        NDArray inverse = ArrayValues.owned(manager.create(inverseFrequencies)).reshape(1, 1, inverseFrequencies.length);
         NDArray angles = positionIds.toType(DataType.FLOAT32, false).expandDims(2).mul(inverse); // [B, T, d/2]
         NDArray full = angles.concat(angles, 2).expandDims(1);
         return new NDList(full.cos(), full.sin());

@@ -1,5 +1,6 @@
 package io.github.djladapters.models.t5;
 
+import io.github.djladapters.runtime.blocks.ArrayValues;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -113,7 +114,8 @@ public final class T5Attention extends AbstractBlock implements KeyValueAttentio
         if (relative_attention_bias == null) {
             throw new IllegalStateException("only block 0's self-attention has relative_attention_bias");
         }
-        NDArray ids = manager.create(buckets.table(queryLength, keyLength, offset), new Shape(queryLength, keyLength));
+        NDArray ids = ArrayValues.owned( // the embedding backward keeps the ids
+                manager.create(buckets.table(queryLength, keyLength, offset), new Shape(queryLength, keyLength)));
         NDArray values = relative_attention_bias.forward(ps, new NDList(ids), training).head(); // [T, S, heads]
         return values.transpose(2, 0, 1).expandDims(0);
     }

@@ -1,5 +1,6 @@
 package io.github.djladapters.models.text;
 
+import io.github.djladapters.runtime.blocks.ArrayValues;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -43,7 +44,7 @@ public record TokenBatch(long[][] inputIds, long[][] attentionMask, long[][] tok
     }
 
     private static NDArray matrix(NDManager manager, long[][] rows, String name) {
-        NDArray array = manager.create(rows);
+        NDArray array = ArrayValues.owned(manager.create(rows)); // embedding backward keeps the ids
         array.setName(name);
         return array;
     }

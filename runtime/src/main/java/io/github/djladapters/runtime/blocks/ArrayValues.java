@@ -60,4 +60,22 @@ public final class ArrayValues {
             replace(target, scope.create(float32, target.getShape(), DataType.FLOAT32));
         }
     }
+
+    /**
+     * Moves a freshly created array into memory PyTorch owns: {@code NDManager.create(float[])} and
+     * its kin make CPU arrays over a direct Java buffer, which a view taken for autograd outlives once
+     * the array is closed; the copy has no such buffer. The original is closed.
+     *
+     * <pre>{@code
+     * NDArray mask = ArrayValues.owned(manager.create(new float[] {1, 0, 1}));
+     * }</pre>
+     *
+     * @param created an array just made from Java values; closed by this call
+     * @return a copy in the same manager, backed by PyTorch's allocator
+     */
+    public static NDArray owned(NDArray created) {
+        NDArray copy = created.duplicate();
+        created.close();
+        return copy;
+    }
 }

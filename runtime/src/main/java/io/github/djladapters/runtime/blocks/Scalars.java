@@ -1,6 +1,7 @@
 package io.github.djladapters.runtime.blocks;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
 /**
@@ -10,8 +11,13 @@ import ai.djl.ndarray.types.Shape;
  * collector frees the buffer, the backward pass reads freed memory and gradients turn to garbage.
  * The constants here are tensors whose memory PyTorch owns, so autograd can keep them.
  *
+ * <p>The constant and the result belong to one manager: {@code x}'s for per-call arrays, or an
+ * explicit owner when {@code x} is a parameter (whose manager lives as long as the model, so
+ * anything put there by a forward would pile up, one constant per call).
+ *
  * <pre>{@code
  * NDArray scores = Scalars.mul(q, 1 / Math.sqrt(headDim)).matMul(k.transpose(0, 1, 3, 2));
+ * NDArray scaledB = Scalars.mul(loraB, scaling, input.getManager()); // freed with the caller's arrays
  * }</pre>
  */
 public final class Scalars {
@@ -19,14 +25,31 @@ public final class Scalars {
     private Scalars() {}
 
     /**
-     * {@code x * c}.
+     * {@code x * c}, owned by the manager of {@code x}. Use {@link #mul(NDArray, double, NDManager)}
+     * when {@code x} belongs to a long-lived manager (a parameter).
      *
      * @param x an array
      * @param c the constant
      * @return the product, owned by the manager of {@code x}
      */
     public static NDArray mul(NDArray x, double c) {
-        return x.mul(constant(x, c));
+        return mul(x, c, x.getManager());
+    }
+
+    /**
+     * {@code x * c}, with the constant and the product owned by {@code owner}.
+     *
+     * @param x an array, such as a parameter's
+     * @param c the constant
+     * @param owner the manager that frees the constant and the product, such as the caller's
+     * @return the product, owned by {@code owner}
+     */
+    public static NDArray mul(NDArray x, double c, NDManager owner) {
+        NDArray product = x.mul(constant(x, c, owner));
+        if (product.getManager() != owner) {
+            product.attach(owner);
+        }
+        return product;
     }
 
     /**
@@ -37,11 +60,11 @@ public final class Scalars {
      * @return the power, owned by the manager of {@code x}
      */
     public static NDArray pow(NDArray x, double p) {
-        return x.pow(constant(x, p));
+        return x.pow(constant(x, p, x.getManager()));
     }
 
     /** A 0-d tensor of {@code x}'s type and device, filled by PyTorch (not over a Java buffer). */
-    private static NDArray constant(NDArray x, double c) {
-        return x.getManager().full(new Shape(), (float) c, x.getDataType(), x.getDevice());
+    private static NDArray constant(NDArray x, double c, NDManager owner) {
+        return owner.full(new Shape(), (float) c, x.getDataType(), x.getDevice());
     }
 }

@@ -1,5 +1,6 @@
 package io.github.djladapters.runtime.methods.ia3;
 
+import io.github.djladapters.runtime.blocks.ArrayValues;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -62,7 +63,7 @@ public final class IA3Method implements AdapterMethodSupport<IA3Config> {
         NDArray scale = config.initIa3Weights() ? manager.ones(shape)
                 : manager.randomUniform(0.5f, 1.5f, shape, DataType.FLOAT32);
         float[] mask = target.outputMask();
-        layer.add(name, new IA3Weights(scale, feedforward, mask == null ? null : manager.create(mask)));
+        layer.add(name, new IA3Weights(scale, feedforward, mask == null ? null : ArrayValues.owned(manager.create(mask))));
         return layer;
     }
 }

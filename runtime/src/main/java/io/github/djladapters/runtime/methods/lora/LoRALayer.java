@@ -147,7 +147,7 @@ public final class LoRALayer extends AdapterLayer<LoRAWeights> {
             LoRAWeights w = use.adapter();
             NDArray a = store.getValue(w.loraA(), device, false);
             NDArray b = store.getValue(w.loraB(), device, false);
-            NDArray scaledB = w.effectiveB(owned(Scalars.mul(b, w.scaling()), caller));
+            NDArray scaledB = w.effectiveB(Scalars.mul(b, w.scaling(), caller));
             NDArray product = scaledB.matMul(a);
             delta = delta == null ? product : delta.add(product);
         }
@@ -179,7 +179,7 @@ public final class LoRALayer extends AdapterLayer<LoRAWeights> {
         for (AdapterUse<LoRAWeights> use : perRow) {
             LoRAWeights w = use.adapter();
             NDArray down = owned(store.getValue(w.loraA(), device, training).transpose(), caller); // [in, r]
-            NDArray up = w.effectiveB(owned(Scalars.mul(store.getValue(w.loraB(), device, training), w.scaling()), caller))
+            NDArray up = w.effectiveB(Scalars.mul(store.getValue(w.loraB(), device, training), w.scaling(), caller))
                     .transpose(); // [r, out]
             if (w.rank() < rank) {
                 down = down.concat(caller.zeros(new Shape(in, rank - w.rank()), x.getDataType(), device), 1);

@@ -1,5 +1,6 @@
 package io.github.djladapters.runtime.methods.lora;
 
+import io.github.djladapters.runtime.blocks.ArrayValues;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -106,7 +107,7 @@ public final class LoRAMethod implements AdapterMethodSupport<LoRAConfig> {
             }
         }
         float[] outputMask = target.outputMask();
-        NDArray mask = outputMask == null ? null : manager.create(outputMask);
+        NDArray mask = outputMask == null ? null : ArrayValues.owned(manager.create(outputMask));
         NDArray magnitude = null;
         if (config.useDora()) {
             try (NDManager scope = manager.newSubManager()) {
