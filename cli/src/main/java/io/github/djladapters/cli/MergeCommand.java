@@ -43,6 +43,7 @@ final class MergeCommand implements Callable<Integer> {
         try (NDManager manager = NDManager.newBaseManager(); Encoder encoder = common.openEncoder(manager)) {
             AdapterModel<BertModel> model = Adapters.init(encoder.model());
             model.loadAdapter(adapter, "merged");
+            model.setActiveAdapters("merged"); // mergeAndUnload merges the active adapters, as PEFT's does
             BertModel merged = model.mergeAndUnload();
             BertModels.save(merged, output);
             Path tokenizer = Encoder.isBuiltIn(common.model)

@@ -363,8 +363,15 @@ public final class AdapterModel<M extends Block> {
      * trained copy, as a plain block; with no active adapter holding a copy, its original.
      *
      * @return the model, whose blocks are its own again
+     * @throws IllegalStateException when adapters exist but none is active or merged (nothing would be
+     *     merged, and every adapter would be dropped)
      */
     public M mergeAndUnload() {
+        if (activeAdapters().isEmpty() && inventory.mergeOrder().isEmpty() && !adapters().isEmpty()) {
+            throw new IllegalStateException("mergeAndUnload merges the active adapters, and none of " + adapters()
+                    + " is active or merged: the result would be the base model; activate the adapters to merge"
+                    + " (setActiveAdapters) or call unload() for the base model");
+        }
         mergeAdapter();
         inventory.unwrapAll(true);
         return model;
