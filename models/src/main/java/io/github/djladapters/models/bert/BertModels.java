@@ -89,7 +89,8 @@ public final class BertModels {
         model.setInitializer(UNFILLED, parameter -> true);
         model.initialize(manager, DataType.FLOAT32, new Shape(1, 1));
         try {
-            new CheckpointLoader().load(model, weights);
+            // position_ids is a buffer (0, 1, 2, ...) that some checkpoints carry
+            new CheckpointLoader().ignoreUnexpected(key -> key.endsWith("embeddings.position_ids")).load(model, weights);
         } catch (IOException | RuntimeException e) {
             model.getParameters().values().forEach(p -> p.getArray().close());
             throw e;

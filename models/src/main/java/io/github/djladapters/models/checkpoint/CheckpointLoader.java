@@ -23,6 +23,11 @@ import java.util.function.Predicate;
  * checked first (names through {@link ParameterNames}), and only when all fit are parameter values
  * replaced, one tensor at a time, so at most one tensor is held besides the model.
  *
+ * <p>Strict by default: a parameter the checkpoint lacks, a key that is no parameter, and a NaN or
+ * infinite value are errors, all listed in one message before anything is loaded;
+ * {@link #allowMissing} and {@link #failOnUnexpected failOnUnexpected(false)} make a lenient load
+ * whose {@link LoadReport} lists what was left out.
+ *
  * <p>Keys are matched exactly, then with a task model's base prefix removed or added ({@code bert.},
  * {@code roberta.}), then with legacy layer-norm names ({@code gamma}, {@code beta}) renamed.
  *
@@ -39,7 +44,8 @@ public final class CheckpointLoader {
 
     private List<String> basePrefixes = List.of("bert", "roberta");
     private Predicate<String> allowMissing = name -> false;
-    private boolean failOnUnexpected;
+    private boolean failOnUnexpected = true;
+    private Predicate<String> ignoreUnexpected = key -> false;
 
     /**
      * Sets the base-model names a task checkpoint may put before every base key.
@@ -65,13 +71,27 @@ public final class CheckpointLoader {
     }
 
     /**
-     * Makes checkpoint keys that match no parameter an error instead of a report entry.
+     * Whether checkpoint keys that match no parameter fail the load (the default) or are only listed
+     * in the report (a lenient load; the caller should show the report).
      *
      * @param fail whether unexpected keys fail the load
      * @return this loader
      */
     public CheckpointLoader failOnUnexpected(boolean fail) {
         failOnUnexpected = fail;
+        return this;
+    }
+
+    /**
+     * Names checkpoint keys that are known to carry nothing the model needs (buffers such as
+     * {@code embeddings.position_ids}, tied copies checked elsewhere); they are listed in the report
+     * as unexpected but never fail the load.
+     *
+     * @param ignore tested with each unexpected key
+     * @return this loader
+     */
+    public CheckpointLoader ignoreUnexpected(Predicate<String> ignore) {
+        ignoreUnexpected = ignore;
         return this;
     }
 
@@ -110,7 +130,9 @@ public final class CheckpointLoader {
         }
         if (failOnUnexpected) {
             for (String key : unexpected) {
-                problems.add("unexpected key '" + key + "'");
+                if (!ignoreUnexpected.test(key)) {
+                    problems.add("unexpected key '" + key + "' (no parameter of the model has this name)");
+                }
             }
         }
         for (Map.Entry<String, String> pair : sourceKeyOf.entrySet()) {
@@ -126,6 +148,14 @@ public final class CheckpointLoader {
             } else if (array.getDataType() != DataType.FLOAT32) {
                 problems.add("parameter '" + pair.getKey() + "' is " + array.getDataType()
                         + "; only float32 models are loaded");
+            }
+        }
+        if (problems.isEmpty()) {
+            for (String key : sourceKeyOf.values()) { // before any value changes: nothing is half-loaded
+                String where = FiniteValues.firstNonFinite(source.readFloat32(key));
+                if (where != null) {
+                    problems.add("key '" + key + "' in " + source.tensors().get(key).origin() + " holds " + where);
+                }
             }
         }
         if (!problems.isEmpty()) {

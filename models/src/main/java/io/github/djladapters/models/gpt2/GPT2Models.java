@@ -5,7 +5,10 @@ import io.github.djladapters.models.checkpoint.CheckpointDirectory;
 import io.github.djladapters.models.checkpoint.CheckpointLoader;
 import io.github.djladapters.models.checkpoint.PretrainedWeights;
 import io.github.djladapters.runtime.safetensors.TensorSource;
+import io.github.djladapters.models.checkpoint.TiedCopies;
 import java.io.IOException;
+import java.util.Map;
+import java.util.Set;
 import java.nio.file.Path;
 
 /**
@@ -33,7 +36,12 @@ public final class GPT2Models {
         GPT2Config config = GPT2Config.read(dir.resolve("config.json"));
         GPT2LMHeadModel model = new GPT2LMHeadModel(config);
         try (TensorSource weights = CheckpointDirectory.open(dir)) {
-            PretrainedWeights.load(model, weights, manager, new CheckpointLoader().basePrefixes("transformer"));
+            Set<String> copies = TiedCopies.verified(weights, Map.of("lm_head.weight", weights.tensors()
+                    .containsKey("transformer.wte.weight") ? "transformer.wte.weight" : "wte.weight"));
+            // the causal-mask buffers of older checkpoints carry no weights
+            PretrainedWeights.load(model, weights, manager, new CheckpointLoader().basePrefixes("transformer")
+                    .ignoreUnexpected(key -> copies.contains(key) || key.endsWith(".attn.bias")
+                            || key.endsWith(".attn.masked_bias")));
         }
         return model;
     }

@@ -9,7 +9,10 @@ import io.github.djladapters.models.checkpoint.ParameterNames;
 import io.github.djladapters.models.checkpoint.PretrainedWeights;
 import io.github.djladapters.runtime.safetensors.SafetensorsWriter;
 import io.github.djladapters.runtime.safetensors.TensorSource;
+import io.github.djladapters.models.checkpoint.TiedCopies;
 import java.io.IOException;
+import java.util.Map;
+import java.util.Set;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -39,7 +42,11 @@ public final class LlamaModels {
         LlamaConfig config = LlamaConfig.read(dir.resolve("config.json"));
         LlamaForCausalLM model = new LlamaForCausalLM(config);
         try (TensorSource weights = CheckpointDirectory.open(dir)) {
-            PretrainedWeights.load(model, weights, manager, new CheckpointLoader().basePrefixes("model"));
+            Set<String> copies = config.tieWordEmbeddings()
+                    ? TiedCopies.verified(weights, Map.of("lm_head.weight", "model.embed_tokens.weight")) : Set.of();
+            // rotary inverse frequencies are a buffer in older checkpoints, recomputed from rope_theta here
+            PretrainedWeights.load(model, weights, manager, new CheckpointLoader().basePrefixes("model")
+                    .ignoreUnexpected(key -> copies.contains(key) || key.endsWith("rotary_emb.inv_freq")));
         }
         return model;
     }

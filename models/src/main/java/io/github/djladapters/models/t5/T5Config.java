@@ -29,8 +29,12 @@ import java.util.Set;
  * @param layerNormEpsilon the epsilon of every T5 layer norm
  * @param feedForwardProj {@code relu} ({@code wi}, ReLU, {@code wo}) or {@code gated-gelu}
  *     ({@code wo(gelu_new(wi_0 x) * wi_1 x)})
- * @param tieWordEmbeddings whether the LM head reuses {@code shared}; its input is then scaled by
- *     {@code d_model^-0.5}
+ * @param tieWordEmbeddings whether the LM head reuses {@code shared} (no {@code lm_head} of its own);
+ *     transformers 5.x ties only when the checkpoint has no {@code lm_head.weight} or one equal to
+ *     {@code shared.weight}, which {@link T5Models#fromCheckpoint} checks
+ * @param scaleDecoderOutputs whether the decoder output is scaled by {@code d_model^-0.5} before the
+ *     LM head (transformers 5.x's {@code scale_decoder_outputs}; absent, it is true unless
+ *     {@code tie_word_embeddings} is false, as transformers reads older configs)
  * @param decoderStartTokenId the first decoder token of every generation
  * @param padTokenId the padding token
  * @param eosTokenId the end-of-sequence token
@@ -38,7 +42,7 @@ import java.util.Set;
 public record T5Config(int vocabSize, int dModel, int dKv, int dFf, int numLayers, int numDecoderLayers,
         int numHeads, int relativeAttentionNumBuckets, int relativeAttentionMaxDistance, double layerNormEpsilon,
         String feedForwardProj, boolean tieWordEmbeddings, int decoderStartTokenId, int padTokenId,
-        int eosTokenId) {
+        int eosTokenId, boolean scaleDecoderOutputs) {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> FEED_FORWARD = Set.of("relu", "gated-gelu");
@@ -57,6 +61,46 @@ public record T5Config(int vocabSize, int dModel, int dKv, int dFf, int numLayer
             throw new IllegalArgumentException("relative_attention_max_distance must be positive, got "
                     + relativeAttentionMaxDistance);
         }
+    }
+
+    /**
+     * A config in the pre-5.x reading, where a tied head also means scaled decoder outputs.
+     *
+     * @param vocabSize see the record
+     * @param dModel see the record
+     * @param dKv see the record
+     * @param dFf see the record
+     * @param numLayers see the record
+     * @param numDecoderLayers see the record
+     * @param numHeads see the record
+     * @param relativeAttentionNumBuckets see the record
+     * @param relativeAttentionMaxDistance see the record
+     * @param layerNormEpsilon see the record
+     * @param feedForwardProj see the record
+     * @param tieWordEmbeddings the LM head reuses {@code shared} and decoder outputs are scaled
+     * @param decoderStartTokenId see the record
+     * @param padTokenId see the record
+     * @param eosTokenId see the record
+     */
+    public T5Config(int vocabSize, int dModel, int dKv, int dFf, int numLayers, int numDecoderLayers, int numHeads,
+            int relativeAttentionNumBuckets, int relativeAttentionMaxDistance, double layerNormEpsilon,
+            String feedForwardProj, boolean tieWordEmbeddings, int decoderStartTokenId, int padTokenId,
+            int eosTokenId) {
+        this(vocabSize, dModel, dKv, dFf, numLayers, numDecoderLayers, numHeads, relativeAttentionNumBuckets,
+                relativeAttentionMaxDistance, layerNormEpsilon, feedForwardProj, tieWordEmbeddings,
+                decoderStartTokenId, padTokenId, eosTokenId, tieWordEmbeddings);
+    }
+
+    /**
+     * This config with the LM head tied to {@code shared} or not, the scaling unchanged.
+     *
+     * @param tie whether the LM head reuses {@code shared}
+     * @return the changed config
+     */
+    public T5Config withTieWordEmbeddings(boolean tie) {
+        return new T5Config(vocabSize, dModel, dKv, dFf, numLayers, numDecoderLayers, numHeads,
+                relativeAttentionNumBuckets, relativeAttentionMaxDistance, layerNormEpsilon, feedForwardProj, tie,
+                decoderStartTokenId, padTokenId, eosTokenId, scaleDecoderOutputs);
     }
 
     /**
@@ -115,14 +159,21 @@ public record T5Config(int vocabSize, int dModel, int dKv, int dFf, int numLayer
         }
         int layers = json.path("num_layers").asInt(6);
         JsonNode decoderLayers = json.path("num_decoder_layers");
+        boolean tie = json.path("tie_word_embeddings").asBoolean(true);
+        // transformers 5.x: scale_decoder_outputs when written, else "tie_word_embeddings is not false"
+        JsonNode scale = json.path("scale_decoder_outputs");
+        if (!scale.isMissingNode() && !scale.isBoolean()) {
+            throw new IllegalArgumentException("scale_decoder_outputs must be true or false, got " + scale);
+        }
+        boolean scaled = scale.isBoolean() ? scale.asBoolean() : !json.path("tie_word_embeddings").isBoolean() || tie;
         return new T5Config(json.path("vocab_size").asInt(32128), json.path("d_model").asInt(512),
                 json.path("d_kv").asInt(64), json.path("d_ff").asInt(2048), layers,
                 decoderLayers.isNumber() ? decoderLayers.asInt() : layers, json.path("num_heads").asInt(8),
                 json.path("relative_attention_num_buckets").asInt(32),
                 json.path("relative_attention_max_distance").asInt(128),
                 json.path("layer_norm_epsilon").asDouble(1e-6), json.path("feed_forward_proj").asText("relu"),
-                json.path("tie_word_embeddings").asBoolean(true), json.path("decoder_start_token_id").asInt(0),
-                json.path("pad_token_id").asInt(0), json.path("eos_token_id").asInt(1));
+                tie, json.path("decoder_start_token_id").asInt(0),
+                json.path("pad_token_id").asInt(0), json.path("eos_token_id").asInt(1), scaled);
     }
 
     /**
@@ -138,7 +189,8 @@ public record T5Config(int vocabSize, int dModel, int dKv, int dFf, int numLayer
                 .put("relative_attention_num_buckets", relativeAttentionNumBuckets)
                 .put("relative_attention_max_distance", relativeAttentionMaxDistance)
                 .put("layer_norm_epsilon", layerNormEpsilon).put("feed_forward_proj", feedForwardProj)
-                .put("tie_word_embeddings", tieWordEmbeddings).put("decoder_start_token_id", decoderStartTokenId)
+                .put("tie_word_embeddings", tieWordEmbeddings).put("scale_decoder_outputs", scaleDecoderOutputs)
+                .put("decoder_start_token_id", decoderStartTokenId)
                 .put("pad_token_id", padTokenId).put("eos_token_id", eosTokenId);
         json.putArray("architectures").add("T5ForConditionalGeneration");
         try {

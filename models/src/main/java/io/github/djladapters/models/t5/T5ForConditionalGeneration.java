@@ -23,8 +23,8 @@ import java.util.List;
 /**
  * T5 with its language-model head ({@code T5ForConditionalGeneration}): the token embedding
  * {@code shared}, the {@code encoder} and {@code decoder} stacks and {@code lm_head}, or logits over
- * {@code shared} with the decoder output scaled by {@code d_model^-0.5} when
- * {@code tie_word_embeddings} is set. Module paths and checkpoint keys are Hugging Face's
+ * {@code shared} when the head is tied; the decoder output is scaled by {@code d_model^-0.5} when
+ * {@code scale_decoder_outputs} is set (transformers 5.x semantics, see {@link T5Config}). Module paths and checkpoint keys are Hugging Face's
  * ({@code decoder.block.0.layer.1.EncDecAttention.q.weight}), so PEFT adapters map one to one.
  *
  * <p>{@link #forward} takes {@code input_ids [B, S]}, {@code attention_mask [B, S]},
@@ -139,12 +139,14 @@ public class T5ForConditionalGeneration extends AbstractBlock implements Seq2Seq
                 hidden = hidden.get(":, " + (hidden.getShape().get(1) - 1) + ":, :");
             }
             NDArray logits;
+            if (config.scaleDecoderOutputs()) {
+                hidden = Scalars.mul(hidden, Math.pow(config.dModel(), -0.5));
+            }
             if (lm_head != null) {
                 logits = lm_head.forward(ps, new NDList(hidden), training, params).head();
             } else {
                 NDArray table = ps.getValue(sharedTable.weight(), hidden.getDevice(), training);
-                NDArray scaled = Scalars.mul(hidden, Math.pow(config.dModel(), -0.5));
-                logits = Linear.linear(scaled, table).head(); // h W^T without copying the transposed table
+                logits = Linear.linear(hidden, table).head(); // h W^T without copying the transposed table
             }
             logits.attach(caller);
             return logits;
