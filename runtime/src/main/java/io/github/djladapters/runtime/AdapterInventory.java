@@ -178,9 +178,7 @@ final class AdapterInventory {
             }
         }
         configs.remove(name);
-        List<String> active = new ArrayList<>(activation.active());
-        active.remove(name);
-        activation.setActive(active);
+        activation.forget(name);
     }
 
     /** Merges one adapter everywhere, after checking every new weight is finite. */

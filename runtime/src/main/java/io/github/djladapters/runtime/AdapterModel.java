@@ -46,8 +46,16 @@ import java.util.Set;
  * LlamaModel merged = peft.mergeAndUnload();
  * }</pre>
  *
- * <p>Activation, merging and {@link #disableAdapters()} are model-wide, as in PEFT; the per-row
- * choice of {@link #forward(NDList, List)} belongs to the calling thread only.
+ * <p>Threads: every method may be called from any thread. Forwards ({@link #forward(NDList)},
+ * {@link #forward(NDList, List)}, {@link #routeRows} scopes) run concurrently. Changes (add, delete,
+ * load, merge, unmerge, unload, {@link #disableAdapters()}, {@link #trainAdapter}) wait until running
+ * forwards end and block new ones meanwhile, so a forward sees each adapter whole or not at all; a
+ * change called inside a routing scope on the same thread fails at once. {@link #setActiveAdapters}
+ * sets the model-wide choice (as in PEFT) and the calling thread's own: a thread that has chosen keeps
+ * its choice, threads that have not follow the model-wide one, and a forward whose chosen adapter was
+ * deleted by another thread fails with an error naming it. Merging and disabling are model-wide.
+ * Training forwards through {@code model().forward} are not guarded: do not change adapters while
+ * training. The per-row choice of {@link #forward(NDList, List)} belongs to the calling thread only.
  *
  * @param <M> the model class
  */
@@ -59,6 +67,7 @@ public final class AdapterModel<M extends Block> {
     private final M model;
     private final ModelBindings<? super M> bindings;
     private final AdapterInventory inventory;
+    private final ModelLock lock = new ModelLock();
     private volatile String baseModelNameOrPath;
 
     private AdapterModel(M model, ModelBindings<? super M> bindings) {
@@ -199,7 +208,10 @@ public final class AdapterModel<M extends Block> {
      *     module, or a module to save cannot be copied; nothing is added then
      */
     public void addAdapter(String name, AdapterConfig config) {
-        inventory.add(name, Objects.requireNonNull(config, "config"));
+        Objects.requireNonNull(config, "config");
+        try (ModelLock.Held held = lock.exclusive("addAdapter")) {
+            inventory.add(name, config);
+        }
     }
 
     /**
@@ -210,8 +222,10 @@ public final class AdapterModel<M extends Block> {
      * @param name an adapter name
      */
     public void deleteAdapter(String name) {
-        inventory.require(name);
-        inventory.delete(name);
+        try (ModelLock.Held held = lock.exclusive("deleteAdapter")) {
+            inventory.require(name);
+            inventory.delete(name);
+        }
     }
 
     /**
@@ -241,11 +255,13 @@ public final class AdapterModel<M extends Block> {
      *     {@code modules_to_save} (PEFT allows one at a time)
      */
     public void setActiveAdapters(String... names) {
-        for (String name : names) {
-            inventory.require(name);
+        try (ModelLock.Held held = lock.shared()) {
+            for (String name : names) {
+                inventory.require(name);
+            }
+            inventory.checkActivation(List.of(names));
+            inventory.activation().setActive(List.of(names));
         }
-        inventory.checkActivation(List.of(names));
-        inventory.activation().setActive(List.of(names));
     }
 
     /**
@@ -264,9 +280,11 @@ public final class AdapterModel<M extends Block> {
      * @param name an adapter name
      */
     public void trainAdapter(String name) {
-        inventory.require(name);
-        model.freezeParameters(true);
-        inventory.parameters(name).forEach(p -> p.freeze(false));
+        try (ModelLock.Held held = lock.exclusive("trainAdapter")) {
+            inventory.require(name);
+            model.freezeParameters(true);
+            inventory.parameters(name).forEach(p -> p.freeze(false));
+        }
         setActiveAdapters(name);
     }
 
@@ -292,15 +310,20 @@ public final class AdapterModel<M extends Block> {
      * @throws IllegalStateException when adapters are already disabled
      */
     public DisabledScope disableAdapters() {
-        if (inventory.activation().disabled()) {
-            throw new IllegalStateException("adapters are already disabled");
+        List<String> merged;
+        try (ModelLock.Held held = lock.exclusive("disableAdapters")) {
+            if (inventory.activation().disabled()) {
+                throw new IllegalStateException("adapters are already disabled");
+            }
+            merged = new ArrayList<>(inventory.mergeOrder());
+            inventory.unmergeAll();
+            inventory.activation().setDisabled(true);
         }
-        List<String> merged = new ArrayList<>(inventory.mergeOrder());
-        inventory.unmergeAll();
-        inventory.activation().setDisabled(true);
         return () -> {
-            inventory.activation().setDisabled(false);
-            merged.forEach(inventory::merge);
+            try (ModelLock.Held held = lock.exclusive("closing a disableAdapters scope")) {
+                inventory.activation().setDisabled(false);
+                merged.forEach(inventory::merge);
+            }
         };
     }
 
@@ -319,10 +342,12 @@ public final class AdapterModel<M extends Block> {
      * @throws IllegalStateException when a merge would put NaN or Inf into a weight
      */
     public void mergeAdapter(String... names) {
-        List<String> merging = names.length == 0 ? activeAdapters() : List.of(names);
-        for (String name : merging) {
-            if (!inventory.mergeOrder().contains(name) || names.length > 0) {
-                inventory.merge(name);
+        try (ModelLock.Held held = lock.exclusive("mergeAdapter")) {
+            List<String> merging = names.length == 0 ? activeAdapters() : List.of(names);
+            for (String name : merging) {
+                if (!inventory.mergeOrder().contains(name) || names.length > 0) {
+                    inventory.merge(name);
+                }
             }
         }
     }
@@ -334,13 +359,17 @@ public final class AdapterModel<M extends Block> {
      * @param name a merged adapter
      */
     public void unmergeAdapter(String name) {
-        inventory.require(name);
-        inventory.unmerge(name);
+        try (ModelLock.Held held = lock.exclusive("unmergeAdapter")) {
+            inventory.require(name);
+            inventory.unmerge(name);
+        }
     }
 
     /** Takes every merged adapter back out, newest first (PEFT's {@code unmerge_adapter()}). */
     public void unmergeAdapter() {
-        inventory.unmergeAll();
+        try (ModelLock.Held held = lock.exclusive("unmergeAdapter")) {
+            inventory.unmergeAll();
+        }
     }
 
     /** The adapters library's {@code reset_adapter()}: the same as {@link #unmergeAdapter()}. */
@@ -373,7 +402,9 @@ public final class AdapterModel<M extends Block> {
                     + " (setActiveAdapters) or call unload() for the base model");
         }
         mergeAdapter();
-        inventory.unwrapAll(true);
+        try (ModelLock.Held held = lock.exclusive("mergeAndUnload")) {
+            inventory.unwrapAll(true);
+        }
         return model;
     }
 
@@ -385,8 +416,10 @@ public final class AdapterModel<M extends Block> {
      * @return the model, with its original weights
      */
     public M unload() {
-        inventory.unmergeAll();
-        inventory.unwrapAll(false);
+        try (ModelLock.Held held = lock.exclusive("unload")) {
+            inventory.unmergeAll();
+            inventory.unwrapAll(false);
+        }
         return model;
     }
 
@@ -464,7 +497,17 @@ public final class AdapterModel<M extends Block> {
      * @return its outputs, owned by the inputs' manager
      */
     public NDList forward(NDList inputs) {
-        return model.forward(new ParameterStore(inputs.head().getManager(), false), inputs, false);
+        try (ModelLock.Held held = lock.shared()) {
+            if (AdapterRouting.current().isEmpty() && !inventory.activation().disabled()) {
+                for (String name : activeAdapters()) {
+                    if (!inventory.configs().containsKey(name)) {
+                        throw new IllegalStateException("adapter '" + name + "', active on this thread, was deleted"
+                                + " (by another thread?); set the active adapters again");
+                    }
+                }
+            }
+            return model.forward(new ParameterStore(inputs.head().getManager(), false), inputs, false);
+        }
     }
 
     /**
@@ -511,6 +554,16 @@ public final class AdapterModel<M extends Block> {
      *     this thread is already routed
      */
     public RowAdapters routeRows(List<String> rowAdapters, NDManager manager) {
+        ModelLock.Held held = lock.shared(); // until the scope closes: no adapter changes under the rows
+        try {
+            return routeRowsHeld(rowAdapters, manager, held);
+        } catch (RuntimeException | Error e) {
+            held.close();
+            throw e;
+        }
+    }
+
+    private RowAdapters routeRowsHeld(List<String> rowAdapters, NDManager manager, ModelLock.Held held) {
         if (!inventory.mergeOrder().isEmpty()) {
             throw new IllegalStateException("adapters " + inventory.mergeOrder() + " are merged into the base"
                     + " weights and would apply to every row; unmerge them (unmergeAdapter) before a per-row forward");
@@ -540,8 +593,12 @@ public final class AdapterModel<M extends Block> {
             throw e;
         }
         return () -> {
-            routed.close();
-            scope.close();
+            try {
+                routed.close();
+                scope.close();
+            } finally {
+                held.close();
+            }
         };
     }
 
@@ -576,11 +633,14 @@ public final class AdapterModel<M extends Block> {
      * @throws IllegalStateException when the adapter is merged
      */
     public void loadAdapterTensors(String name, Map<String, NDArray> tensors) {
-        inventory.require(name);
-        if (inventory.mergeOrder().contains(name)) {
-            throw new IllegalStateException("adapter '" + name + "' is merged; unmerge it before setting its tensors");
+        try (ModelLock.Held held = lock.exclusive("loadAdapterTensors")) {
+            inventory.require(name);
+            if (inventory.mergeOrder().contains(name)) {
+                throw new IllegalStateException("adapter '" + name + "' is merged; unmerge it before setting its"
+                        + " tensors");
+            }
+            AdapterTensors.load(inventory.layers(), name, tensors);
         }
-        AdapterTensors.load(inventory.layers(), name, tensors);
     }
 
     /**
@@ -652,7 +712,9 @@ public final class AdapterModel<M extends Block> {
      * @throws IOException when a file cannot be read
      */
     public void loadAdapter(Path dir, String name) throws IOException {
-        PeftAdapterFiles.load(this, dir, name);
+        try (ModelLock.Held held = lock.exclusive("loadAdapter")) { // add and fill as one change
+            PeftAdapterFiles.load(this, dir, name);
+        }
     }
 
     /**

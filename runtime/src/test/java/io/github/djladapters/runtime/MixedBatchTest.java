@@ -66,7 +66,8 @@ class MixedBatchTest {
             }
             float[] base = rowAlone(peft, manager, 1, "");
             assertEquals(0, maxDiff(base, Arrays.copyOfRange(mixed(peft, manager,
-                    List.of(AdapterModel.BASE_MODEL, AdapterModel.BASE_MODEL, "", "", "")), ROW, 2 * ROW)), 0);
+                    List.of(AdapterModel.BASE_MODEL, AdapterModel.BASE_MODEL, "", "", "")), ROW, 2 * ROW)), 1e-6,
+                    "a batch of 5 may take another matmul kernel than a batch of 1: equal to float rounding");
         }
     }
 

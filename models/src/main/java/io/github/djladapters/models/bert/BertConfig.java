@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.djladapters.models.checkpoint.ConfigLimits;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -71,10 +72,30 @@ public record BertConfig(
             throw new IllegalArgumentException("model_type '" + modelType
                     + "' is not in the BERT family; expected bert, roberta or xlm-roberta");
         }
-        if (hiddenSize % numAttentionHeads != 0) {
-            throw new IllegalArgumentException("hidden_size " + hiddenSize
-                    + " is not a multiple of num_attention_heads " + numAttentionHeads);
-        }
+        ConfigLimits.check("vocab_size", vocabSize, 1, ConfigLimits.MAX_VOCAB);
+        ConfigLimits.check("hidden_size", hiddenSize, 1, ConfigLimits.MAX_WIDTH);
+        ConfigLimits.check("num_hidden_layers", numHiddenLayers, 1, ConfigLimits.MAX_LAYERS);
+        ConfigLimits.check("num_attention_heads", numAttentionHeads, 1, hiddenSize);
+        ConfigLimits.check("intermediate_size", intermediateSize, 1, ConfigLimits.MAX_FEED_FORWARD);
+        ConfigLimits.check("max_position_embeddings", maxPositionEmbeddings, 1, ConfigLimits.MAX_POSITIONS);
+        ConfigLimits.check("type_vocab_size", typeVocabSize, 1, ConfigLimits.MAX_VOCAB);
+        ConfigLimits.check("layer_norm_eps", layerNormEps, Double.MIN_VALUE, 1);
+        ConfigLimits.check("hidden_dropout_prob", hiddenDropoutProb, 0, 1);
+        ConfigLimits.check("attention_probs_dropout_prob", attentionProbsDropoutProb, 0, 1);
+        ConfigLimits.check("num_labels", numLabels, 1, ConfigLimits.MAX_VOCAB);
+        ConfigLimits.multiple("hidden_size", hiddenSize, "num_attention_heads", numAttentionHeads);
+    }
+
+    /**
+     * The number of parameters of the encoder this config describes (pooler included).
+     *
+     * @return the count
+     */
+    public long parameterCount() {
+        long h = hiddenSize;
+        long embeddings = (vocabSize + maxPositionEmbeddings + typeVocabSize) * h + 2 * h;
+        long layer = 4 * (h * h + h) + 2 * h * intermediateSize + intermediateSize + h + 4 * h;
+        return embeddings + numHiddenLayers * layer + h * h + h;
     }
 
     /**

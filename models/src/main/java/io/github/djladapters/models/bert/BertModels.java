@@ -9,6 +9,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.initializer.Initializer;
 import io.github.djladapters.models.checkpoint.CheckpointDirectory;
 import io.github.djladapters.models.checkpoint.CheckpointLoader;
+import io.github.djladapters.models.checkpoint.ModelMemory;
 import io.github.djladapters.models.checkpoint.ParameterNames;
 import io.github.djladapters.runtime.safetensors.SafetensorsWriter;
 import io.github.djladapters.runtime.safetensors.TensorSource;
@@ -50,6 +51,7 @@ public final class BertModels {
      */
     public static BertModel fromCheckpoint(Path dir, NDManager manager) throws IOException {
         BertConfig config = BertConfig.read(dir.resolve("config.json"));
+        ModelMemory.requireFits(config.parameterCount(), dir.resolve("config.json").toString());
         try (TensorSource weights = CheckpointDirectory.open(dir)) {
             boolean pooler = weights.tensors().keySet().stream()
                     .anyMatch(k -> k.startsWith("pooler.") || k.startsWith(config.baseModelPrefix() + ".pooler."));

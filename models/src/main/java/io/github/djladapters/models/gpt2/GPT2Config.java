@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.djladapters.models.checkpoint.ConfigLimits;
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -69,9 +70,14 @@ public record GPT2Config(
         if (!modelType.equals("gpt2")) {
             throw new IllegalArgumentException("model_type '" + modelType + "' is not gpt2");
         }
-        if (nEmbd % nHead != 0) {
-            throw new IllegalArgumentException("n_embd " + nEmbd + " is not a multiple of n_head " + nHead);
-        }
+        ConfigLimits.check("vocab_size", vocabSize, 1, ConfigLimits.MAX_VOCAB);
+        ConfigLimits.check("n_positions", nPositions, 1, ConfigLimits.MAX_POSITIONS);
+        ConfigLimits.check("n_embd", nEmbd, 1, ConfigLimits.MAX_WIDTH);
+        ConfigLimits.check("n_layer", nLayer, 1, ConfigLimits.MAX_LAYERS);
+        ConfigLimits.check("n_head", nHead, 1, nEmbd);
+        ConfigLimits.check("n_inner", nInner, 1, ConfigLimits.MAX_FEED_FORWARD);
+        ConfigLimits.check("layer_norm_epsilon", layerNormEpsilon, Double.MIN_VALUE, 1);
+        ConfigLimits.multiple("n_embd", nEmbd, "n_head", nHead);
         if (!tieWordEmbeddings) {
             throw new IllegalArgumentException("GPT-2 with untied word embeddings is not supported");
         }
@@ -104,6 +110,17 @@ public record GPT2Config(
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * The number of parameters of the model this config describes.
+     *
+     * @return the count
+     */
+    public long parameterCount() {
+        long h = nEmbd;
+        long layer = 3 * h * h + 3 * h + h * h + h + 2 * h * nInner + nInner + h + 4 * h;
+        return (long) vocabSize * h + (long) nPositions * h + nLayer * layer + 2 * h;
     }
 
     /**

@@ -3,6 +3,7 @@ package io.github.djladapters.models.llama;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.djladapters.models.checkpoint.ConfigLimits;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -49,6 +50,15 @@ public record LlamaConfig(String modelType, int vocabSize, int hiddenSize, int i
         if (!TYPES.contains(modelType)) {
             throw new IllegalArgumentException("model_type '" + modelType + "' is not one of " + TYPES);
         }
+        ConfigLimits.check("vocab_size", vocabSize, 1, ConfigLimits.MAX_VOCAB);
+        ConfigLimits.check("hidden_size", hiddenSize, 1, ConfigLimits.MAX_WIDTH);
+        ConfigLimits.check("intermediate_size", intermediateSize, 1, ConfigLimits.MAX_FEED_FORWARD);
+        ConfigLimits.check("num_hidden_layers", numHiddenLayers, 1, ConfigLimits.MAX_LAYERS);
+        ConfigLimits.check("num_attention_heads", numAttentionHeads, 1, ConfigLimits.MAX_WIDTH);
+        ConfigLimits.check("num_key_value_heads", numKeyValueHeads, 1, numAttentionHeads);
+        ConfigLimits.check("head_dim", headDim, 2, ConfigLimits.MAX_WIDTH);
+        ConfigLimits.check("rms_norm_eps", rmsNormEps, Double.MIN_VALUE, 1);
+        ConfigLimits.check("rope_theta", ropeTheta, Double.MIN_VALUE, Double.MAX_VALUE);
         if (numAttentionHeads % numKeyValueHeads != 0) {
             throw new IllegalArgumentException("num_attention_heads " + numAttentionHeads
                     + " is not a multiple of num_key_value_heads " + numKeyValueHeads);
@@ -57,6 +67,19 @@ public record LlamaConfig(String modelType, int vocabSize, int hiddenSize, int i
             throw new IllegalArgumentException("head_dim " + headDim + " must be even for rotary embeddings");
         }
         eosTokenIds = Set.copyOf(eosTokenIds);
+    }
+
+    /**
+     * The number of parameters of the model this config describes.
+     *
+     * @return the count
+     */
+    public long parameterCount() {
+        long h = hiddenSize;
+        long q = (long) numAttentionHeads * headDim;
+        long kv = (long) numKeyValueHeads * headDim;
+        long layer = h * q + 2 * h * kv + q * h + 3 * h * intermediateSize + 2 * h;
+        return (long) vocabSize * h * (tieWordEmbeddings ? 1 : 2) + numHiddenLayers * layer + h;
     }
 
     /**
@@ -102,7 +125,7 @@ public record LlamaConfig(String modelType, int vocabSize, int hiddenSize, int i
         return new LlamaConfig(type, json.path("vocab_size").asInt(32000), hidden,
                 json.path("intermediate_size").asInt(11008), json.path("num_hidden_layers").asInt(32), heads,
                 json.path("num_key_value_heads").isNumber() ? json.get("num_key_value_heads").asInt() : heads,
-                headDim.isNumber() ? headDim.asInt() : hidden / heads,
+                headDim.isNumber() ? headDim.asInt() : heads > 0 ? hidden / heads : 0,
                 json.path("rms_norm_eps").asDouble(1e-6), theta,
                 qwen || attentionBias, !qwen && attentionBias, json.path("mlp_bias").asBoolean(false),
                 json.path("tie_word_embeddings").asBoolean(false), json.path("bos_token_id").asInt(-1),

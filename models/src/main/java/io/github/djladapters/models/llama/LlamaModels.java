@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import io.github.djladapters.models.checkpoint.CheckpointDirectory;
 import io.github.djladapters.models.checkpoint.CheckpointLoader;
+import io.github.djladapters.models.checkpoint.ModelMemory;
 import io.github.djladapters.models.checkpoint.ParameterNames;
 import io.github.djladapters.models.checkpoint.PretrainedWeights;
 import io.github.djladapters.runtime.safetensors.SafetensorsWriter;
@@ -40,6 +41,7 @@ public final class LlamaModels {
      */
     public static LlamaForCausalLM fromCheckpoint(Path dir, NDManager manager) throws IOException {
         LlamaConfig config = LlamaConfig.read(dir.resolve("config.json"));
+        ModelMemory.requireFits(config.parameterCount(), dir.resolve("config.json").toString());
         LlamaForCausalLM model = new LlamaForCausalLM(config);
         try (TensorSource weights = CheckpointDirectory.open(dir)) {
             Set<String> copies = config.tieWordEmbeddings()

@@ -3,6 +3,7 @@ package io.github.djladapters.models.t5;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.djladapters.models.checkpoint.ConfigLimits;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Set;
@@ -53,6 +54,15 @@ public record T5Config(int vocabSize, int dModel, int dKv, int dFf, int numLayer
             throw new IllegalArgumentException("feed_forward_proj '" + feedForwardProj + "' is not supported; expected "
                     + "relu or gated-gelu");
         }
+        ConfigLimits.check("vocab_size", vocabSize, 1, ConfigLimits.MAX_VOCAB);
+        ConfigLimits.check("d_model", dModel, 1, ConfigLimits.MAX_WIDTH);
+        ConfigLimits.check("d_kv", dKv, 1, ConfigLimits.MAX_WIDTH);
+        ConfigLimits.check("d_ff", dFf, 1, ConfigLimits.MAX_FEED_FORWARD);
+        ConfigLimits.check("num_layers", numLayers, 1, ConfigLimits.MAX_LAYERS);
+        ConfigLimits.check("num_decoder_layers", numDecoderLayers, 1, ConfigLimits.MAX_LAYERS);
+        ConfigLimits.check("num_heads", numHeads, 1, ConfigLimits.MAX_WIDTH);
+        ConfigLimits.check("relative_attention_num_buckets", relativeAttentionNumBuckets, 2, ConfigLimits.MAX_POSITIONS);
+        ConfigLimits.check("layer_norm_epsilon", layerNormEpsilon, Double.MIN_VALUE, 1);
         if (relativeAttentionNumBuckets < 2) {
             throw new IllegalArgumentException("relative_attention_num_buckets must be at least 2, got "
                     + relativeAttentionNumBuckets);
@@ -101,6 +111,20 @@ public record T5Config(int vocabSize, int dModel, int dKv, int dFf, int numLayer
         return new T5Config(vocabSize, dModel, dKv, dFf, numLayers, numDecoderLayers, numHeads,
                 relativeAttentionNumBuckets, relativeAttentionMaxDistance, layerNormEpsilon, feedForwardProj, tie,
                 decoderStartTokenId, padTokenId, eosTokenId, scaleDecoderOutputs);
+    }
+
+    /**
+     * The number of parameters of the encoder-decoder this config describes, its own head included.
+     *
+     * @return the count
+     */
+    public long parameterCount() {
+        long d = dModel;
+        long attention = 4 * d * innerDim();
+        long ff = (gatedFeedForward() ? 3 : 2) * d * dFf;
+        long encoder = numLayers * (attention + ff + 2 * d);
+        long decoder = numDecoderLayers * (2 * attention + ff + 3 * d);
+        return (long) vocabSize * d * (tieWordEmbeddings ? 1 : 2) + encoder + decoder + 2 * d;
     }
 
     /**

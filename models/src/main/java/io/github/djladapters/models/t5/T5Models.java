@@ -5,6 +5,7 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import io.github.djladapters.models.checkpoint.CheckpointDirectory;
 import io.github.djladapters.models.checkpoint.CheckpointLoader;
+import io.github.djladapters.models.checkpoint.ModelMemory;
 import io.github.djladapters.models.checkpoint.ParameterNames;
 import io.github.djladapters.models.checkpoint.PretrainedWeights;
 import io.github.djladapters.models.checkpoint.TiedCopies;
@@ -50,6 +51,7 @@ public final class T5Models {
      */
     public static T5ForConditionalGeneration fromCheckpoint(Path dir, NDManager manager) throws IOException {
         T5Config config = T5Config.read(dir.resolve("config.json"));
+        ModelMemory.requireFits(config.parameterCount(), dir.resolve("config.json").toString());
         try (TensorSource weights = CheckpointDirectory.open(dir)) {
             // transformers 5.x ties the head only when lm_head.weight is absent or equal to shared.weight
             boolean ownHead = weights.tensors().containsKey(LM_HEAD) && !sameValues(weights, LM_HEAD, SHARED);

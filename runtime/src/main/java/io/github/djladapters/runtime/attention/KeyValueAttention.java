@@ -18,7 +18,7 @@ import java.util.Optional;
  *
  * <pre>{@code
  * ExtendedKeyValues kv = extendKeyValues(q, k, v);
- * NDArray scores = q.matMul(kv.keys().transpose(0, 1, 3, 2)).div(Math.sqrt(headDim));
+ * NDArray scores = Scalars.mul(q.matMul(kv.keys().transpose(0, 1, 3, 2)), 1 / Math.sqrt(headDim));
  * NDArray mask = kv.attentionMask(ownMask);          // null when nothing is masked
  * NDArray context = (mask == null ? scores : scores.add(mask)).softmax(-1).matMul(kv.values());
  * context = extendContext(q, context);

@@ -1,5 +1,6 @@
 package io.github.djladapters.runtime.testmodel;
 
+import io.github.djladapters.runtime.blocks.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
@@ -68,7 +69,8 @@ public final class TinyAttention extends TinyBlock implements KeyValueAttention 
         long headDim = x.getShape().get(2) / heads;
         q = splitHeads(q, headDim);
         ExtendedKeyValues kv = extendKeyValues(q, splitHeads(k, headDim), splitHeads(v, headDim));
-        NDArray scores = q.matMul(kv.keys().transpose(0, 1, 3, 2)).div(Math.sqrt(headDim));
+        // Scalars: DJL's div(Number) frees its constant while autograd still needs it
+        NDArray scores = Scalars.mul(q.matMul(kv.keys().transpose(0, 1, 3, 2)), 1 / Math.sqrt(headDim));
         NDArray mask = kv.attentionMask(null);
         NDArray context = (mask == null ? scores : scores.add(mask)).softmax(-1).matMul(kv.values());
         context = extendContext(q, context);

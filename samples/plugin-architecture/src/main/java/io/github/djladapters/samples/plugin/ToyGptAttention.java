@@ -1,5 +1,6 @@
 package io.github.djladapters.samples.plugin;
 
+import io.github.djladapters.runtime.blocks.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -41,7 +42,7 @@ public final class ToyGptAttention extends AbstractBlock {
         NDArray q = heads(parts.get(0), batch, seq, headDim);
         NDArray k = heads(parts.get(1), batch, seq, headDim);
         NDArray v = heads(parts.get(2), batch, seq, headDim);
-        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).div(Math.sqrt(headDim));
+        NDArray scores = Scalars.mul(q.matMul(k.transpose(0, 1, 3, 2)), 1 / Math.sqrt(headDim)); // autograd-safe constant
         NDManager manager = x.getManager();
         NDArray position = manager.arange((int) seq);
         NDArray future = position.expandDims(0).gt(position.expandDims(1)); // key after query
