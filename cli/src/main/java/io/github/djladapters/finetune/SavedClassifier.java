@@ -53,7 +53,14 @@ public final class SavedClassifier {
         }
         AdapterModel<BertModel> adapters = Adapters.init(encoder.model());
         adapters.loadAdapter(dir, adapter);
+        ClassifierHead head;
+        try {
+            head = ClassifierHead.load(headFile, manager);
+        } catch (IOException | RuntimeException e) {
+            adapters.deleteAdapter(adapter); // all or nothing: the encoder is as it was
+            throw e;
+        }
         adapters.setActiveAdapters(adapter);
-        return new TextClassifier(adapters, encoder.tokenizer(), ClassifierHead.load(headFile, manager));
+        return new TextClassifier(adapters, encoder.tokenizer(), head);
     }
 }

@@ -1,5 +1,6 @@
 package io.github.djladapters.models.bert;
 
+import io.github.djladapters.runtime.files.SmallFiles;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -107,7 +108,7 @@ public record BertConfig(
      */
     public static BertConfig read(Path file) throws IOException {
         try {
-            JsonConfig raw = JSON.readValue(file.toFile(), JsonConfig.class);
+            JsonConfig raw = JSON.readValue(SmallFiles.read(file), JsonConfig.class);
             return raw.toConfig();
         } catch (IOException | IllegalArgumentException e) {
             throw new IOException(file + ": not a valid BERT config.json: " + e.getMessage(), e);

@@ -1,5 +1,6 @@
 package io.github.djladapters.models.checkpoint;
 
+import io.github.djladapters.runtime.files.SmallFiles;
 import io.github.djladapters.runtime.safetensors.SafetensorsFile;
 import io.github.djladapters.runtime.safetensors.TensorInfo;
 import io.github.djladapters.runtime.safetensors.TensorSource;
@@ -51,7 +52,7 @@ public final class ShardedSafetensors implements TensorSource {
     public static ShardedSafetensors open(Path index) throws IOException {
         JsonNode root;
         try {
-            root = JSON.readTree(index.toFile());
+            root = JSON.readTree(SmallFiles.read(index));
         } catch (IOException e) {
             throw new CheckpointException(index + ": not valid JSON: " + e.getMessage(), e);
         }
@@ -77,6 +78,10 @@ public final class ShardedSafetensors implements TensorSource {
                     if (!Files.isRegularFile(shardPath)) {
                         throw new CheckpointException(index + ": key '" + key + "' names shard '" + fileName
                                 + "', which does not exist");
+                    }
+                    if (!shardPath.toRealPath().getParent().equals(dir.toRealPath())) {
+                        throw new CheckpointException(index + ": shard '" + fileName + "' is a link to "
+                                + shardPath.toRealPath() + ", outside the checkpoint folder; copy the file instead");
                     }
                     byFile.put(fileName, SafetensorsFile.open(shardPath));
                 }

@@ -1,5 +1,6 @@
 package io.github.djladapters.models.gpt2;
 
+import io.github.djladapters.runtime.files.SmallFiles;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -93,7 +94,7 @@ public record GPT2Config(
      */
     public static GPT2Config read(Path file) throws IOException {
         try {
-            return JSON.readValue(file.toFile(), GPT2Config.class);
+            return JSON.readValue(SmallFiles.read(file), GPT2Config.class);
         } catch (IOException | IllegalArgumentException e) {
             throw new IOException(file + ": not a valid GPT-2 config.json: " + e.getMessage(), e);
         }

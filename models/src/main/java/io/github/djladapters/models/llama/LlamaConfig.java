@@ -1,5 +1,6 @@
 package io.github.djladapters.models.llama;
 
+import io.github.djladapters.runtime.files.SmallFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -91,7 +92,7 @@ public record LlamaConfig(String modelType, int vocabSize, int hiddenSize, int i
      */
     public static LlamaConfig read(Path file) throws IOException {
         try {
-            return parse(JSON.readTree(file.toFile()));
+            return parse(JSON.readTree(SmallFiles.read(file)));
         } catch (IOException | IllegalArgumentException e) {
             throw new IOException(file + ": not a valid Llama/Mistral/Qwen2 config.json: " + e.getMessage(), e);
         }

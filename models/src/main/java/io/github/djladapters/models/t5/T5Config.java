@@ -1,5 +1,6 @@
 package io.github.djladapters.models.t5;
 
+import io.github.djladapters.runtime.files.SmallFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -163,7 +164,7 @@ public record T5Config(int vocabSize, int dModel, int dKv, int dFf, int numLayer
      */
     public static T5Config read(Path file) throws IOException {
         try {
-            return parse(JSON.readTree(file.toFile()));
+            return parse(JSON.readTree(SmallFiles.read(file)));
         } catch (IOException | IllegalArgumentException e) {
             throw new IOException(file + ": not a valid T5 config.json: " + e.getMessage(), e);
         }

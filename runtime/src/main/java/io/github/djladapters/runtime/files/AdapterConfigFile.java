@@ -70,7 +70,7 @@ public record AdapterConfigFile(Path file, AdapterConfig config, Layout layout, 
     public static AdapterConfigFile read(Path file) throws IOException {
         JsonNode root;
         try {
-            root = JSON.readTree(Files.readAllBytes(file));
+            root = JSON.readTree(SmallFiles.read(file));
         } catch (NoSuchFileException e) {
             throw new CheckpointException(file + ": no adapter config here (expected " + file.getFileName() + ")", e);
         } catch (JacksonException e) {
