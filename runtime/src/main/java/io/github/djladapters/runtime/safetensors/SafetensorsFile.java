@@ -2,7 +2,9 @@ package io.github.djladapters.runtime.safetensors;
 
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -37,7 +39,9 @@ public final class SafetensorsFile implements TensorSource {
     /** The largest header accepted, as in the reference implementation. */
     static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Duplicate keys are an error (a header with a key twice would otherwise load the last one silently). */
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
     private final Path path;
     private final FileChannel channel;
@@ -264,7 +268,12 @@ public final class SafetensorsFile implements TensorSource {
                     throw new CheckpointException(where + ": shape " + shapeNode + " has an invalid dimension");
                 }
                 dims[i] = dim.asLong();
-                elements = Math.multiplyExact(elements, dims[i]);
+                try {
+                    elements = Math.multiplyExact(elements, dims[i]);
+                } catch (ArithmeticException e) {
+                    throw new CheckpointException(where + ": shape " + shapeNode + " has more elements than a long"
+                            + " can count", e);
+                }
             }
             JsonNode offsets = node.get("data_offsets");
             if (offsets == null || !offsets.isArray() || offsets.size() != 2
@@ -277,7 +286,11 @@ public final class SafetensorsFile implements TensorSource {
                 throw new CheckpointException(where + ": data_offsets [" + begin + ", " + end
                         + "] lie outside the data area of " + dataLength + " bytes (truncated file?)");
             }
-            long expected = Math.multiplyExact(elements, dtype.byteSize());
+            if (elements > Long.MAX_VALUE / dtype.byteSize()) {
+                throw new CheckpointException(where + ": shape " + shapeNode + " x " + dtype + " has more bytes than a"
+                        + " long can count");
+            }
+            long expected = elements * dtype.byteSize();
             if (end - begin != expected) {
                 throw new CheckpointException(where + ": shape " + shapeNode + " x " + dtype + " needs "
                         + expected + " bytes but data_offsets span " + (end - begin));
