@@ -1,5 +1,6 @@
 package io.github.djladapters.runtime.files;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -43,7 +44,9 @@ public record AdapterConfigFile(Path file, AdapterConfig config, Layout layout, 
         List<String> unknownKeys) {
 
     private static final Logger LOG = LoggerFactory.getLogger(AdapterConfigFile.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** {@code "r": 2.5} is an error, not r = 2. */
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .configure(DeserializationFeature.ACCEPT_FLOAT_AS_INT, false);
 
     /** The libraries whose config layout is read. */
     public enum Layout {

@@ -1,5 +1,6 @@
 package io.github.djladapters.runtime.methods;
 
+import java.util.regex.PatternSyntaxException;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -32,6 +33,14 @@ public record TargetModules(List<String> names, String regex) {
             throw new IllegalArgumentException("target_modules is either a list of names or one regex");
         }
         names = names == null ? null : List.copyOf(names);
+        if (regex != null) {
+            try {
+                Pattern.compile(regex);
+            } catch (PatternSyntaxException e) {
+                throw new IllegalArgumentException("target_modules '" + regex + "' is not a valid regular expression: "
+                        + e.getDescription() + " near index " + e.getIndex(), e);
+            }
+        }
     }
 
     /**

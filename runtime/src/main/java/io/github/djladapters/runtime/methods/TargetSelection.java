@@ -18,6 +18,16 @@ import java.util.List;
 public record TargetSelection(TargetModules targetModules, List<String> roles, List<Integer> layersToTransform,
         List<String> layersPattern, List<Integer> leaveOut) {
 
+    /** Checks that layer indices are not negative. */
+    public TargetSelection {
+        for (List<Integer> indices : java.util.Arrays.asList(layersToTransform, leaveOut)) {
+            if (indices != null && indices.stream().anyMatch(i -> i == null || i < 0)) {
+                throw new IllegalArgumentException((indices == layersToTransform ? "layers_to_transform " : "leave_out ")
+                        + indices + " holds a negative or null index; layer indices start at 0");
+            }
+        }
+    }
+
     /**
      * Whether a layer index is selected.
      *

@@ -34,6 +34,12 @@ public final class IA3Method implements AdapterMethodSupport<IA3Config> {
         if (config.feedforwardModules() != null && config.targetModules() == null) {
             throw new IllegalArgumentException("IA3 feedforward_modules needs target_modules (a subset of them)");
         }
+        if (config.feedforwardModules() != null && config.feedforwardModules().names() != null
+                && config.targetModules().names() != null
+                && !config.targetModules().names().containsAll(config.feedforwardModules().names())) {
+            throw new IllegalArgumentException("IA3 feedforward_modules " + config.feedforwardModules().names()
+                    + " must be a subset of target_modules " + config.targetModules().names() + ", as in PEFT");
+        }
     }
 
     @Override
