@@ -9,6 +9,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -40,6 +41,28 @@ final class StagedFiles implements AutoCloseable {
         void writeTo(Path path) throws IOException;
     }
 
+    /** Points where a test makes a save fail; null in normal use. */
+    interface Faults {
+        /**
+         * Called with each temporary file once its content is written, before it is synced.
+         *
+         * @param temp the temporary file
+         * @throws IOException to make the write fail there
+         */
+        void afterWrite(Path temp) throws IOException;
+
+        /**
+         * Called before each move into place.
+         *
+         * @param target the file about to be replaced
+         * @throws IOException to make the move fail there
+         */
+        void beforeMove(Path target) throws IOException;
+    }
+
+    /** Fault injection for tests of atomic saves. */
+    static volatile Faults faults;
+
     private final Map<Path, Path> staged = new LinkedHashMap<>();
 
     /**
@@ -57,6 +80,10 @@ final class StagedFiles implements AutoCloseable {
         Path temp = target.resolveSibling("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
         staged.put(target, temp);
         content.writeTo(temp);
+        Faults injected = faults;
+        if (injected != null) {
+            injected.afterWrite(temp);
+        }
         try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
             channel.force(true);
         }
@@ -78,14 +105,59 @@ final class StagedFiles implements AutoCloseable {
     }
 
     /**
-     * Moves every staged file over its target, each atomically, in the order staged.
+     * Moves every staged file over its target, each atomically, in the order staged. The set is
+     * atomic too: the previous content of each target is kept under a hard link (a copy where links
+     * are not supported) until every move succeeded, and put back when one fails.
      *
-     * @throws IOException when a move fails; files moved before it stay moved
+     * @throws IOException when a move fails; every target then has its previous content again
      */
     void commit() throws IOException {
-        for (Map.Entry<Path, Path> file : new ArrayList<>(staged.entrySet())) {
-            Files.move(file.getValue(), file.getKey(), StandardCopyOption.ATOMIC_MOVE);
-            staged.remove(file.getKey());
+        Map<Path, Path> backups = new LinkedHashMap<>();
+        List<Path> moved = new ArrayList<>();
+        try {
+            for (Path target : staged.keySet()) {
+                if (Files.exists(target)) {
+                    Path backup = target.resolveSibling("." + target.getFileName() + "." + UUID.randomUUID() + ".bak");
+                    try {
+                        Files.createLink(backup, target);
+                    } catch (UnsupportedOperationException | IOException e) {
+                        Files.copy(target, backup, StandardCopyOption.COPY_ATTRIBUTES);
+                    }
+                    backups.put(target, backup);
+                }
+            }
+            for (Map.Entry<Path, Path> file : staged.entrySet()) {
+                Faults injected = faults;
+                if (injected != null) {
+                    injected.beforeMove(file.getKey());
+                }
+                Files.move(file.getValue(), file.getKey(), StandardCopyOption.ATOMIC_MOVE);
+                moved.add(file.getKey());
+            }
+        } catch (IOException | RuntimeException e) {
+            rollBack(moved, backups, e);
+            throw e;
+        } finally {
+            for (Path backup : backups.values()) {
+                Files.deleteIfExists(backup);
+            }
+        }
+        staged.clear();
+    }
+
+    /** Puts back the previous content of the targets already replaced (or deletes them if they were new). */
+    private static void rollBack(List<Path> moved, Map<Path, Path> backups, Exception cause) {
+        for (Path target : moved) {
+            try {
+                Path backup = backups.get(target);
+                if (backup == null) {
+                    Files.deleteIfExists(target);
+                } else {
+                    Files.move(backup, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                }
+            } catch (IOException e) {
+                cause.addSuppressed(e);
+            }
         }
     }
 
