@@ -8,7 +8,10 @@ import io.github.djladapters.runtime.methods.lora.LoRAConfig;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** The adapter method of {@code train} and its config, as flags or as a PEFT-style JSON file. */
 final class MethodOptions {
@@ -32,16 +35,37 @@ final class MethodOptions {
                     + "method flags.")
     Path config;
 
-    @Option(names = {"-r", "--rank"}, paramLabel = "R", defaultValue = "8", description = "LoRA rank r. Default: ${DEFAULT-VALUE}.")
+    /** The largest LoRA rank accepted from the command line. */
+    static final int MAX_RANK = 1 << 16;
+
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec command;
+
     int rank;
+
+    @Option(names = {"-r", "--rank"}, paramLabel = "R", defaultValue = "8", description = "LoRA rank r. Default: ${DEFAULT-VALUE}.")
+    void rank(int value) {
+        if (value < 1 || value > MAX_RANK) {
+            throw new ParameterException(command.commandLine(), "--rank must be from 1 to " + MAX_RANK + ", got "
+                    + value);
+        }
+        rank = value;
+    }
 
     @Option(names = "--alpha", paramLabel = "A", defaultValue = "16",
             description = "LoRA lora_alpha; the update is scaled by alpha / r. Default: ${DEFAULT-VALUE}.")
     int alpha;
 
+    double dropout;
+
     @Option(names = "--dropout", paramLabel = "P", defaultValue = "0.1",
             description = "LoRA lora_dropout. Default: ${DEFAULT-VALUE}.")
-    double dropout;
+    void dropout(double value) {
+        if (!(value >= 0 && value < 1)) {
+            throw new ParameterException(command.commandLine(), "--dropout must be in [0, 1), got " + value);
+        }
+        dropout = value;
+    }
 
     @Option(names = "--target-modules", paramLabel = "NAMES", split = ",",
             description = "Module names to adapt (suffix match), comma-separated. Default: query,value for "

@@ -100,14 +100,29 @@ public final class ClassifierTraining {
                         batch.stream().map(LabelledText::text).toList(), scope, true);
                 NDArray target = scope.create(ids).oneHot(labels.size());
                 NDArray crossEntropy = logits.logSoftmax(1).mul(target).sum(new int[] {1}).neg().mean();
-                collector.backward(crossEntropy);
                 loss = crossEntropy.getFloat();
+                if (!Float.isFinite(loss)) {
+                    throw new IllegalStateException("training stopped: the loss is " + loss + " (the learning rate "
+                            + "may be too high, or the data or weights hold NaN); the adapter was not saved");
+                }
+                collector.backward(crossEntropy);
             }
             for (Parameter parameter : trainable) {
                 NDArray gradient = parameter.getArray().getGradient();
                 gradient.attach(scope);
                 adam.update(parameter.getId(), parameter.getArray(), gradient);
                 gradient.subi(gradient); // PyTorch accumulates gradients; the next step starts at zero
+            }
+            for (Parameter parameter : trainable) { // a step can overflow even when its loss was finite
+                NDArray array = parameter.getArray();
+                try (NDManager check = scope.newSubManager()) {
+                    check.tempAttachAll(array);
+                    if (array.isNaN().any().getBoolean() || array.isInfinite().any().getBoolean()) {
+                        throw new IllegalStateException("training stopped: parameter '" + parameter.getName()
+                                + "' became NaN or infinite after an update (the learning rate may be too high);"
+                                + " the adapter was not saved");
+                    }
+                }
             }
             return loss;
         }
