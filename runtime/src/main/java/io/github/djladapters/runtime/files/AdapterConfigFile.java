@@ -101,6 +101,14 @@ public record AdapterConfigFile(Path file, AdapterConfig config, Layout layout, 
         AdapterMethodSupport<?> method = AdapterMethods.forPeftType(type.asText()).orElseThrow(() ->
                 new CheckpointException(file + ": key 'peft_type' is '" + type.asText()
                         + "', which no adapter method here reads; known: " + AdapterMethods.peftTypes()));
+        JsonNode targets = root.get("target_modules");
+        if (targets == null || targets.isNull()) {
+            // PEFT fills target_modules from the model type before saving (for GPT-2 the whole c_attn, for BERT
+            // query and value), so a guess here could silently adapt other modules than PEFT would.
+            throw new CheckpointException(file + ": key 'target_modules' is missing; PEFT's default depends on"
+                    + " the model type (GPT-2: the whole c_attn; BERT: query, value; Llama: q_proj, v_proj), so name"
+                    + " the modules explicitly");
+        }
         AdapterConfig config = bind(file, root, method.configType());
         Set<String> own = new TreeSet<>();
         JSON.valueToTree(config).fieldNames().forEachRemaining(own::add);
