@@ -77,7 +77,7 @@ class GenerationReleasesArraysTest {
             runs.forEach(run -> calm.add(run.get())); // warm-up, and the reference tokens
             int modelArrays = manager.getManagedArrays().size();
             int callerArrays = caller.getManagedArrays().size();
-            for (int round = 0; round < 5; round++) {
+            for (int round = 0; round < 4; round++) {
                 for (int i = 0; i < runs.size(); i++) {
                     List<int[]> tokens = round % 2 == 0 ? runs.get(i).get() : underGcPressure(runs.get(i));
                     for (int p = 0; p < PROMPTS.size(); p++) {
