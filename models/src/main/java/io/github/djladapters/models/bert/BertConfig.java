@@ -196,9 +196,20 @@ public record BertConfig(
             @JsonProperty("layer_norm_eps") double layerNormEps,
             @JsonProperty("pad_token_id") Integer padTokenId,
             @JsonProperty("num_labels") int numLabels,
-            @JsonProperty("id2label") Map<String, String> id2label) {
+            @JsonProperty("id2label") Map<String, String> id2label,
+            @JsonProperty("position_embedding_type") String positionEmbeddingType,
+            @JsonProperty("is_decoder") Boolean isDecoder,
+            @JsonProperty("add_cross_attention") Boolean addCrossAttention) {
 
         BertConfig toConfig() {
+            // keys that change the math of the model this code builds are errors, not ignored
+            if (positionEmbeddingType != null && !positionEmbeddingType.equals("absolute")) {
+                throw new IllegalArgumentException("position_embedding_type '" + positionEmbeddingType
+                        + "' is not supported; only absolute position embeddings");
+            }
+            if (Boolean.TRUE.equals(isDecoder) || Boolean.TRUE.equals(addCrossAttention)) {
+                throw new IllegalArgumentException("is_decoder / add_cross_attention: only the BERT encoder is supported");
+            }
             int labels = id2label != null && !id2label.isEmpty() ? id2label.size() : numLabels;
             String type = modelType == null ? "bert" : modelType.toLowerCase(Locale.ROOT);
             int pad = padTokenId != null ? padTokenId : (isRobertaType(type) ? 1 : 0);

@@ -142,6 +142,13 @@ public final class CheckpointLoader {
             if (!info.dtype().isFloating()) {
                 problems.add("key '" + info.name() + "' in " + info.origin() + " has dtype " + info.dtype()
                         + ", not a float type");
+            } else if (info.elementCount() > Integer.MAX_VALUE / 4) {
+                problems.add("key '" + info.name() + "' in " + info.origin() + " has " + info.elementCount()
+                        + " elements, over the 2 GiB a float32 tensor may take here");
+            } else if (info.elementCount() * 4 > Runtime.getRuntime().maxMemory()) {
+                problems.add("key '" + info.name() + "' in " + info.origin() + " needs " + info.elementCount() * 4
+                        + " bytes of Java buffer while loading, more than the JVM's " + Runtime.getRuntime().maxMemory()
+                        + " (raise -Xmx)");
             } else if (!expected.equals(info.shape())) {
                 problems.add("shape mismatch for key '" + info.name() + "' in " + info.origin() + ": expected "
                         + expected + ", found " + info.shape());

@@ -185,6 +185,13 @@ public record T5Config(int vocabSize, int dModel, int dKv, int dFf, int numLayer
         int layers = json.path("num_layers").asInt(6);
         JsonNode decoderLayers = json.path("num_decoder_layers");
         boolean tie = json.path("tie_word_embeddings").asBoolean(true);
+        String feedForward = json.path("feed_forward_proj").asText("relu");
+        JsonNode act = json.path("dense_act_fn"); // written by transformers; must agree with feed_forward_proj
+        String expectedAct = feedForward.equals("gated-gelu") ? "gelu_new" : feedForward.replace("gated-", "");
+        if (act.isTextual() && !act.asText().equals(expectedAct)) {
+            throw new IllegalArgumentException("dense_act_fn '" + act.asText() + "' does not match feed_forward_proj '"
+                    + feedForward + "' (expected " + expectedAct + ")");
+        }
         // transformers 5.x: scale_decoder_outputs when written, else "tie_word_embeddings is not false"
         JsonNode scale = json.path("scale_decoder_outputs");
         if (!scale.isMissingNode() && !scale.isBoolean()) {

@@ -105,6 +105,9 @@ class HostileCheckpointTest {
         "t5|d_model|-16|d_model is -16",
         "t5|scale_decoder_outputs|\"yes\"|scale_decoder_outputs must be true or false",
         "t5|feed_forward_proj|\"gated-silu\"|feed_forward_proj 'gated-silu' is not supported",
+        "t5|dense_act_fn|\"relu\"|dense_act_fn 'relu' does not match feed_forward_proj 'gated-gelu'",
+        "bert|position_embedding_type|\"relative_key\"|position_embedding_type 'relative_key' is not supported",
+        "bert|is_decoder|true|only the BERT encoder is supported",
     })
     void outOfRangeConfigFailsFastNamingTheKey(String family, String key, String value, String expected)
             throws IOException {
