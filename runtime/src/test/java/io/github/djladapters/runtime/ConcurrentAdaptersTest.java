@@ -116,6 +116,58 @@ class ConcurrentAdaptersTest {
     }
 
     @Test
+    void hotSwapWhileOtherThreadsRouteRowsToTheAdapterGivesTheRightResultOrAClearError() throws Exception {
+        java.nio.file.Path saved = java.nio.file.Files.createTempDirectory("hot-swap");
+        try (NDManager manager = NDManager.newBaseManager()) {
+            AdapterModel<TinyModel> peft = withAdapters(manager);
+            peft.saveAdapterFolder("a", saved);
+            List<String> rows = List.of("a", "", "b");
+            float[] expected = run(peft, manager, rows);
+            AtomicBoolean stop = new AtomicBoolean();
+            AtomicInteger swaps = new AtomicInteger();
+            AtomicInteger refused = new AtomicInteger();
+            ExecutorService pool = Executors.newFixedThreadPool(THREADS + 1);
+            try {
+                Future<?> swapper = pool.submit(() -> {
+                    while (!stop.get()) {
+                        peft.deleteAdapter("a");
+                        peft.loadAdapter(saved, "a");
+                        swaps.incrementAndGet();
+                    }
+                    return null;
+                });
+                List<Future<Integer>> readers = new ArrayList<>();
+                for (int t = 0; t < THREADS; t++) {
+                    readers.add(pool.submit((Callable<Integer>) () -> {
+                        int right = 0;
+                        for (int round = 0; round < ROUNDS; round++) {
+                            try {
+                                assertArrayEquals(expected, run(peft, manager, rows), "routed rows during a hot swap");
+                                right++;
+                            } catch (IllegalArgumentException e) {
+                                assertTrue(e.getMessage().contains("no adapter named 'a'"), e.getMessage());
+                                refused.incrementAndGet();
+                            }
+                        }
+                        return right;
+                    }));
+                }
+                int right = 0;
+                for (Future<Integer> reader : readers) {
+                    right += reader.get();
+                }
+                stop.set(true);
+                swapper.get();
+                assertEquals(THREADS * ROUNDS, right + refused.get());
+                assertTrue(right > 0 && swaps.get() > 0, right + " right results, " + swaps.get() + " swaps");
+            } finally {
+                stop.set(true);
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    @Test
     void forwardWithAnAdapterAnotherThreadDeletedFailsNamingIt() throws Exception {
         try (NDManager manager = NDManager.newBaseManager()) {
             AdapterModel<TinyModel> peft = withAdapters(manager);
