@@ -86,8 +86,10 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         TrainingSettings settings;
+        io.github.djladapters.runtime.methods.AdapterConfig fromFlags;
         try {
             settings = new TrainingSettings(epochs, batchSize, learningRate, seed, maxSteps);
+            fromFlags = method.config == null ? method.adapterConfig() : null; // flag errors are usage errors
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -109,7 +111,7 @@ final class TrainCommand implements Callable<Integer> {
                         history.losses().size());
             } else {
                 AdapterModel<BertModel> adapters = Adapters.init(encoder.model());
-                adapters.addAdapter(name, method.adapterConfig());
+                adapters.addAdapter(name, fromFlags != null ? fromFlags : method.adapterConfig());
                 classifier = new TextClassifier(adapters, encoder.tokenizer(), ClassifierHead.create(
                         LabelledTextFiles.labels(train), encoder.model().config().hiddenSize(), manager));
             }

@@ -95,6 +95,12 @@ class TrainCommandTest {
         assertEquals(DjlAdapters.USAGE, CommandRun.of("train", "--data", data, "--output", out, "--epochs", "0").code());
         assertEquals(DjlAdapters.USAGE, CommandRun.of("train", "--data", data, "--output", out, "--lr", "fast").code());
         assertEquals(DjlAdapters.USAGE, CommandRun.of("train", "--data", data, "--output", out, "--method", "adalora").code());
+        CommandRun unread = CommandRun.of("train", "--data", data, "--output", out, "--method", "ia3", "--rank", "4");
+        assertEquals(DjlAdapters.USAGE, unread.code(), unread.toString());
+        assertTrue(unread.err().contains("--method ia3 does not read [rank]"), unread.toString());
+        CommandRun badRank = CommandRun.of("train", "--data", data, "--output", out, "--rank", "eight");
+        assertEquals(DjlAdapters.USAGE, badRank.code(), badRank.toString());
+        assertTrue(badRank.err().contains("rank must be a whole number"), badRank.toString());
         CommandRun unknown = CommandRun.of("train", "--data", data, "--output", out, "--bogus");
         assertEquals(DjlAdapters.USAGE, unknown.code(), unknown.toString());
         assertTrue(unknown.err().contains("--bogus"), unknown.toString());

@@ -65,8 +65,9 @@ class MixedBatchTest {
                 assertEquals(0, maxDiff(alone, inBatch), 1e-5, "row " + row + " with '" + rows.get(row) + "'");
             }
             float[] base = rowAlone(peft, manager, 1, "");
+            // 1e-6, not 0: a batch of 5 may take another BLAS kernel than a batch of 1
             assertEquals(0, maxDiff(base, Arrays.copyOfRange(mixed(peft, manager,
-                    List.of(AdapterModel.BASE_MODEL, AdapterModel.BASE_MODEL, "", "", "")), ROW, 2 * ROW)), 0);
+                    List.of(AdapterModel.BASE_MODEL, AdapterModel.BASE_MODEL, "", "", "")), ROW, 2 * ROW)), 1e-6);
         }
     }
 
