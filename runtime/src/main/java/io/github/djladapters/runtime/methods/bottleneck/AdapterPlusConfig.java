@@ -1,10 +1,12 @@
 package io.github.djladapters.runtime.methods.bottleneck;
 
 /**
- * The Adapters library's {@code AdapterPlusConfig}. AdapterPlus (Steitz and Roth, 2024): after the feed-forward block's residual and layer norm, with a learned per-channel scaling, Houlsby initialisation and stochastic depth 0.1; skips the original layer norm after the adapter.
+ * The Adapters library's {@code AdapterPlusConfig} (Steitz and Roth, 2024): after the feed-forward
+ * block's residual and layer norm, with a learned per-channel scaling, Houlsby initialisation and
+ * stochastic depth 0.1; the model's residual and layer norm after the adapter are skipped.
  *
  * <pre>{@code
- * adapters.addAdapter("bn", AdapterPlusConfig.builder().build());
+ * adapters.addAdapter("bn", AdapterPlusConfig.builder().reductionFactor(8).build());
  * }</pre>
  */
 public final class AdapterPlusConfig {
@@ -17,7 +19,17 @@ public final class AdapterPlusConfig {
      * @return the builder; change any field before {@code build()}
      */
     public static BnConfig.Builder builder() {
-        return BnConfig.builder().originalLnAfter(false).originalLnBefore(true).residualBeforeLn(ResidualBeforeLn.FALSE).stochasticDepth(0.1).initWeights("houlsby").scaling(BnScaling.CHANNEL).mhAdapter(false).outputAdapter(true).reductionFactor(96).nonLinearity("gelu");
+        return BnConfig.builder()
+                .originalLnAfter(false)
+                .originalLnBefore(true)
+                .residualBeforeLn(ResidualBeforeLn.FALSE)
+                .stochasticDepth(0.1)
+                .initWeights("houlsby")
+                .scaling(BnScaling.CHANNEL)
+                .mhAdapter(false)
+                .outputAdapter(true)
+                .reductionFactor(96)
+                .nonLinearity("gelu");
     }
 
     /**

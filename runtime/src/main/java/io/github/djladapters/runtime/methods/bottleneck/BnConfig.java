@@ -189,42 +189,194 @@ public record BnConfig(
 
         Builder() {}
 
-        /** @param v {@code mh_adapter} @return this */
-        public Builder mhAdapter(boolean v) { mhAdapter = v; return this; }
-        /** @param v {@code output_adapter} @return this */
-        public Builder outputAdapter(boolean v) { outputAdapter = v; return this; }
-        /** @param v {@code reduction_factor} for every layer @return this */
-        public Builder reductionFactor(double v) { reductionFactor = ReductionFactor.of(v); return this; }
-        /** @param v {@code reduction_factor}, possibly per layer @return this */
-        public Builder reductionFactor(ReductionFactor v) { reductionFactor = v; return this; }
-        /** @param v {@code non_linearity} @return this */
-        public Builder nonLinearity(String v) { nonLinearity = v; return this; }
-        /** @param v {@code original_ln_before} @return this */
-        public Builder originalLnBefore(boolean v) { originalLnBefore = v; return this; }
-        /** @param v {@code original_ln_after} @return this */
-        public Builder originalLnAfter(boolean v) { originalLnAfter = v; return this; }
-        /** @param v {@code ln_before} @return this */
-        public Builder lnBefore(boolean v) { lnBefore = v; return this; }
-        /** @param v {@code ln_after} @return this */
-        public Builder lnAfter(boolean v) { lnAfter = v; return this; }
-        /** @param v {@code init_weights} @return this */
-        public Builder initWeights(String v) { initWeights = v; return this; }
-        /** @param v {@code is_parallel} @return this */
-        public Builder isParallel(boolean v) { isParallel = v; return this; }
-        /** @param v {@code scaling} @return this */
-        public Builder scaling(BnScaling v) { scaling = v; return this; }
-        /** @param v a constant {@code scaling} @return this */
-        public Builder scaling(double v) { scaling = BnScaling.of(v); return this; }
-        /** @param v {@code residual_before_ln} @return this */
-        public Builder residualBeforeLn(ResidualBeforeLn v) { residualBeforeLn = v; return this; }
-        /** @param v {@code adapter_residual_before_ln} @return this */
-        public Builder adapterResidualBeforeLn(boolean v) { adapterResidualBeforeLn = v; return this; }
+        /**
+         * Sets {@code mh_adapter}.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder mhAdapter(boolean v) {
+            mhAdapter = v;
+            return this;
+        }
+
+        /**
+         * Sets {@code output_adapter}.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder outputAdapter(boolean v) {
+            outputAdapter = v;
+            return this;
+        }
+
+        /**
+         * Sets {@code reduction_factor} for every layer.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder reductionFactor(double v) {
+            reductionFactor = ReductionFactor.of(v);
+            return this;
+        }
+
+        /**
+         * Sets {@code reduction_factor}, possibly per layer.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder reductionFactor(ReductionFactor v) {
+            reductionFactor = v;
+            return this;
+        }
+
+        /**
+         * Sets {@code non_linearity}.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder nonLinearity(String v) {
+            nonLinearity = v;
+            return this;
+        }
+
+        /**
+         * Sets {@code original_ln_before}.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder originalLnBefore(boolean v) {
+            originalLnBefore = v;
+            return this;
+        }
+
+        /**
+         * Sets {@code original_ln_after}.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder originalLnAfter(boolean v) {
+            originalLnAfter = v;
+            return this;
+        }
+
+        /**
+         * Sets {@code ln_before}.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder lnBefore(boolean v) {
+            lnBefore = v;
+            return this;
+        }
+
+        /**
+         * Sets {@code ln_after}.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder lnAfter(boolean v) {
+            lnAfter = v;
+            return this;
+        }
+
+        /**
+         * Sets {@code init_weights}.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder initWeights(String v) {
+            initWeights = v;
+            return this;
+        }
+
+        /**
+         * Sets {@code is_parallel}.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder isParallel(boolean v) {
+            isParallel = v;
+            return this;
+        }
+
+        /**
+         * Sets {@code scaling}.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder scaling(BnScaling v) {
+            scaling = v;
+            return this;
+        }
+
+        /**
+         * Sets a constant {@code scaling}.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder scaling(double v) {
+            scaling = BnScaling.of(v);
+            return this;
+        }
+
+        /**
+         * Sets {@code residual_before_ln}.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder residualBeforeLn(ResidualBeforeLn v) {
+            residualBeforeLn = v;
+            return this;
+        }
+
+        /**
+         * Sets {@code adapter_residual_before_ln}.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder adapterResidualBeforeLn(boolean v) {
+            adapterResidualBeforeLn = v;
+            return this;
+        }
+
         /** @param v {@code leave_out} @return this */
         public Builder leaveOut(List<Integer> v) { leaveOut = v; return this; }
-        /** @param v {@code dropout} @return this */
-        public Builder dropout(double v) { dropout = v; return this; }
-        /** @param v {@code stochastic_depth} @return this */
-        public Builder stochasticDepth(double v) { stochasticDepth = v; return this; }
+        /**
+         * Sets {@code dropout}.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder dropout(double v) {
+            dropout = v;
+            return this;
+        }
+
+        /**
+         * Sets {@code stochastic_depth}.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder stochasticDepth(double v) {
+            stochasticDepth = v;
+            return this;
+        }
 
         /**
          * Builds the config.

@@ -1,10 +1,12 @@
 package io.github.djladapters.runtime.methods.bottleneck;
 
 /**
- * The Adapters library's {@code DoubleSeqBnConfig}. The bottleneck adapters of Houlsby et al. (2019): after the attention block and after the feed-forward block, before the residual and layer norm.
+ * The Adapters library's {@code DoubleSeqBnConfig}: the bottleneck adapters of Houlsby et al.
+ * (2019), after the attention block and after the feed-forward block, before the residual and layer
+ * norm.
  *
  * <pre>{@code
- * adapters.addAdapter("bn", DoubleSeqBnConfig.builder().build());
+ * adapters.addAdapter("bn", DoubleSeqBnConfig.builder().reductionFactor(8).build());
  * }</pre>
  */
 public final class DoubleSeqBnConfig {
@@ -17,7 +19,14 @@ public final class DoubleSeqBnConfig {
      * @return the builder; change any field before {@code build()}
      */
     public static BnConfig.Builder builder() {
-        return BnConfig.builder().originalLnBefore(false).originalLnAfter(true).residualBeforeLn(ResidualBeforeLn.TRUE).mhAdapter(true).outputAdapter(true).nonLinearity("swish").reductionFactor(16);
+        return BnConfig.builder()
+                .originalLnBefore(false)
+                .originalLnAfter(true)
+                .residualBeforeLn(ResidualBeforeLn.TRUE)
+                .mhAdapter(true)
+                .outputAdapter(true)
+                .nonLinearity("swish")
+                .reductionFactor(16);
     }
 
     /**

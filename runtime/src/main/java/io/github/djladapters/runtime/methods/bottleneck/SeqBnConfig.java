@@ -1,10 +1,12 @@
 package io.github.djladapters.runtime.methods.bottleneck;
 
 /**
- * The Adapters library's {@code SeqBnConfig}. The sequential bottleneck adapter of Pfeiffer et al. (2020): after each feed-forward block, between the sub-block's layer norm and a second application of it.
+ * The Adapters library's {@code SeqBnConfig}: the sequential bottleneck adapter of Pfeiffer et al.
+ * (2020), after each feed-forward block, between the model's residual and layer norm and a second
+ * application of them.
  *
  * <pre>{@code
- * adapters.addAdapter("bn", SeqBnConfig.builder().build());
+ * adapters.addAdapter("bn", SeqBnConfig.builder().reductionFactor(8).build());
  * }</pre>
  */
 public final class SeqBnConfig {
@@ -17,7 +19,14 @@ public final class SeqBnConfig {
      * @return the builder; change any field before {@code build()}
      */
     public static BnConfig.Builder builder() {
-        return BnConfig.builder().originalLnBefore(true).originalLnAfter(true).residualBeforeLn(ResidualBeforeLn.TRUE).mhAdapter(false).outputAdapter(true).nonLinearity("relu").reductionFactor(16);
+        return BnConfig.builder()
+                .originalLnBefore(true)
+                .originalLnAfter(true)
+                .residualBeforeLn(ResidualBeforeLn.TRUE)
+                .mhAdapter(false)
+                .outputAdapter(true)
+                .nonLinearity("relu")
+                .reductionFactor(16);
     }
 
     /**
