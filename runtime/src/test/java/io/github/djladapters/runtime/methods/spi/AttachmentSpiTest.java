@@ -37,11 +37,13 @@ class AttachmentSpiTest {
     @BeforeAll
     static void register() {
         AdapterMethods.register(new ValueScaleMethod());
+        AdapterMethods.register(new LayerScaleMethod());
     }
 
     private static AdapterModel<TinyModel> model(NDManager manager) {
         return Adapters.init(new TinyModel(manager, false),
-                TinyInterfaces.separate().adapterMethods(AdapterMethod.LORA, AdapterMethod.PREFIX_TUNING).build());
+                TinyInterfaces.separate().adapterMethods(AdapterMethod.LORA, AdapterMethod.PREFIX_TUNING, AdapterMethod.REFT)
+                        .build());
     }
 
     private static KeyValueAttention attention(AdapterModel<TinyModel> peft, int layer) {
@@ -134,6 +136,32 @@ class AttachmentSpiTest {
             for (Parameter parameter : peft.model().getParameters().values()) {
                 assertFalse(parameter.requiresGradient(), parameter.getName() + " is frozen");
             }
+        }
+    }
+
+    @Test
+    void layerOutputInterventionInstallsOnTheModelAndComesOffWithTheLastAdapter() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            AdapterModel<TinyModel> peft = model(manager);
+            float[] base = ReferenceWeights.run(peft, manager);
+            peft.addAdapter("a", new LayerScaleMethod.Config());
+            peft.addAdapter("b", new LayerScaleMethod.Config());
+            assertEquals(1, peft.attachments().size(), "both adapters share the model's one hook");
+            assertTrue(peft.model().layerOutputExtension().isPresent());
+            peft.setActiveAdapters("a");
+            assertArrayEquals(base, ReferenceWeights.run(peft, manager), "s = 0 is the identity");
+            // s = (0, -0.5) halves the last layer's output: the whole output halves
+            Map<String, NDArray> tensors = peft.adapterTensors("a", manager);
+            assertEquals(List.of("base_model.model.layer_scale"), List.copyOf(tensors.keySet()));
+            peft.loadAdapterTensors("a", Map.of("base_model.model.layer_scale", manager.create(new float[] {0, -0.5f})));
+            float[] halved = ReferenceWeights.run(peft, manager);
+            for (int i = 0; i < base.length; i++) {
+                assertEquals(base[i] / 2, halved[i], 1e-6, "element " + i);
+            }
+            peft.deleteAdapter("a");
+            assertTrue(peft.model().layerOutputExtension().isPresent(), "b still holds the hook");
+            peft.deleteAdapter("b");
+            assertFalse(peft.model().layerOutputExtension().isPresent());
         }
     }
 
