@@ -20,6 +20,7 @@ import io.github.djladapters.runtime.attention.KeyValueAttention;
 import io.github.djladapters.runtime.bindings.Site;
 import io.github.djladapters.runtime.methods.AdapterMethods;
 import io.github.djladapters.runtime.methods.ReferenceWeights;
+import io.github.djladapters.runtime.safetensors.SafetensorsFile;
 import io.github.djladapters.runtime.testmodel.TinyInterfaces;
 import io.github.djladapters.runtime.testmodel.TinyModel;
 import java.util.List;
@@ -33,6 +34,9 @@ import org.junit.jupiter.api.Test;
  * routing, counts, summary, tensors, training and delete.
  */
 class AttachmentSpiTest {
+
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path dir;
 
     @BeforeAll
     static void register() {
@@ -140,7 +144,7 @@ class AttachmentSpiTest {
     }
 
     @Test
-    void layerOutputInterventionInstallsOnTheModelAndComesOffWithTheLastAdapter() {
+    void layerOutputInterventionInstallsOnTheModelAndComesOffWithTheLastAdapter() throws Exception {
         try (NDManager manager = NDManager.newBaseManager()) {
             AdapterModel<TinyModel> peft = model(manager);
             float[] base = ReferenceWeights.run(peft, manager);
@@ -158,6 +162,17 @@ class AttachmentSpiTest {
             for (int i = 0; i < base.length; i++) {
                 assertEquals(base[i] / 2, halved[i], 1e-6, "element " + i);
             }
+
+            // PEFT's layout with the method's own file key, and back into a fresh model
+            peft.saveAdapter(dir, "a");
+            try (SafetensorsFile file = SafetensorsFile.open(dir.resolve("a").resolve("adapter_model.safetensors"))) {
+                assertEquals(java.util.Set.of("layer_scale"), file.tensors().keySet());
+            }
+            AdapterModel<TinyModel> fresh = model(manager);
+            fresh.loadAdapter(dir.resolve("a"), "a");
+            fresh.setActiveAdapters("a");
+            assertArrayEquals(halved, ReferenceWeights.run(fresh, manager));
+
             peft.deleteAdapter("a");
             assertTrue(peft.model().layerOutputExtension().isPresent(), "b still holds the hook");
             peft.deleteAdapter("b");

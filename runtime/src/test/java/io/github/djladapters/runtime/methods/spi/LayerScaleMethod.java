@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.runtime.interventions.LayerOutputExtendingModel;
 import io.github.djladapters.runtime.interventions.LayerOutputExtension;
@@ -15,8 +17,11 @@ import io.github.djladapters.runtime.methods.AdapterMethodSupport;
 import io.github.djladapters.runtime.methods.AdapterUse;
 import io.github.djladapters.runtime.methods.AdapterWeights;
 import io.github.djladapters.runtime.methods.BoundModel;
+import io.github.djladapters.runtime.methods.PeftFormat;
+import io.github.djladapters.runtime.methods.PeftKeys;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A layer-output intervention written against the SPI alone, for its tests: each layer's output
@@ -26,11 +31,56 @@ import java.util.Map;
 final class LayerScaleMethod implements AdapterMethodSupport<LayerScaleMethod.Config> {
 
     /** The config: nothing to set. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
     record Config() implements AdapterConfig {
+        @Override
+        public String peftType() {
+            return PEFT_TYPE;
+        }
+
         @Override
         public String architecture() {
             return "layer_scale";
         }
+    }
+
+    /** A made-up PEFT type, so that the test can save in PEFT's layout. */
+    static final String PEFT_TYPE = "TEST_LAYER_SCALE";
+
+    /** PEFT's layout with a bare tensor key, as PEFT stores {@code prompt_embeddings}. */
+    static final class Format implements PeftFormat<Config> {
+        static final String OWN_KEY = "base_model.model.layer_scale";
+        static final String FILE_KEY = "layer_scale";
+
+        @Override
+        public String peftType() {
+            return PEFT_TYPE;
+        }
+
+        @Override
+        public ObjectNode keys() {
+            return PeftKeys.of(PEFT_TYPE, "\"num_layers\": null");
+        }
+
+        @Override
+        public Config configToSave(Config config, BoundModel model, List<AdapterAttachment> attachments, String name) {
+            return config;
+        }
+
+        @Override
+        public String fileKey(String key) {
+            return key.equals(OWN_KEY) ? FILE_KEY : key;
+        }
+
+        @Override
+        public String internalKey(String fileKey) {
+            return fileKey.equals(FILE_KEY) ? OWN_KEY : fileKey;
+        }
+    }
+
+    @Override
+    public Optional<PeftFormat<Config>> peftFormat() {
+        return Optional.of(new Format());
     }
 
     /** One adapter's scalars, one per layer. */
