@@ -25,6 +25,8 @@ public final class Gemma2Adapters_Paths_AdapterBindings extends InterfaceBinding
       .attnQkvSplit(new QkvSplit(2048, 512, 512))
       .layerIntermediateProj("mlp.up_proj")
       .layerOutputProj("mlp.down_proj")
+      .layerPreSelfAttn("input_layernorm")
+      .layerPreFfn("pre_feedforward_layernorm")
       .layerLn1("post_attention_layernorm")
       .layerLn2("post_feedforward_layernorm")
       .build();

@@ -1,5 +1,8 @@
 package io.github.djladapters.annotations;
 
+import java.lang.annotation.Annotation;
+import java.util.List;
+
 /**
  * The families of adapter methods a model can support, as in the Adapters library's
  * {@code AdapterMethod}. IA3 belongs to {@link #LORA}, as it does there.
@@ -10,7 +13,11 @@ package io.github.djladapters.annotations;
  * }</pre>
  */
 public enum AdapterMethod {
-    /** Bottleneck adapters inserted after attention and feed-forward; needs both layer norms. */
+    /**
+     * Bottleneck adapters on the attention and feed-forward outputs; needs the hook points before
+     * both sub-blocks, whose inputs are the residuals ({@code @LayerNorm1}/{@code @LayerNorm2} are
+     * used where a post-LN model declares them).
+     */
     BOTTLENECK("bottleneck"),
     /** Prefix tuning: learned keys and values prepended in every attention layer. */
     PREFIX_TUNING("prefix_tuning"),
@@ -29,6 +36,27 @@ public enum AdapterMethod {
 
     AdapterMethod(String configName) {
         this.configName = configName;
+    }
+
+    /**
+     * The role annotations every layer must declare for this method, beyond the ones every
+     * declaration has. The annotation processor and the runtime both read this list, so the rule is
+     * written once.
+     *
+     * @return for example {@code [PreSelfAttention, PreFfn]} for {@link #BOTTLENECK}; empty for most
+     */
+    public List<Class<? extends Annotation>> requiredRoles() {
+        return this == BOTTLENECK ? List.of(PreSelfAttention.class, PreFfn.class) : List.of();
+    }
+
+    /**
+     * Whether this method reaches the keys and values of the self-attention block, which must then
+     * implement the runtime's {@code KeyValueAttention}.
+     *
+     * @return true for {@link #PREFIX_TUNING} and {@link #ADAPTION_PROMPT}
+     */
+    public boolean needsKeyValueAttention() {
+        return this == PREFIX_TUNING || this == ADAPTION_PROMPT;
     }
 
     /**

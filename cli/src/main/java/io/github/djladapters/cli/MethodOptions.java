@@ -2,88 +2,98 @@ package io.github.djladapters.cli;
 
 import io.github.djladapters.runtime.files.AdapterConfigFile;
 import io.github.djladapters.runtime.methods.AdapterConfig;
-import io.github.djladapters.runtime.methods.TargetModules;
-import io.github.djladapters.runtime.methods.ia3.IA3Config;
-import io.github.djladapters.runtime.methods.lora.LoRAConfig;
+import io.github.djladapters.runtime.methods.AdapterMethods;
+import io.github.djladapters.runtime.methods.MethodArguments;
+import io.github.djladapters.runtime.methods.MethodCommandLine;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
-import picocli.CommandLine.Model.CommandSpec;
+import java.util.Map;
+import java.util.TreeSet;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
 
-/** The adapter method of {@code train} and its config, as flags or as a PEFT-style JSON file. */
+/**
+ * The adapter method of {@code train} and its config, as flags or as a JSON config file. Every
+ * registered method with a command-line side answers its own {@code --method} values and reads the
+ * flags it knows (see {@code MethodCommandLine}).
+ */
 final class MethodOptions {
 
-    /** The methods {@code train} can add. */
-    enum Method {
-        /** Low-rank update of the targeted weights. */
-        LORA,
-        /** LoRA with a learned magnitude per output (weight-decomposed). */
-        DORA,
-        /** Learned scaling vectors. */
-        IA3
-    }
-
     @Option(names = "--method", paramLabel = "METHOD", defaultValue = "lora",
-            description = "lora, dora or ia3. Default: ${DEFAULT-VALUE}.")
-    Method method;
+            description = "The adapter method: ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.",
+            completionCandidates = MethodNames.class)
+    String method;
 
     @Option(names = "--config", paramLabel = "FILE",
-            description = "An adapter_config.json (PEFT field names, peft_type LORA or IA3); replaces the "
+            description = "An adapter_config.json (PEFT's layout, or the Adapters library's); replaces the "
                     + "method flags.")
     Path config;
 
-    /** The largest LoRA rank accepted from the command line. */
-    static final int MAX_RANK = 1 << 16;
+    @Option(names = {"-r", "--rank"}, paramLabel = "R", description = "LoRA rank r (default 8).")
+    String rank;
 
-    @Spec(Spec.Target.MIXEE)
-    CommandSpec command;
+    @Option(names = "--alpha", paramLabel = "A",
+            description = "LoRA lora_alpha; the update is scaled by alpha / r (default 16).")
+    String alpha;
 
-    int rank;
+    @Option(names = "--dropout", paramLabel = "P", description = "Dropout of the method (LoRA default 0.1).")
+    String dropout;
 
-    @Option(names = {"-r", "--rank"}, paramLabel = "R", defaultValue = "8", description = "LoRA rank r. Default: ${DEFAULT-VALUE}.")
-    void rank(int value) {
-        if (value < 1 || value > MAX_RANK) {
-            throw new ParameterException(command.commandLine(), "--rank must be from 1 to " + MAX_RANK + ", got "
-                    + value);
-        }
-        rank = value;
-    }
-
-    @Option(names = "--alpha", paramLabel = "A", defaultValue = "16",
-            description = "LoRA lora_alpha; the update is scaled by alpha / r. Default: ${DEFAULT-VALUE}.")
-    int alpha;
-
-    double dropout;
-
-    @Option(names = "--dropout", paramLabel = "P", defaultValue = "0.1",
-            description = "LoRA lora_dropout. Default: ${DEFAULT-VALUE}.")
-    void dropout(double value) {
-        if (!(value >= 0 && value < 1)) {
-            throw new ParameterException(command.commandLine(), "--dropout must be in [0, 1), got " + value);
-        }
-        dropout = value;
-    }
-
-    @Option(names = "--target-modules", paramLabel = "NAMES", split = ",",
+    @Option(names = "--target-modules", paramLabel = "NAMES",
             description = "Module names to adapt (suffix match), comma-separated. Default: query,value for "
                     + "LoRA/DoRA; key,value,output.dense for IA3.")
-    List<String> targetModules;
+    String targetModules;
+
+    @Option(names = "--method-option", paramLabel = "KEY=VALUE",
+            description = "A setting of the method under its config name, such as reduction_factor=16 for "
+                    + "bottleneck adapters; repeatable.")
+    Map<String, String> methodOptions = new LinkedHashMap<>();
+
+    /** The {@code --method} values of every registered method, for {@code --help}. */
+    static final class MethodNames implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            TreeSet<String> names = new TreeSet<>();
+            AdapterMethods.all().forEach(m -> m.commandLine().ifPresent(c -> names.addAll(c.methods().keySet())));
+            return names.iterator();
+        }
+    }
+
+    /**
+     * The method the flags name.
+     *
+     * @return its command-line side
+     * @throws IllegalArgumentException for an unknown {@code --method}
+     */
+    MethodCommandLine commandLine() {
+        return AdapterMethods.forCommandLine(method).orElseThrow(() -> new IllegalArgumentException(
+                "--method '" + method + "' is not a known method; expected one of "
+                        + List.copyOf(new TreeSet<String>(toSet(new MethodNames())))));
+    }
+
+    private static TreeSet<String> toSet(Iterable<String> names) {
+        TreeSet<String> set = new TreeSet<>();
+        names.forEach(set::add);
+        return set;
+    }
 
     AdapterConfig adapterConfig() throws IOException {
         if (config != null) {
             return AdapterConfigFile.read(config).config();
         }
-        if (method == Method.IA3) {
-            List<String> targets = targetModules != null ? targetModules : List.of("key", "value", "output.dense");
-            List<String> feedForward = targets.stream().filter(t -> t.endsWith("output.dense")).toList();
-            return IA3Config.of(TargetModules.names(targets.toArray(String[]::new)),
-                    TargetModules.names(feedForward.toArray(String[]::new)));
+        Map<String, String> values = new LinkedHashMap<>();
+        put(values, MethodArguments.RANK, rank);
+        put(values, MethodArguments.ALPHA, alpha);
+        put(values, MethodArguments.DROPOUT, dropout);
+        put(values, MethodArguments.TARGET_MODULES, targetModules);
+        values.putAll(methodOptions);
+        return commandLine().config(method, new MethodArguments(values));
+    }
+
+    private static void put(Map<String, String> values, String key, String value) {
+        if (value != null) {
+            values.put(key, value);
         }
-        List<String> targets = targetModules != null ? targetModules : List.of("query", "value");
-        return LoRAConfig.builder().r(rank).loraAlpha(alpha).loraDropout(dropout)
-                .targetModules(targets.toArray(String[]::new)).useDora(method == Method.DORA).build();
     }
 }

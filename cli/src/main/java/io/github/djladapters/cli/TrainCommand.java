@@ -32,7 +32,7 @@ import picocli.CommandLine.Option;
 /** {@code djl-adapters train}: fine-tunes an adapter and a classification head on labelled texts. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Fine-tunes an adapter and a classification head on labelled texts (JSONL or CSV),",
-            "saves them in PEFT's layout with a loss curve and an HTML report, and checkpoints every epoch",
+            "saves them (PEFT's layout, or the Adapters library's for its methods) with a loss curve and an HTML report, and checkpoints every epoch",
             "into OUTPUT/checkpoint (--resume continues from there)."})
 final class TrainCommand implements Callable<Integer> {
 
@@ -86,8 +86,10 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         TrainingSettings settings;
+        io.github.djladapters.runtime.methods.AdapterConfig fromFlags;
         try {
             settings = new TrainingSettings(epochs, batchSize, learningRate, seed, maxSteps);
+            fromFlags = method.config == null ? method.adapterConfig() : null; // flag errors are usage errors
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -109,7 +111,7 @@ final class TrainCommand implements Callable<Integer> {
                         history.losses().size());
             } else {
                 AdapterModel<BertModel> adapters = Adapters.init(encoder.model());
-                adapters.addAdapter(name, method.adapterConfig());
+                adapters.addAdapter(name, fromFlags != null ? fromFlags : method.adapterConfig());
                 classifier = new TextClassifier(adapters, encoder.tokenizer(), ClassifierHead.create(
                         LabelledTextFiles.labels(train), encoder.model().config().hiddenSize(), manager));
             }

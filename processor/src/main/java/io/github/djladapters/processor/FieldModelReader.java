@@ -148,26 +148,21 @@ final class FieldModelReader {
     private void checkMethods(AnnotationMirror mirror, RoleFieldScanner.Result found, DeclarationReport report) {
         String layerName = found.layerType == null ? "the layer type" : simpleName(found.layerType);
         Found self = found.layer.get(Role.SELF_ATTENTION);
-        for (EnumEntry method : AnnotationValues.enumArray(mirror, "methods")) {
-            Location at = Location.of(report.declaration().element(), mirror, method.value());
-            if (method.name().equals(AdapterMethod.BOTTLENECK.name())) {
-                for (Role role : List.of(Role.LAYER_NORM_1, Role.LAYER_NORM_2)) {
-                    if (found.layerType != null && !found.layer.containsKey(role)) {
-                        report.error(Message.METHOD_NEEDS_ROLE, at, method.name(), role.simpleName(), layerName,
-                                method.name());
-                    }
+        for (EnumEntry entry : AnnotationValues.enumArray(mirror, "methods")) {
+            AdapterMethod method = AdapterMethod.valueOf(entry.name());
+            Location at = Location.of(report.declaration().element(), mirror, entry.value());
+            for (Role role : Role.requiredBy(method)) {
+                if (found.layerType != null && !found.layer.containsKey(role)) {
+                    report.error(Message.METHOD_NEEDS_ROLE, at, method.name(), role.simpleName(), layerName,
+                            method.name());
                 }
             }
-            if (needsKeyValueAttention(method.name()) && self != null
+            if (method.needsKeyValueAttention() && self != null
                     && !types.implementsInterface(self.type(), RuntimeTypes.KEY_VALUE_ATTENTION)) {
                 report.error(Message.METHOD_NEEDS_KEY_VALUE_ATTENTION, at, method.name(), simpleName(self.type()),
                         RuntimeTypes.KEY_VALUE_ATTENTION, method.name());
             }
         }
-    }
-
-    static boolean needsKeyValueAttention(String method) {
-        return method.equals(AdapterMethod.PREFIX_TUNING.name()) || method.equals(AdapterMethod.ADAPTION_PROMPT.name());
     }
 
     /** Every field on every chain must be readable, and every type on it nameable, from the generated class. */

@@ -156,13 +156,11 @@ final class InterfaceReader {
 
     private static void checkMethods(TypeElement descriptor, AnnotationMirror mirror,
             Map<Role, AnnotationMirror> mirrors, DeclarationReport report) {
-        for (EnumEntry method : AnnotationValues.enumArray(mirror, "methods")) {
-            if (!method.name().equals(AdapterMethod.BOTTLENECK.name())) {
-                continue;
-            }
-            for (Role role : List.of(Role.LAYER_NORM_1, Role.LAYER_NORM_2)) {
+        for (EnumEntry entry : AnnotationValues.enumArray(mirror, "methods")) {
+            AdapterMethod method = AdapterMethod.valueOf(entry.name());
+            for (Role role : Role.requiredBy(method)) {
                 if (!mirrors.containsKey(role)) {
-                    report.error(Message.METHOD_NEEDS_ROLE, Location.of(descriptor, mirror, method.value()),
+                    report.error(Message.METHOD_NEEDS_ROLE, Location.of(descriptor, mirror, entry.value()),
                             method.name(), role.simpleName(), descriptor.getSimpleName(), method.name());
                 }
             }
@@ -201,7 +199,7 @@ final class InterfaceReader {
             return; // the self-attention class is not visible: the run time checks it
         }
         for (EnumEntry method : AnnotationValues.enumArray(mirror, "methods")) {
-            if (FieldModelReader.needsKeyValueAttention(method.name())
+            if (AdapterMethod.valueOf(method.name()).needsKeyValueAttention()
                     && !types.implementsInterface(self.type(), RuntimeTypes.KEY_VALUE_ATTENTION)) {
                 report.error(Message.METHOD_NEEDS_KEY_VALUE_ATTENTION, Location.of(descriptor, mirror, method.value()),
                         method.name(), FieldModelReader.simpleName(self.type()), RuntimeTypes.KEY_VALUE_ATTENTION,

@@ -36,6 +36,24 @@ enum Role {
         ATTENTION
     }
 
+    /**
+     * The roles a method needs in every layer, from {@link io.github.djladapters.annotations.AdapterMethod#requiredRoles()}.
+     *
+     * @param method the method
+     * @return its roles, in declaration order
+     */
+    static java.util.List<Role> requiredBy(io.github.djladapters.annotations.AdapterMethod method) {
+        java.util.List<Role> roles = new java.util.ArrayList<>();
+        for (Class<? extends java.lang.annotation.Annotation> annotation : method.requiredRoles()) {
+            for (Role role : values()) {
+                if (role.simpleName.equals(annotation.getSimpleName())) {
+                    roles.add(role);
+                }
+            }
+        }
+        return roles;
+    }
+
     static final String PACKAGE = "io.github.djladapters.annotations";
 
     private final String simpleName;

@@ -130,11 +130,11 @@ class FieldModelErrorsTest {
     }
 
     @Test
-    void bottleneckWithoutLayerNormsNamesTheMissingRole() {
+    void bottleneckWithoutPreSublayerHooksNamesTheMissingRole() {
         JavaFileObject model = changed("methods = {AdapterMethod.LORA}", "methods = {AdapterMethod.LORA, AdapterMethod.BOTTLENECK}");
         Compilation compilation = compile(model);
-        assertError(compilation, model, "[DJLA013] BOTTLENECK needs @LayerNorm1", "AdapterMethod.BOTTLENECK}");
-        assertError(compilation, model, "[DJLA013] BOTTLENECK needs @LayerNorm2", "AdapterMethod.BOTTLENECK}");
+        assertError(compilation, model, "[DJLA013] BOTTLENECK needs @PreSelfAttention", "AdapterMethod.BOTTLENECK}");
+        assertError(compilation, model, "[DJLA013] BOTTLENECK needs @PreFfn", "AdapterMethod.BOTTLENECK}");
     }
 
     @Test

@@ -130,6 +130,7 @@ class GoldenFilesTest {
                     @Embeddings("model.embed_tokens") @Layers("model.layers") @SelfAttention("self_attn")
                     @QKVProj(value = "qkv_proj", qSize = 2048, kSize = 512, vSize = 512) @OProj("o_proj")
                     @IntermediateProj("mlp.up_proj") @OutputProj("mlp.down_proj")
+                    @PreSelfAttention("input_layernorm") @PreFfn("pre_feedforward_layernorm")
                     @LayerNorm1("post_attention_layernorm") @LayerNorm2("post_feedforward_layernorm")
                     public interface Paths {}
                 }

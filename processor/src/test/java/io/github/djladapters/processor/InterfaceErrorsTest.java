@@ -119,9 +119,9 @@ class InterfaceErrorsTest {
     }
 
     @Test
-    void bottleneckOnDescriptorWithoutLayerNormsIsRejected() {
+    void bottleneckOnDescriptorWithoutPreSublayerHooksIsRejected() {
         JavaFileObject file = descriptor("methods = {AdapterMethod.LORA}", "methods = {AdapterMethod.BOTTLENECK}");
-        assertError(compileWithModel(file), file, "[DJLA013] BOTTLENECK needs @LayerNorm1, which TinyAdapters",
+        assertError(compileWithModel(file), file, "[DJLA013] BOTTLENECK needs @PreSelfAttention, which TinyAdapters",
                 "methods = {AdapterMethod.BOTTLENECK}");
     }
 

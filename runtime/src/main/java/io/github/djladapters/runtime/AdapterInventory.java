@@ -2,12 +2,13 @@ package io.github.djladapters.runtime;
 
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import io.github.djladapters.runtime.bindings.ChildReplacement;
 import io.github.djladapters.runtime.methods.AdapterActivation;
+import io.github.djladapters.runtime.methods.AdapterAttachment;
 import io.github.djladapters.runtime.methods.AdapterConfig;
 import io.github.djladapters.runtime.methods.AdapterLayer;
 import io.github.djladapters.runtime.methods.AdapterMethodSupport;
 import io.github.djladapters.runtime.methods.AdapterMethods;
+import io.github.djladapters.runtime.methods.BoundModel;
 import io.github.djladapters.runtime.methods.PendingMerge;
 import io.github.djladapters.runtime.methods.TargetModule;
 import io.github.djladapters.runtime.savedmodules.ModulesToSave;
@@ -16,29 +17,29 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
- * The adapters of one {@link AdapterModel}: their configs, the wrappers placed in the model (the
- * methods' layers and the {@code modules_to_save} copies), the shared activation and the order of
- * merges. Every change to the model's structure goes through here, so that deleting or unloading
- * can undo it exactly.
+ * The adapters of one {@link AdapterModel}: their configs, the attachments the methods installed (and
+ * the {@code modules_to_save} copies), the shared activation and the order of merges. Every change to
+ * the model's structure goes through here, so that deleting or unloading undoes it exactly, whatever
+ * the method.
  */
 final class AdapterInventory {
 
-    /** A wrapper in the model and where it was put, to take it out again. */
-    private record Placement(TargetModule target, AdapterLayer<?> layer) {}
-
-    private final AdapterModel<?> model;
+    private final BoundModel model;
+    private final String baseModelName;
     private final Map<String, AdapterConfig> configs = new LinkedHashMap<>();
-    private final Map<String, Placement> placements = new LinkedHashMap<>();
+    private final Set<AdapterAttachment> attachments = Collections.newSetFromMap(new LinkedHashMap<>());
     private final List<String> mergeOrder = new ArrayList<>();
     private final AdapterActivation activation = new AdapterActivation();
 
-    AdapterInventory(AdapterModel<?> model) {
+    AdapterInventory(BoundModel model, String baseModelName) {
         this.model = model;
+        this.baseModelName = baseModelName;
     }
 
     AdapterActivation activation() {
@@ -53,9 +54,17 @@ final class AdapterInventory {
         return Collections.unmodifiableList(mergeOrder);
     }
 
+    List<AdapterAttachment> attachments() {
+        return new ArrayList<>(attachments);
+    }
+
     List<AdapterLayer<?>> layers() {
         List<AdapterLayer<?>> layers = new ArrayList<>();
-        placements.values().forEach(p -> layers.add(p.layer()));
+        attachments.forEach(a -> {
+            if (a instanceof AdapterLayer<?> layer) {
+                layers.add(layer);
+            }
+        });
         return layers;
     }
 
@@ -68,31 +77,32 @@ final class AdapterInventory {
     }
 
     <C extends AdapterConfig> void add(String name, C config) {
-        if (name == null || name.isEmpty() || AdapterModel.BASE_MODEL.equals(name)) {
-            throw new IllegalArgumentException("adapter name must be non-empty and not '" + AdapterModel.BASE_MODEL
+        if (name == null || name.isEmpty() || baseModelName.equals(name)) {
+            throw new IllegalArgumentException("adapter name must be non-empty and not '" + baseModelName
                     + "', got '" + name + "'");
         }
         if (configs.containsKey(name)) {
             throw new IllegalArgumentException("an adapter named '" + name + "' already exists");
         }
         AdapterMethodSupport<C> method = AdapterMethods.forConfig(config);
+        if (!model.methods().contains(method.family())) {
+            throw new IllegalArgumentException("adapter '" + name + "' is " + method.name() + ", of the "
+                    + method.family().configName() + " family, which the declaration of "
+                    + model.model().getClass().getName() + " does not list; it declares " + model.methods());
+        }
         method.validate(config);
-        List<TargetModule> targets = method.targets(config, model);
         List<TargetModule> saved = ModulesToSave.targets(config.modulesToSave(), model);
-        checkApart(targets, saved);
         configs.put(name, config);
         try {
-            for (TargetModule target : targets) {
-                AdapterLayer<?> layer = method.attach(name, config, target, activation);
-                if (layer != target.block()) {
-                    put(target, layer);
-                }
+            List<AdapterAttachment> placed = method.attach(name, config, model, activation);
+            if (placed.isEmpty()) {
+                throw new IllegalArgumentException("adapter '" + name + "' (" + method.name()
+                        + ") attached nowhere in " + model.model().getClass().getName());
             }
+            keep(placed);
+            checkApart(placed, saved);
             for (TargetModule target : saved) {
-                AdapterLayer<?> layer = ModulesToSave.attach(name, target, activation);
-                if (layer != target.block()) {
-                    put(target, layer);
-                }
+                keep(List.of(ModulesToSave.attach(name, target, model, activation)));
             }
         } catch (RuntimeException e) {
             delete(name); // take back what the failed add placed, so nothing is half-added
@@ -100,14 +110,24 @@ final class AdapterInventory {
         }
     }
 
+    private void keep(List<? extends AdapterAttachment> placed) {
+        for (AdapterAttachment attachment : placed) {
+            if (!attachment.installed()) {
+                attachment.install();
+            }
+            attachments.add(attachment);
+        }
+    }
+
     /** A module is an adapter target or a module to save, not both, and not one inside the other. */
-    private static void checkApart(List<TargetModule> targets, List<TargetModule> saved) {
+    private static void checkApart(List<AdapterAttachment> placed, List<TargetModule> saved) {
         for (TargetModule copy : saved) {
-            for (TargetModule target : targets) {
-                if (target.path().equals(copy.path()) || target.path().startsWith(copy.path() + ".")
-                        || copy.path().startsWith(target.path() + ".")) {
-                    throw new IllegalArgumentException("module '" + target.path() + "' is an adapter target and "
-                            + (target.path().equals(copy.path()) ? "" : "overlaps '" + copy.path() + "', ")
+            for (AdapterAttachment target : placed) {
+                String path = target.modulePath();
+                if (path.equals(copy.path()) || path.startsWith(copy.path() + ".")
+                        || copy.path().startsWith(path + ".")) {
+                    throw new IllegalArgumentException("module '" + path + "' is an adapter target and "
+                            + (path.equals(copy.path()) ? "" : "overlaps '" + copy.path() + "', ")
                             + "in modules_to_save; narrow target_modules (a regex, or layers_to_transform) so that"
                             + " the trained copy is not also adapted");
                 }
@@ -125,9 +145,9 @@ final class AdapterInventory {
     void checkActivation(List<String> names) {
         Map<String, List<String>> saving = new LinkedHashMap<>();
         for (String name : names) {
-            for (AdapterLayer<?> layer : layers()) {
-                if (layer instanceof ModulesToSaveLayer && layer.adapterNames().contains(name)) {
-                    saving.computeIfAbsent(name, n -> new ArrayList<>()).add(layer.modulePath());
+            for (AdapterAttachment attachment : attachments) {
+                if (attachment instanceof ModulesToSaveLayer && attachment.adapterNames().contains(name)) {
+                    saving.computeIfAbsent(name, n -> new ArrayList<>()).add(attachment.modulePath());
                 }
             }
         }
@@ -138,43 +158,15 @@ final class AdapterInventory {
         }
     }
 
-    private void put(TargetModule target, AdapterLayer<?> layer) {
-        if (target.site() != null) {
-            model.replace(target.layer(), target.site(), layer);
-        } else {
-            ChildReplacement.replaceChildAndFields(owner(target.path()), target.block(), layer);
-        }
-        placements.put(target.path(), new Placement(target, layer));
-    }
-
-    private void takeOut(Placement placement) {
-        takeOut(placement, placement.layer().base());
-    }
-
-    /** Puts {@code base} where the placement's wrapper is. */
-    private void takeOut(Placement placement, Block base) {
-        TargetModule target = placement.target();
-        if (target.site() != null) {
-            model.replace(target.layer(), target.site(), base);
-        } else {
-            ChildReplacement.replaceChildAndFields(owner(target.path()), placement.layer(), base);
-        }
-        placements.remove(target.path());
-    }
-
-    private Block owner(String path) {
-        int dot = path.lastIndexOf('.');
-        return dot < 0 ? model.model() : model.moduleTree().get(path.substring(0, dot));
-    }
-
     void delete(String name) {
         if (mergeOrder.contains(name)) {
             unmerge(name);
         }
-        for (Placement placement : new ArrayList<>(placements.values())) {
-            placement.layer().removeAdapter(name);
-            if (placement.layer().adapterNames().isEmpty()) {
-                takeOut(placement);
+        for (AdapterAttachment attachment : new ArrayList<>(attachments)) {
+            attachment.removeAdapter(name);
+            if (attachment.adapterNames().isEmpty()) {
+                attachment.uninstall();
+                attachments.remove(attachment);
             }
         }
         configs.remove(name);
@@ -187,15 +179,26 @@ final class AdapterInventory {
         if (mergeOrder.contains(name)) {
             throw new IllegalStateException("adapter '" + name + "' is already merged");
         }
+        List<String> unmergeable = new ArrayList<>();
+        for (AdapterAttachment attachment : attachments) {
+            if (attachment.adapterNames().contains(name) && !attachment.mergeable()
+                    && !(attachment instanceof ModulesToSaveLayer)) {
+                unmergeable.add(attachment.modulePath());
+            }
+        }
+        if (!unmergeable.isEmpty()) {
+            throw new IllegalStateException("adapter '" + name + "' (" + configs.get(name).architecture()
+                    + ") has no merge into base weights at " + unmergeable + "; nothing was changed");
+        }
         List<PendingMerge> pending = new ArrayList<>();
         try {
-            for (AdapterLayer<?> layer : layers()) {
-                if (layer.mergeable() && layer.adapterNames().contains(name)) {
-                    PendingMerge merge = layer.prepareMerge(name);
+            for (AdapterAttachment attachment : attachments) {
+                if (attachment.mergeable() && attachment.adapterNames().contains(name)) {
+                    PendingMerge merge = attachment.prepareMerge(name);
                     pending.add(merge);
                     if (!merge.finite()) {
                         throw new IllegalStateException("merging adapter '" + name + "' would put NaN or Inf into the"
-                                + " weight of '" + layer.modulePath() + "'; no weight was changed");
+                                + " weight of '" + attachment.modulePath() + "'; no weight was changed");
                     }
                 }
             }
@@ -212,15 +215,15 @@ final class AdapterInventory {
         if (!mergeOrder.contains(name)) {
             return;
         }
-        for (AdapterLayer<?> layer : layers()) {
-            List<String> merged = layer.mergedAdapters();
+        for (AdapterAttachment attachment : attachments) {
+            List<String> merged = attachment.mergedAdapters();
             if (merged.contains(name) && !merged.get(merged.size() - 1).equals(name)) {
                 throw new IllegalStateException("adapter '" + merged.get(merged.size() - 1) + "' was merged after '"
-                        + name + "' into '" + layer.modulePath() + "'; unmerge it first");
+                        + name + "' into '" + attachment.modulePath() + "'; unmerge it first");
             }
         }
-        for (AdapterLayer<?> layer : layers()) {
-            layer.unmergeAdapter(name);
+        for (AdapterAttachment attachment : attachments) {
+            attachment.unmergeAdapter(name);
         }
         mergeOrder.remove(name);
     }
@@ -232,43 +235,70 @@ final class AdapterInventory {
     }
 
     /**
-     * Takes every wrapper out of the model, leaving base weights as they are, and forgets all adapters.
+     * Takes every attachment out of the model, leaving base weights as they are, and forgets all adapters.
      *
      * @param keepActiveCopies whether a module to save gets the active adapter's trained copy
      *     ({@code mergeAndUnload}) rather than its original block ({@code unload})
      */
     void unwrapAll(boolean keepActiveCopies) {
-        for (Placement placement : new ArrayList<>(placements.values())) {
+        for (AdapterAttachment attachment : new ArrayList<>(attachments)) {
             Block kept = null;
-            if (keepActiveCopies && placement.layer() instanceof ModulesToSaveLayer saved) {
+            if (keepActiveCopies && attachment instanceof ModulesToSaveLayer saved) {
                 for (String name : activation.active()) {
                     kept = kept == null ? saved.detach(name) : kept;
                 }
             }
-            takeOut(placement, kept == null ? placement.layer().base() : kept);
-            placement.layer().release();
+            if (kept != null) {
+                saved(attachment).uninstall(kept);
+            } else {
+                attachment.uninstall();
+            }
+            attachment.release();
+            attachments.remove(attachment);
         }
         configs.clear();
         mergeOrder.clear();
         activation.setActive(List.of());
     }
 
+    private static ModulesToSaveLayer saved(AdapterAttachment attachment) {
+        return (ModulesToSaveLayer) attachment;
+    }
+
     /** Every adapter parameter, by identity. */
     Set<Parameter> adapterParameters() {
         Set<Parameter> parameters = Collections.newSetFromMap(new IdentityHashMap<>());
-        for (AdapterLayer<?> layer : layers()) {
-            for (String name : layer.adapterNames()) {
-                parameters.addAll(layer.parameters(name));
+        for (AdapterAttachment attachment : attachments) {
+            for (String name : attachment.adapterNames()) {
+                parameters.addAll(attachment.parameters(name));
             }
         }
         return parameters;
     }
 
     List<Parameter> parameters(String name) {
-        List<Parameter> parameters = new ArrayList<>();
-        for (AdapterLayer<?> layer : layers()) {
-            parameters.addAll(layer.parameters(name));
+        Set<Parameter> parameters = Collections.newSetFromMap(new IdentityHashMap<>());
+        List<Parameter> ordered = new ArrayList<>();
+        for (AdapterAttachment attachment : attachments) {
+            for (Parameter parameter : attachment.parameters(name)) {
+                if (parameters.add(parameter)) {
+                    ordered.add(parameter);
+                }
+            }
         }
-        return parameters;
+        return ordered;
+    }
+
+    /** Parameters of attachments that are not in the model's own block tree (hooks), by identity. */
+    Set<Parameter> outsideModel(Iterable<Parameter> modelParameters) {
+        Set<Parameter> inModel = Collections.newSetFromMap(new IdentityHashMap<>());
+        modelParameters.forEach(inModel::add);
+        Set<Parameter> outside = new LinkedHashSet<>();
+        for (Parameter parameter : adapterParameters()) {
+            if (!inModel.contains(parameter)) {
+                outside.add(parameter);
+            }
+        }
+        return outside;
     }
 }

@@ -12,10 +12,13 @@ import io.github.djladapters.runtime.bindings.ModelBindings;
 import io.github.djladapters.runtime.bindings.ModulePaths;
 import io.github.djladapters.runtime.bindings.Site;
 import io.github.djladapters.runtime.blocks.ArrayValues;
+import io.github.djladapters.runtime.files.AdapterStore;
 import io.github.djladapters.runtime.files.PeftAdapterFiles;
+import io.github.djladapters.runtime.methods.AdapterAttachment;
 import io.github.djladapters.runtime.methods.AdapterConfig;
 import io.github.djladapters.runtime.methods.AdapterLayer;
 import io.github.djladapters.runtime.methods.AdapterRouting;
+import io.github.djladapters.runtime.methods.BoundModel;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -59,13 +62,14 @@ import java.util.Set;
  *
  * @param <M> the model class
  */
-public final class AdapterModel<M extends Block> {
+public final class AdapterModel<M extends Block> implements AdapterStore {
 
     /** The row name for the base model in {@link #forward(NDList, List)}, besides {@code ""} (PEFT's name). */
     public static final String BASE_MODEL = "__base__";
 
     private final M model;
     private final ModelBindings<? super M> bindings;
+    private final ModelView<M> view;
     private final AdapterInventory inventory;
     private final ModelLock lock = new ModelLock();
     private volatile String baseModelNameOrPath;
@@ -73,7 +77,8 @@ public final class AdapterModel<M extends Block> {
     private AdapterModel(M model, ModelBindings<? super M> bindings) {
         this.model = model;
         this.bindings = bindings;
-        this.inventory = new AdapterInventory(this);
+        this.view = new ModelView<>(model, bindings);
+        this.inventory = new AdapterInventory(view, BASE_MODEL);
     }
 
     /** Checks the bindings against the model and binds them. */
@@ -163,7 +168,7 @@ public final class AdapterModel<M extends Block> {
      * @param with the new block, usually a wrapper around {@link #block(int, Site)}
      */
     public void replace(int layer, Site site, Block with) {
-        bindings.replace(model, layer, site, Objects.requireNonNull(with, "replacement block"));
+        view.replace(layer, site, with);
     }
 
     /**
@@ -193,7 +198,17 @@ public final class AdapterModel<M extends Block> {
      * @return an unmodifiable map from module path to block
      */
     public Map<String, Block> moduleTree() {
-        return Collections.unmodifiableMap(ModulePaths.all(model));
+        return view.moduleTree();
+    }
+
+    /**
+     * The view of the model that adapter methods work against.
+     *
+     * @return the bound model
+     */
+    @Override
+    public BoundModel boundModel() {
+        return view;
     }
 
     /**
@@ -207,6 +222,7 @@ public final class AdapterModel<M extends Block> {
      * @throws IllegalArgumentException when the name exists, the config is invalid or selects no
      *     module, or a module to save cannot be copied; nothing is added then
      */
+    @Override
     public void addAdapter(String name, AdapterConfig config) {
         Objects.requireNonNull(config, "config");
         try (ModelLock.Held held = lock.exclusive("addAdapter")) {
@@ -221,6 +237,7 @@ public final class AdapterModel<M extends Block> {
      *
      * @param name an adapter name
      */
+    @Override
     public void deleteAdapter(String name) {
         try (ModelLock.Held held = lock.exclusive("deleteAdapter")) {
             inventory.require(name);
@@ -233,6 +250,7 @@ public final class AdapterModel<M extends Block> {
      *
      * @return adapter names
      */
+    @Override
     public Set<String> adapters() {
         return inventory.configs().keySet();
     }
@@ -243,6 +261,7 @@ public final class AdapterModel<M extends Block> {
      * @param name an adapter name
      * @return its config
      */
+    @Override
     public AdapterConfig adapterConfig(String name) {
         return inventory.require(name);
     }
@@ -433,6 +452,17 @@ public final class AdapterModel<M extends Block> {
     }
 
     /**
+     * Every attachment now in the model, of every method: block wrappers ({@link #adapterLayers()})
+     * and hooks on inputs or attention keys and values.
+     *
+     * @return the attachments, in the order they were placed
+     */
+    @Override
+    public List<AdapterAttachment> attachments() {
+        return inventory.attachments();
+    }
+
+    /**
      * Counts trainable and all parameters, adapters included; as in PEFT, the copies of modules to
      * save count in both, and their originals in all.
      *
@@ -441,12 +471,23 @@ public final class AdapterModel<M extends Block> {
     public TrainableParameters trainableParameters() {
         long trainable = 0;
         long all = 0;
-        for (Parameter parameter : model.getParameters().values()) {
+        for (Parameter parameter : allParameters()) {
             long size = parameter.getArray().size();
             all += size;
             trainable += parameter.requiresGradient() ? size : 0;
         }
         return TrainableParameters.of(trainable, all);
+    }
+
+    /**
+     * The model's parameters and the parameters of attachments outside its block tree (hooks).
+     *
+     * @return every parameter once
+     */
+    private List<Parameter> allParameters() {
+        List<Parameter> all = new ArrayList<>(model.getParameters().values());
+        all.addAll(inventory.outsideModel(all));
+        return all;
     }
 
     /**
@@ -482,7 +523,7 @@ public final class AdapterModel<M extends Block> {
         }
         Set<Parameter> adapterParameters = inventory.adapterParameters();
         boolean baseTrainable = true;
-        for (Parameter parameter : model.getParameters().values()) {
+        for (Parameter parameter : allParameters()) {
             if (!adapterParameters.contains(parameter)) {
                 baseTrainable &= parameter.requiresGradient();
             }
@@ -618,9 +659,10 @@ public final class AdapterModel<M extends Block> {
      * @param manager receives copies of the tensors
      * @return key to tensor, in module order
      */
+    @Override
     public Map<String, NDArray> adapterTensors(String name, NDManager manager) {
         inventory.require(name);
-        return AdapterTensors.export(inventory.layers(), name, manager);
+        return AdapterTensors.export(inventory.attachments(), name, manager);
     }
 
     /**
@@ -632,6 +674,7 @@ public final class AdapterModel<M extends Block> {
      * @throws IllegalArgumentException naming the missing, unexpected or mis-shaped keys
      * @throws IllegalStateException when the adapter is merged
      */
+    @Override
     public void loadAdapterTensors(String name, Map<String, NDArray> tensors) {
         try (ModelLock.Held held = lock.exclusive("loadAdapterTensors")) {
             inventory.require(name);
@@ -639,7 +682,7 @@ public final class AdapterModel<M extends Block> {
                 throw new IllegalStateException("adapter '" + name + "' is merged; unmerge it before setting its"
                         + " tensors");
             }
-            AdapterTensors.load(inventory.layers(), name, tensors);
+            AdapterTensors.load(inventory.attachments(), name, tensors);
         }
     }
 
@@ -661,6 +704,7 @@ public final class AdapterModel<M extends Block> {
      *
      * @return the name, or null when none was set
      */
+    @Override
     public String baseModelNameOrPath() {
         return baseModelNameOrPath;
     }
@@ -743,11 +787,17 @@ public final class AdapterModel<M extends Block> {
             throw new IllegalStateException(declaration + ": the embeddings are "
                     + (embeddings == null ? "null" : "not a registered child of the model (add them with addChildBlock)"));
         }
-        boolean needsKeyValues = bindings.methods().contains(AdapterMethod.PREFIX_TUNING)
-                || bindings.methods().contains(AdapterMethod.ADAPTION_PROMPT);
-        if (needsKeyValues && !bindings.sites().contains(Site.SELF_ATTENTION)) {
-            throw new IllegalStateException(declaration + ": prefix_tuning and adaption_prompt need the"
-                    + " self-attention block (layer_self_attn / @SelfAttention) declared");
+        for (AdapterMethod method : bindings.methods()) {
+            for (Class<? extends java.lang.annotation.Annotation> role : method.requiredRoles()) {
+                if (!bindings.sites().contains(Site.ofRole(role))) {
+                    throw new IllegalStateException(declaration + ": " + method.configName() + " needs @"
+                            + role.getSimpleName() + " (" + Site.ofRole(role).interfaceKey() + ") declared");
+                }
+            }
+            if (method.needsKeyValueAttention() && !bindings.sites().contains(Site.SELF_ATTENTION)) {
+                throw new IllegalStateException(declaration + ": " + method.configName() + " needs the"
+                        + " self-attention block (layer_self_attn / @SelfAttention) declared");
+            }
         }
         int layers;
         try {
@@ -779,13 +829,13 @@ public final class AdapterModel<M extends Block> {
                     + " that is not a registered child of the model; add it with addChildBlock so adapters can"
                     + " name, replace and save it");
         }
-        boolean needsKeyValues = bindings.methods().contains(AdapterMethod.PREFIX_TUNING)
-                || bindings.methods().contains(AdapterMethod.ADAPTION_PROMPT);
         boolean attention = site == Site.SELF_ATTENTION || site == Site.CROSS_ATTENTION;
-        if (needsKeyValues && attention && !(block instanceof KeyValueAttention)) {
-            throw new IllegalStateException(where + " is a " + block.getClass().getName() + ", which does not"
-                    + " implement " + KeyValueAttention.class.getName() + "; prefix_tuning and adaption_prompt"
-                    + " need it to reach the keys and values");
+        for (AdapterMethod method : bindings.methods()) {
+            if (method.needsKeyValueAttention() && attention && !(block instanceof KeyValueAttention)) {
+                throw new IllegalStateException(where + " is a " + block.getClass().getName() + ", which does not"
+                        + " implement " + KeyValueAttention.class.getName() + "; " + method.configName()
+                        + " needs it to reach the keys and values");
+            }
         }
     }
 }

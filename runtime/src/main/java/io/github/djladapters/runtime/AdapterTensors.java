@@ -3,7 +3,7 @@ package io.github.djladapters.runtime;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import io.github.djladapters.runtime.methods.AdapterLayer;
+import io.github.djladapters.runtime.methods.AdapterAttachment;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,9 +21,9 @@ final class AdapterTensors {
 
     private AdapterTensors() {}
 
-    static Map<String, NDArray> export(List<AdapterLayer<?>> layers, String name, NDManager manager) {
+    static Map<String, NDArray> export(List<AdapterAttachment> layers, String name, NDManager manager) {
         Map<String, NDArray> tensors = new LinkedHashMap<>();
-        for (AdapterLayer<?> layer : layers) {
+        for (AdapterAttachment layer : layers) {
             if (layer.adapterNames().contains(name)) {
                 layer.exportTensors(name, manager)
                         .forEach((suffix, value) -> tensors.put(key(layer, suffix), value));
@@ -32,9 +32,9 @@ final class AdapterTensors {
         return tensors;
     }
 
-    static Map<String, Shape> shapes(List<AdapterLayer<?>> layers, String name) {
+    static Map<String, Shape> shapes(List<AdapterAttachment> layers, String name) {
         Map<String, Shape> shapes = new LinkedHashMap<>();
-        for (AdapterLayer<?> layer : layers) {
+        for (AdapterAttachment layer : layers) {
             if (layer.adapterNames().contains(name)) {
                 layer.tensorShapes(name).forEach((suffix, shape) -> shapes.put(key(layer, suffix), shape));
             }
@@ -43,7 +43,7 @@ final class AdapterTensors {
     }
 
     /** Checks every key and shape first, then writes, so a bad map changes nothing. */
-    static void load(List<AdapterLayer<?>> layers, String name, Map<String, NDArray> tensors) {
+    static void load(List<AdapterAttachment> layers, String name, Map<String, NDArray> tensors) {
         Map<String, Shape> expected = shapes(layers, name);
         List<String> missing = new ArrayList<>();
         List<String> unexpected = new ArrayList<>();
@@ -74,7 +74,7 @@ final class AdapterTensors {
             }
             throw new IllegalArgumentException(message.append(" nothing was loaded").toString());
         }
-        for (AdapterLayer<?> layer : layers) {
+        for (AdapterAttachment layer : layers) {
             if (layer.adapterNames().contains(name)) {
                 for (String suffix : layer.tensorShapes(name).keySet()) {
                     layer.importTensor(name, suffix, tensors.get(key(layer, suffix)));
@@ -83,7 +83,7 @@ final class AdapterTensors {
         }
     }
 
-    private static String key(AdapterLayer<?> layer, String suffix) {
-        return PREFIX + layer.modulePath() + "." + suffix;
+    private static String key(AdapterAttachment layer, String suffix) {
+        return PREFIX + (layer.modulePath().isEmpty() ? "" : layer.modulePath() + ".") + suffix;
     }
 }

@@ -2,8 +2,6 @@ package io.github.djladapters.runtime;
 
 import static io.github.djladapters.runtime.AdapterModelInterface.ADAPTER_METHODS;
 import static io.github.djladapters.runtime.AdapterModelInterface.K_PROJ;
-import static io.github.djladapters.runtime.AdapterModelInterface.LN_1;
-import static io.github.djladapters.runtime.AdapterModelInterface.LN_2;
 import static io.github.djladapters.runtime.AdapterModelInterface.PATH_FIELDS;
 import static io.github.djladapters.runtime.AdapterModelInterface.QKV_PROJ;
 import static io.github.djladapters.runtime.AdapterModelInterface.QKV_SPLIT;
@@ -13,6 +11,7 @@ import static io.github.djladapters.runtime.AdapterModelInterface.V_PROJ;
 
 import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.runtime.bindings.QkvSplit;
+import io.github.djladapters.runtime.bindings.Site;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -45,16 +44,19 @@ final class InterfaceRules {
             }
         }
         checkProjections(paths, qkvSplit, problems);
-        if (methods.contains(AdapterMethod.BOTTLENECK)) {
+        for (AdapterMethod method : methods) {
             List<String> missing = new ArrayList<>();
-            for (String field : List.of(LN_1, LN_2)) {
+            List<String> needed = new ArrayList<>();
+            for (Class<? extends java.lang.annotation.Annotation> role : method.requiredRoles()) {
+                String field = Site.ofRole(role).interfaceKey();
+                needed.add(field);
                 if (!paths.containsKey(field)) {
                     missing.add(field);
                 }
             }
             if (!missing.isEmpty()) {
-                problems.add(ADAPTER_METHODS + " contains \"bottleneck\", which needs " + LN_1 + " and " + LN_2
-                        + "; missing " + String.join(" and ", missing));
+                problems.add(ADAPTER_METHODS + " contains \"" + method.configName() + "\", which needs "
+                        + String.join(" and ", needed) + "; missing " + String.join(" and ", missing));
             }
         }
         return problems;

@@ -132,10 +132,11 @@ class AdapterModelInterfaceTest {
     }
 
     @Test
-    void bottleneckNeedsBothLayerNorms() {
-        String message = invalid(PYTHON_GEMMA2.replace("\"layer_ln_2\": \"post_feedforward_layernorm\"",
-                "\"layer_ln_2\": null"));
-        assertTrue(message.contains("\"bottleneck\", which needs layer_ln_1 and layer_ln_2; missing layer_ln_2"), message);
+    void bottleneckNeedsBothPreSublayerHooks() {
+        String message = invalid(PYTHON_GEMMA2.replace("\"layer_pre_ffn\": \"pre_feedforward_layernorm\"",
+                "\"layer_pre_ffn\": null"));
+        assertTrue(message.contains("\"bottleneck\", which needs layer_pre_self_attn and layer_pre_ffn; missing"
+                + " layer_pre_ffn"), message);
     }
 
     @Test

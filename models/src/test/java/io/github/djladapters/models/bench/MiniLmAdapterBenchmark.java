@@ -15,6 +15,7 @@ import io.github.djladapters.models.pretrained.AllMiniLmL6V2;
 import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.Adapters;
 import io.github.djladapters.runtime.methods.TargetModules;
+import io.github.djladapters.runtime.methods.bottleneck.SeqBnConfig;
 import io.github.djladapters.runtime.methods.ia3.IA3Config;
 import io.github.djladapters.runtime.methods.lora.LoRAConfig;
 import io.github.djladapters.runtime.methods.lora.LoRAInit;
@@ -31,8 +32,8 @@ import java.util.function.Function;
 
 /**
  * What adapters cost on all-MiniLM-L6-v2, as ratios of variants measured side by side in one run:
- * LoRA (r=8 on query/value) unmerged and merged, and IA3 (PEFT's BERT targets) against the base
- * forward; one batch that mixes eight LoRA adapters (one per row) against the same batch with one
+ * LoRA (r=8 on query/value) unmerged and merged, IA3 (PEFT's BERT targets) and a Pfeiffer bottleneck
+ * adapter (the Adapters library's SeqBnConfig) against the base forward; one batch that mixes eight LoRA adapters (one per row) against the same batch with one
  * adapter; a LoRA training step against a full fine-tuning step. Every variant is its own copy of
  * the model; the variants run round-robin, starting one later each round, so that whatever else the
  * machine does slows them alike. Each ratio is the median over rounds of the ratio within a round.
@@ -138,6 +139,12 @@ public final class MiniLmAdapterBenchmark {
         ia3.setActiveAdapters("ia3");
         variants.add(new Variant("ia3", true, ia3::forward));
 
+        // the Adapters library's Pfeiffer adapter (reduction 16) with bert init: small non-zero weights, as after training
+        AdapterModel<BertModel> pfeiffer = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
+        pfeiffer.addAdapter("seq_bn", SeqBnConfig.create());
+        pfeiffer.setActiveAdapters("seq_bn");
+        variants.add(new Variant("bottleneck-seq", true, pfeiffer::forward));
+
         AdapterModel<BertModel> multi = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
         List<String> perRow = new ArrayList<>();
         for (int i = 0; i < batch; i++) {
@@ -242,6 +249,7 @@ public final class MiniLmAdapterBenchmark {
                 new Ratio("LoRA unmerged / base", "lora-unmerged", "base", 1.04, 1.04),
                 new Ratio("LoRA merged / base", "lora-merged", "base", 0.98, 1.01),
                 new Ratio("IA3 / base", "ia3", "base", 1.05, 1.05),
+                new Ratio("Pfeiffer bottleneck / base", "bottleneck-seq", "base", Double.NaN, 1.05),
                 new Ratio(mixed + " / single adapter", mixed, "single-adapter", 1.13, 1.13),
                 new Ratio("LoRA step / full step", "train-lora", "train-full", 0.62, 0.62),
                 new Ratio("routed same / single (info)", "routed-same", "single-adapter", Double.NaN, Double.NaN));

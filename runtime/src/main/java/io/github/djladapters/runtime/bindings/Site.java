@@ -82,4 +82,32 @@ public enum Site {
     public boolean isFusedQkv() {
         return this == QKV_PROJ || this == CROSS_QKV_PROJ;
     }
+
+    /**
+     * The site a role annotation of the DSL declares in a layer's own scope (not the cross-attention
+     * variants).
+     *
+     * @param role a role annotation, such as {@code PreFfn.class}
+     * @return the site, such as {@link #PRE_FFN}
+     * @throws IllegalArgumentException for an annotation that declares no per-layer site
+     */
+    public static Site ofRole(Class<? extends java.lang.annotation.Annotation> role) {
+        return switch (role.getSimpleName()) {
+            case "SelfAttention" -> SELF_ATTENTION;
+            case "CrossAttention" -> CROSS_ATTENTION;
+            case "QProj" -> Q_PROJ;
+            case "KProj" -> K_PROJ;
+            case "VProj" -> V_PROJ;
+            case "OProj" -> O_PROJ;
+            case "QKVProj" -> QKV_PROJ;
+            case "IntermediateProj" -> INTERMEDIATE_PROJ;
+            case "OutputProj" -> OUTPUT_PROJ;
+            case "PreSelfAttention" -> PRE_SELF_ATTENTION;
+            case "PreCrossAttention" -> PRE_CROSS_ATTENTION;
+            case "PreFfn" -> PRE_FFN;
+            case "LayerNorm1" -> LAYER_NORM_1;
+            case "LayerNorm2" -> LAYER_NORM_2;
+            default -> throw new IllegalArgumentException("@" + role.getSimpleName() + " declares no per-layer site");
+        };
+    }
 }

@@ -2,13 +2,13 @@ package io.github.djladapters.runtime.files;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.djladapters.runtime.methods.AdapterConfig;
 import io.github.djladapters.runtime.methods.AdapterMethodSupport;
 import io.github.djladapters.runtime.methods.AdapterMethods;
+import io.github.djladapters.runtime.methods.ConfigJson;
 import io.github.djladapters.runtime.safetensors.CheckpointException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -113,9 +112,10 @@ public record AdapterConfigFile(Path file, AdapterConfig config, Layout layout, 
         Set<String> own = new TreeSet<>();
         JSON.valueToTree(config).fieldNames().forEachRemaining(own::add);
         ObjectNode peft = PeftConfigKeys.defaults(type.asText());
+        Set<String> informational = PeftConfigKeys.informational(type.asText());
         List<String> unknown = new ArrayList<>();
         for (String key : (Iterable<String>) root::fieldNames) {
-            if (own.contains(key) || PeftConfigKeys.INFORMATIONAL.contains(key)) {
+            if (own.contains(key) || informational.contains(key)) {
                 continue;
             }
             if (peft == null || !peft.has(key)) {
@@ -149,22 +149,6 @@ public record AdapterConfigFile(Path file, AdapterConfig config, Layout layout, 
      * @throws CheckpointException naming the file and the key
      */
     static <C extends AdapterConfig> C bind(Path file, JsonNode node, Class<C> type) throws CheckpointException {
-        try {
-            return JSON.treeToValue(node, type);
-        } catch (JsonMappingException e) {
-            String key = e.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName()
-                    : String.valueOf(r.getIndex())).collect(Collectors.joining("."));
-            throw new CheckpointException(file + ": key '" + key + "': " + rootMessage(e), e);
-        } catch (JacksonException | IllegalArgumentException e) {
-            throw new CheckpointException(file + ": " + rootMessage(e), e);
-        }
-    }
-
-    private static String rootMessage(Throwable e) {
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        return root instanceof JacksonException j ? j.getOriginalMessage() : root.getMessage();
+        return ConfigJson.bind(file, node, type);
     }
 }

@@ -1,112 +1,79 @@
 package io.github.djladapters.runtime.files;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.github.djladapters.runtime.methods.lora.LoRAConfig;
+import io.github.djladapters.runtime.methods.AdapterConfig;
+import io.github.djladapters.runtime.methods.AdapterMethodSupport;
+import io.github.djladapters.runtime.methods.AdapterMethods;
+import io.github.djladapters.runtime.methods.AdaptersLibraryFormat;
 import io.github.djladapters.runtime.safetensors.CheckpointException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * The adapters library's (AdapterHub's) saved LoRA: {@code adapter_config.json} holds
- * {@code {"config": {"architecture": "lora", "r", "alpha", "dropout", "attn_matrices",
- * "selfattn_lora", "intermediate_lora", "output_lora", "leave_out", ...}, "name", "model_name",
- * "version", ...}} and {@code adapter.safetensors} holds the model's state-dict keys
- * {@code <module path>.loras.<name>.lora_A} ({@code [r, in]}) and {@code .lora_B} ({@code [out, r]}),
- * with the model's own prefix ({@code bert.}) when it was saved from a model with a head. Read into
- * a {@link LoRAConfig} by role and PEFT's tensor keys.
+ * The Adapters library's (AdapterHub's) saved folder: {@code adapter_config.json} holds
+ * {@code {"config": {...the method's keys...}, "name", "model_name", "model_type", "model_class",
+ * "hidden_size", "version"}} and {@code adapter.safetensors} the model's state-dict keys of the
+ * adapter. The method whose {@link AdaptersLibraryFormat} reads the {@code "config"} object parses it
+ * and maps its tensor keys; this class handles the folder.
  */
 final class AdaptersLibraryLayout {
 
     /** The adapters library's weights file. */
     static final String WEIGHTS_FILE = "adapter.safetensors";
 
-    private static final Logger LOG = LoggerFactory.getLogger(AdaptersLibraryLayout.class);
-    private static final Pattern LORA_KEY = Pattern.compile("(.+)\\.loras\\.([^.]+)\\.(lora_A|lora_B)");
+    /** The version this project writes as {@code version}: the library release whose layout it follows. */
+    static final String VERSION = "adapters.1.2.0";
+
     private static final Set<String> TOP_LEVEL = Set.of("config", "hidden_size", "model_class", "model_name",
             "model_type", "name", "version");
-    private static final Set<String> LORA_KEYS = Set.of("architecture", "selfattn_lora", "intermediate_lora",
-            "output_lora", "leave_out", "r", "alpha", "dropout", "attn_matrices", "composition_mode", "init_weights",
-            "use_gating", "vera_d", "vera_b", "dtype");
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private AdaptersLibraryLayout() {}
 
     static AdapterConfigFile readConfig(Path file, ObjectNode root) throws CheckpointException {
-        ObjectNode config = (ObjectNode) root.get("config").deepCopy();
-        String architecture = config.path("architecture").asText("");
-        if (!architecture.equals("lora")) {
-            throw new CheckpointException(file + ": key 'config.architecture' is '" + architecture
-                    + "'; only the adapters library's LoRA (\"lora\") loads here");
-        }
-        if (!config.path("composition_mode").asText("add").equals("add")) {
-            throw new CheckpointException(file + ": key 'config.composition_mode' is "
-                    + config.get("composition_mode") + "; only \"add\" (LoRA) is supported, not (IA)^3's \"scale\"");
-        }
-        for (String unsupported : List.of("use_gating", "vera_d", "vera_b")) {
-            JsonNode value = config.path(unsupported);
-            if (!value.isMissingNode() && !value.isNull() && !(value.isBoolean() && !value.booleanValue())) {
-                throw new CheckpointException(file + ": key 'config." + unsupported + "' is " + value
-                        + ", which is not supported here");
+        ObjectNode config = (ObjectNode) root.get("config");
+        List<String> readable = new ArrayList<>();
+        for (AdapterMethodSupport<?> method : AdapterMethods.all()) {
+            Optional<? extends AdaptersLibraryFormat<?>> format = method.adaptersLibraryFormat();
+            if (format.isPresent()) {
+                readable.add(method.name());
+                if (format.get().reads(config)) {
+                    AdaptersLibraryFormat.Parsed<?> parsed = format.get().read(file, root, config);
+                    List<String> unknown = new ArrayList<>(parsed.unknownKeys());
+                    root.fieldNames().forEachRemaining(k -> {
+                        if (!TOP_LEVEL.contains(k)) {
+                            unknown.add(k);
+                        }
+                    });
+                    String name = root.path("name").isTextual() ? root.get("name").asText() : null;
+                    return new AdapterConfigFile(file, (AdapterConfig) parsed.config(),
+                            AdapterConfigFile.Layout.ADAPTERS_LIBRARY, name, unknown.stream().sorted().toList());
+                }
             }
         }
-        fixOldAlpha(file, root, config);
-        ObjectNode lora = config.objectNode();
-        copy(config, "r", lora, "r");
-        copy(config, "alpha", lora, "lora_alpha");
-        copy(config, "dropout", lora, "lora_dropout");
-        for (String role : List.of("attn_matrices", "selfattn_lora", "intermediate_lora", "output_lora", "leave_out")) {
-            copy(config, role, lora, role);
-        }
-        LoRAConfig parsed = AdapterConfigFile.bind(file, lora, LoRAConfig.class);
-        List<String> unknown = new ArrayList<>();
-        root.fieldNames().forEachRemaining(k -> {
-            if (!TOP_LEVEL.contains(k)) {
-                unknown.add(k);
-            }
-        });
-        config.fieldNames().forEachRemaining(k -> {
-            if (!LORA_KEYS.contains(k)) {
-                unknown.add("config." + k);
-            }
-        });
-        String name = root.path("name").isTextual() ? root.get("name").asText() : null;
-        return new AdapterConfigFile(file, parsed, AdapterConfigFile.Layout.ADAPTERS_LIBRARY, name,
-                unknown.stream().sorted().toList());
+        throw new CheckpointException(file + ": key 'config.architecture' is '" + config.path("architecture").asText("")
+                + "'; no adapter method here reads it (methods with the Adapters library's layout: " + readable + ")");
     }
 
-    /** Versions before 1.1.0 scaled by 1 whatever alpha said; the library itself loads them with alpha = r. */
-    private static void fixOldAlpha(Path file, ObjectNode root, ObjectNode config) {
-        String version = root.path("version").asText("");
-        if (version.startsWith("adapters.") && olderThan(version.substring("adapters.".length()), 1, 1)
-                && config.path("r").asInt() != config.path("alpha").asInt()) {
-            LOG.warn("{}: saved by adapters {} (before 1.1.0), which ignored alpha; loading with alpha = r = {}",
-                    file, version, config.path("r").asInt());
-            config.put("alpha", config.path("r").asInt());
-        }
-    }
-
-    private static boolean olderThan(String version, int major, int minor) {
-        Matcher m = Pattern.compile("(\\d+)\\.(\\d+).*").matcher(version);
-        if (!m.matches()) {
-            return false;
-        }
-        int vMajor = Integer.parseInt(m.group(1));
-        return vMajor < major || vMajor == major && Integer.parseInt(m.group(2)) < minor;
-    }
-
-    private static void copy(ObjectNode from, String key, ObjectNode to, String as) {
-        if (from.has(key)) {
-            to.set(as, from.get(key));
-        }
+    /**
+     * The method's format of a config read from this layout.
+     *
+     * @param config the config
+     * @param <C> its type
+     * @return the format
+     */
+    static <C extends AdapterConfig> AdaptersLibraryFormat<C> format(C config) {
+        return AdapterMethods.forConfig(config).adaptersLibraryFormat().orElseThrow(() ->
+                new IllegalArgumentException(config.getClass().getSimpleName()
+                        + " has no Adapters library layout"));
     }
 
     /**
@@ -121,33 +88,47 @@ final class AdaptersLibraryLayout {
     }
 
     /**
-     * Renames the adapters library's state-dict keys to PEFT's: {@code X.loras.<name>.lora_A} becomes
-     * {@code base_model.model.X.lora_A.weight}, leading parts of X dropped until it names one of the
-     * expected keys (a head model's {@code bert.} prefix). Keys that fit nothing are kept as they are,
-     * so that the load reports them as unexpected.
+     * Renames the file's keys to this project's.
      *
+     * @param config the parsed config
      * @param keys the file's keys
      * @param savedName the adapter name in the file, or null for any
-     * @param expected PEFT's keys of the adapter as added to the model
-     * @return file key to PEFT key, in file order
+     * @param expected this project's keys of the adapter as added to the model
+     * @return file key to key
      */
-    static Map<String, String> peftKeys(Set<String> keys, String savedName, Set<String> expected) {
-        Map<String, String> renamed = new LinkedHashMap<>();
-        for (String key : keys) {
-            Matcher m = LORA_KEY.matcher(key);
-            String target = key;
-            if (m.matches() && (savedName == null || savedName.equals(m.group(2)))) {
-                String path = m.group(1);
-                String suffix = "." + m.group(3) + ".weight";
-                target = PeftAdapterFiles.KEY_PREFIX + path + suffix;
-                while (!expected.contains(target) && path.contains(".")) {
-                    path = path.substring(path.indexOf('.') + 1);
-                    target = PeftAdapterFiles.KEY_PREFIX + path + suffix;
-                }
-                target = expected.contains(target) ? target : key;
-            }
-            renamed.put(key, target);
-        }
-        return renamed;
+    static Map<String, String> internalKeys(AdapterConfig config, Set<String> keys, String savedName,
+            Set<String> expected) {
+        return format(config).internalKeys(keys, savedName, expected);
+    }
+
+    /**
+     * Stages one adapter in the library's layout: {@code adapter_config.json} (its
+     * {@code build_full_config} keys: {@code config}, {@code hidden_size}, {@code model_class},
+     * {@code model_name}, {@code model_type}, {@code name}, {@code version}) and
+     * {@code adapter.safetensors} under the library's state-dict keys.
+     *
+     * @param files the staged files
+     * @param model the model
+     * @param name the adapter
+     * @param folder the folder
+     * @param config its config
+     * @param format the method's format
+     * @throws IOException when writing fails
+     */
+    static void stage(StagedFiles files, AdapterStore model, String name, Path folder, AdapterConfig config,
+            AdaptersLibraryFormat<AdapterConfig> format) throws IOException {
+        ObjectNode root = JSON.createObjectNode();
+        root.set("config", format.writeConfig(config));
+        root.putNull("hidden_size");
+        root.put("model_class", model.boundModel().model().getClass().getSimpleName());
+        root.put("model_name", model.baseModelNameOrPath());
+        root.putNull("model_type");
+        root.put("name", name);
+        root.put("version", VERSION);
+        Files.createDirectories(folder);
+        files.stage(folder.resolve(WEIGHTS_FILE),
+                path -> PeftAdapterFiles.writeWeights(model, name, path, key -> format.fileKey(key, name)));
+        files.write(folder.resolve(PeftAdapterFiles.CONFIG_FILE),
+                PythonJson.write(root).getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 }

@@ -3,9 +3,13 @@ package io.github.djladapters.runtime.files;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.methods.AdapterConfig;
-import io.github.djladapters.runtime.methods.lora.LoRAConfig;
+import io.github.djladapters.runtime.methods.AdapterAttachment;
+import io.github.djladapters.runtime.methods.AdapterMethodSupport;
+import io.github.djladapters.runtime.methods.AdapterMethods;
+import io.github.djladapters.runtime.methods.AdaptersLibraryFormat;
+import io.github.djladapters.runtime.methods.PeftFormat;
+import io.github.djladapters.runtime.savedmodules.ModulesToSaveLayer;
 import io.github.djladapters.runtime.safetensors.CheckpointException;
 import io.github.djladapters.runtime.safetensors.SafetensorsFile;
 import io.github.djladapters.runtime.safetensors.SafetensorsWriter;
@@ -19,12 +23,15 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 
 /**
  * Saves and loads adapters in Hugging Face PEFT's folder layout, the file side of
- * {@link AdapterModel#saveAdapter} and {@link AdapterModel#loadAdapter}. A folder holds
+ * {@code AdapterModel.saveAdapter} and {@code AdapterModel.loadAdapter}. A method that PEFT has is
+ * saved in PEFT's layout; a method only the Adapters library has, in that library's layout
+ * (see {@link AdaptersLibraryLayout}). A folder holds
  * {@code adapter_config.json}, {@code adapter_model.safetensors} (PEFT's tensor keys, F32, sorted,
  * metadata {@code {"format": "pt"}}; copies of {@code modules_to_save} under
  * {@code base_model.model.<module path>.<parameter>}, the older
@@ -57,7 +64,7 @@ public final class PeftAdapterFiles {
      * @throws IOException when writing fails; files already there keep their content then
      * @throws IllegalArgumentException for an unknown adapter, a name that is no folder name, or none
      */
-    public static void save(AdapterModel<?> model, Path dir, String... names) throws IOException {
+    public static void save(AdapterStore model, Path dir, String... names) throws IOException {
         Set<String> selected = new LinkedHashSet<>(names.length == 0 ? model.adapters() : List.of(names));
         if (selected.isEmpty()) {
             throw new IllegalArgumentException("the model has no adapters to save");
@@ -86,7 +93,7 @@ public final class PeftAdapterFiles {
      * @throws IOException when writing fails; files already there keep their content then
      * @throws IllegalArgumentException for an unknown adapter
      */
-    public static void saveFolder(AdapterModel<?> model, String name, Path folder) throws IOException {
+    public static void saveFolder(AdapterStore model, String name, Path folder) throws IOException {
         model.adapterConfig(name); // fails for an unknown name before any file is written
         try (StagedFiles files = new StagedFiles()) {
             stage(files, model, name, folder);
@@ -94,22 +101,53 @@ public final class PeftAdapterFiles {
         }
     }
 
-    private static void stage(StagedFiles files, AdapterModel<?> model, String name, Path folder) throws IOException {
-        if (model.adapterConfig(name) instanceof LoRAConfig lora && lora.useGating()) {
-            throw new IllegalArgumentException("adapter '" + name + "' uses gating (use_gating), which PEFT's"
-                    + " format cannot express; nothing was written");
+    private static void stage(StagedFiles files, AdapterStore model, String name, Path folder) throws IOException {
+        AdapterConfig config = model.adapterConfig(name);
+        AdapterMethodSupport<AdapterConfig> method = AdapterMethods.forConfig(config);
+        Optional<PeftFormat<AdapterConfig>> peft = method.peftFormat();
+        if (peft.isEmpty()) {
+            AdaptersLibraryFormat<AdapterConfig> library = method.adaptersLibraryFormat().filter(
+                    AdaptersLibraryFormat::writes).orElseThrow(() -> new IllegalArgumentException("adapter '" + name
+                    + "' is " + method.name() + ", which has no file layout (neither PEFT's nor the Adapters"
+                    + " library's); nothing was written"));
+            AdaptersLibraryLayout.stage(files, model, name, folder, config, library);
+            return;
         }
+        AdapterConfig saved = peft.get().configToSave(config, model.boundModel(), methodAttachments(model, name),
+                name);
         Files.createDirectories(folder);
-        AdapterConfig config = ExplicitTargets.of(model, name);
-        files.stage(folder.resolve(WEIGHTS_FILE), path -> writeWeights(model, name, path));
-        files.write(folder.resolve(CONFIG_FILE), PeftConfigWriter.bytes(config, model.baseModelNameOrPath()));
-        files.write(folder.resolve(MODEL_CARD_FILE), ModelCard.text(name, config.peftType(),
+        PeftFormat<AdapterConfig> format = peft.get();
+        files.stage(folder.resolve(WEIGHTS_FILE), path -> writeWeights(model, name, path, format::fileKey));
+        files.write(folder.resolve(CONFIG_FILE), PeftConfigWriter.bytes(saved, model.baseModelNameOrPath()));
+        files.write(folder.resolve(MODEL_CARD_FILE), ModelCard.text(name, saved.peftType(),
                 model.baseModelNameOrPath()).getBytes(StandardCharsets.UTF_8));
     }
 
-    private static void writeWeights(AdapterModel<?> model, String name, Path path) throws IOException {
+    /** The attachments of one adapter, without its copies of modules to save. */
+    static List<AdapterAttachment> methodAttachments(AdapterStore model, String name) {
+        List<AdapterAttachment> attachments = new ArrayList<>();
+        for (AdapterAttachment attachment : model.attachments()) {
+            if (attachment.adapterNames().contains(name) && !(attachment instanceof ModulesToSaveLayer)) {
+                attachments.add(attachment);
+            }
+        }
+        return attachments;
+    }
+
+    /**
+     * Writes one adapter's tensors, F32, sorted by file key, with metadata {@code {"format": "pt"}}.
+     *
+     * @param model the model
+     * @param name the adapter
+     * @param path the file
+     * @param fileKey this project's key to the file's key
+     * @throws IOException when writing fails
+     */
+    static void writeWeights(AdapterStore model, String name, Path path,
+            java.util.function.UnaryOperator<String> fileKey) throws IOException {
         try (NDManager scope = NDManager.newBaseManager()) {
-            Map<String, NDArray> sorted = new TreeMap<>(model.adapterTensors(name, scope));
+            Map<String, NDArray> sorted = new TreeMap<>();
+            model.adapterTensors(name, scope).forEach((key, value) -> sorted.put(fileKey.apply(key), value));
             SafetensorsWriter writer = new SafetensorsWriter().metadata("format", "pt");
             for (Map.Entry<String, NDArray> tensor : sorted.entrySet()) {
                 NDArray value = tensor.getValue().getDataType() == DataType.FLOAT32 ? tensor.getValue()
@@ -133,7 +171,7 @@ public final class PeftAdapterFiles {
      * @throws IOException when a file cannot be read
      * @throws IllegalArgumentException when the model already has an adapter of that name
      */
-    public static void load(AdapterModel<?> model, Path dir, String name) throws IOException {
+    public static void load(AdapterStore model, Path dir, String name) throws IOException {
         if (model.adapters().contains(name)) {
             throw new IllegalArgumentException("an adapter named '" + name + "' already exists");
         }
@@ -168,15 +206,17 @@ public final class PeftAdapterFiles {
         }
     }
 
-    private static void loadTensors(AdapterModel<?> model, String name, SafetensorsFile file,
+    private static void loadTensors(AdapterStore model, String name, SafetensorsFile file,
             AdapterConfigFile adaptersLibrary) throws IOException {
         try (NDManager scope = NDManager.newBaseManager()) {
             Map<String, String> keys = new LinkedHashMap<>();
-            file.tensors().keySet().forEach(k -> keys.put(k, k));
+            Optional<PeftFormat<AdapterConfig>> peft = AdapterMethods.forConfig(model.adapterConfig(name)).peftFormat();
+            file.tensors().keySet().forEach(k -> keys.put(k, adaptersLibrary == null && peft.isPresent()
+                    ? peft.get().internalKey(k) : k));
             if (adaptersLibrary != null) {
                 Set<String> expected = model.adapterTensors(name, scope).keySet();
-                keys.putAll(AdaptersLibraryLayout.peftKeys(file.tensors().keySet(), adaptersLibrary.savedName(),
-                        expected));
+                keys.putAll(AdaptersLibraryLayout.internalKeys(adaptersLibrary.config(), file.tensors().keySet(),
+                        adaptersLibrary.savedName(), expected));
             }
             SavedModuleKeys saved = new SavedModuleKeys(model, name);
             keys.replaceAll((stored, key) -> saved.current(key));

@@ -25,7 +25,7 @@ final class PeftConfigWriter {
     /**
      * The JSON tree of a config.
      *
-     * @param config a config with explicit {@code target_modules} (see {@link ExplicitTargets})
+     * @param config a config as the method's {@code PeftFormat.configToSave} gives it
      * @param baseModelNameOrPath {@code base_model_name_or_path}, or null
      * @return PEFT's keys and values
      * @throws IllegalArgumentException for a {@code peft_type} without a known key set

@@ -1,7 +1,6 @@
 package io.github.djladapters.runtime.files;
 
-import io.github.djladapters.runtime.AdapterModel;
-import io.github.djladapters.runtime.methods.AdapterLayer;
+import io.github.djladapters.runtime.methods.AdapterAttachment;
 import io.github.djladapters.runtime.savedmodules.ModulesToSaveLayer;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,8 +25,8 @@ final class SavedModuleKeys {
      * @param model the model holding the adapter
      * @param name the adapter
      */
-    SavedModuleKeys(AdapterModel<?> model, String name) {
-        for (AdapterLayer<?> layer : model.adapterLayers()) {
+    SavedModuleKeys(AdapterStore model, String name) {
+        for (AdapterAttachment layer : model.attachments()) {
             if (layer instanceof ModulesToSaveLayer && layer.adapterNames().contains(name)) {
                 paths.add(layer.modulePath());
             }

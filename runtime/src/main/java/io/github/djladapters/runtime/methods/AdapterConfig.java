@@ -9,17 +9,20 @@ public interface AdapterConfig {
     /**
      * PEFT's {@code peft_type} of this method.
      *
-     * @return for example {@code LORA} or {@code IA3}
+     * @return for example {@code LORA} or {@code IA3}; null for a method PEFT does not have
      */
-    String peftType();
+    default String peftType() {
+        return null;
+    }
 
     /**
      * The architecture column of {@code adapterSummary()}.
      *
-     * @return for example {@code lora}
+     * @return for example {@code lora}; by default the lower-case {@link #peftType()}
      */
     default String architecture() {
-        return peftType().toLowerCase(java.util.Locale.ROOT);
+        String type = peftType();
+        return type == null ? getClass().getSimpleName() : type.toLowerCase(java.util.Locale.ROOT);
     }
 
     /**

@@ -30,13 +30,16 @@ import java.util.Set;
  *
  * @param <A> the method's per-adapter block
  */
-public abstract class AdapterLayer<A extends Block> extends AbstractBlock {
+public abstract class AdapterLayer<A extends Block> extends AbstractBlock implements AdapterAttachment {
 
     private final Block base;
     private final String modulePath;
     private final AdapterActivation activation;
     private final Map<String, A> adapters = new LinkedHashMap<>();
     private final List<String> merged = new ArrayList<>();
+    private BoundModel placedIn;
+    private TargetModule placedAt;
+    private boolean installed;
 
     /**
      * Wraps a block.
@@ -61,10 +64,56 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock {
     }
 
     /**
+     * Says where {@link #install()} puts this wrapper: at the target, in place of the block there.
+     * A method calls this once, right after creating the wrapper.
+     *
+     * @param model the bound model
+     * @param target the module whose block this wraps
+     * @return this
+     */
+    public final AdapterLayer<A> placeAt(BoundModel model, TargetModule target) {
+        this.placedIn = model;
+        this.placedAt = target;
+        return this;
+    }
+
+    @Override
+    public boolean installed() {
+        return installed;
+    }
+
+    @Override
+    public void install() {
+        if (placedIn == null) {
+            throw new IllegalStateException("wrapper at '" + modulePath + "' was not placed (placeAt) before install");
+        }
+        placedIn.replaceModule(placedAt, placedAt.block(), this);
+        installed = true;
+    }
+
+    @Override
+    public void uninstall() {
+        uninstall(base);
+    }
+
+    /**
+     * Takes this wrapper out of the model, putting {@code with} in its place.
+     *
+     * @param with the block to leave at the module, usually {@link #base()}
+     */
+    public void uninstall(Block with) {
+        if (installed) {
+            placedIn.replaceModule(placedAt, this, with);
+            installed = false;
+        }
+    }
+
+    /**
      * The module's Hugging Face path.
      *
      * @return for example {@code layers.0.self_attn.q_proj}
      */
+    @Override
     public String modulePath() {
         return modulePath;
     }
@@ -74,6 +123,7 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock {
      *
      * @return an unmodifiable view
      */
+    @Override
     public Set<String> adapterNames() {
         return Collections.unmodifiableSet(adapters.keySet());
     }
@@ -94,6 +144,7 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock {
      * @param name the adapter name
      * @return its parameters, empty when this layer does not hold it
      */
+    @Override
     public List<Parameter> parameters(String name) {
         A weights = adapters.get(name);
         List<Parameter> parameters = new ArrayList<>();
@@ -121,6 +172,7 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock {
      *
      * @param name the adapter name
      */
+    @Override
     public void removeAdapter(String name) {
         A weights = detachAdapter(name);
         if (weights != null) {
@@ -157,6 +209,7 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock {
      * Frees every adapter's arrays and forgets them, leaving the base weights as they are (merged
      * adapters stay merged). For a layer that has been taken out of the model.
      */
+    @Override
     public void release() {
         for (A weights : adapters.values()) {
             weights.getParameters().values().forEach(Parameter::close);
@@ -172,6 +225,7 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock {
      *
      * @return true unless the method overrides it
      */
+    @Override
     public boolean mergeable() {
         return true;
     }
@@ -181,6 +235,7 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock {
      *
      * @return an unmodifiable list
      */
+    @Override
     public List<String> mergedAdapters() {
         return Collections.unmodifiableList(merged);
     }
@@ -191,6 +246,7 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock {
      * @param name an adapter this layer holds and has not merged
      * @return the pending merge; {@link PendingMerge#apply()} writes it and records it as merged
      */
+    @Override
     public final PendingMerge prepareMerge(String name) {
         A weights = require(name);
         if (merged.contains(name)) {
@@ -222,6 +278,7 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock {
      *
      * @param name the most recently merged adapter
      */
+    @Override
     public final void unmergeAdapter(String name) {
         if (!merged.contains(name)) {
             return;
@@ -238,28 +295,7 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock {
     @Override
     protected final NDList forwardInternal(ParameterStore store, NDList inputs, boolean training,
             PairList<String, Object> params) {
-        List<AdapterUse<A>> uses = new ArrayList<>();
-        if (!activation.disabled()) {
-            AdapterRouting.Routing routing = AdapterRouting.current().orElse(null);
-            if (routing == null) {
-                for (String name : activation.active()) {
-                    A weights = adapters.get(name);
-                    if (weights != null && !merged.contains(name)) {
-                        uses.add(new AdapterUse<>(name, weights));
-                    }
-                }
-            } else {
-                // AdapterModel refuses per-row routing while anything is merged, so no check here.
-                routing.masks().forEach((name, mask) -> {
-                    A weights = adapters.get(name);
-                    if (weights != null) {
-                        // an adapter on every row needs no mask: the plain (and fastest) forward applies
-                        uses.add(routing.coversBatch(name) ? new AdapterUse<>(name, weights)
-                                : new AdapterUse<>(name, weights, mask, routing.rows().get(name)));
-                    }
-                });
-            }
-        }
+        List<AdapterUse<A>> uses = AdapterUse.select(activation, adapters, merged);
         if (uses.isEmpty()) {
             return base.forward(store, inputs, training, params);
         }
@@ -303,6 +339,7 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock {
      * @param manager receives copies of the tensors
      * @return for example {@code lora_A.weight -> [r, in]}, in PEFT's order
      */
+    @Override
     public abstract Map<String, NDArray> exportTensors(String name, NDManager manager);
 
     /**
@@ -311,6 +348,7 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock {
      * @param name the adapter name
      * @return PEFT suffix to shape, in the order of {@link #exportTensors}
      */
+    @Override
     public abstract Map<String, Shape> tensorShapes(String name);
 
     /**
@@ -320,6 +358,7 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock {
      * @param suffix the PEFT suffix, such as {@code lora_B.weight}
      * @param value the values
      */
+    @Override
     public abstract void importTensor(String name, String suffix, NDArray value);
 
     /**

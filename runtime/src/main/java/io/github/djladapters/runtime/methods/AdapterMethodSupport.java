@@ -1,33 +1,43 @@
 package io.github.djladapters.runtime.methods;
 
-import io.github.djladapters.runtime.AdapterModel;
+import io.github.djladapters.annotations.AdapterMethod;
 import java.util.List;
+import java.util.Optional;
 
 /**
- * What one adapter method contributes: where its adapters go and how it attaches one to a module.
- * Each method implements this once in its package and is listed in {@link AdapterMethods}.
+ * One adapter method: its config, how it attaches an adapter to a model, and what it brings to
+ * files and the command line. Methods are found with {@link java.util.ServiceLoader} (a plugin jar
+ * lists its class in {@code META-INF/services/io.github.djladapters.runtime.methods.AdapterMethodSupport})
+ * or registered with {@link AdapterMethods#register}. See {@code docs/methods/writing-a-method.md}.
  *
  * @param <C> the method's config record
  */
 public interface AdapterMethodSupport<C extends AdapterConfig> {
 
     /**
-     * The config record this method applies.
+     * The config record this method applies; {@link AdapterMethods#forConfig} picks the method by it.
      *
      * @return the config class
      */
     Class<C> configType();
 
     /**
-     * PEFT's {@code peft_type} of this method, which picks it when an {@code adapter_config.json}
-     * is read.
+     * The method's name, as the summary and messages show it.
      *
-     * @return for example {@code LORA} or {@code IA3}
+     * @return for example {@code lora}
      */
-    String peftType();
+    String name();
 
     /**
-     * Checks a config against the model before anything changes.
+     * The family of the DSL a model must declare (in {@code @AdapterModel(methods = ...)}) to take
+     * this method; the sites the family needs are {@link AdapterMethod#requiredRoles()}.
+     *
+     * @return for example {@link AdapterMethod#LORA} for LoRA and IA3
+     */
+    AdapterMethod family();
+
+    /**
+     * Checks a config before anything changes.
      *
      * @param config the config
      * @throws IllegalArgumentException naming the field when a value is not supported
@@ -35,25 +45,57 @@ public interface AdapterMethodSupport<C extends AdapterConfig> {
     void validate(C config);
 
     /**
-     * The modules an adapter with this config goes on.
-     *
-     * @param config the config
-     * @param model the model
-     * @return the targets
-     */
-    List<TargetModule> targets(C config, AdapterModel<?> model);
-
-    /**
-     * Adds an adapter at one module: to the {@link AdapterLayer} already there, or to a new one
-     * wrapping the module's block, which the caller then puts in the model.
+     * Adds one adapter to the model: creates or extends the attachments its config selects. New
+     * attachments are returned not yet installed; the caller installs them, keeps them, and on
+     * failure takes the adapter back out of every attachment it reached.
      *
      * @param name the adapter name
-     * @param config the config
-     * @param target the module
-     * @param activation the model's shared activation state, for a new layer
-     * @return the layer that now holds the adapter
-     * @throws IllegalArgumentException when the module holds another method's adapters or cannot
-     *     take this method
+     * @param config the validated config
+     * @param model the bound model; existing attachments are found there (the wrapper now at a
+     *     module, the extension now on a hook point)
+     * @param activation the model's shared activation state, for new attachments
+     * @return every attachment that now holds the adapter
+     * @throws IllegalArgumentException when the config selects nothing or a place cannot take it
      */
-    AdapterLayer<?> attach(String name, C config, TargetModule target, AdapterActivation activation);
+    List<AdapterAttachment> attach(String name, C config, BoundModel model, AdapterActivation activation);
+
+    /**
+     * How PEFT's {@code adapter_config.json} names this method, when PEFT has it.
+     *
+     * @return the PEFT format, or empty
+     */
+    default Optional<PeftFormat<C>> peftFormat() {
+        return Optional.empty();
+    }
+
+    /**
+     * How the Adapters library's saved folder names this method, when that library has it.
+     *
+     * @return the format, or empty
+     */
+    default Optional<AdaptersLibraryFormat<C>> adaptersLibraryFormat() {
+        return Optional.empty();
+    }
+
+    /**
+     * The values of {@code djl-adapters train --method} this method answers and how their flags become
+     * a config.
+     *
+     * @return the command-line side, or empty when the method is not offered there
+     */
+    default Optional<MethodCommandLine> commandLine() {
+        return Optional.empty();
+    }
+
+    /**
+     * The modules a config selects, without attaching anything; used to write an explicit
+     * {@code target_modules} for methods that have one.
+     *
+     * @param config the config
+     * @param model the bound model
+     * @return the targets; empty for methods that do not target modules by name
+     */
+    default List<TargetModule> targets(C config, BoundModel model) {
+        return List.of();
+    }
 }

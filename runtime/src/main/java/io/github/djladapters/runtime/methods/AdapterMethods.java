@@ -1,25 +1,28 @@
 package io.github.djladapters.runtime.methods;
 
-import io.github.djladapters.runtime.methods.ia3.IA3Method;
-import io.github.djladapters.runtime.methods.lora.LoRAMethod;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.ServiceLoader;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The registry of adapter methods, from config class to method. Adding a method is one package
- * plus one line in the static block here (or one {@link #register} call from a plugin).
+ * The registry of adapter methods, from config class to method. The methods on the class path are
+ * found with {@link ServiceLoader} ({@code META-INF/services/io.github.djladapters.runtime.methods.AdapterMethodSupport}
+ * lists them, in this project and in plugin jars); {@link #register} adds one by hand.
  */
 public final class AdapterMethods {
 
     private static final Map<Class<?>, AdapterMethodSupport<?>> METHODS = new ConcurrentHashMap<>();
-    private static final Map<String, AdapterMethodSupport<?>> BY_PEFT_TYPE = new ConcurrentHashMap<>();
 
     static {
-        register(new LoRAMethod());
-        register(new IA3Method());
+        for (AdapterMethodSupport<?> method : ServiceLoader.load(AdapterMethodSupport.class,
+                AdapterMethods.class.getClassLoader())) {
+            register(method);
+        }
     }
 
     private AdapterMethods() {}
@@ -31,7 +34,17 @@ public final class AdapterMethods {
      */
     public static void register(AdapterMethodSupport<?> method) {
         METHODS.put(method.configType(), method);
-        BY_PEFT_TYPE.put(method.peftType(), method);
+    }
+
+    /**
+     * Every registered method, sorted by name.
+     *
+     * @return the methods
+     */
+    public static List<AdapterMethodSupport<?>> all() {
+        List<AdapterMethodSupport<?>> all = new ArrayList<>(METHODS.values());
+        all.sort(java.util.Comparator.comparing(AdapterMethodSupport::name));
+        return all;
     }
 
     /**
@@ -41,7 +54,8 @@ public final class AdapterMethods {
      * @return the method, or empty when none is registered for that type
      */
     public static Optional<AdapterMethodSupport<?>> forPeftType(String peftType) {
-        return Optional.ofNullable(BY_PEFT_TYPE.get(peftType));
+        return all().stream().filter(m -> m.peftFormat().map(f -> f.peftType().equals(peftType)).orElse(false))
+                .findFirst();
     }
 
     /**
@@ -50,7 +64,20 @@ public final class AdapterMethods {
      * @return sorted peft types
      */
     public static SortedSet<String> peftTypes() {
-        return new TreeSet<>(BY_PEFT_TYPE.keySet());
+        SortedSet<String> types = new TreeSet<>();
+        all().forEach(m -> m.peftFormat().ifPresent(f -> types.add(f.peftType())));
+        return types;
+    }
+
+    /**
+     * The method whose command-line side answers a {@code --method} value.
+     *
+     * @param value for example {@code lora}
+     * @return the command-line side, or empty
+     */
+    public static Optional<MethodCommandLine> forCommandLine(String value) {
+        return all().stream().flatMap(m -> m.commandLine().stream()).filter(c -> c.methods().containsKey(value))
+                .findFirst();
     }
 
     /**

@@ -63,4 +63,43 @@ public record AdapterUse<A>(String name, A adapter, NDArray rowMask, int[] rows)
         shape[0] = rowMask.getShape().get(0);
         return rowMask.reshape(shape);
     }
+
+    /**
+     * The adapters one forward applies at one place: none while adapters are disabled; under per-row
+     * {@link AdapterRouting} each routed adapter held here, on its rows (on every row when it covers
+     * the batch); otherwise the active adapters held here that are not merged, in activation order.
+     *
+     * @param activation the model's shared activation
+     * @param adapters the adapters held at this place, by name
+     * @param merged the adapters merged into base weights here
+     * @param <A> the method's weight block
+     * @return the uses, in order
+     */
+    public static <A> java.util.List<AdapterUse<A>> select(AdapterActivation activation,
+            java.util.Map<String, A> adapters, java.util.List<String> merged) {
+        java.util.List<AdapterUse<A>> uses = new java.util.ArrayList<>();
+        if (activation.disabled()) {
+            return uses;
+        }
+        AdapterRouting.Routing routing = AdapterRouting.current().orElse(null);
+        if (routing == null) {
+            for (String name : activation.active()) {
+                A weights = adapters.get(name);
+                if (weights != null && !merged.contains(name)) {
+                    uses.add(new AdapterUse<>(name, weights));
+                }
+            }
+        } else {
+            // AdapterModel refuses per-row routing while anything is merged, so no check here.
+            routing.masks().forEach((name, mask) -> {
+                A weights = adapters.get(name);
+                if (weights != null) {
+                    // an adapter on every row needs no mask: the plain (and fastest) forward applies
+                    uses.add(routing.coversBatch(name) ? new AdapterUse<>(name, weights)
+                            : new AdapterUse<>(name, weights, mask, routing.rows().get(name)));
+                }
+            });
+        }
+        return uses;
+    }
 }

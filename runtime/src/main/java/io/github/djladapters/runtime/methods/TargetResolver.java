@@ -1,7 +1,6 @@
 package io.github.djladapters.runtime.methods;
 
 import ai.djl.nn.Block;
-import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.bindings.Site;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -28,7 +27,7 @@ public final class TargetResolver {
      * @return the targets, in module order
      * @throws IllegalArgumentException when nothing matches, or a role has no declared site
      */
-    public static List<TargetModule> resolve(AdapterModel<?> model, TargetSelection selection) {
+    public static List<TargetModule> resolve(BoundModel model, TargetSelection selection) {
         List<TargetModule> targets = selection.targetModules() != null ? byName(model, selection)
                 : byRole(model, selection);
         if (targets.isEmpty()) {
@@ -39,7 +38,7 @@ public final class TargetResolver {
         return targets;
     }
 
-    private static List<TargetModule> byName(AdapterModel<?> model, TargetSelection selection) {
+    private static List<TargetModule> byName(BoundModel model, TargetSelection selection) {
         Map<Block, int[]> sites = siteIndex(model);
         List<TargetModule> targets = new ArrayList<>();
         String wrapperPath = null;
@@ -63,7 +62,7 @@ public final class TargetResolver {
         return targets;
     }
 
-    private static List<TargetModule> byRole(AdapterModel<?> model, TargetSelection selection) {
+    private static List<TargetModule> byRole(BoundModel model, TargetSelection selection) {
         List<TargetModule> targets = new ArrayList<>();
         for (int layer = 0; layer < model.layerCount(); layer++) {
             if (!selection.selectsLayer(layer)) {
@@ -106,14 +105,14 @@ public final class TargetResolver {
         return ordered.toString();
     }
 
-    private static TargetModule target(AdapterModel<?> model, int layer, Site site, String fusedParts) {
+    private static TargetModule target(BoundModel model, int layer, Site site, String fusedParts) {
         String path = model.modulePath(layer, site);
         Block block = model.block(layer, site);
         if (fusedParts == null) {
             return new TargetModule(path, block, layer, site);
         }
         Block base = block instanceof AdapterLayer<?> wrapper ? wrapper.base() : block;
-        int[] sizes = model.bindings().qkvSplit(site).sizes(LinearBase.of(base, path).outFeatures());
+        int[] sizes = model.qkvSplit(site).sizes(LinearBase.of(base, path).outFeatures());
         return new TargetModule(path, block, layer, site, fusedParts, sizes);
     }
 
@@ -130,7 +129,7 @@ public final class TargetResolver {
     }
 
     /** Block to {layer, site ordinal} for every declared site. */
-    private static Map<Block, int[]> siteIndex(AdapterModel<?> model) {
+    private static Map<Block, int[]> siteIndex(BoundModel model) {
         Map<Block, int[]> index = new IdentityHashMap<>();
         for (int layer = 0; layer < model.layerCount(); layer++) {
             for (Site site : model.sites()) {
@@ -172,7 +171,7 @@ public final class TargetResolver {
                         + s.leaveOut();
     }
 
-    private static List<String> samplePaths(AdapterModel<?> model) {
+    private static List<String> samplePaths(BoundModel model) {
         List<String> paths = new ArrayList<>(model.moduleTree().keySet());
         paths.remove("");
         return paths.size() > 20 ? paths.subList(0, 20) : paths;

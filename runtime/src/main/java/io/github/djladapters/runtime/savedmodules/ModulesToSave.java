@@ -1,7 +1,7 @@
 package io.github.djladapters.runtime.savedmodules;
 
 import ai.djl.nn.Block;
-import io.github.djladapters.runtime.AdapterModel;
+import io.github.djladapters.runtime.methods.BoundModel;
 import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.AdapterLayer;
 import io.github.djladapters.runtime.methods.TargetModule;
@@ -35,7 +35,7 @@ public final class ModulesToSave {
      * @return the modules, in module order
      * @throws IllegalArgumentException for a null or empty entry
      */
-    public static List<TargetModule> targets(List<String> entries, AdapterModel<?> model) {
+    public static List<TargetModule> targets(List<String> entries, BoundModel model) {
         if (entries == null || entries.isEmpty()) {
             return List.of();
         }
@@ -79,16 +79,18 @@ public final class ModulesToSave {
 
     /**
      * Gives an adapter its copy of one module: in the {@link ModulesToSaveLayer} already there, or in a
-     * new one wrapping the module's block, which the caller then puts in the model.
+     * new one wrapping the module's block, which the caller then installs.
      *
      * @param name the adapter name
      * @param target the module
+     * @param model the bound model, where a new layer installs itself
      * @param activation the model's shared activation state, for a new layer
      * @return the layer that now holds the adapter's copy
      * @throws IllegalArgumentException when the module holds another method's adapters or cannot be
      *     copied
      */
-    public static ModulesToSaveLayer attach(String name, TargetModule target, AdapterActivation activation) {
+    public static ModulesToSaveLayer attach(String name, TargetModule target, BoundModel model,
+            AdapterActivation activation) {
         ModulesToSaveLayer layer;
         if (target.block() instanceof ModulesToSaveLayer existing) {
             layer = existing;
@@ -98,6 +100,7 @@ public final class ModulesToSave {
                     + "; a module is either an adapter target or a module to save");
         } else {
             layer = new ModulesToSaveLayer(target.block(), target.path(), activation);
+            layer.placeAt(model, target);
         }
         layer.add(name);
         return layer;

@@ -5,16 +5,22 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.bindings.Site;
+import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.runtime.methods.AdapterActivation;
+import io.github.djladapters.runtime.methods.AdapterAttachment;
+import io.github.djladapters.runtime.methods.BoundModel;
+import io.github.djladapters.runtime.methods.MethodCommandLine;
+import io.github.djladapters.runtime.methods.PeftFormat;
 import io.github.djladapters.runtime.methods.AdapterLayer;
 import io.github.djladapters.runtime.methods.AdapterMethodSupport;
 import io.github.djladapters.runtime.methods.LinearBase;
 import io.github.djladapters.runtime.methods.TargetModule;
 import io.github.djladapters.runtime.methods.TargetResolver;
 import io.github.djladapters.runtime.methods.TargetSelection;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /** Applies {@link IA3Config}: resolves its modules and puts an {@link IA3Layer} adapter on each. */
 public final class IA3Method implements AdapterMethodSupport<IA3Config> {
@@ -25,8 +31,23 @@ public final class IA3Method implements AdapterMethodSupport<IA3Config> {
     }
 
     @Override
-    public String peftType() {
-        return "IA3";
+    public String name() {
+        return "ia3";
+    }
+
+    @Override
+    public AdapterMethod family() {
+        return AdapterMethod.LORA; // IA3 belongs to the LoRA family, as in the Adapters library
+    }
+
+    @Override
+    public Optional<PeftFormat<IA3Config>> peftFormat() {
+        return Optional.of(new IA3PeftFormat());
+    }
+
+    @Override
+    public Optional<MethodCommandLine> commandLine() {
+        return Optional.of(new IA3CommandLine());
     }
 
     @Override
@@ -43,13 +64,23 @@ public final class IA3Method implements AdapterMethodSupport<IA3Config> {
     }
 
     @Override
-    public List<TargetModule> targets(IA3Config config, AdapterModel<?> model) {
+    public List<TargetModule> targets(IA3Config config, BoundModel model) {
         return TargetResolver.resolve(model, new TargetSelection(config.targetModules(), config.roles(),
                 config.layersToTransform(), config.layersPattern(), config.leaveOut()));
     }
 
     @Override
-    public AdapterLayer<?> attach(String name, IA3Config config, TargetModule target, AdapterActivation activation) {
+    public List<AdapterAttachment> attach(String name, IA3Config config, BoundModel model,
+            AdapterActivation activation) {
+        List<AdapterAttachment> attached = new ArrayList<>();
+        for (TargetModule target : targets(config, model)) {
+            attached.add(attach(name, config, model, target, activation));
+        }
+        return attached;
+    }
+
+    private IA3Layer attach(String name, IA3Config config, BoundModel model, TargetModule target,
+            AdapterActivation activation) {
         IA3Layer layer;
         if (target.block() instanceof IA3Layer existing) {
             layer = existing;
@@ -59,6 +90,7 @@ public final class IA3Method implements AdapterMethodSupport<IA3Config> {
                     + "; one adapter method per module");
         } else {
             layer = new IA3Layer(target.block(), target.path(), activation);
+            layer.placeAt(model, target);
         }
         boolean feedforward = config.targetModules() != null
                 ? config.feedforwardModules() != null && config.feedforwardModules().matches(target.path())

@@ -5,15 +5,22 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import io.github.djladapters.runtime.AdapterModel;
+import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.runtime.methods.AdapterActivation;
+import io.github.djladapters.runtime.methods.AdapterAttachment;
+import io.github.djladapters.runtime.methods.BoundModel;
+import io.github.djladapters.runtime.methods.MethodCommandLine;
+import io.github.djladapters.runtime.methods.PeftFormat;
+import io.github.djladapters.runtime.methods.AdaptersLibraryFormat;
 import io.github.djladapters.runtime.methods.AdapterLayer;
 import io.github.djladapters.runtime.methods.AdapterMethodSupport;
 import io.github.djladapters.runtime.methods.LinearBase;
 import io.github.djladapters.runtime.methods.TargetModule;
 import io.github.djladapters.runtime.methods.TargetResolver;
 import io.github.djladapters.runtime.methods.TargetSelection;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -30,8 +37,28 @@ public final class LoRAMethod implements AdapterMethodSupport<LoRAConfig> {
     }
 
     @Override
-    public String peftType() {
-        return "LORA";
+    public String name() {
+        return "lora";
+    }
+
+    @Override
+    public AdapterMethod family() {
+        return AdapterMethod.LORA;
+    }
+
+    @Override
+    public Optional<PeftFormat<LoRAConfig>> peftFormat() {
+        return Optional.of(new LoRAPeftFormat());
+    }
+
+    @Override
+    public Optional<AdaptersLibraryFormat<LoRAConfig>> adaptersLibraryFormat() {
+        return Optional.of(new LoRAAdaptersLibraryFormat());
+    }
+
+    @Override
+    public Optional<MethodCommandLine> commandLine() {
+        return Optional.of(new LoRACommandLine());
     }
 
     @Override
@@ -56,13 +83,23 @@ public final class LoRAMethod implements AdapterMethodSupport<LoRAConfig> {
     }
 
     @Override
-    public List<TargetModule> targets(LoRAConfig config, AdapterModel<?> model) {
+    public List<TargetModule> targets(LoRAConfig config, BoundModel model) {
         return TargetResolver.resolve(model, new TargetSelection(config.targetModules(), config.roles(),
                 config.layersToTransform(), config.layersPattern(), config.leaveOut()));
     }
 
     @Override
-    public AdapterLayer<?> attach(String name, LoRAConfig config, TargetModule target, AdapterActivation activation) {
+    public List<AdapterAttachment> attach(String name, LoRAConfig config, BoundModel model,
+            AdapterActivation activation) {
+        List<AdapterAttachment> attached = new ArrayList<>();
+        for (TargetModule target : targets(config, model)) {
+            attached.add(attach(name, config, model, target, activation));
+        }
+        return attached;
+    }
+
+    private LoRALayer attach(String name, LoRAConfig config, BoundModel model, TargetModule target,
+            AdapterActivation activation) {
         LoRALayer layer;
         if (target.block() instanceof LoRALayer existing) {
             layer = existing;
@@ -72,6 +109,7 @@ public final class LoRAMethod implements AdapterMethodSupport<LoRAConfig> {
                     + "; one adapter method per module");
         } else {
             layer = new LoRALayer(target.block(), target.path(), activation);
+            layer.placeAt(model, target);
         }
         LinearBase linear = layer.linear();
         if (config.fanInFanOut() != linear.fanInFanOut()) {

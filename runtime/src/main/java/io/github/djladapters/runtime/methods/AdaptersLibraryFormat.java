@@ -1,0 +1,82 @@
+package io.github.djladapters.runtime.methods;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.djladapters.runtime.safetensors.CheckpointException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * How a method appears in the Adapters library's (AdapterHub's) saved folder:
+ * {@code adapter_config.json} holds the method's keys under {@code "config"}, the weights file holds
+ * the model's state-dict keys of the adapter. The method reads and writes the {@code "config"} object
+ * and maps tensor keys between the library's and this project's
+ * ({@code base_model.model.<attachment module path>.<suffix>}); the folder itself is the caller's.
+ *
+ * @param <C> the config record
+ */
+public interface AdaptersLibraryFormat<C extends AdapterConfig> {
+
+    /** A parsed {@code "config"} object and the keys in it that were not understood. */
+    record Parsed<C>(C config, List<String> unknownKeys) {}
+
+    /**
+     * Whether a {@code "config"} object describes this method.
+     *
+     * @param config the object
+     * @return for example true when its {@code architecture} is {@code "lora"}
+     */
+    boolean reads(ObjectNode config);
+
+    /**
+     * Parses the {@code "config"} object.
+     *
+     * @param file for messages
+     * @param root the whole file (its {@code version}, {@code name}, ...)
+     * @param config the {@code "config"} object
+     * @return the config and the keys not understood (named {@code config.<key>})
+     * @throws CheckpointException naming the file and key for a value not supported here
+     */
+    Parsed<C> read(Path file, ObjectNode root, ObjectNode config) throws CheckpointException;
+
+    /**
+     * Maps the file's tensor keys to this project's keys.
+     *
+     * @param fileKeys the keys in the weights file
+     * @param savedName the adapter name in the file, or null for any
+     * @param expected this project's keys of the adapter as added to the model
+     * @return file key to key; a key that fits nothing maps to itself (reported as unexpected)
+     */
+    Map<String, String> internalKeys(Set<String> fileKeys, String savedName, Set<String> expected);
+
+    /**
+     * Whether saving in this layout is supported (methods PEFT has are saved in PEFT's layout).
+     *
+     * @return false unless overridden
+     */
+    default boolean writes() {
+        return false;
+    }
+
+    /**
+     * The {@code "config"} object to write.
+     *
+     * @param config the adapter's config
+     * @return the object, with the library's key names
+     */
+    default ObjectNode writeConfig(C config) {
+        throw new UnsupportedOperationException("this method is not written in the Adapters library's layout");
+    }
+
+    /**
+     * The library's tensor key for one of this project's keys.
+     *
+     * @param key a key as {@code base_model.model.<module path>.<suffix>}
+     * @param name the adapter name written into the file
+     * @return the library's state-dict key
+     */
+    default String fileKey(String key, String name) {
+        throw new UnsupportedOperationException("this method is not written in the Adapters library's layout");
+    }
+}
