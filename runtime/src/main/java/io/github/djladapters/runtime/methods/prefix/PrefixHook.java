@@ -106,7 +106,8 @@ final class PrefixHook extends AdapterHook<PrefixWeights> implements InputExtens
 
     private static VirtualTokenRows rows(List<AdapterUse<PrefixWeights>> uses, long batch, NDManager manager) {
         return VirtualTokenRows.of(uses.stream()
-                .map(u -> new VirtualTokenRows.Segment(u.adapter().virtualTokens(), u.rowMask())).toList(), batch, manager);
+                .map(u -> new VirtualTokenRows.Segment(u.adapter().virtualTokens(), u.rowMask())).toList(),
+                batch, manager);
     }
 
     @Override
@@ -183,6 +184,9 @@ final class PrefixHook extends AdapterHook<PrefixWeights> implements InputExtens
             NDArray pk = prefixKeys.size() == 1 ? prefixKeys.get(0) : NDArrays.concat(prefixKeys, 2);
             NDArray pv = prefixValues.size() == 1 ? prefixValues.get(0) : NDArrays.concat(prefixValues, 2);
             ExtendedKeyValues extended = ExtendedKeyValues.prepend(pk, pv, keys, values);
+            if (uses.stream().noneMatch(AdapterUse::routed)) {
+                return extended; // every row sees every prefix
+            }
             NDArray hidden = rows(uses, shape.get(0), manager).additiveMask();
             return hidden == null ? extended : new ExtendedKeyValues(extended.keys(), extended.values(),
                     extended.prefixLength(), hidden.toType(keys.getDataType(), false));

@@ -78,7 +78,8 @@ public final class PrefixTuningMethod implements AdapterMethodSupport<PrefixTuni
         int layers = model.layerCount();
         PrefixWeights weights;
         if (config.inferenceMode()) {
-            weights = PrefixWeights.table(manager.zeros(new Shape(config.numVirtualTokens(), 2L * layers * dim)), layers);
+            Shape saved = new Shape(config.numVirtualTokens(), 2L * layers * dim);
+            weights = PrefixWeights.table(manager.zeros(saved), layers); // a saved adapter: its values are read next
         } else {
             int hidden = !config.prefixProjection() ? 0
                     : config.encoderHiddenSize() == null ? dim : config.encoderHiddenSize();

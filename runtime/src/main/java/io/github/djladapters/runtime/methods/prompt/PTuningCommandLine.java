@@ -40,7 +40,8 @@ final class PTuningCommandLine implements MethodCommandLine {
         String type = arguments.text(TYPE);
         if (type != null) {
             try {
-                builder.reparameterization(PromptEncoderReparameterization.valueOf(type.trim().toUpperCase(Locale.ROOT)));
+                builder.reparameterization(
+                        PromptEncoderReparameterization.valueOf(type.trim().toUpperCase(Locale.ROOT)));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(TYPE + " must be MLP or LSTM, got '" + type + "'", e);
             }

@@ -44,7 +44,8 @@ final class PromptCommandLine implements MethodCommandLine {
             try {
                 chosen = PromptTuningInit.valueOf(init.trim().toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(INIT + " must be RANDOM, SAMPLE_VOCAB or TEXT, got '" + init + "'", e);
+                throw new IllegalArgumentException(INIT + " must be RANDOM, SAMPLE_VOCAB or TEXT, got '" + init + "'",
+                        e);
             }
         }
         if (chosen == PromptTuningInit.TEXT) {

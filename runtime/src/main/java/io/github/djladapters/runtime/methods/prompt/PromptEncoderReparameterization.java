@@ -4,6 +4,9 @@ package io.github.djladapters.runtime.methods.prompt;
 public enum PromptEncoderReparameterization {
     /** Three linear layers with ReLU between them: {@code d -> h -> h -> d}. */
     MLP,
-    /** A bidirectional LSTM of {@code encoder_num_layers} layers with hidden size {@code h}, then {@code 2h -> 2h -> d}. */
+    /**
+     * A bidirectional LSTM of {@code encoder_num_layers} layers with hidden size {@code h}, then an MLP
+     * {@code 2h -> 2h -> d}.
+     */
     LSTM
 }

@@ -119,8 +119,9 @@ final class PromptInputs extends AdapterHook<VirtualTokenWeights> implements Inp
         Shape shape = embeddings.getShape();
         long batch = shape.get(0);
         long seq = shape.get(1);
-        VirtualTokenRows rows = VirtualTokenRows.of(uses.stream()
-                .map(u -> new VirtualTokenRows.Segment(u.adapter().virtualTokens(), u.rowMask())).toList(), batch, manager);
+        List<VirtualTokenRows.Segment> segments = uses.stream()
+                .map(u -> new VirtualTokenRows.Segment(u.adapter().virtualTokens(), u.rowMask())).toList();
+        VirtualTokenRows rows = VirtualTokenRows.of(segments, batch, manager);
         NDArray mask = inputs.attentionMask();
         // a cached generation step: the virtual tokens are already in the cache, only mask and positions grow
         boolean cachedStep = mask != null && mask.getShape().get(1) > seq;
