@@ -10,8 +10,12 @@ import io.github.djladapters.models.heads.SentencePooling;
 import io.github.djladapters.models.text.PaddedBatchTokenizer;
 import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.TrainableParameters;
+import io.github.djladapters.runtime.methods.AdapterAttachment;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A text classifier: a BERT-family encoder carrying adapters, mean pooling over the non-padding
@@ -75,19 +79,30 @@ public final class TextClassifier {
     }
 
     /**
-     * The parameters an optimizer updates: the encoder's unfrozen ones (the adapter) and the head.
+     * The parameters an optimizer updates: the encoder's unfrozen ones (the adapter, including weights
+     * on hook points outside the block tree, such as prompt tuning's) and the head.
      *
      * @return the trainable parameters
      */
     public List<Parameter> trainableParameters() {
-        List<Parameter> trainable = new ArrayList<>();
+        Set<Parameter> trainable = Collections.newSetFromMap(new IdentityHashMap<>());
+        List<Parameter> ordered = new ArrayList<>();
         for (Parameter parameter : adapters.model().getParameters().values()) {
-            if (parameter.requiresGradient()) {
-                trainable.add(parameter);
+            if (parameter.requiresGradient() && trainable.add(parameter)) {
+                ordered.add(parameter);
             }
         }
-        trainable.addAll(head.parameters());
-        return trainable;
+        for (AdapterAttachment attachment : adapters.attachments()) {
+            for (String name : attachment.adapterNames()) {
+                for (Parameter parameter : attachment.parameters(name)) {
+                    if (parameter.requiresGradient() && trainable.add(parameter)) {
+                        ordered.add(parameter);
+                    }
+                }
+            }
+        }
+        ordered.addAll(head.parameters());
+        return ordered;
     }
 
     /**

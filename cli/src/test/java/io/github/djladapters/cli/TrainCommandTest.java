@@ -10,6 +10,8 @@ import io.github.djladapters.finetune.TrainingCheckpoint;
 import io.github.djladapters.finetune.TrainingReport;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -79,6 +81,39 @@ class TrainCommandTest {
                 "--method", "seq_bn", "--method-option", "r=8");
         assertEquals(DjlAdapters.USAGE, unknown.code(), unknown.toString());
         assertTrue(unknown.err().contains("does not read [r]"), unknown.toString());
+    }
+
+    @Test
+    void trainsPromptTuningPTuningAndPrefixTuningFromMethodOptions() throws Exception {
+        Path data = TrainedAdapter.writeReviews(dir.resolve("reviews.csv"));
+        // trainable: the method's parameters plus the head (384 x 2 + 2 = 770), with n = 4 virtual tokens
+        String[][] methods = {
+            {"prompt-tuning", "2,306", "PROMPT_TUNING"},                       // 4 x 384
+            {"p-tuning", "15,266", "P_TUNING", "encoder_hidden_size=16"},     // 4 x 384 + MLP 384 -> 16 -> 16 -> 384
+            {"prefix-tuning", "19,202", "PREFIX_TUNING"}                        // 4 x 2 x 6 x 384
+        };
+        for (String[] method : methods) {
+            List<String> args = new ArrayList<>(List.of("train", "--data", data.toString(), "--output",
+                    dir.resolve(method[0]).toString(), "--method", method[0], "--method-option", "num_virtual_tokens=4",
+                    "--max-steps", "2", "--batch-size", "4", "--max-length", "32"));
+            if (method.length > 3) {
+                args.addAll(List.of("--method-option", method[3]));
+            }
+            CommandRun run = CommandRun.withModel(args.toArray(String[]::new));
+            assertEquals(DjlAdapters.OK, run.code(), run.toString());
+            assertTrue(run.out().contains("trainable params: " + method[1] + " ||"), run.toString());
+            assertTrue(Files.readString(dir.resolve(method[0]).resolve(PeftAdapterFiles.CONFIG_FILE))
+                    .contains("\"" + method[2] + "\""), method[0]);
+        }
+        // the same seed and one more step: the prompts themselves are trained
+        CommandRun longer = CommandRun.withModel("train", "--data", data.toString(), "--output",
+                dir.resolve("longer").toString(), "--method", "prompt-tuning", "--method-option", "num_virtual_tokens=4",
+                "--max-steps", "3", "--batch-size", "4", "--max-length", "32");
+        assertEquals(DjlAdapters.OK, longer.code(), longer.toString());
+        assertFalse(java.util.Arrays.equals(
+                Files.readAllBytes(dir.resolve("prompt-tuning").resolve(PeftAdapterFiles.WEIGHTS_FILE)),
+                Files.readAllBytes(dir.resolve("longer").resolve(PeftAdapterFiles.WEIGHTS_FILE))),
+                "another training step changes prompt_embeddings");
     }
 
     @Test

@@ -8,13 +8,16 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.runtime.attention.KeyValueAttention;
+import io.github.djladapters.runtime.attention.KeyValueExtension;
+import java.util.Optional;
 
 /**
  * The attention block of one BERT layer ({@code attention}): {@code self} (q/k/v and scaled
  * dot-product attention) and {@code output} (o projection, residual, layer norm). Inputs: hidden
  * states and the additive attention mask; output: the new hidden states.
  */
-public final class BertAttention extends AbstractBlock {
+public final class BertAttention extends AbstractBlock implements KeyValueAttention {
 
     BertSelfAttention self;
     BertSelfOutput output;
@@ -25,6 +28,26 @@ public final class BertAttention extends AbstractBlock {
         hidden = config.hiddenSize();
         self = addChildBlock("self", new BertSelfAttention(config));
         output = addChildBlock("output", new BertSelfOutput(config));
+    }
+
+    @Override
+    public void setKeyValueExtension(KeyValueExtension extension) {
+        self.extension = extension;
+    }
+
+    @Override
+    public Optional<KeyValueExtension> keyValueExtension() {
+        return Optional.ofNullable(self.extension);
+    }
+
+    @Override
+    public int keyValueHeads() {
+        return self.heads();
+    }
+
+    @Override
+    public int headDim() {
+        return self.headDim();
     }
 
     @Override

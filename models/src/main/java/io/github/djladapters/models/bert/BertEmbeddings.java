@@ -49,16 +49,32 @@ public final class BertEmbeddings extends AbstractBlock {
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray ids = inputs.get(0);
-        NDArray types = inputs.get(1);
-        NDArray words = wordEmbeddings.forward(ps, new NDList(ids), training, params).head();
-        NDArray positions = positionEmbeddings.forward(ps, new NDList(positionIds(ids)), training, params).head();
+        NDArray words = words(ps, ids, training, params);
+        return new NDList(combine(ps, words, positionIds(ids), inputs.get(1), training, params));
+    }
+
+    /** The word embeddings alone, what prompt tuning puts its virtual tokens before. */
+    NDArray words(ParameterStore ps, NDArray ids, boolean training, PairList<String, Object> params) {
+        return wordEmbeddings.forward(ps, new NDList(ids), training, params).head();
+    }
+
+    /**
+     * Word embeddings plus position and token-type embeddings, normalised.
+     *
+     * @param words {@code [B, T, H]}
+     * @param positionIds {@code [T]} or {@code [B, T]}
+     * @param types {@code [B, T]}
+     */
+    NDArray combine(ParameterStore ps, NDArray words, NDArray positionIds, NDArray types, boolean training,
+            PairList<String, Object> params) {
+        NDArray positions = positionEmbeddings.forward(ps, new NDList(positionIds), training, params).head();
         NDArray typed = tokenTypeEmbeddings.forward(ps, new NDList(types), training, params).head();
         NDArray sum = words.add(positions).add(typed);
         NDArray normed = layerNorm.forward(ps, new NDList(sum), training, params).head();
         if (training && dropout > 0) {
             normed = Dropout.dropout(normed, dropout, true).head();
         }
-        return new NDList(normed);
+        return normed;
     }
 
     /**

@@ -8,6 +8,10 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.runtime.inputs.InputExtendingModel;
+import io.github.djladapters.runtime.inputs.InputExtension;
+import io.github.djladapters.runtime.inputs.ModelInputs;
+import java.util.Optional;
 import io.github.djladapters.models.blocks.ForwardScope;
 import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.annotations.AdapterModel;
@@ -34,11 +38,12 @@ import java.util.List;
 @AdapterModel(methods = {
     AdapterMethod.LORA,
     AdapterMethod.BOTTLENECK,
+    AdapterMethod.PREFIX_TUNING,
     AdapterMethod.PROMPT_TUNING,
     AdapterMethod.REFT,
     AdapterMethod.INVERTIBLE
 })
-public class BertModel extends AbstractBlock {
+public class BertModel extends AbstractBlock implements InputExtendingModel {
 
     BertEmbeddings embeddings;
     BertEncoder encoder;
@@ -46,6 +51,7 @@ public class BertModel extends AbstractBlock {
     BertPooler pooler;
 
     private final BertConfig config;
+    private InputExtension inputExtension;
 
     /**
      * A model without pooler, as sentence-transformers and token-level tasks use it.
@@ -101,6 +107,16 @@ public class BertModel extends AbstractBlock {
     }
 
     @Override
+    public void setInputExtension(InputExtension extension) {
+        this.inputExtension = extension;
+    }
+
+    @Override
+    public Optional<InputExtension> inputExtension() {
+        return Optional.ofNullable(inputExtension);
+    }
+
+    @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray ids = inputs.get(0);
@@ -109,7 +125,16 @@ public class BertModel extends AbstractBlock {
             scope.adopt(inputs);
             NDArray mask = inputs.size() > 1 ? inputs.get(1) : scope.manager().ones(ids.getShape(), DataType.INT64);
             NDArray types = inputs.size() > 2 ? inputs.get(2) : scope.manager().zeros(ids.getShape(), DataType.INT64);
-            NDArray hidden = embeddings.forward(ps, new NDList(ids, types), training, params).head();
+            NDArray hidden;
+            if (inputExtension == null) {
+                hidden = embeddings.forward(ps, new NDList(ids, types), training, params).head();
+            } else {
+                ModelInputs extended = extendInputs(new ModelInputs(embeddings.words(ps, ids, training, params), mask,
+                        embeddings.positionIds(ids).broadcast(ids.getShape()), types));
+                mask = extended.attentionMask();
+                hidden = embeddings.combine(ps, extended.embeddings(), extended.positionIds(),
+                        extended.tokenTypeIds(), training, params);
+            }
             NDArray last = encoder.forward(ps, new NDList(hidden, maskBias(mask)), training, params).head();
             NDList out = pooler == null
                     ? new NDList(last)

@@ -11,6 +11,8 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.runtime.attention.ExtendedKeyValues;
+import io.github.djladapters.runtime.attention.KeyValueExtension;
 import io.github.djladapters.runtime.blocks.Scalars;
 import io.github.djladapters.annotations.KProj;
 import io.github.djladapters.annotations.QProj;
@@ -31,6 +33,7 @@ public final class BertSelfAttention extends AbstractBlock {
     private final int hidden;
     private final int heads;
     private final float dropout;
+    KeyValueExtension extension; // set through the enclosing BertAttention (prefix tuning)
 
     BertSelfAttention(BertConfig config) {
         hidden = config.hiddenSize();
@@ -49,6 +52,12 @@ public final class BertSelfAttention extends AbstractBlock {
         NDArray q = splitHeads(query.forward(ps, new NDList(x), training, params).head());
         NDArray k = splitHeads(key.forward(ps, new NDList(x), training, params).head());
         NDArray v = splitHeads(value.forward(ps, new NDList(x), training, params).head());
+        if (extension != null) {
+            ExtendedKeyValues kv = extension.extend(q, k, v);
+            k = kv.keys();
+            v = kv.values();
+            maskBias = kv.attentionMask(maskBias);
+        }
         float scale = (float) (1.0 / Math.sqrt((double) hidden / heads));
         // in place: the product is this call's own and its backward does not read it
         NDArray scores = Scalars.mul(q, scale).matMul(k.transpose(0, 1, 3, 2)).addi(maskBias);
@@ -59,6 +68,14 @@ public final class BertSelfAttention extends AbstractBlock {
         NDArray context = probs.matMul(v); // [B, heads, T, head]
         Shape shape = x.getShape();
         return new NDList(context.transpose(0, 2, 1, 3).reshape(shape.get(0), shape.get(1), hidden));
+    }
+
+    int heads() {
+        return heads;
+    }
+
+    int headDim() {
+        return hidden / heads;
     }
 
     private NDArray splitHeads(NDArray projected) {

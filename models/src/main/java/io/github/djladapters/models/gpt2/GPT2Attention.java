@@ -56,6 +56,16 @@ public final class GPT2Attention extends AbstractBlock implements KeyValueAttent
     }
 
     @Override
+    public int keyValueHeads() {
+        return heads;
+    }
+
+    @Override
+    public int headDim() {
+        return hidden / heads;
+    }
+
+    @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray qkv = c_attn.forward(ps, new NDList(inputs.get(0)), training, params).head();

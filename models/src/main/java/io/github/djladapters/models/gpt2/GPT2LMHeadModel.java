@@ -8,6 +8,10 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.runtime.inputs.InputExtendingModel;
+import io.github.djladapters.runtime.inputs.InputExtension;
+import io.github.djladapters.runtime.inputs.ModelInputs;
+import java.util.Optional;
 import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.annotations.AdapterModel;
 import io.github.djladapters.models.blocks.ForwardScope;
@@ -37,7 +41,7 @@ import io.github.djladapters.models.generation.KeyValueCache;
     AdapterMethod.PROMPT_TUNING,
     AdapterMethod.REFT
 })
-public class GPT2LMHeadModel extends AbstractBlock implements CausalLanguageModel {
+public class GPT2LMHeadModel extends AbstractBlock implements CausalLanguageModel, InputExtendingModel {
 
     GPT2Model transformer;
 
@@ -60,6 +64,16 @@ public class GPT2LMHeadModel extends AbstractBlock implements CausalLanguageMode
      */
     public GPT2Config config() {
         return config;
+    }
+
+    @Override
+    public void setInputExtension(InputExtension extension) {
+        transformer.setInputExtension(extension);
+    }
+
+    @Override
+    public Optional<InputExtension> inputExtension() {
+        return transformer.inputExtension();
     }
 
     @Override

@@ -9,6 +9,10 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.runtime.inputs.InputExtendingModel;
+import io.github.djladapters.runtime.inputs.InputExtension;
+import io.github.djladapters.runtime.inputs.ModelInputs;
+import java.util.Optional;
 import io.github.djladapters.models.blocks.ForwardScope;
 import io.github.djladapters.annotations.Embeddings;
 import io.github.djladapters.annotations.Layers;
@@ -27,7 +31,7 @@ import java.util.List;
  * {@code input_ids [B, T]} and optionally {@code attention_mask} and {@code position_ids}, and
  * returns the final hidden states {@code [B, T, H]}.
  */
-public final class GPT2Model extends AbstractBlock {
+public final class GPT2Model extends AbstractBlock implements InputExtendingModel {
 
     @Embeddings Block wte;
     Block wpe;
@@ -36,6 +40,7 @@ public final class GPT2Model extends AbstractBlock {
 
     private final GPT2Config config;
     private final Embedding tokenTable;
+    private InputExtension inputExtension;
 
     /**
      * An uninitialised transformer.
@@ -80,10 +85,26 @@ public final class GPT2Model extends AbstractBlock {
     NDArray hiddenStates(ParameterStore ps, NDArray ids, NDArray mask, NDArray positions, KeyValueCache cache,
             boolean training, PairList<String, Object> params) {
         NDArray tokens = wte.forward(ps, new NDList(ids), training, params).head();
+        if (inputExtension != null) {
+            ModelInputs extended = extendInputs(new ModelInputs(tokens, mask, positions, null));
+            tokens = extended.embeddings();
+            mask = extended.attentionMask();
+            positions = extended.positionIds();
+        }
         NDArray places = wpe.forward(ps, new NDList(positions), training, params).head();
-        NDArray bias = CausalAttentionMask.bias(mask, ids.getShape().get(1));
+        NDArray bias = CausalAttentionMask.bias(mask, tokens.getShape().get(1));
         NDArray last = DecoderStack.run(ps, h, tokens.add(places), new NDList(bias), cache, training, params);
         return ln_f.forward(ps, new NDList(last), training, params).head();
+    }
+
+    @Override
+    public void setInputExtension(InputExtension extension) {
+        this.inputExtension = extension;
+    }
+
+    @Override
+    public Optional<InputExtension> inputExtension() {
+        return Optional.ofNullable(inputExtension);
     }
 
     @Override

@@ -11,6 +11,9 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.runtime.inputs.InputExtendingModel;
+import io.github.djladapters.runtime.inputs.InputExtension;
+import java.util.Optional;
 import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.models.bert.BertConfig;
 import io.github.djladapters.models.bert.BertModel;
@@ -35,7 +38,7 @@ import io.github.djladapters.runtime.AdapterModelInterface;
  * model through {@link #adapterInterface()} when the head is trained with them
  * ({@code modules_to_save}).
  */
-public final class BertTaskModel extends AbstractBlock {
+public final class BertTaskModel extends AbstractBlock implements InputExtendingModel {
 
     /** The tasks Hugging Face's task classes cover. */
     public enum Task {
@@ -101,7 +104,7 @@ public final class BertTaskModel extends AbstractBlock {
     public AdapterModelInterface adapterInterface() {
         String prefix = config.baseModelPrefix() + ".";
         return AdapterModelInterface.builder()
-                .adapterMethods(AdapterMethod.LORA)
+                .adapterMethods(AdapterMethod.LORA, AdapterMethod.PROMPT_TUNING, AdapterMethod.PREFIX_TUNING)
                 .modelEmbeddings(prefix + "embeddings.word_embeddings")
                 .modelLayers(prefix + "encoder.layer")
                 .layerSelfAttn("attention")
@@ -115,6 +118,16 @@ public final class BertTaskModel extends AbstractBlock {
      *
      * @return the task
      */
+    @Override
+    public void setInputExtension(InputExtension extension) {
+        base.setInputExtension(extension);
+    }
+
+    @Override
+    public Optional<InputExtension> inputExtension() {
+        return base.inputExtension();
+    }
+
     public Task task() {
         return task;
     }

@@ -53,7 +53,12 @@ public final class SentencePooling extends AbstractBlock {
         if (mode == Mode.CLS) {
             pooled = hidden.get(new NDIndex(":, 0, :"));
         } else {
-            NDArray mask = inputs.get(1).toType(DataType.FLOAT32, false).expandDims(-1); // [B, T, 1]
+            NDArray mask = inputs.get(1).toType(DataType.FLOAT32, false);
+            long extra = hidden.getShape().get(1) - mask.getShape().get(1);
+            if (extra > 0) { // prompt tuning's virtual tokens come first and are attended
+                mask = mask.getManager().ones(new Shape(mask.getShape().get(0), extra)).concat(mask, 1);
+            }
+            mask = mask.expandDims(-1); // [B, T, 1]
             NDArray counts = mask.sum(new int[] {1}).clip(1e-9f, Float.MAX_VALUE);
             pooled = hidden.mul(mask).sum(new int[] {1}).div(counts);
         }

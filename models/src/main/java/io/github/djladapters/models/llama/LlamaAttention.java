@@ -70,6 +70,16 @@ public final class LlamaAttention extends AbstractBlock implements KeyValueAtten
     }
 
     @Override
+    public int keyValueHeads() {
+        return kvHeads;
+    }
+
+    @Override
+    public int headDim() {
+        return headDim;
+    }
+
+    @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDList x = new NDList(inputs.get(0));

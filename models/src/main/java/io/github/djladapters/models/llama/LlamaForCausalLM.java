@@ -9,6 +9,10 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.runtime.inputs.InputExtendingModel;
+import io.github.djladapters.runtime.inputs.InputExtension;
+import io.github.djladapters.runtime.inputs.ModelInputs;
+import java.util.Optional;
 import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.annotations.AdapterModel;
 import io.github.djladapters.models.blocks.ForwardScope;
@@ -39,7 +43,7 @@ import io.github.djladapters.models.generation.KeyValueCache;
     AdapterMethod.PROMPT_TUNING,
     AdapterMethod.REFT
 })
-public class LlamaForCausalLM extends AbstractBlock implements CausalLanguageModel {
+public class LlamaForCausalLM extends AbstractBlock implements CausalLanguageModel, InputExtendingModel {
 
     LlamaModel model;
     Block lm_head;
@@ -66,6 +70,16 @@ public class LlamaForCausalLM extends AbstractBlock implements CausalLanguageMod
      */
     public LlamaConfig config() {
         return config;
+    }
+
+    @Override
+    public void setInputExtension(InputExtension extension) {
+        model.setInputExtension(extension);
+    }
+
+    @Override
+    public Optional<InputExtension> inputExtension() {
+        return model.inputExtension();
     }
 
     @Override

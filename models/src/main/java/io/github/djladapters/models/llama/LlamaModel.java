@@ -9,6 +9,10 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.runtime.inputs.InputExtendingModel;
+import io.github.djladapters.runtime.inputs.InputExtension;
+import io.github.djladapters.runtime.inputs.ModelInputs;
+import java.util.Optional;
 import io.github.djladapters.models.blocks.ForwardScope;
 import io.github.djladapters.annotations.Embeddings;
 import io.github.djladapters.annotations.Layers;
@@ -28,7 +32,7 @@ import java.util.List;
  * {@code attention_mask} and {@code position_ids}, and returns the final hidden states
  * {@code [B, T, H]}.
  */
-public final class LlamaModel extends AbstractBlock {
+public final class LlamaModel extends AbstractBlock implements InputExtendingModel {
 
     @Embeddings Block embed_tokens;
     @Layers List<LlamaDecoderLayer> layers;
@@ -37,6 +41,7 @@ public final class LlamaModel extends AbstractBlock {
     private final LlamaConfig config;
     private final Embedding tokenTable;
     private final RotaryEmbedding rotary;
+    private InputExtension inputExtension;
 
     /**
      * An uninitialised decoder.
@@ -80,10 +85,26 @@ public final class LlamaModel extends AbstractBlock {
     NDArray hiddenStates(ParameterStore ps, NDArray ids, NDArray mask, NDArray positions, KeyValueCache cache,
             boolean training, PairList<String, Object> params) {
         NDArray hidden = embed_tokens.forward(ps, new NDList(ids), training, params).head();
-        NDList shared = new NDList(CausalAttentionMask.bias(mask, ids.getShape().get(1)));
+        if (inputExtension != null) {
+            ModelInputs extended = extendInputs(new ModelInputs(hidden, mask, positions, null));
+            hidden = extended.embeddings();
+            mask = extended.attentionMask();
+            positions = extended.positionIds();
+        }
+        NDList shared = new NDList(CausalAttentionMask.bias(mask, hidden.getShape().get(1)));
         shared.addAll(rotary.tables(positions));
         NDArray last = DecoderStack.run(ps, layers, hidden, shared, cache, training, params);
         return norm.forward(ps, new NDList(last), training, params).head();
+    }
+
+    @Override
+    public void setInputExtension(InputExtension extension) {
+        this.inputExtension = extension;
+    }
+
+    @Override
+    public Optional<InputExtension> inputExtension() {
+        return Optional.ofNullable(inputExtension);
     }
 
     @Override

@@ -19,6 +19,8 @@ import io.github.djladapters.runtime.methods.bottleneck.SeqBnConfig;
 import io.github.djladapters.runtime.methods.ia3.IA3Config;
 import io.github.djladapters.runtime.methods.lora.LoRAConfig;
 import io.github.djladapters.runtime.methods.lora.LoRAInit;
+import io.github.djladapters.runtime.methods.prefix.PrefixTuningConfig;
+import io.github.djladapters.runtime.methods.prompt.PromptTuningConfig;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,8 +34,9 @@ import java.util.function.Function;
 
 /**
  * What adapters cost on all-MiniLM-L6-v2, as ratios of variants measured side by side in one run:
- * LoRA (r=8 on query/value) unmerged and merged, IA3 (PEFT's BERT targets) and a Pfeiffer bottleneck
- * adapter (the Adapters library's SeqBnConfig) against the base forward; one batch that mixes eight LoRA adapters (one per row) against the same batch with one
+ * LoRA (r=8 on query/value) unmerged and merged, IA3 (PEFT's BERT targets), a Pfeiffer bottleneck
+ * adapter (the Adapters library's SeqBnConfig), prefix tuning and prompt tuning (20 virtual tokens
+ * each) against the base forward; one batch that mixes eight LoRA adapters (one per row) against the same batch with one
  * adapter; a LoRA training step against a full fine-tuning step. Every variant is its own copy of
  * the model; the variants run round-robin, starting one later each round, so that whatever else the
  * machine does slows them alike. Each ratio is the median over rounds of the ratio within a round.
@@ -145,6 +148,17 @@ public final class MiniLmAdapterBenchmark {
         pfeiffer.setActiveAdapters("seq_bn");
         variants.add(new Variant("bottleneck-seq", true, pfeiffer::forward));
 
+        // 20 virtual tokens each: prefix tuning adds 20 keys and values per layer, prompt tuning 20 positions
+        AdapterModel<BertModel> prefix = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
+        prefix.addAdapter("prefix", PrefixTuningConfig.builder().numVirtualTokens(20).build());
+        prefix.setActiveAdapters("prefix");
+        variants.add(new Variant("prefix-20", true, prefix::forward));
+
+        AdapterModel<BertModel> prompt = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
+        prompt.addAdapter("prompt", PromptTuningConfig.builder().numVirtualTokens(20).build());
+        prompt.setActiveAdapters("prompt");
+        variants.add(new Variant("prompt-20", true, prompt::forward));
+
         AdapterModel<BertModel> multi = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
         List<String> perRow = new ArrayList<>();
         for (int i = 0; i < batch; i++) {
@@ -250,6 +264,8 @@ public final class MiniLmAdapterBenchmark {
                 new Ratio("LoRA merged / base", "lora-merged", "base", 0.98, 1.01),
                 new Ratio("IA3 / base", "ia3", "base", 1.05, 1.05),
                 new Ratio("Pfeiffer bottleneck / base", "bottleneck-seq", "base", Double.NaN, 1.05),
+                new Ratio("prefix (20) / base", "prefix-20", "base", Double.NaN, 1.10),
+                new Ratio("prompt (20) / base", "prompt-20", "base", Double.NaN, 1.18),
                 new Ratio(mixed + " / single adapter", mixed, "single-adapter", 1.13, 1.13),
                 new Ratio("LoRA step / full step", "train-lora", "train-full", 0.62, 0.62),
                 new Ratio("routed same / single (info)", "routed-same", "single-adapter", Double.NaN, Double.NaN));

@@ -41,6 +41,27 @@ public interface KeyValueAttention extends Block {
     Optional<KeyValueExtension> keyValueExtension();
 
     /**
+     * How many key/value heads the keys and values passed to the extension have (fewer than the
+     * query heads under grouped-query attention); prefix tuning sizes its prefix with it.
+     *
+     * @return the key/value heads
+     * @throws UnsupportedOperationException when the block does not say
+     */
+    default int keyValueHeads() {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not give its key/value heads");
+    }
+
+    /**
+     * The width of one head of the keys and values.
+     *
+     * @return the head dimension
+     * @throws UnsupportedOperationException when the block does not say
+     */
+    default int headDim() {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not give its head dimension");
+    }
+
+    /**
      * Applies the installed extension to this layer's keys and values, or returns them unchanged.
      *
      * @param query the projected query, {@code [batch, heads, querySeq, headDim]}

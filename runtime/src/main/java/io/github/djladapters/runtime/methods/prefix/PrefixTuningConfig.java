@@ -1,0 +1,179 @@
+package io.github.djladapters.runtime.methods.prefix;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.github.djladapters.runtime.methods.AdapterConfig;
+import java.util.List;
+
+/**
+ * Prefix tuning (PEFT's {@code PrefixTuningConfig}, {@code peft_type: PREFIX_TUNING}): learned keys
+ * and values for {@code num_virtual_tokens} positions before the real ones, in every layer's
+ * self-attention; the real tokens' positions start after them. With {@code prefix_projection} the
+ * keys and values are the output of a two-layer MLP (Linear, tanh, Linear) over a learned table,
+ * which trains better. PEFT saves one tensor, {@code prompt_embeddings
+ * [num_virtual_tokens, num_layers * 2 * token_dim]} (with the projection, its output); an adapter
+ * loaded from a file ({@code inference_mode: true}) is that table.
+ *
+ * <pre>{@code
+ * adapters.addAdapter("task", PrefixTuningConfig.builder().numVirtualTokens(20).build());
+ * adapters.addAdapter("mlp", PrefixTuningConfig.builder().numVirtualTokens(20).prefixProjection(512).build());
+ * }</pre>
+ *
+ * @param numVirtualTokens how many prefix positions, at least 1
+ * @param encoderHiddenSize the projection's hidden size; {@code token_dim} when null
+ * @param prefixProjection whether an MLP computes the keys and values
+ * @param initWeights {@code "zero"} for zero keys and values (the projection's last layer zero), or
+ *     null for random
+ * @param tokenDim the key/value width of one layer, {@code key_value_heads * head_dim}; the model's
+ *     when null (filled in when saved)
+ * @param numLayers the model's layer count; filled in when saved
+ * @param numAttentionHeads the key/value heads (PEFT's value for grouped-query attention); filled in
+ *     when saved
+ * @param numTransformerSubmodules 1 (2 for encoder-decoder models, which this method does not take yet)
+ * @param taskType PEFT's {@code task_type}, which picks the PEFT model class that applies the
+ *     prefix when Python loads the adapter; null to leave it out
+ * @param inferenceMode true in saved files: the adapter is the table of keys and values
+ * @param modulesToSave PEFT's {@code modules_to_save}, or null
+ */
+@JsonIgnoreProperties(ignoreUnknown = true) // PEFT's other keys are checked by the file reader
+public record PrefixTuningConfig(
+        @JsonProperty("num_virtual_tokens") int numVirtualTokens,
+        @JsonProperty("encoder_hidden_size") Integer encoderHiddenSize,
+        @JsonProperty("prefix_projection") boolean prefixProjection,
+        @JsonProperty("init_weights") String initWeights,
+        @JsonProperty("token_dim") Integer tokenDim,
+        @JsonProperty("num_layers") Integer numLayers,
+        @JsonProperty("num_attention_heads") Integer numAttentionHeads,
+        @JsonProperty("num_transformer_submodules") Integer numTransformerSubmodules,
+        @JsonProperty("task_type") String taskType,
+        @JsonProperty("inference_mode") boolean inferenceMode,
+        @JsonProperty("modules_to_save") List<String> modulesToSave)
+        implements AdapterConfig {
+
+    /** Copies lists. */
+    public PrefixTuningConfig {
+        modulesToSave = modulesToSave == null ? null : List.copyOf(modulesToSave);
+    }
+
+    /**
+     * A builder with PEFT's defaults (no projection, random init).
+     *
+     * @return a builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    @JsonProperty("peft_type")
+    public String peftType() {
+        return "PREFIX_TUNING";
+    }
+
+    @Override
+    public String architecture() {
+        return "prefix_tuning";
+    }
+
+    /**
+     * This config as PEFT saves it, with the model's dimensions filled in.
+     *
+     * @param dim the key/value width of one layer
+     * @param layers the layer count
+     * @param heads the key/value heads
+     * @return a copy in inference mode
+     */
+    PrefixTuningConfig saved(int dim, int layers, int heads) {
+        return new PrefixTuningConfig(numVirtualTokens, encoderHiddenSize == null ? dim : encoderHiddenSize,
+                prefixProjection, initWeights, dim, layers, heads,
+                numTransformerSubmodules == null ? 1 : numTransformerSubmodules, taskType, true, modulesToSave);
+    }
+
+    /** Builds a {@link PrefixTuningConfig}. */
+    public static final class Builder {
+        private int numVirtualTokens = 20;
+        private Integer hidden;
+        private boolean projection;
+        private String initWeights;
+        private String taskType;
+        private List<String> modulesToSave;
+
+        private Builder() {}
+
+        /**
+         * Sets {@code num_virtual_tokens} (default 20).
+         *
+         * @param n at least 1
+         * @return this builder
+         */
+        public Builder numVirtualTokens(int n) {
+            this.numVirtualTokens = n;
+            return this;
+        }
+
+        /**
+         * Computes keys and values with PEFT's {@code prefix_projection} MLP, its hidden size the
+         * model's key/value width.
+         *
+         * @return this builder
+         */
+        public Builder prefixProjection() {
+            this.projection = true;
+            return this;
+        }
+
+        /**
+         * Computes keys and values with PEFT's {@code prefix_projection} MLP.
+         *
+         * @param hiddenSize {@code encoder_hidden_size}
+         * @return this builder
+         */
+        public Builder prefixProjection(int hiddenSize) {
+            this.projection = true;
+            this.hidden = hiddenSize;
+            return this;
+        }
+
+        /**
+         * Starts with zero keys and values ({@code init_weights: "zero"}).
+         *
+         * @return this builder
+         */
+        public Builder zeroInit() {
+            this.initWeights = "zero";
+            return this;
+        }
+
+        /**
+         * Sets PEFT's {@code task_type}.
+         *
+         * @param taskType for example {@code CAUSAL_LM}
+         * @return this builder
+         */
+        public Builder taskType(String taskType) {
+            this.taskType = taskType;
+            return this;
+        }
+
+        /**
+         * Sets {@code modules_to_save}.
+         *
+         * @param modules module names, such as {@code classifier}
+         * @return this builder
+         */
+        public Builder modulesToSave(String... modules) {
+            this.modulesToSave = modules.length == 0 ? null : List.of(modules);
+            return this;
+        }
+
+        /**
+         * The config.
+         *
+         * @return a new config
+         */
+        public PrefixTuningConfig build() {
+            return new PrefixTuningConfig(numVirtualTokens, hidden, projection, initWeights, null, null, null, null,
+                    taskType, false, modulesToSave);
+        }
+    }
+}

@@ -1,0 +1,122 @@
+package io.github.djladapters.runtime.methods.prefix;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.github.djladapters.annotations.AdapterMethod;
+import io.github.djladapters.runtime.attention.KeyValueAttention;
+import io.github.djladapters.runtime.bindings.Site;
+import io.github.djladapters.runtime.inputs.InputExtendingModel;
+import io.github.djladapters.runtime.methods.AdapterActivation;
+import io.github.djladapters.runtime.methods.AdapterAttachment;
+import io.github.djladapters.runtime.methods.AdapterMethodSupport;
+import io.github.djladapters.runtime.methods.BoundModel;
+import io.github.djladapters.runtime.methods.MethodCommandLine;
+import io.github.djladapters.runtime.methods.PeftFormat;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Prefix tuning ({@link PrefixTuningConfig}): learned keys and values before every layer's
+ * self-attention, through {@link KeyValueAttention}. See {@code docs/methods/prefix-tuning.md}.
+ */
+public final class PrefixTuningMethod implements AdapterMethodSupport<PrefixTuningConfig> {
+
+    @Override
+    public Class<PrefixTuningConfig> configType() {
+        return PrefixTuningConfig.class;
+    }
+
+    @Override
+    public String name() {
+        return "prefix_tuning";
+    }
+
+    @Override
+    public AdapterMethod family() {
+        return AdapterMethod.PREFIX_TUNING;
+    }
+
+    @Override
+    public void validate(PrefixTuningConfig config) {
+        if (config.numVirtualTokens() < 1) {
+            throw new IllegalArgumentException("prefix tuning num_virtual_tokens must be at least 1, got "
+                    + config.numVirtualTokens());
+        }
+        if (config.initWeights() != null && !"zero".equals(config.initWeights())) {
+            throw new IllegalArgumentException("prefix tuning init_weights must be \"zero\" or null, got '"
+                    + config.initWeights() + "'");
+        }
+        if (config.encoderHiddenSize() != null && config.encoderHiddenSize() < 1) {
+            throw new IllegalArgumentException("prefix tuning encoder_hidden_size must be at least 1, got "
+                    + config.encoderHiddenSize());
+        }
+        if (config.numTransformerSubmodules() != null && config.numTransformerSubmodules() != 1) {
+            throw new IllegalArgumentException("prefix tuning num_transformer_submodules "
+                    + config.numTransformerSubmodules() + " is not supported: encoder-decoder models do not take "
+                    + "prefix tuning here yet");
+        }
+    }
+
+    @Override
+    public List<AdapterAttachment> attach(String name, PrefixTuningConfig config, BoundModel model,
+            AdapterActivation activation) {
+        InputExtendingModel inputs = model.inputHooks().orElseThrow(() -> new IllegalArgumentException(
+                "prefix tuning needs a model whose inputs adapters can extend (InputExtendingModel), to move "
+                        + "positions after the prefix; " + model.model().getClass().getSimpleName() + " is not one"));
+        List<KeyValueAttention> attention = attention(model);
+        KeyValueAttention first = attention.get(0);
+        int dim = first.keyValueHeads() * first.headDim();
+        check(config.tokenDim(), dim, "token_dim", "the model's key/value width (key/value heads x head dim)");
+        check(config.numAttentionHeads(), first.keyValueHeads(), "num_attention_heads", "the model's key/value heads");
+        check(config.numLayers(), model.layerCount(), "num_layers", "the model's layer count");
+        PrefixHook hook = PrefixHook.on(inputs);
+        if (hook == null) {
+            hook = new PrefixHook(inputs, attention, activation);
+        }
+        NDManager manager = first.getParameters().valueAt(0).getArray().getManager();
+        int layers = model.layerCount();
+        PrefixWeights weights;
+        if (config.inferenceMode()) {
+            Shape saved = new Shape(config.numVirtualTokens(), 2L * layers * dim);
+            weights = PrefixWeights.table(manager.zeros(saved), layers); // a saved adapter: its values are read next
+        } else {
+            int hidden = !config.prefixProjection() ? 0
+                    : config.encoderHiddenSize() == null ? dim : config.encoderHiddenSize();
+            weights = PrefixWeights.fresh(config.numVirtualTokens(), layers, dim, hidden,
+                    "zero".equals(config.initWeights()), manager);
+        }
+        hook.putAdapter(name, weights);
+        return List.of(hook);
+    }
+
+    /** Every layer's self-attention as a key/value hook point. */
+    static List<KeyValueAttention> attention(BoundModel model) {
+        List<KeyValueAttention> attention = new ArrayList<>();
+        for (int i = 0; i < model.layerCount(); i++) {
+            int layer = i;
+            attention.add(model.keyValueAttention(i, Site.SELF_ATTENTION).orElseThrow(() ->
+                    new IllegalArgumentException("prefix tuning needs self-attention that implements "
+                            + "KeyValueAttention; '" + model.modulePath(layer, Site.SELF_ATTENTION) + "' ("
+                            + model.block(layer, Site.SELF_ATTENTION).getClass().getSimpleName() + ") does not")));
+        }
+        return attention;
+    }
+
+    private static void check(Integer configured, int actual, String key, String what) {
+        if (configured != null && configured != actual) {
+            throw new IllegalArgumentException("prefix tuning " + key + " is " + configured + " but " + what
+                    + " is " + actual);
+        }
+    }
+
+    @Override
+    public Optional<PeftFormat<PrefixTuningConfig>> peftFormat() {
+        return Optional.of(new PrefixPeftFormat());
+    }
+
+    @Override
+    public Optional<MethodCommandLine> commandLine() {
+        return Optional.of(new PrefixCommandLine());
+    }
+}

@@ -1,0 +1,36 @@
+package io.github.djladapters.runtime.methods.prompt;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.djladapters.runtime.methods.AdapterAttachment;
+import io.github.djladapters.runtime.methods.BoundModel;
+import io.github.djladapters.runtime.methods.PeftFormat;
+import io.github.djladapters.runtime.methods.PeftKeys;
+import java.util.List;
+
+/**
+ * P-tuning in PEFT's folder layout: {@code P_TUNING}, one tensor {@code prompt_embeddings} holding the
+ * encoder's output (PEFT does not save the encoder).
+ */
+final class PTuningPeftFormat implements PeftFormat<PromptEncoderConfig> {
+
+    @Override
+    public String peftType() {
+        return "P_TUNING";
+    }
+
+    @Override
+    public ObjectNode keys() {
+        return PeftKeys.of("P_TUNING", """
+                "encoder_dropout": 0.0, "encoder_hidden_size": null, "encoder_num_layers": 2,
+                "encoder_reparameterization_type": "MLP", "modules_to_save": null, "num_attention_heads": null,
+                "num_layers": null, "num_transformer_submodules": null, "num_virtual_tokens": null,
+                "token_dim": null""");
+    }
+
+    @Override
+    public PromptEncoderConfig configToSave(PromptEncoderConfig config, BoundModel model,
+            List<AdapterAttachment> attachments, String name) {
+        return config.saved(PromptWeightsFactory.tokenDim(model, config.tokenDim(), "P-tuning"), model.layerCount(),
+                config.numAttentionHeads());
+    }
+}

@@ -1,0 +1,191 @@
+package io.github.djladapters.runtime.methods.prompt;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.github.djladapters.runtime.methods.AdapterConfig;
+import java.util.List;
+
+/**
+ * P-tuning (PEFT's {@code PromptEncoderConfig}, {@code peft_type: P_TUNING}): like prompt tuning, but
+ * the virtual-token embeddings are the output of a small encoder (an MLP, or a bidirectional LSTM
+ * then an MLP) over a learned table, which trains better. PEFT saves only the encoder's output, as
+ * {@code prompt_embeddings [num_virtual_tokens, token_dim]}; an adapter loaded from a file (with
+ * {@code inference_mode: true}) is that table, without the encoder.
+ *
+ * <pre>{@code
+ * adapters.addAdapter("task", PromptEncoderConfig.builder().numVirtualTokens(20).encoderHiddenSize(128).build());
+ * }</pre>
+ *
+ * @param numVirtualTokens how many virtual tokens, at least 1
+ * @param encoderReparameterizationType MLP (the default) or LSTM
+ * @param encoderHiddenSize the encoder's hidden size; {@code token_dim} when null
+ * @param encoderNumLayers the LSTM's layer count (default 2; PEFT's MLP always has three linears)
+ * @param encoderDropout dropout between LSTM layers in training (default 0)
+ * @param tokenDim the embedding width; the model's when null (filled in when saved)
+ * @param numLayers the model's layer count; filled in when saved
+ * @param numAttentionHeads the model's attention heads; written as PEFT writes it, not used
+ * @param numTransformerSubmodules 1 (2 for encoder-decoder models, which this method does not take yet)
+ * @param taskType PEFT's {@code task_type}, which picks the PEFT model class that applies the
+ *     prompts when Python loads the adapter; null to leave it out
+ * @param inferenceMode true in saved files: the adapter is the table of prompts, no encoder
+ * @param modulesToSave PEFT's {@code modules_to_save}, or null
+ */
+@JsonIgnoreProperties(ignoreUnknown = true) // PEFT's other keys are checked by the file reader
+public record PromptEncoderConfig(
+        @JsonProperty("num_virtual_tokens") int numVirtualTokens,
+        @JsonProperty("encoder_reparameterization_type") PromptEncoderReparameterization encoderReparameterizationType,
+        @JsonProperty("encoder_hidden_size") Integer encoderHiddenSize,
+        @JsonProperty("encoder_num_layers") Integer encoderNumLayers,
+        @JsonProperty("encoder_dropout") Double encoderDropout,
+        @JsonProperty("token_dim") Integer tokenDim,
+        @JsonProperty("num_layers") Integer numLayers,
+        @JsonProperty("num_attention_heads") Integer numAttentionHeads,
+        @JsonProperty("num_transformer_submodules") Integer numTransformerSubmodules,
+        @JsonProperty("task_type") String taskType,
+        @JsonProperty("inference_mode") boolean inferenceMode,
+        @JsonProperty("modules_to_save") List<String> modulesToSave)
+        implements AdapterConfig {
+
+    /** Fills defaults for absent values. */
+    public PromptEncoderConfig {
+        encoderReparameterizationType = encoderReparameterizationType == null
+                ? PromptEncoderReparameterization.MLP : encoderReparameterizationType;
+        encoderNumLayers = encoderNumLayers == null ? 2 : encoderNumLayers;
+        encoderDropout = encoderDropout == null ? 0.0 : encoderDropout;
+        modulesToSave = modulesToSave == null ? null : List.copyOf(modulesToSave);
+    }
+
+    /**
+     * A builder with PEFT's defaults (MLP, hidden size = token_dim).
+     *
+     * @return a builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    @JsonProperty("peft_type")
+    public String peftType() {
+        return "P_TUNING";
+    }
+
+    @Override
+    public String architecture() {
+        return "p_tuning";
+    }
+
+    /**
+     * This config as PEFT saves it, with the model's dimensions filled in.
+     *
+     * @param dim the embedding width
+     * @param layers the layer count
+     * @param heads the attention heads, or null when unknown
+     * @return a copy in inference mode
+     */
+    PromptEncoderConfig saved(int dim, int layers, Integer heads) {
+        return new PromptEncoderConfig(numVirtualTokens, encoderReparameterizationType,
+                encoderHiddenSize == null ? dim : encoderHiddenSize, encoderNumLayers, encoderDropout, dim, layers,
+                heads, numTransformerSubmodules == null ? 1 : numTransformerSubmodules, taskType, true, modulesToSave);
+    }
+
+    /** Builds a {@link PromptEncoderConfig}. */
+    public static final class Builder {
+        private int numVirtualTokens = 20;
+        private PromptEncoderReparameterization type = PromptEncoderReparameterization.MLP;
+        private Integer hidden;
+        private int layers = 2;
+        private double dropout;
+        private String taskType;
+        private List<String> modulesToSave;
+
+        private Builder() {}
+
+        /**
+         * Sets {@code num_virtual_tokens} (default 20).
+         *
+         * @param n at least 1
+         * @return this builder
+         */
+        public Builder numVirtualTokens(int n) {
+            this.numVirtualTokens = n;
+            return this;
+        }
+
+        /**
+         * Sets {@code encoder_reparameterization_type} (default MLP).
+         *
+         * @param type MLP or LSTM
+         * @return this builder
+         */
+        public Builder reparameterization(PromptEncoderReparameterization type) {
+            this.type = type;
+            return this;
+        }
+
+        /**
+         * Sets {@code encoder_hidden_size} (default: the model's embedding width).
+         *
+         * @param size at least 1
+         * @return this builder
+         */
+        public Builder encoderHiddenSize(int size) {
+            this.hidden = size;
+            return this;
+        }
+
+        /**
+         * Sets {@code encoder_num_layers}, the LSTM's depth (default 2).
+         *
+         * @param layers at least 1
+         * @return this builder
+         */
+        public Builder encoderNumLayers(int layers) {
+            this.layers = layers;
+            return this;
+        }
+
+        /**
+         * Sets {@code encoder_dropout} (default 0).
+         *
+         * @param dropout in [0, 1)
+         * @return this builder
+         */
+        public Builder encoderDropout(double dropout) {
+            this.dropout = dropout;
+            return this;
+        }
+
+        /**
+         * Sets PEFT's {@code task_type}.
+         *
+         * @param taskType for example {@code CAUSAL_LM}
+         * @return this builder
+         */
+        public Builder taskType(String taskType) {
+            this.taskType = taskType;
+            return this;
+        }
+
+        /**
+         * Sets {@code modules_to_save}.
+         *
+         * @param modules module names, such as {@code classifier}
+         * @return this builder
+         */
+        public Builder modulesToSave(String... modules) {
+            this.modulesToSave = modules.length == 0 ? null : List.of(modules);
+            return this;
+        }
+
+        /**
+         * The config.
+         *
+         * @return a new config
+         */
+        public PromptEncoderConfig build() {
+            return new PromptEncoderConfig(numVirtualTokens, type, hidden, layers, dropout, null, null, null, null,
+                    taskType, false, modulesToSave);
+        }
+    }
+}

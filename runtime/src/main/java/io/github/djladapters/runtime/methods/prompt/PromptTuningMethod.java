@@ -1,0 +1,62 @@
+package io.github.djladapters.runtime.methods.prompt;
+
+import io.github.djladapters.annotations.AdapterMethod;
+import io.github.djladapters.runtime.methods.AdapterActivation;
+import io.github.djladapters.runtime.methods.AdapterAttachment;
+import io.github.djladapters.runtime.methods.AdapterMethodSupport;
+import io.github.djladapters.runtime.methods.BoundModel;
+import io.github.djladapters.runtime.methods.MethodCommandLine;
+import io.github.djladapters.runtime.methods.PeftFormat;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Prompt tuning ({@link PromptTuningConfig}): learned virtual-token embeddings before the inputs,
+ * attached to the model's input hook. See {@code docs/methods/prompt-tuning.md}.
+ */
+public final class PromptTuningMethod implements AdapterMethodSupport<PromptTuningConfig> {
+
+    @Override
+    public Class<PromptTuningConfig> configType() {
+        return PromptTuningConfig.class;
+    }
+
+    @Override
+    public String name() {
+        return "prompt_tuning";
+    }
+
+    @Override
+    public AdapterMethod family() {
+        return AdapterMethod.PROMPT_TUNING;
+    }
+
+    @Override
+    public void validate(PromptTuningConfig config) {
+        PromptInputs.checkCommon(config.numVirtualTokens(), config.numTransformerSubmodules(), "prompt tuning");
+        if (config.promptTuningInit() == PromptTuningInit.TEXT && !config.inferenceMode()
+                && (config.promptTuningInitText() == null || config.tokenizerNameOrPath() == null)) {
+            throw new IllegalArgumentException("prompt_tuning_init TEXT needs prompt_tuning_init_text and "
+                    + "tokenizer_name_or_path");
+        }
+    }
+
+    @Override
+    public List<AdapterAttachment> attach(String name, PromptTuningConfig config, BoundModel model,
+            AdapterActivation activation) {
+        PromptInputs hook = PromptWeightsFactory.hook(model, activation, "prompt tuning");
+        int dim = PromptWeightsFactory.tokenDim(model, config.tokenDim(), "prompt tuning");
+        hook.putAdapter(name, new PromptTable(PromptWeightsFactory.initialTable(config, model, dim)));
+        return List.of(hook);
+    }
+
+    @Override
+    public Optional<PeftFormat<PromptTuningConfig>> peftFormat() {
+        return Optional.of(new PromptTuningPeftFormat());
+    }
+
+    @Override
+    public Optional<MethodCommandLine> commandLine() {
+        return Optional.of(new PromptCommandLine());
+    }
+}

@@ -1,0 +1,40 @@
+package io.github.djladapters.runtime.methods.prompt;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.djladapters.runtime.methods.AdapterAttachment;
+import io.github.djladapters.runtime.methods.BoundModel;
+import io.github.djladapters.runtime.methods.PeftFormat;
+import io.github.djladapters.runtime.methods.PeftKeys;
+import java.util.List;
+import java.util.Set;
+
+/** Prompt tuning in PEFT's folder layout: {@code PROMPT_TUNING}, one tensor {@code prompt_embeddings}. */
+final class PromptTuningPeftFormat implements PeftFormat<PromptTuningConfig> {
+
+    @Override
+    public String peftType() {
+        return "PROMPT_TUNING";
+    }
+
+    @Override
+    public ObjectNode keys() {
+        return PeftKeys.of("PROMPT_TUNING", """
+                "modules_to_save": null, "num_attention_heads": null, "num_layers": null,
+                "num_transformer_submodules": null, "num_virtual_tokens": null, "prompt_tuning_init": "RANDOM",
+                "prompt_tuning_init_text": null, "token_dim": null, "tokenizer_kwargs": null,
+                "tokenizer_name_or_path": null""");
+    }
+
+    @Override
+    public Set<String> informationalKeys() {
+        // how the table started: the saved table is what counts
+        return Set.of("tokenizer_kwargs");
+    }
+
+    @Override
+    public PromptTuningConfig configToSave(PromptTuningConfig config, BoundModel model,
+            List<AdapterAttachment> attachments, String name) {
+        return config.saved(PromptWeightsFactory.tokenDim(model, config.tokenDim(), "prompt tuning"),
+                model.layerCount(), config.numAttentionHeads());
+    }
+}
