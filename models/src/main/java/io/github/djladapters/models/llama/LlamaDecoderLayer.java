@@ -9,6 +9,8 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.annotations.PreFfn;
+import io.github.djladapters.annotations.PreSelfAttention;
 import io.github.djladapters.annotations.SelfAttention;
 import io.github.djladapters.models.blocks.RmsNorm;
 
@@ -20,9 +22,9 @@ import io.github.djladapters.models.blocks.RmsNorm;
  */
 public final class LlamaDecoderLayer extends AbstractBlock {
 
-    Block input_layernorm;
+    @PreSelfAttention Block input_layernorm;
     @SelfAttention LlamaAttention self_attn;
-    Block post_attention_layernorm;
+    @PreFfn Block post_attention_layernorm;
     LlamaMLP mlp;
 
     private final int hidden;
