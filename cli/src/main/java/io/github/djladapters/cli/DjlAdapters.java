@@ -18,7 +18,7 @@ import picocli.CommandLine.Command;
 @Command(name = "djl-adapters", mixinStandardHelpOptions = true, version = "djl-adapters 0.1.0",
         description = "Parameter-efficient fine-tuning (LoRA, DoRA, IA3) of BERT-family models on DJL.",
         subcommands = {SummaryCommand.class, TrainCommand.class, EvalCommand.class, MergeCommand.class,
-            ConvertCommand.class, CommandLine.HelpCommand.class})
+            ConvertCommand.class, ServeCommand.class, CommandLine.HelpCommand.class})
 public final class DjlAdapters implements Runnable {
 
     /** The command did its work. */
