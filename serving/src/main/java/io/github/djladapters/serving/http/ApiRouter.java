@@ -36,7 +36,7 @@ final class ApiRouter extends Handler.Abstract {
         this.token = token == null || token.isEmpty() ? null : ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
         this.managementApi = new ManagementApi(model);
         this.inferenceApi = new InferenceApi(model);
-        this.openAiApi = new OpenAiApi(model, metrics);
+        this.openAiApi = new OpenAiApi(model);
     }
 
     @Override

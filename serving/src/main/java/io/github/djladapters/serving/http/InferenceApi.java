@@ -1,18 +1,22 @@
 package io.github.djladapters.serving.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.github.djladapters.serving.model.Completion;
 import io.github.djladapters.serving.model.Embeddings;
 import io.github.djladapters.serving.model.ServedModel;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * DJL Serving's inference calls: {@code POST /invocations} and {@code POST /predictions/{m}} with
  * {@code {"inputs": ..., "adapters": ..., "parameters": {...}}}. The adapter of each input comes from
  * the {@code X-Amzn-SageMaker-Adapter-Identifier} header (which wins), else the body's
  * {@code adapters} (one per input, {@code ""} for the base model, or one string for all), else the
- * {@code ?adapter=} query parameter.
+ * {@code ?adapter=} query parameter. An encoder answers with one embedding per input; a decoder with
+ * {@code {"generated_text": ...}} per input, sampling as {@code parameters} says.
  */
 final class InferenceApi {
 
@@ -45,8 +49,19 @@ final class InferenceApi {
         List<String> inputs = texts(inputsNode);
         List<String> adapters = adapters(exchange, body, inputs.size());
         exchange.label(exchange.endpoint(), String.join(",", new java.util.LinkedHashSet<>(adapters)));
-        if (model.embeddings() == null) {
-            throw ApiException.badRequest("Model " + model.name() + " does not compute embeddings");
+        if (model.generation() != null) {
+            JsonNode parameters = body.path("parameters");
+            List<CompletableFuture<Completion>> futures = new ArrayList<>();
+            for (int i = 0; i < inputs.size(); i++) {
+                futures.add(model.generation()
+                        .generate(GenerationParameters.djl(parameters, inputs.get(i), adapters.get(i)), null));
+            }
+            List<Map<String, String>> outputs = new ArrayList<>();
+            for (CompletableFuture<Completion> future : futures) {
+                outputs.add(Map.of("generated_text", future.get().text()));
+            }
+            exchange.sendJson(200, single ? outputs.get(0) : outputs);
+            return true;
         }
         Embeddings result = model.embeddings().embed(inputs, adapters).get();
         exchange.sendJson(200, single ? result.vectors()[0] : result.vectors());

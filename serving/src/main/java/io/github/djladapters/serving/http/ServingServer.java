@@ -56,6 +56,9 @@ public final class ServingServer implements AutoCloseable {
         if (model.embeddings() != null) {
             model.embeddings().observe(metrics);
         }
+        if (model.generation() != null) {
+            model.generation().observe(metrics);
+        }
         server.setHandler(new ApiRouter(model, metrics, management, options.managementToken()));
         server.setStopTimeout(5_000);
         try {

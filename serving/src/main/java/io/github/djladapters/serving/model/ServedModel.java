@@ -14,6 +14,7 @@ public final class ServedModel implements AutoCloseable {
     private final String source;
     private final AdapterRegistry registry;
     private final EmbeddingService embeddings;
+    private final GenerationService generation;
     private final List<AutoCloseable> resources;
 
     /**
@@ -23,14 +24,16 @@ public final class ServedModel implements AutoCloseable {
      * @param source where it was loaded from (a folder, or the Maven artifact of a built-in model)
      * @param registry its adapters
      * @param embeddings its embedding service, or null when it does not embed
+     * @param generation its text generation service, or null when it does not generate
      * @param resources closed with the model (tokenizers, managers), in order
      */
     public ServedModel(String name, String source, AdapterRegistry registry, EmbeddingService embeddings,
-            List<AutoCloseable> resources) {
+            GenerationService generation, List<AutoCloseable> resources) {
         this.name = name;
         this.source = source;
         this.registry = registry;
         this.embeddings = embeddings;
+        this.generation = generation;
         this.resources = new ArrayList<>(resources);
     }
 
@@ -90,18 +93,30 @@ public final class ServedModel implements AutoCloseable {
     }
 
     /**
+     * The generation service.
+     *
+     * @return the service, or null for a model that does not generate
+     */
+    public GenerationService generation() {
+        return generation;
+    }
+
+    /**
      * Requests waiting for a batch.
      *
      * @return the queue depth of every service
      */
     public int queueDepth() {
-        return embeddings == null ? 0 : embeddings.queueDepth();
+        return (embeddings == null ? 0 : embeddings.queueDepth()) + (generation == null ? 0 : generation.queueDepth());
     }
 
     @Override
     public void close() throws Exception {
         if (embeddings != null) {
             embeddings.close();
+        }
+        if (generation != null) {
+            generation.close();
         }
         for (AutoCloseable resource : resources) {
             resource.close();

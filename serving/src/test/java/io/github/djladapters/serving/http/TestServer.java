@@ -33,7 +33,7 @@ final class TestServer implements AutoCloseable {
         PaddedBatchTokenizer tokenizer = AllMiniLmL6V2.tokenizer(cache, 64);
         AdapterRegistry registry = new AdapterRegistry(TinyBert.model(manager), new AdapterRoot(root), options);
         registry.scan();
-        model = new ServedModel(MODEL, root.toString(), registry, new EmbeddingService(registry, tokenizer, batching),
+        model = new ServedModel(MODEL, root.toString(), registry, new EmbeddingService(registry, tokenizer, batching), null,
                 List.of(tokenizer));
         server = ServingServer.start(model, serverOptions);
     }
