@@ -5,6 +5,7 @@ import io.github.djladapters.serving.http.ServingServer;
 import io.github.djladapters.serving.model.BatchSettings;
 import io.github.djladapters.serving.model.ModelLoader;
 import io.github.djladapters.serving.model.ServedModel;
+import io.github.djladapters.serving.registry.AdapterRootWatcher;
 import io.github.djladapters.serving.registry.RegistryOptions;
 import io.github.djladapters.serving.registry.ServingMode;
 import java.io.PrintWriter;
@@ -30,7 +31,8 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = {"-m", "--model"}, paramLabel = "MODEL", defaultValue = ModelLoader.BUILT_IN,
             description = "all-MiniLM-L6-v2 (built in, offline) or a BERT-family model folder (config.json, "
-                    + "model.safetensors, tokenizer.json); clients name the model by this value. Default: ${DEFAULT-VALUE}.")
+                    + "model.safetensors, tokenizer.json) for embeddings, or a GPT-2 / Llama-family folder for text "
+                    + "generation; clients name the model by this value. Default: ${DEFAULT-VALUE}.")
     String model;
 
     @Option(names = {"-a", "--adapters"}, paramLabel = "DIR",
@@ -76,6 +78,14 @@ final class ServeCommand implements Callable<Integer> {
             description = "How long a batch waits for more requests, in ms. Default: ${DEFAULT-VALUE}.")
     long maxBatchDelay;
 
+    @Option(names = "--watch", description = "Watch the adapter root: adapter folders that appear, change or disappear "
+            + "are registered, reloaded or unregistered, so replicas sharing one folder serve the same adapters.")
+    boolean watch;
+
+    @Option(names = "--watch-interval", paramLabel = "MS", defaultValue = "500",
+            description = "How often --watch reads the adapter root, in ms. Default: ${DEFAULT-VALUE}.")
+    long watchInterval;
+
     @Option(names = "--cache-dir", paramLabel = "DIR",
             description = "Where the built-in model's files are extracted once. Default: ~/.cache/djl-adapters.")
     Path cacheDir;
@@ -99,6 +109,7 @@ final class ServeCommand implements Callable<Integer> {
             }
         }, "serve-shutdown");
         try (ServedModel served = ModelLoader.open(model, adapters, registry, new BatchSettings(maxBatchSize, maxBatchDelay), cache);
+                AdapterRootWatcher watcher = watch ? new AdapterRootWatcher(served.registry(), watchInterval) : null;
                 ServingServer server = ServingServer.start(served, new ServerOptions(host, port, managementHost,
                         managementPort, managementToken))) {
             out.println("inference: " + server.inferenceAddress());
