@@ -21,7 +21,8 @@ import java.util.function.IntConsumer;
 /**
  * Sentence embeddings (mean pooling, unit length, as sentence-transformers' all-MiniLM-L6-v2) from a
  * BERT-family encoder with adapters. Concurrent requests are gathered into one forward in which each
- * row runs through its own adapter; in merged mode, batches hold one adapter each.
+ * row runs through its own adapter; in merged mode (or with {@link BatchSettings#perAdapter()}),
+ * batches hold one adapter each.
  */
 public final class EmbeddingService implements AutoCloseable {
 
@@ -29,6 +30,7 @@ public final class EmbeddingService implements AutoCloseable {
     private final PaddedBatchTokenizer tokenizer;
     private final SentencePooling pooling = new SentencePooling(SentencePooling.Mode.MEAN, true);
     private final RequestBatcher<Job> batcher;
+    private final boolean perAdapter;
     private final NDManager manager = NDManager.newBaseManager();
     private volatile IntConsumer batchObserver = rows -> { };
 
@@ -56,6 +58,7 @@ public final class EmbeddingService implements AutoCloseable {
     public EmbeddingService(AdapterRegistry registry, PaddedBatchTokenizer tokenizer, BatchSettings settings) {
         this.registry = registry;
         this.tokenizer = tokenizer;
+        this.perAdapter = settings.perAdapter() || registry.options().mode() == ServingMode.MERGED;
         this.batcher = new RequestBatcher<>("embedding-batcher", settings.maxBatchSize(), settings.maxWaitMillis(), this::runBatch);
     }
 
@@ -80,7 +83,7 @@ public final class EmbeddingService implements AutoCloseable {
         if (texts.size() != adapters.size()) {
             throw new IllegalArgumentException("got " + adapters.size() + " adapters for " + texts.size() + " texts");
         }
-        if (registry.options().mode() == ServingMode.UNMERGED) {
+        if (!perAdapter) {
             return submit(texts, adapters, null);
         }
         Map<String, List<Integer>> rowsByAdapter = new LinkedHashMap<>();

@@ -31,6 +31,7 @@ public final class GenerationService implements AutoCloseable {
     private final Set<Integer> stopTokens;
     private final int padTokenId;
     private final RequestBatcher<Job> batcher;
+    private final boolean perAdapter;
     private final NDManager manager = NDManager.newBaseManager();
     private volatile ServingMetrics metrics;
 
@@ -64,6 +65,7 @@ public final class GenerationService implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.stopTokens = Set.copyOf(stopTokens);
         this.padTokenId = padTokenId;
+        this.perAdapter = settings.perAdapter() || registry.options().mode() == ServingMode.MERGED;
         this.batcher = new RequestBatcher<>("generation-batcher", settings.maxBatchSize(), settings.maxWaitMillis(),
                 this::runBatch);
     }
@@ -92,7 +94,7 @@ public final class GenerationService implements AutoCloseable {
             throw new IllegalArgumentException("the prompt has no tokens");
         }
         GenerationConfig config = request.config(stopTokens, padTokenId);
-        String key = config.toString() + (registry.options().mode() == ServingMode.MERGED ? "|" + request.adapter() : "");
+        String key = config.toString() + (perAdapter ? "|" + request.adapter() : "");
         CompletableFuture<Completion> result = new CompletableFuture<>();
         batcher.submit(new Job(request, prompt, config, key, sink == null ? text -> { } : sink, System.nanoTime(), result));
         return result;

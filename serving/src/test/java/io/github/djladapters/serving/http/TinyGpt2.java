@@ -18,14 +18,14 @@ import java.util.Random;
  * The tiny GPT-2 of the models module's fixtures (vocabulary 128, written by transformers) in a
  * model folder with a word-level tokenizer ({@code w0} ... {@code w127}), and LoRA adapters for it.
  */
-final class TinyGpt2 {
+public final class TinyGpt2 {
 
-    static final Path FIXTURE = Path.of("..", "models", "src", "test", "resources", "fixtures", "gpt2-tiny");
+    public static final Path FIXTURE = Path.of("..", "models", "src", "test", "resources", "fixtures", "gpt2-tiny");
 
     private TinyGpt2() {}
 
     /** Writes the model folder: the fixture's config and weights plus tokenizer.json. */
-    static void writeModel(Path dir) throws IOException {
+    public static void writeModel(Path dir) throws IOException {
         Files.createDirectories(dir);
         Files.copy(FIXTURE.resolve("base/config.json"), dir.resolve("config.json"));
         Files.copy(FIXTURE.resolve("base/model.safetensors"), dir.resolve("model.safetensors"));
@@ -40,11 +40,11 @@ final class TinyGpt2 {
     }
 
     /** Writes a LoRA on c_attn and c_fc with random A and B. */
-    static void writeLora(Path modelDir, Path dir, long seed) throws IOException {
+    public static void writeLora(Path modelDir, Path dir, long seed) throws IOException {
         try (NDManager manager = NDManager.newBaseManager()) {
             GPT2LMHeadModel gpt2 = GPT2Models.fromCheckpoint(modelDir, manager);
             AdapterModel<GPT2LMHeadModel> scratch = Adapters.init(gpt2);
-            scratch.addAdapter("x", LoRAConfig.builder().r(4).loraAlpha(8).targetModules("c_attn", "c_fc").build());
+            scratch.addAdapter("x", LoRAConfig.builder().r(4).loraAlpha(8).targetModules("c_attn", "c_fc").fanInFanOut(true).build());
             Random random = new Random(seed);
             Map<String, NDArray> tensors = new LinkedHashMap<>();
             scratch.adapterTensors("x", manager).forEach((key, value) -> {
