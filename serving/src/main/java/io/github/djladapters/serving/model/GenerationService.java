@@ -18,10 +18,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 /**
- * Text generation from a decoder (GPT-2, Llama family) with adapters. Concurrent prompts with the
- * same sampling settings are gathered into one generation loop in which each row keeps its own
- * adapter for every step ({@link AdapterModel#routeRows}); new tokens reach each request as they are
- * picked, for streaming.
+ * Text generation from a decoder (GPT-2, Llama family) with adapters; new tokens reach each request
+ * as they are picked, for streaming. In unmerged mode prompts join and leave one running batch
+ * between tokens ({@link ContinuousScheduler}), each row with its own adapter, sampling settings and
+ * cache rows. In merged mode (or with {@link BatchSettings#perAdapter()}) prompts with the same
+ * adapter and sampling settings are gathered into one generation loop ({@link AdapterModel#routeRows}
+ * keeps each row's adapter for every step).
  */
 public final class GenerationService implements AutoCloseable {
 
@@ -31,6 +33,7 @@ public final class GenerationService implements AutoCloseable {
     private final Set<Integer> stopTokens;
     private final int padTokenId;
     private final RequestBatcher<Job> batcher;
+    private final ContinuousScheduler continuous;
     private final boolean perAdapter;
     private final NDManager manager = NDManager.newBaseManager();
     private volatile ServingMetrics metrics;
@@ -66,8 +69,15 @@ public final class GenerationService implements AutoCloseable {
         this.stopTokens = Set.copyOf(stopTokens);
         this.padTokenId = padTokenId;
         this.perAdapter = settings.perAdapter() || registry.options().mode() == ServingMode.MERGED;
-        this.batcher = new RequestBatcher<>("generation-batcher", settings.maxBatchSize(), settings.maxWaitMillis(),
-                this::runBatch);
+        if (perAdapter) {
+            this.batcher = new RequestBatcher<>("generation-batcher", settings.maxBatchSize(), settings.maxWaitMillis(),
+                    this::runBatch);
+            this.continuous = null;
+        } else {
+            this.batcher = null;
+            this.continuous = new ContinuousScheduler(registry, model, tokenizer, this.stopTokens, settings.maxBatchSize(),
+                    () -> metrics);
+        }
     }
 
     /**
@@ -96,7 +106,12 @@ public final class GenerationService implements AutoCloseable {
         GenerationConfig config = request.config(stopTokens, padTokenId);
         String key = config.toString() + (perAdapter ? "|" + request.adapter() : "");
         CompletableFuture<Completion> result = new CompletableFuture<>();
-        batcher.submit(new Job(request, prompt, config, key, sink == null ? text -> { } : sink, System.nanoTime(), result));
+        Consumer<String> textSink = sink == null ? text -> { } : sink;
+        if (continuous != null) {
+            continuous.submit(new ContinuousScheduler.Row(request, prompt, config, textSink, System.nanoTime(), result));
+            return result;
+        }
+        batcher.submit(new Job(request, prompt, config, key, textSink, System.nanoTime(), result));
         return result;
     }
 
@@ -106,7 +121,7 @@ public final class GenerationService implements AutoCloseable {
      * @return the queue depth
      */
     public int queueDepth() {
-        return batcher.queueDepth();
+        return continuous != null ? continuous.queueDepth() : batcher.queueDepth();
     }
 
     private void runBatch(List<Job> jobs) {
@@ -165,7 +180,11 @@ public final class GenerationService implements AutoCloseable {
 
     @Override
     public void close() {
-        batcher.close();
+        if (continuous != null) {
+            continuous.close();
+        } else {
+            batcher.close();
+        }
         manager.close();
     }
 }

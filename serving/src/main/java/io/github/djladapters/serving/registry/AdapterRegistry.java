@@ -305,6 +305,42 @@ public final class AdapterRegistry {
     }
 
     /**
+     * Holds the current version of one adapter for one row until closed, for loops in which rows
+     * join and leave (continuous batching); see {@link #routeRows}.
+     *
+     * @param adapter a registered adapter, {@code ""} or null for the base model
+     * @return the lease
+     * @throws RegistryException as {@link #run}
+     */
+    public AdapterLease lease(String adapter) {
+        if (adapter == null || adapter.isEmpty()) {
+            return new AdapterLease(this, null);
+        }
+        synchronized (lock) {
+            return new AdapterLease(this, admit(adapter));
+        }
+    }
+
+    /**
+     * Routes rows, each to its leased adapter version, for every forward on this thread until the
+     * returned scope closes (unmerged mode). Registrations wait while the scope is open.
+     *
+     * @param rows one lease per row
+     * @param manager owns the routing masks until the scope closes
+     * @return the scope to close
+     */
+    public AdapterModel.RowAdapters routeRows(List<AdapterLease> rows, ai.djl.ndarray.NDManager manager) {
+        return access.route(rows.stream().map(AdapterLease::modelName).toList(), manager);
+    }
+
+    void release(AdapterVersion version) {
+        synchronized (lock) {
+            List<AdapterVersion> held = new ArrayList<>(List.of(version));
+            release(held);
+        }
+    }
+
+    /**
      * The residency counters.
      *
      * @return a snapshot

@@ -141,6 +141,27 @@ final class ModelAccess {
         }
     }
 
+    /**
+     * Routes rows for every forward on this thread until the scope closes, holding the model's read
+     * lock meanwhile; unmerged mode only.
+     */
+    AdapterModel.RowAdapters route(List<String> rows, NDManager manager) {
+        if (mode != ServingMode.UNMERGED) {
+            throw new IllegalStateException("per-row routing across forwards needs unmerged mode");
+        }
+        lock.readLock().lock();
+        try {
+            AdapterModel.RowAdapters routed = model.routeRows(rows, manager);
+            return () -> {
+                routed.close();
+                lock.readLock().unlock();
+            };
+        } catch (RuntimeException e) {
+            lock.readLock().unlock();
+            throw e;
+        }
+    }
+
     private static String singleAdapter(List<String> rows) {
         java.util.Set<String> distinct = new java.util.HashSet<>(rows);
         if (distinct.size() > 1) {
