@@ -123,6 +123,7 @@ public final class DecodingBatch implements AutoCloseable {
         }
         try (GradientsOff off = GradientsOff.onThisThread(); NDManager scope = manager.newSubManager()) {
             replaceMask(mask.concat(scope.ones(new Shape(rows, 1), DataType.INT64), 1));
+            scope.tempAttachAll(mask); // what the model derives from the mask is freed with the scope
             NDArray idArray = scope.create(ids, new Shape(rows, 1));
             NDArray logits = model.logits(new ParameterStore(scope, false), idArray, mask,
                     CausalAttentionMask.positionIds(mask, 1), cache, true);
@@ -131,6 +132,7 @@ public final class DecodingBatch implements AutoCloseable {
                 pending[r] = samplers.get(r).next(last.get(r + ":" + (r + 1)))[0];
             }
         }
+        compactCache();
         return pending.clone();
     }
 
@@ -170,6 +172,7 @@ public final class DecodingBatch implements AutoCloseable {
         try (NDManager scope = manager.newSubManager()) {
             NDArray rows = scope.create(keep);
             NDArray keptMask = mask.get(rows);
+            keptMask.attach(scope);
             long[] perColumn = keptMask.sum(new int[] {0}).toLongArray();
             int drop = 0;
             while (drop < perColumn.length && perColumn[drop] == 0) {
@@ -184,7 +187,6 @@ public final class DecodingBatch implements AutoCloseable {
                 values.attach(scope);
                 cache.update(layer, keys.get(cacheColumns).duplicate(), values.get(cacheColumns).duplicate());
             }
-            keptMask.attach(scope);
             replaceMask(keptMask.get(columns).duplicate());
         }
     }
@@ -228,6 +230,20 @@ public final class DecodingBatch implements AutoCloseable {
             return m;
         }
         return scope.zeros(new Shape(m.getShape().get(0), missing), m.getDataType()).concat(m, 1);
+    }
+
+    /**
+     * Moves the cached keys and values into a fresh cache and closes the old one: the attention
+     * layers derive arrays from the cached ones (transposes, repeats) that land in the cache's
+     * manager, and a batch that runs for ever must not keep them. Moving arrays copies nothing.
+     */
+    private void compactCache() {
+        KeyValueCache fresh = new KeyValueCache(manager, model.numLayers());
+        for (int layer = 0; layer < model.numLayers(); layer++) {
+            fresh.update(layer, cache.keys(layer), cache.values(layer));
+        }
+        cache.close();
+        cache = fresh;
     }
 
     private void replaceMask(NDArray next) {

@@ -31,6 +31,7 @@ class DecodingBatchTest {
             for (int i = 0; i < prompts.size(); i++) {
                 alone.add(generator.generate(manager, List.of(prompts.get(i)), configs.get(i)).get(0));
             }
+            int arraysBefore = manager.getManagedArrays().size();
             List<List<Integer>> produced = new ArrayList<>();
             prompts.forEach(p -> produced.add(new ArrayList<>()));
             List<Integer> rowOf = new ArrayList<>(); // batch position -> prompt index
@@ -70,10 +71,31 @@ class DecodingBatchTest {
                     }
                 }
                 assertEquals(0, batch.size());
+                assertEquals(arraysBefore, manager.getManagedArrays().size(), "arrays an emptied batch still holds");
             }
             for (int i = 0; i < prompts.size(); i++) {
                 assertArrayEquals(alone.get(i), produced.get(i).stream().mapToInt(Integer::intValue).toArray(),
                         name + " prompt " + i);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"gpt2-tiny", "llama-tiny"})
+    void aRunningBatchHoldsTheSameNumberOfArraysAtEveryStep(String name) throws Exception {
+        TransformersFixture fixture = TransformersFixture.open(name);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            CausalLanguageModel model = name.startsWith("gpt2") ? GPT2Models.fromCheckpoint(fixture.base(), manager)
+                    : LlamaModels.fromCheckpoint(fixture.base(), manager);
+            try (DecodingBatch batch = new DecodingBatch(model, manager)) {
+                batch.join(List.of(new int[] {5, 9, 17}, new int[] {3}), List.of(GenerationConfig.greedy(40),
+                        GenerationConfig.greedy(40)));
+                batch.step();
+                int afterOneStep = manager.getManagedArrays().size();
+                for (int i = 0; i < 20; i++) {
+                    batch.step();
+                }
+                assertEquals(afterOneStep, manager.getManagedArrays().size());
             }
         }
     }
