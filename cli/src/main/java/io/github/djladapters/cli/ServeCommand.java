@@ -5,11 +5,13 @@ import io.github.djladapters.serving.http.ServingServer;
 import io.github.djladapters.serving.model.BatchSettings;
 import io.github.djladapters.serving.model.ModelLoader;
 import io.github.djladapters.serving.model.ServedModel;
+import io.github.djladapters.serving.model.Workflow;
 import io.github.djladapters.serving.registry.AdapterRootWatcher;
 import io.github.djladapters.serving.registry.RegistryOptions;
 import io.github.djladapters.serving.registry.ServingMode;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -78,6 +80,11 @@ final class ServeCommand implements Callable<Integer> {
             description = "How long a batch waits for more requests, in ms. Default: ${DEFAULT-VALUE}.")
     long maxBatchDelay;
 
+    @Option(names = "--workflow", paramLabel = "FILE",
+            description = "A DJL Serving workflow JSON whose configs.adapters are registered and whose "
+                    + "[\"adapter\", name, input] steps run at POST /predictions/<workflow name>; repeatable.")
+    List<Path> workflows = List.of();
+
     @Option(names = "--watch", description = "Watch the adapter root: adapter folders that appear, change or disappear "
             + "are registered, reloaded or unregistered, so replicas sharing one folder serve the same adapters.")
     boolean watch;
@@ -112,6 +119,9 @@ final class ServeCommand implements Callable<Integer> {
                 AdapterRootWatcher watcher = watch ? new AdapterRootWatcher(served.registry(), watchInterval) : null;
                 ServingServer server = ServingServer.start(served, new ServerOptions(host, port, managementHost,
                         managementPort, managementToken))) {
+            for (Path workflow : workflows) {
+                served.addWorkflow(Workflow.read(workflow, served));
+            }
             out.println("inference: " + server.inferenceAddress());
             out.println("management: " + server.managementAddress());
             out.flush();

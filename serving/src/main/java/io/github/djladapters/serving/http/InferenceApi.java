@@ -34,6 +34,22 @@ final class InferenceApi {
         List<String> path = exchange.segments();
         if (path.size() == 1 && path.get(0).equals("invocations")) {
             exchange.label("/invocations", "");
+        } else if (path.size() == 2 && path.get(0).equals("predictions") && model.workflow(path.get(1)) != null) {
+            exchange.label("/predictions/{workflow}", path.get(1));
+            ApiRouter.requireMethod(exchange, "POST");
+            JsonNode body = exchange.jsonBody();
+            JsonNode inputsNode = body.get("inputs");
+            List<String> inputs = texts(inputsNode);
+            Object out = model.workflow(path.get(1)).run(model, inputs, body.path("parameters"),
+                    (prompt, adapter, parameters) -> GenerationParameters.djl(parameters, prompt, adapter));
+            if (out instanceof float[][] vectors) {
+                exchange.sendJson(200, inputsNode.isTextual() ? vectors[0] : vectors);
+            } else {
+                List<Map<String, String>> outputs = new ArrayList<>();
+                ((List<?>) out).forEach(text -> outputs.add(Map.of("generated_text", String.valueOf(text))));
+                exchange.sendJson(200, inputsNode.isTextual() ? outputs.get(0) : outputs);
+            }
+            return true;
         } else if (path.size() == 2 && path.get(0).equals("predictions")) {
             exchange.label("/predictions/{m}", "");
             if (!model.isNamed(path.get(1))) {

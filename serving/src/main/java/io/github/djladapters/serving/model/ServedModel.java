@@ -3,6 +3,8 @@ package io.github.djladapters.serving.model;
 import io.github.djladapters.serving.registry.AdapterRegistry;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One base model as the server offers it: its name (the {@code --model} value as given), its
@@ -16,6 +18,7 @@ public final class ServedModel implements AutoCloseable {
     private final EmbeddingService embeddings;
     private final GenerationService generation;
     private final List<AutoCloseable> resources;
+    private final Map<String, Workflow> workflows = new ConcurrentHashMap<>();
 
     /**
      * A served model.
@@ -99,6 +102,28 @@ public final class ServedModel implements AutoCloseable {
      */
     public GenerationService generation() {
         return generation;
+    }
+
+    /**
+     * Adds a workflow, called by its name like a model.
+     *
+     * @param workflow a workflow read with {@link Workflow#read}
+     * @throws IllegalArgumentException when its name is the model's or another workflow's
+     */
+    public void addWorkflow(Workflow workflow) {
+        if (isNamed(workflow.name()) || workflows.putIfAbsent(workflow.name(), workflow) != null) {
+            throw new IllegalArgumentException("workflow name '" + workflow.name() + "' is already taken");
+        }
+    }
+
+    /**
+     * A workflow by name.
+     *
+     * @param workflowName its name
+     * @return the workflow, or null
+     */
+    public Workflow workflow(String workflowName) {
+        return workflowName == null ? null : workflows.get(workflowName);
     }
 
     /**

@@ -151,4 +151,22 @@ class GenerationApiTest {
         assertEquals(2, base.size());
         assertNotEquals("", base.get(0));
     }
+
+    @Test
+    void aWorkflowChainsTwoAdapters() throws Exception {
+        java.nio.file.Path file = dir.resolve("chain.json");
+        java.nio.file.Files.writeString(file, """
+                {"name": "chain", "version": "0.1", "models": {"m": "gpt2"},
+                 "configs": {"adapters": {"g1": {"model": "m", "src": "g1"}, "g2": {"model": "m", "src": "g2"}}},
+                 "workflow": {"first": ["adapter", "g1", "in"], "out": ["adapter", "g2", "first"]}}""");
+        model.addWorkflow(io.github.djladapters.serving.model.Workflow.read(file, model));
+        HttpResponse<String> reply = post("/predictions/chain", Map.of("inputs", PROMPTS.get(0),
+                "parameters", Map.of("max_new_tokens", 4)));
+        assertEquals(200, reply.statusCode(), reply.body());
+        String first = Exchange.JSON.readTree(post("/invocations?adapter=g1", Map.of("inputs", PROMPTS.get(0),
+                "parameters", Map.of("max_new_tokens", 4))).body()).get("generated_text").asText();
+        String second = Exchange.JSON.readTree(post("/invocations?adapter=g2", Map.of("inputs", first,
+                "parameters", Map.of("max_new_tokens", 4))).body()).get("generated_text").asText();
+        assertEquals(second, Exchange.JSON.readTree(reply.body()).get("generated_text").asText());
+    }
 }
