@@ -64,7 +64,8 @@ final class InferenceApi {
         boolean single = inputsNode != null && inputsNode.isTextual();
         List<String> inputs = texts(inputsNode);
         List<String> adapters = adapters(exchange, body, inputs.size());
-        exchange.label(exchange.endpoint(), String.join(",", new java.util.LinkedHashSet<>(adapters)));
+        java.util.Set<String> distinct = new java.util.LinkedHashSet<>(adapters);
+        exchange.label(exchange.endpoint(), distinct.size() == 1 ? distinct.iterator().next() : "mixed");
         if (model.generation() != null) {
             JsonNode parameters = body.path("parameters");
             List<CompletableFuture<Completion>> futures = new ArrayList<>();
