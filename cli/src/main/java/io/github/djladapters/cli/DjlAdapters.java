@@ -16,9 +16,9 @@ import picocli.CommandLine.Command;
  * </pre>
  */
 @Command(name = "djl-adapters", mixinStandardHelpOptions = true, version = "djl-adapters 0.1.0",
-        description = "Parameter-efficient fine-tuning (LoRA, DoRA, IA3) of BERT-family models on DJL.",
+        description = "Parameter-efficient fine-tuning (LoRA, DoRA, IA3) of BERT-family models on DJL, and serving many adapters over one base model.",
         subcommands = {SummaryCommand.class, TrainCommand.class, EvalCommand.class, MergeCommand.class,
-            ConvertCommand.class, CommandLine.HelpCommand.class})
+            ConvertCommand.class, ServeCommand.class, CommandLine.HelpCommand.class})
 public final class DjlAdapters implements Runnable {
 
     /** The command did its work. */

@@ -45,6 +45,15 @@ final class GeneratedTokens {
      *
      * @return true when generation can end
      */
+    /** Which rows are still generating, before the next {@link #record}. */
+    boolean[] unfinished() {
+        boolean[] open = new boolean[finished.length];
+        for (int b = 0; b < finished.length; b++) {
+            open[b] = !finished[b];
+        }
+        return open;
+    }
+
     boolean allFinished() {
         for (boolean done : finished) {
             if (!done) {

@@ -39,6 +39,33 @@ public final class Generator {
      * @return per prompt, the new tokens only (up to and including a stop token)
      */
     public List<int[]> generate(NDManager manager, List<int[]> prompts, GenerationConfig config) {
+        return generate(manager, prompts, config, (row, token) -> { });
+    }
+
+    /** Receives each row's tokens as they are picked, for streaming. */
+    @FunctionalInterface
+    public interface TokenListener {
+        /**
+         * A row's next token (the last one of a row is its stop token, when it has one).
+         *
+         * @param row the prompt's index
+         * @param token the new token
+         */
+        void onToken(int row, int token);
+    }
+
+    /**
+     * Generates as {@link #generate(NDManager, List, GenerationConfig)} does, telling {@code listener}
+     * each new token of each row at the step that picks it.
+     *
+     * @param manager the manager under which each step's arrays are opened and closed
+     * @param prompts token ids, at least one each
+     * @param config how tokens are picked and when to stop
+     * @param listener called on this thread once per row and step until the row finishes
+     * @return per prompt, the new tokens only (up to and including a stop token)
+     */
+    public List<int[]> generate(NDManager manager, List<int[]> prompts, GenerationConfig config,
+            TokenListener listener) {
         if (prompts.isEmpty()) {
             return List.of();
         }
@@ -76,7 +103,13 @@ public final class Generator {
                     NDArray logits = model.logits(ps, ids, seen, positions, cache, true);
                     next = sampler.next(logits.reshape(batch, logits.getShape().get(2)));
                 }
+                boolean[] open = generated.unfinished();
                 int[] fed = generated.record(next);
+                for (int b = 0; b < batch; b++) {
+                    if (open[b]) {
+                        listener.onToken(b, fed[b]);
+                    }
+                }
                 for (int b = 0; b < batch; b++) {
                     tokens[b * total + length] = fed[b];
                     mask[b * total + length] = 1;

@@ -1,0 +1,67 @@
+package io.github.djladapters.serving.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.github.djladapters.serving.model.GenerationRequest;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads sampling settings in the two request shapes: OpenAI's completion fields ({@code max_tokens},
+ * {@code temperature} default 1, {@code top_p}, vLLM's {@code top_k}, {@code seed}, {@code stop}) and
+ * DJL Serving's {@code parameters} ({@code max_new_tokens}, {@code do_sample} default false,
+ * {@code temperature}, {@code top_k}, {@code top_p}, {@code seed}, {@code stop}).
+ */
+final class GenerationParameters {
+
+    private GenerationParameters() {}
+
+    static GenerationRequest openAi(JsonNode body, String prompt, String adapter) {
+        float temperature = (float) number(body, "temperature", 1.0);
+        return request(prompt, adapter, (int) number(body, "max_tokens", 16), temperature, body);
+    }
+
+    static GenerationRequest djl(JsonNode parameters, String prompt, String adapter) {
+        boolean sample = parameters.path("do_sample").asBoolean(false);
+        float temperature = sample ? (float) number(parameters, "temperature", 1.0) : 0f;
+        return request(prompt, adapter, (int) number(parameters, "max_new_tokens", 30), temperature, parameters);
+    }
+
+    private static GenerationRequest request(String prompt, String adapter, int maxTokens, float temperature, JsonNode node) {
+        int topK = (int) number(node, "top_k", 0);
+        float topP = (float) number(node, "top_p", 1.0);
+        long seed = node.hasNonNull("seed") ? node.get("seed").asLong() : System.nanoTime();
+        try {
+            return new GenerationRequest(prompt, adapter, maxTokens, temperature, Math.max(0, topK), topP, seed, stop(node));
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest(e.getMessage());
+        }
+    }
+
+    private static double number(JsonNode node, String field, double fallback) {
+        JsonNode value = node.get(field);
+        if (value == null || value.isNull()) {
+            return fallback;
+        }
+        if (!value.isNumber()) {
+            throw ApiException.badRequest("\"" + field + "\" must be a number, got " + value);
+        }
+        return value.asDouble();
+    }
+
+    private static List<String> stop(JsonNode node) {
+        JsonNode stop = node.get("stop");
+        List<String> strings = new ArrayList<>();
+        if (stop == null || stop.isNull()) {
+            return strings;
+        }
+        if (stop.isTextual()) {
+            strings.add(stop.asText());
+        } else if (stop.isArray()) {
+            stop.forEach(s -> strings.add(s.asText()));
+        } else {
+            throw ApiException.badRequest("\"stop\" must be a string or a list of strings");
+        }
+        strings.removeIf(String::isEmpty);
+        return strings;
+    }
+}

@@ -1,0 +1,186 @@
+package io.github.djladapters.serving.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.training.ParameterStore;
+import io.github.djladapters.models.heads.SentencePooling;
+import io.github.djladapters.models.text.PaddedBatchTokenizer;
+import io.github.djladapters.serving.batching.BatchJob;
+import io.github.djladapters.serving.batching.RequestBatcher;
+import io.github.djladapters.serving.metrics.ServingMetrics;
+import io.github.djladapters.serving.registry.AdapterRegistry;
+import io.github.djladapters.serving.registry.ServingMode;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.IntConsumer;
+
+/**
+ * Sentence embeddings (mean pooling, unit length, as sentence-transformers' all-MiniLM-L6-v2) from a
+ * BERT-family encoder with adapters. Concurrent requests are gathered into one forward in which each
+ * row runs through its own adapter; in merged mode (or with {@link BatchSettings#perAdapter()}),
+ * batches hold one adapter each.
+ */
+public final class EmbeddingService implements AutoCloseable {
+
+    private final AdapterRegistry registry;
+    private final PaddedBatchTokenizer tokenizer;
+    private final SentencePooling pooling = new SentencePooling(SentencePooling.Mode.MEAN, true);
+    private final RequestBatcher<Job> batcher;
+    private final boolean perAdapter;
+    private final NDManager manager = NDManager.newBaseManager();
+    private volatile IntConsumer batchObserver = rows -> { };
+
+    /** One request's rows (all of one adapter in merged mode). */
+    private record Job(List<String> texts, List<String> adapters, String batchKey,
+            CompletableFuture<Embeddings> result) implements BatchJob {
+        @Override
+        public int rows() {
+            return texts.size();
+        }
+
+        @Override
+        public void fail(Throwable error) {
+            result.completeExceptionally(error);
+        }
+    }
+
+    /**
+     * A service over a model.
+     *
+     * @param registry the model's adapters
+     * @param tokenizer its tokenizer
+     * @param settings batch size and wait
+     */
+    public EmbeddingService(AdapterRegistry registry, PaddedBatchTokenizer tokenizer, BatchSettings settings) {
+        this.registry = registry;
+        this.tokenizer = tokenizer;
+        this.perAdapter = settings.perAdapter() || registry.options().mode() == ServingMode.MERGED;
+        this.batcher = new RequestBatcher<>("embedding-batcher", settings.maxBatchSize(), settings.maxWaitMillis(), this::runBatch);
+    }
+
+    /**
+     * Reports each batch's row count to the metrics.
+     *
+     * @param metrics the metrics
+     */
+    public void observe(ServingMetrics metrics) {
+        this.batchObserver = metrics::batch;
+    }
+
+    /**
+     * Embeds texts, each with its adapter.
+     *
+     * @param texts the texts
+     * @param adapters one registered adapter per text, {@code ""} for the base model
+     * @return the embeddings, once the batch holding them has run; it fails with the registry's
+     *     exception for an adapter that is not registered or cannot be loaded
+     */
+    public CompletableFuture<Embeddings> embed(List<String> texts, List<String> adapters) {
+        if (texts.size() != adapters.size()) {
+            throw new IllegalArgumentException("got " + adapters.size() + " adapters for " + texts.size() + " texts");
+        }
+        if (!perAdapter) {
+            return submit(texts, adapters, null);
+        }
+        Map<String, List<Integer>> rowsByAdapter = new LinkedHashMap<>();
+        for (int i = 0; i < adapters.size(); i++) {
+            rowsByAdapter.computeIfAbsent(adapters.get(i), a -> new ArrayList<>()).add(i);
+        }
+        List<CompletableFuture<Embeddings>> parts = new ArrayList<>();
+        for (Map.Entry<String, List<Integer>> group : rowsByAdapter.entrySet()) {
+            List<String> groupTexts = group.getValue().stream().map(texts::get).toList();
+            parts.add(submit(groupTexts, java.util.Collections.nCopies(groupTexts.size(), group.getKey()), group.getKey()));
+        }
+        return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(done -> {
+            float[][] vectors = new float[texts.size()][];
+            int[] tokens = new int[texts.size()];
+            int part = 0;
+            for (List<Integer> rows : rowsByAdapter.values()) {
+                Embeddings e = parts.get(part++).join();
+                for (int i = 0; i < rows.size(); i++) {
+                    vectors[rows.get(i)] = e.vectors()[i];
+                    tokens[rows.get(i)] = e.tokens()[i];
+                }
+            }
+            return new Embeddings(vectors, tokens);
+        });
+    }
+
+    /**
+     * Requests waiting for a batch.
+     *
+     * @return the queue depth
+     */
+    public int queueDepth() {
+        return batcher.queueDepth();
+    }
+
+    private CompletableFuture<Embeddings> submit(List<String> texts, List<String> adapters, String key) {
+        CompletableFuture<Embeddings> result = new CompletableFuture<>();
+        batcher.submit(new Job(List.copyOf(texts), List.copyOf(adapters), key, result));
+        return result;
+    }
+
+    private void runBatch(List<Job> jobs) {
+        List<String> texts = new ArrayList<>();
+        List<String> adapters = new ArrayList<>();
+        for (Job job : jobs) {
+            texts.addAll(job.texts());
+            adapters.addAll(job.adapters());
+        }
+        Embeddings all;
+        try {
+            all = compute(texts, adapters);
+        } catch (RuntimeException e) {
+            if (jobs.size() == 1) {
+                jobs.get(0).fail(e);
+            } else {
+                jobs.forEach(job -> runBatch(List.of(job))); // only the jobs at fault fail
+            }
+            return;
+        }
+        batchObserver.accept(texts.size());
+        int row = 0;
+        for (Job job : jobs) {
+            int n = job.rows();
+            float[][] vectors = java.util.Arrays.copyOfRange(all.vectors(), row, row + n);
+            int[] tokens = java.util.Arrays.copyOfRange(all.tokens(), row, row + n);
+            job.result().complete(new Embeddings(vectors, tokens));
+            row += n;
+        }
+    }
+
+    /** One forward over all rows, each through its adapter. */
+    Embeddings compute(List<String> texts, List<String> adapters) {
+        return registry.run(adapters, forward -> {
+            try (NDManager batch = manager.newSubManager()) {
+                NDList inputs = tokenizer.encode(texts, batch);
+                NDArray hidden = forward.forward(inputs).head();
+                NDArray mask = inputs.get(1);
+                NDArray pooled = pooling.forward(new ParameterStore(batch, false), new NDList(hidden, mask), false).head();
+                long[] shape = pooled.getShape().getShape();
+                float[] flat = pooled.toFloatArray();
+                float[][] vectors = new float[(int) shape[0]][];
+                for (int i = 0; i < vectors.length; i++) {
+                    vectors[i] = java.util.Arrays.copyOfRange(flat, i * (int) shape[1], (i + 1) * (int) shape[1]);
+                }
+                long[] counts = mask.sum(new int[] {1}).toLongArray();
+                int[] tokens = new int[counts.length];
+                for (int i = 0; i < counts.length; i++) {
+                    tokens[i] = (int) counts[i];
+                }
+                return new Embeddings(vectors, tokens);
+            }
+        });
+    }
+
+    @Override
+    public void close() {
+        batcher.close();
+        manager.close();
+    }
+}

@@ -1,0 +1,180 @@
+package io.github.djladapters.serving.registry;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import io.github.djladapters.models.generation.GradientsOff;
+import io.github.djladapters.runtime.AdapterModel;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Function;
+
+/**
+ * The only code that touches the {@link AdapterModel}: loading and removing adapter versions
+ * excludes every forward (a write lock), unmerged forwards share the model (a read lock, per-row
+ * routing is per thread; the lock is held per forward call, or for a routed scope), and merged
+ * batches own the model while they switch the merged adapter and run. Every
+ * forward runs with autograd off on its thread, since PyTorch's grad mode is per thread.
+ */
+final class ModelAccess {
+
+    private final AdapterModel<?> model;
+    private final ServingMode mode;
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock(true);
+    private String merged; // the model name of the adapter merged into the base, MERGED mode only
+
+    ModelAccess(AdapterModel<?> model, ServingMode mode) {
+        this.model = model;
+        this.mode = mode;
+    }
+
+    AdapterModel<?> model() {
+        return model;
+    }
+
+    /**
+     * Loads an adapter folder under a new model name and measures its weights; all or nothing.
+     *
+     * @return the bytes of its weights
+     * @throws RegistryException (424) naming the cause when it does not load
+     */
+    long load(String publicName, Path dir, String modelName) {
+        lock.writeLock().lock();
+        try (GradientsOff off = GradientsOff.onThisThread()) {
+            unmergeAll();
+            try {
+                model.loadAdapter(dir, modelName);
+            } catch (Exception e) {
+                if (model.adapters().contains(modelName)) {
+                    model.deleteAdapter(modelName);
+                }
+                throw new RegistryException(RegistryException.Reason.FAILED_DEPENDENCY,
+                        "Failed to load adapter " + publicName + " from " + dir + ": " + e.getMessage(), e);
+            }
+            try (NDManager scratch = NDManager.newBaseManager()) {
+                long bytes = 0;
+                for (Map.Entry<String, NDArray> tensor : model.adapterTensors(modelName, scratch).entrySet()) {
+                    bytes += tensor.getValue().size() * tensor.getValue().getDataType().getNumOfBytes();
+                }
+                return bytes;
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** Removes a version's weights from the model. */
+    void delete(String modelName) {
+        lock.writeLock().lock();
+        try {
+            if (modelName.equals(merged)) {
+                merged = null;
+            }
+            model.deleteAdapter(modelName);
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Runs one batch: unmerged, every row through its own adapter; merged, the rows' single adapter
+     * merged into the base (switching costs an unmerge and a merge).
+     *
+     * @param rows one model adapter name per row, {@code ""} for the base model
+     */
+    <T> T run(List<String> rows, Function<AdapterForward, T> work) {
+        if (mode == ServingMode.UNMERGED) {
+            try (GradientsOff off = GradientsOff.onThisThread()) {
+                return work.apply(new AdapterForward() {
+                    @Override
+                    public NDList forward(NDList inputs) {
+                        lock.readLock().lock();
+                        try {
+                            return model.forward(inputs, rows);
+                        } finally {
+                            lock.readLock().unlock();
+                        }
+                    }
+
+                    @Override
+                    public AdapterModel.RowAdapters routeRows(NDManager manager) {
+                        lock.readLock().lock();
+                        try {
+                            AdapterModel.RowAdapters routed = model.routeRows(rows, manager);
+                            return () -> {
+                                routed.close();
+                                lock.readLock().unlock();
+                            };
+                        } catch (RuntimeException e) {
+                            lock.readLock().unlock();
+                            throw e;
+                        }
+                    }
+                });
+            }
+        }
+        String wanted = singleAdapter(rows);
+        lock.writeLock().lock();
+        try (GradientsOff off = GradientsOff.onThisThread()) {
+            if (!java.util.Objects.equals(merged, wanted)) {
+                unmergeAll();
+                if (wanted != null) {
+                    model.mergeAdapter(wanted);
+                    merged = wanted;
+                }
+            }
+            return work.apply(new AdapterForward() {
+                @Override
+                public NDList forward(NDList inputs) {
+                    return model.forward(inputs);
+                }
+
+                @Override
+                public AdapterModel.RowAdapters routeRows(NDManager manager) {
+                    return () -> { };
+                }
+            });
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Routes rows for every forward on this thread until the scope closes, holding the model's read
+     * lock meanwhile; unmerged mode only.
+     */
+    AdapterModel.RowAdapters route(List<String> rows, NDManager manager) {
+        if (mode != ServingMode.UNMERGED) {
+            throw new IllegalStateException("per-row routing across forwards needs unmerged mode");
+        }
+        lock.readLock().lock();
+        try {
+            AdapterModel.RowAdapters routed = model.routeRows(rows, manager);
+            return () -> {
+                routed.close();
+                lock.readLock().unlock();
+            };
+        } catch (RuntimeException e) {
+            lock.readLock().unlock();
+            throw e;
+        }
+    }
+
+    private static String singleAdapter(List<String> rows) {
+        java.util.Set<String> distinct = new java.util.HashSet<>(rows);
+        if (distinct.size() > 1) {
+            throw new IllegalArgumentException("merged mode runs one adapter per batch, got " + distinct);
+        }
+        String only = distinct.isEmpty() ? "" : distinct.iterator().next();
+        return only.isEmpty() ? null : only;
+    }
+
+    private void unmergeAll() {
+        if (merged != null) {
+            model.unmergeAdapter();
+            merged = null;
+        }
+    }
+}

@@ -1,0 +1,11 @@
+package io.github.djladapters.serving.registry;
+
+/**
+ * A snapshot of the registry's residency counters.
+ *
+ * @param registered adapters registered
+ * @param resident adapter versions loaded into the model (retired ones still in use included)
+ * @param residentBytes memory of their weights
+ * @param evictions adapters evicted to make room since start
+ */
+public record RegistryStats(int registered, int resident, long residentBytes, long evictions) {}

@@ -1,0 +1,260 @@
+package io.github.djladapters.serving.bench;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.djladapters.models.bert.BertConfig;
+import io.github.djladapters.models.bert.BertModel;
+import io.github.djladapters.runtime.AdapterModel;
+import io.github.djladapters.runtime.Adapters;
+import io.github.djladapters.runtime.methods.lora.LoRAConfig;
+import io.github.djladapters.serving.http.ServerOptions;
+import io.github.djladapters.serving.http.ServingServer;
+import io.github.djladapters.serving.http.TinyGpt2;
+import io.github.djladapters.serving.model.BatchSettings;
+import io.github.djladapters.serving.model.ModelLoader;
+import io.github.djladapters.serving.model.ServedModel;
+import io.github.djladapters.serving.registry.RegistryOptions;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A bounded load test on loopback: all-MiniLM-L6-v2 embeddings and tiny-GPT-2 generation, each with
+ * {@code adapters} LoRA adapters, {@code clients} concurrent clients (3 of 4 requests embeddings),
+ * and register/unregister churn on the management API during the run. Every response is compared
+ * with the same adapter's single-request result, taken before the run. It runs three phases of
+ * {@code seconds} each: the adapters mixed in one forward, the same load on one adapter, and the
+ * adapters with one forward per adapter group; and prints a Markdown table (throughput, p50/p99
+ * latency, failures, mismatches, resident set size after warm-up and at the end).
+ *
+ * <p>{@code ./mvnw -o -q -B -pl serving -am -DskipTests test-compile exec:exec@load-test
+ * [-Dload.seconds=60 -Dload.adapters=16 -Dload.clients=32]}
+ */
+public final class ServingLoadTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final List<String> TEXTS = List.of("the battery lasts all day", "it broke after a week",
+            "great value for the price", "the screen is too dim outside", "fast delivery and well packed",
+            "I would not buy it again", "works as described", "the manual is confusing");
+    private static final List<String> PROMPTS = List.of("w5 w9 w17", "w3", "w40 w41 w42", "w7 w7", "w100 w3 w9 w1");
+
+    private ServingLoadTest() {}
+
+    /** One phase's outcome. */
+    record Phase(String name, double seconds, long requests, long failed, long mismatched, long churn, long p50Micros,
+            long p99Micros, long rssWarmKib, long rssEndKib) {}
+
+    public static void main(String[] args) throws Exception {
+        int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 60;
+        int adapters = args.length > 1 ? Integer.parseInt(args[1]) : 16;
+        int clients = args.length > 2 ? Integer.parseInt(args[2]) : 32;
+        Path work = Files.createTempDirectory("serving-load");
+        Path cache = Path.of(System.getProperty("user.home"), ".cache", "djl-adapters");
+        Path embedRoot = work.resolve("minilm-adapters");
+        Path gpt2 = work.resolve("gpt2");
+        TinyGpt2.writeModel(gpt2);
+        writeMiniLmAdapters(embedRoot, adapters);
+        for (int i = 0; i < adapters; i++) {
+            TinyGpt2.writeLora(gpt2, gpt2.resolve("adapters/g" + i), 500 + i);
+        }
+        List<Phase> phases = new ArrayList<>();
+        phases.add(run("16 adapters, mixed in one forward".replace("16", String.valueOf(adapters)), embedRoot, gpt2, cache,
+                adapters, clients, seconds, false));
+        phases.add(run("1 adapter", embedRoot, gpt2, cache, 1, clients, seconds, false));
+        phases.add(run(adapters + " adapters, one forward per adapter group", embedRoot, gpt2, cache, adapters, clients,
+                seconds, true));
+        System.out.println();
+        System.out.println("| load | requests/s | p50 ms | p99 ms | requests | failed | mismatched | churn cycles"
+                + " | RSS after warm-up | RSS at end |");
+        System.out.println("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        for (Phase p : phases) {
+            System.out.printf("| %s | %.1f | %.1f | %.1f | %d | %d | %d | %d | %d MiB | %d MiB |%n", p.name(),
+                    p.requests() / p.seconds(), p.p50Micros() / 1000.0, p.p99Micros() / 1000.0, p.requests(), p.failed(),
+                    p.mismatched(), p.churn(), p.rssWarmKib() / 1024, p.rssEndKib() / 1024);
+        }
+        double mixed = phases.get(0).requests() / phases.get(0).seconds();
+        System.out.printf("%nthroughput with %d adapters / one adapter: %.2fx; mixed / one forward per group: %.2fx%n",
+                adapters, mixed / (phases.get(1).requests() / phases.get(1).seconds()),
+                mixed / (phases.get(2).requests() / phases.get(2).seconds()));
+    }
+
+    private static void writeMiniLmAdapters(Path root, int count) throws Exception {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            BertModel bert = new BertModel(BertConfig.allMiniLmL6V2());
+            bert.initialize(manager);
+            AdapterModel<BertModel> scratch = Adapters.init(bert);
+            scratch.addAdapter("x", LoRAConfig.builder().r(8).loraAlpha(16).targetModules("query", "value").build());
+            Random random = new Random(11);
+            for (int i = 0; i <= count; i++) {
+                Map<String, NDArray> tensors = new LinkedHashMap<>();
+                scratch.adapterTensors("x", manager).forEach((key, value) -> {
+                    float[] values = new float[(int) value.size()];
+                    for (int j = 0; j < values.length; j++) {
+                        values[j] = (float) random.nextGaussian() * 0.1f;
+                    }
+                    tensors.put(key, manager.create(values, value.getShape()));
+                });
+                scratch.loadAdapterTensors("x", tensors);
+                scratch.saveAdapterFolder("x", i == count ? root.resolve("spare/churn") : root.resolve("e" + i));
+            }
+        }
+    }
+
+    private static Phase run(String name, Path embedRoot, Path gpt2, Path cache, int adapters, int clients, int seconds,
+            boolean perGroup) throws Exception {
+        BatchSettings batching = new BatchSettings(32, 5, perGroup);
+        try (ServedModel encoder = ModelLoader.open(ModelLoader.BUILT_IN, embedRoot, RegistryOptions.DEFAULTS, batching, cache);
+                ServedModel decoder = ModelLoader.open(gpt2.toString(), null, RegistryOptions.DEFAULTS, batching, cache);
+                ServingServer embedServer = ServingServer.start(encoder, ServerOptions.ephemeral());
+                ServingServer generateServer = ServingServer.start(decoder, ServerOptions.ephemeral())) {
+            HttpClient client = HttpClient.newHttpClient();
+            String e = "http://" + embedServer.inferenceAddress();
+            String g = "http://" + generateServer.inferenceAddress();
+            String m = "http://" + embedServer.managementAddress();
+            Map<String, String> expected = new HashMap<>();
+            for (int a = 0; a < adapters; a++) {
+                for (String text : TEXTS) {
+                    expected.put("e" + a + "|" + text, embed(client, e, "e" + a, text));
+                }
+                for (String prompt : PROMPTS) {
+                    expected.put("g" + a + "|" + prompt, complete(client, g, "g" + a, prompt));
+                }
+            }
+            post(client, m + "/adapters?name=churn-ref&src=spare/churn", null);
+            String churnExpected = embed(client, e, "churn-ref", TEXTS.get(0));
+            long end = System.nanoTime() + seconds * 1_000_000_000L;
+            long warm = System.nanoTime() + seconds * 1_000_000_000L / 6;
+            AtomicLong failed = new AtomicLong();
+            AtomicLong mismatched = new AtomicLong();
+            AtomicLong churn = new AtomicLong();
+            long[] rssWarm = new long[1];
+            List<List<Long>> latencies = Collections.synchronizedList(new ArrayList<>());
+            List<Thread> threads = new ArrayList<>();
+            long start = System.nanoTime();
+            for (int c = 0; c < clients; c++) {
+                Random random = new Random(c);
+                List<Long> mine = new ArrayList<>();
+                latencies.add(mine);
+                threads.add(started(() -> {
+                    while (System.nanoTime() < end) {
+                        int a = random.nextInt(adapters);
+                        boolean generate = random.nextInt(4) == 0;
+                        String input = generate ? PROMPTS.get(random.nextInt(PROMPTS.size()))
+                                : TEXTS.get(random.nextInt(TEXTS.size()));
+                        long t0 = System.nanoTime();
+                        try {
+                            String got = generate ? complete(client, g, "g" + a, input) : embed(client, e, "e" + a, input);
+                            mine.add((System.nanoTime() - t0) / 1000);
+                            String want = expected.get((generate ? "g" : "e") + a + "|" + input);
+                            if (!(generate ? want.equals(got) : close(want, got))) {
+                                mismatched.incrementAndGet();
+                            }
+                        } catch (Exception failure) {
+                            failed.incrementAndGet();
+                        }
+                    }
+                }));
+            }
+            threads.add(started(() -> {
+                for (int k = 0; System.nanoTime() < end; k++) {
+                    try {
+                        post(client, m + "/adapters?name=churn-" + k + "&src=spare/churn", null);
+                        if (!close(churnExpected, embed(client, e, "churn-" + k, TEXTS.get(0)))) {
+                            mismatched.incrementAndGet();
+                        }
+                        send(client, HttpRequest.newBuilder(URI.create(m + "/adapters/churn-" + k)).DELETE().build());
+                        churn.incrementAndGet();
+                        Thread.sleep(250);
+                    } catch (Exception failure) {
+                        failed.incrementAndGet();
+                    }
+                }
+            }));
+            while (System.nanoTime() < warm) {
+                Thread.sleep(50);
+            }
+            rssWarm[0] = rssKib();
+            for (Thread thread : threads) {
+                thread.join();
+            }
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            List<Long> all = new ArrayList<>();
+            latencies.forEach(all::addAll);
+            Collections.sort(all);
+            long p50 = all.isEmpty() ? 0 : all.get(all.size() / 2);
+            long p99 = all.isEmpty() ? 0 : all.get(Math.min(all.size() - 1, (int) (all.size() * 0.99)));
+            Phase phase = new Phase(name, elapsed, all.size(), failed.get(), mismatched.get(), churn.get(), p50, p99,
+                    rssWarm[0], rssKib());
+            System.out.println(phase);
+            return phase;
+        }
+    }
+
+    private static Thread started(Runnable body) {
+        Thread thread = new Thread(body);
+        thread.start();
+        return thread;
+    }
+
+    private static String embed(HttpClient client, String base, String model, String text) throws Exception {
+        JsonNode body = post(client, base + "/v1/embeddings", Map.of("model", model, "input", text));
+        return body.get("data").get(0).get("embedding").toString();
+    }
+
+    private static String complete(HttpClient client, String base, String model, String prompt) throws Exception {
+        JsonNode body = post(client, base + "/v1/completions", Map.of("model", model, "prompt", prompt, "max_tokens", 8,
+                "temperature", 0));
+        return body.get("choices").get(0).get("text").asText();
+    }
+
+    private static JsonNode post(HttpClient client, String url, Object body) throws Exception {
+        HttpRequest.BodyPublisher publisher = body == null ? HttpRequest.BodyPublishers.noBody()
+                : HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body));
+        return send(client, HttpRequest.newBuilder(URI.create(url)).POST(publisher).build());
+    }
+
+    private static JsonNode send(HttpClient client, HttpRequest request) throws Exception {
+        HttpResponse<String> reply = client.send(request, HttpResponse.BodyHandlers.ofString());
+        if (reply.statusCode() != 200) {
+            throw new IllegalStateException(request.uri() + " -> " + reply.statusCode() + " " + reply.body());
+        }
+        return JSON.readTree(reply.body());
+    }
+
+    /** Embeddings equal within float tolerance (batched rows are padded differently). */
+    private static boolean close(String want, String got) throws Exception {
+        JsonNode a = JSON.readTree(want);
+        JsonNode b = JSON.readTree(got);
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (int i = 0; i < a.size(); i++) {
+            if (Math.abs(a.get(i).asDouble() - b.get(i).asDouble()) > 1e-4) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static long rssKib() throws Exception {
+        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        return -1;
+    }
+}

@@ -1,0 +1,61 @@
+package io.github.djladapters.serving.http;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.github.djladapters.models.gpt2.GPT2LMHeadModel;
+import io.github.djladapters.models.gpt2.GPT2Models;
+import io.github.djladapters.runtime.AdapterModel;
+import io.github.djladapters.runtime.Adapters;
+import io.github.djladapters.runtime.methods.lora.LoRAConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * The tiny GPT-2 of the models module's fixtures (vocabulary 128, written by transformers) in a
+ * model folder with a word-level tokenizer ({@code w0} ... {@code w127}), and LoRA adapters for it.
+ */
+public final class TinyGpt2 {
+
+    public static final Path FIXTURE = Path.of("..", "models", "src", "test", "resources", "fixtures", "gpt2-tiny");
+
+    private TinyGpt2() {}
+
+    /** Writes the model folder: the fixture's config and weights plus tokenizer.json. */
+    public static void writeModel(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        Files.copy(FIXTURE.resolve("base/config.json"), dir.resolve("config.json"));
+        Files.copy(FIXTURE.resolve("base/model.safetensors"), dir.resolve("model.safetensors"));
+        StringBuilder vocab = new StringBuilder();
+        for (int i = 0; i < 128; i++) {
+            vocab.append(i == 0 ? "" : ",").append("\"w").append(i).append("\":").append(i);
+        }
+        Files.writeString(dir.resolve("tokenizer.json"), "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,"
+                + "\"added_tokens\":[],\"normalizer\":null,\"pre_tokenizer\":{\"type\":\"Whitespace\"},"
+                + "\"post_processor\":null,\"decoder\":null,"
+                + "\"model\":{\"type\":\"WordLevel\",\"vocab\":{" + vocab + "},\"unk_token\":\"w0\"}}");
+    }
+
+    /** Writes a LoRA on c_attn and c_fc with random A and B. */
+    public static void writeLora(Path modelDir, Path dir, long seed) throws IOException {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            GPT2LMHeadModel gpt2 = GPT2Models.fromCheckpoint(modelDir, manager);
+            AdapterModel<GPT2LMHeadModel> scratch = Adapters.init(gpt2);
+            scratch.addAdapter("x", LoRAConfig.builder().r(4).loraAlpha(8).targetModules("c_attn", "c_fc").fanInFanOut(true).build());
+            Random random = new Random(seed);
+            Map<String, NDArray> tensors = new LinkedHashMap<>();
+            scratch.adapterTensors("x", manager).forEach((key, value) -> {
+                float[] values = new float[(int) value.size()];
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = (float) random.nextGaussian() * 0.6f;
+                }
+                tensors.put(key, manager.create(values, value.getShape()));
+            });
+            scratch.loadAdapterTensors("x", tensors);
+            scratch.saveAdapterFolder("x", dir);
+        }
+    }
+}
