@@ -19,7 +19,7 @@ public final class Activations {
      * The activation with a transformers name.
      *
      * @param name {@code gelu_new}, {@code gelu_pytorch_tanh}, {@code gelu_fast} (GELU's tanh
-     *     approximation), {@code gelu} (exact, erf) or {@code relu}
+     *     approximation), {@code gelu} (exact, erf: PyTorch's native kernel), {@code relu} or {@code tanh}
      * @return the function
      * @throws IllegalArgumentException for another name
      */
@@ -28,8 +28,9 @@ public final class Activations {
             case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> Activations::geluTanh;
             case "gelu" -> Activation::gelu;
             case "relu" -> Activation::relu;
+            case "tanh" -> NDArray::tanh;
             default -> throw new IllegalArgumentException("activation '" + name
-                    + "' is not supported; expected gelu_new, gelu_pytorch_tanh, gelu or relu");
+                    + "' is not supported; expected gelu_new, gelu_pytorch_tanh, gelu_fast, gelu, relu or tanh");
         };
     }
 
