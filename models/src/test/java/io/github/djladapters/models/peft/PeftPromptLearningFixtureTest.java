@@ -10,6 +10,7 @@ import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.djladapters.runtime.methods.virtualtokens.PromptEmbeddingsKey;
 import io.github.djladapters.models.bert.BertModel;
 import io.github.djladapters.models.generation.CausalLanguageModel;
 import io.github.djladapters.models.generation.GenerationConfig;
@@ -148,7 +149,7 @@ class PeftPromptLearningFixtureTest {
         minilm.addAdapter("text", PromptTuningConfig.builder().numVirtualTokens(10)
                 .initText(fixture.record().get("init_text").asText(), tokenizer).build());
         try (NDManager scope = manager.newSubManager()) {
-            NDArray ours = minilm.adapterTensors("text", scope).get("prompt_embeddings");
+            NDArray ours = minilm.adapterTensors("text", scope).get(PromptEmbeddingsKey.MODEL_KEY);
             NDArray peft = PromptLearningFixture.read(fixture.dir().resolve("adapter_model.safetensors"),
                     "prompt_embeddings", scope);
             assertEquals(0, ours.sub(peft).abs().max().getFloat(), 0f, "the word embeddings of PEFT's token ids");

@@ -100,17 +100,17 @@ public record AdapterConfigFile(Path file, AdapterConfig config, Layout layout, 
         AdapterMethodSupport<?> method = AdapterMethods.forPeftType(type.asText()).orElseThrow(() ->
                 new CheckpointException(file + ": key 'peft_type' is '" + type.asText()
                         + "', which no adapter method here reads; known: " + AdapterMethods.peftTypes()));
+        AdapterConfig config = bind(file, root, method.configType());
+        Set<String> own = new TreeSet<>();
+        JSON.valueToTree(config).fieldNames().forEachRemaining(own::add);
         JsonNode targets = root.get("target_modules");
-        if (targets == null || targets.isNull()) {
+        if (binds(method.configType(), "target_modules") && (targets == null || targets.isNull())) {
             // PEFT fills target_modules from the model type before saving (for GPT-2 the whole c_attn, for BERT
             // query and value), so a guess here could silently adapt other modules than PEFT would.
             throw new CheckpointException(file + ": key 'target_modules' is missing; PEFT's default depends on"
                     + " the model type (GPT-2: the whole c_attn; BERT: query, value; Llama: q_proj, v_proj), so name"
                     + " the modules explicitly");
         }
-        AdapterConfig config = bind(file, root, method.configType());
-        Set<String> own = new TreeSet<>();
-        JSON.valueToTree(config).fieldNames().forEachRemaining(own::add);
         ObjectNode peft = PeftConfigKeys.defaults(type.asText());
         Set<String> informational = PeftConfigKeys.informational(type.asText());
         List<String> unknown = new ArrayList<>();
@@ -126,6 +126,21 @@ public record AdapterConfigFile(Path file, AdapterConfig config, Layout layout, 
             }
         }
         return new AdapterConfigFile(file, config, Layout.PEFT, null, unknown.stream().sorted().toList());
+    }
+
+    /** Whether a config record reads a JSON key (prompt learning methods have no {@code target_modules}). */
+    private static boolean binds(Class<?> type, String key) {
+        if (!type.isRecord()) {
+            return true;
+        }
+        for (java.lang.reflect.RecordComponent component : type.getRecordComponents()) {
+            com.fasterxml.jackson.annotation.JsonProperty property =
+                    component.getAccessor().getAnnotation(com.fasterxml.jackson.annotation.JsonProperty.class);
+            if (property != null && property.value().equals(key)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether a value means "feature unused": PEFT's default, or null / empty where the default is. */

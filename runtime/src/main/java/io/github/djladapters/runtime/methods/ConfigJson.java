@@ -1,6 +1,7 @@
 package io.github.djladapters.runtime.methods;
 
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -11,7 +12,9 @@ import java.util.stream.Collectors;
 /** Binds config JSON to config records, naming the file and the offending key on failure. */
 public final class ConfigJson {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Strict about numbers: {@code "r": 2.5} is an error, not a rank of 2. */
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .configure(DeserializationFeature.ACCEPT_FLOAT_AS_INT, false);
 
     private ConfigJson() {}
 
