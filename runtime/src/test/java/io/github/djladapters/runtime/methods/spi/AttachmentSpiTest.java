@@ -44,6 +44,13 @@ class AttachmentSpiTest {
         AdapterMethods.register(new LayerScaleMethod());
     }
 
+    @org.junit.jupiter.api.AfterAll
+    static void unregister() {
+        // other tests in this JVM list the registered PEFT types
+        AdapterMethods.unregister(ValueScaleMethod.Config.class);
+        AdapterMethods.unregister(LayerScaleMethod.Config.class);
+    }
+
     private static AdapterModel<TinyModel> model(NDManager manager) {
         return Adapters.init(new TinyModel(manager, false),
                 TinyInterfaces.separate().adapterMethods(AdapterMethod.LORA, AdapterMethod.PREFIX_TUNING, AdapterMethod.REFT)
