@@ -57,8 +57,8 @@ import java.util.Set;
  * sets the model-wide choice (as in PEFT) and the calling thread's own: a thread that has chosen keeps
  * its choice, threads that have not follow the model-wide one, and a forward whose chosen adapter was
  * deleted by another thread fails with an error naming it. Merging and disabling are model-wide.
- * Training forwards through {@code model().forward} are not guarded: do not change adapters while
- * training. The per-row choice of {@link #forward(NDList, List)} belongs to the calling thread only.
+ * Calls that run the model directly ({@code model().forward} in training, a generator outside a
+ * {@link #routeRows} scope) are not guarded: do not change adapters while they run. The per-row choice of {@link #forward(NDList, List)} belongs to the calling thread only.
  *
  * @param <M> the model class
  */

@@ -28,6 +28,45 @@ public record TargetModules(List<String> names, String regex) {
      *
      * @throws IllegalArgumentException otherwise
      */
+    /** How long one regex may take on one module path. */
+    private static final long REGEX_BUDGET_NANOS = 200_000_000L;
+
+    /** A module path that stops a regex match once its time is up (the matcher reads it char by char). */
+    private record BoundedText(String text, long deadline) implements CharSequence {
+
+        /** Thrown into the matcher when the time is up. */
+        static final class TimeUp extends RuntimeException {
+            private static final long serialVersionUID = 1L;
+
+            TimeUp() {
+                super(null, null, false, false);
+            }
+        }
+
+        @Override
+        public char charAt(int index) {
+            if (System.nanoTime() > deadline) {
+                throw new TimeUp();
+            }
+            return text.charAt(index);
+        }
+
+        @Override
+        public int length() {
+            return text.length();
+        }
+
+        @Override
+        public CharSequence subSequence(int start, int end) {
+            return new BoundedText(text.substring(start, end), deadline);
+        }
+
+        @Override
+        public String toString() {
+            return text;
+        }
+    }
+
     public TargetModules {
         if ((names == null) == (regex == null)) {
             throw new IllegalArgumentException("target_modules is either a list of names or one regex");
@@ -100,7 +139,14 @@ public record TargetModules(List<String> names, String regex) {
      */
     public boolean matches(String path) {
         if (regex != null) {
-            return Pattern.compile(regex).matcher(path).matches();
+            // target_modules comes from files: a catastrophically backtracking regex must fail, not hang
+            long deadline = System.nanoTime() + REGEX_BUDGET_NANOS;
+            try {
+                return Pattern.compile(regex).matcher(new BoundedText(path, deadline)).matches();
+            } catch (BoundedText.TimeUp e) {
+                throw new IllegalArgumentException("target_modules '" + regex + "' takes more than "
+                        + REGEX_BUDGET_NANOS / 1_000_000 + " ms to match module path '" + path + "'; simplify it");
+            }
         }
         for (String name : names) {
             if (path.equals(name) || path.endsWith("." + name)) {
