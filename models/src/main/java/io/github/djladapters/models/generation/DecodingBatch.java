@@ -34,6 +34,7 @@ public final class DecodingBatch implements AutoCloseable {
     private final CausalLanguageModel model;
     private final NDManager manager;
     private final List<TokenSampler> samplers = new ArrayList<>();
+    private final List<Boolean> sampling = new ArrayList<>(); // false: greedy, served from one argmax of the batch
     private KeyValueCache cache;
     private NDArray mask; // [B, cache length], 1 for real positions
     private int[] pending = new int[0]; // each row's last sampled token, fed at the next step
@@ -95,10 +96,11 @@ public final class DecodingBatch implements AutoCloseable {
                     CausalAttentionMask.positionIds(newMask, longest), joining, true);
             NDArray last = logits.reshape(rows, logits.getShape().get(2));
             for (int r = 0; r < rows; r++) {
-                TokenSampler sampler = new TokenSampler(configs.get(r));
-                samplers.add(sampler);
-                first[r] = sampler.next(last.get(r + ":" + (r + 1)))[0];
+                samplers.add(new TokenSampler(configs.get(r)));
+                sampling.add(configs.get(r).doSample());
             }
+            int[] picked = pick(last, samplers.size() - rows);
+            System.arraycopy(picked, 0, first, 0, rows);
             stack(joining, newMask, scope);
         } finally {
             joining.close();
@@ -127,13 +129,28 @@ public final class DecodingBatch implements AutoCloseable {
             NDArray idArray = scope.create(ids, new Shape(rows, 1));
             NDArray logits = model.logits(new ParameterStore(scope, false), idArray, mask,
                     CausalAttentionMask.positionIds(mask, 1), cache, true);
-            NDArray last = logits.reshape(rows, logits.getShape().get(2));
-            for (int r = 0; r < rows; r++) {
-                pending[r] = samplers.get(r).next(last.get(r + ":" + (r + 1)))[0];
-            }
+            pending = pick(logits.reshape(rows, logits.getShape().get(2)), 0);
         }
         compactCache();
         return pending.clone();
+    }
+
+    /**
+     * Each row's next token: greedy rows from one argmax over the batch, sampling rows from their own
+     * seeded sampler (so a row draws what it draws alone).
+     *
+     * @param logits {@code [rows, vocab]}
+     * @param firstRow the batch position of the logits' first row
+     */
+    private int[] pick(NDArray logits, int firstRow) {
+        int rows = Math.toIntExact(logits.getShape().get(0));
+        long[] argmax = logits.argMax(-1).toLongArray();
+        int[] tokens = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            tokens[r] = sampling.get(firstRow + r) ? samplers.get(firstRow + r).next(logits.get(r + ":" + (r + 1)))[0]
+                    : Math.toIntExact(argmax[r]);
+        }
+        return tokens;
     }
 
     /**
@@ -151,17 +168,21 @@ public final class DecodingBatch implements AutoCloseable {
         }
         int[] keptPending = new int[kept];
         List<TokenSampler> keptSamplers = new ArrayList<>();
+        List<Boolean> keptSampling = new ArrayList<>();
         boolean[] keep = new boolean[pending.length];
         for (int r = 0, k = 0; r < pending.length; r++) {
             keep[r] = !leaving[r];
             if (keep[r]) {
                 keptPending[k++] = pending[r];
                 keptSamplers.add(samplers.get(r));
+                keptSampling.add(sampling.get(r));
             }
         }
         pending = keptPending;
         samplers.clear();
         samplers.addAll(keptSamplers);
+        sampling.clear();
+        sampling.addAll(keptSampling);
         if (kept == 0) {
             cache.close();
             cache = null;

@@ -35,8 +35,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * A bounded load test on loopback: all-MiniLM-L6-v2 embeddings and tiny-GPT-2 generation, each with
  * {@code adapters} LoRA adapters, {@code clients} concurrent clients (3 of 4 requests embeddings),
  * and register/unregister churn on the management API during the run. Every response is compared
- * with the same adapter's single-request result, taken before the run. It runs three phases of
- * {@code seconds} each: the adapters mixed in one forward, the same load on one adapter, and the
+ * with the same adapter's single-request result, taken before the run. After an unrecorded warm-up
+ * round ({@code seconds / 4}), it runs three phases of {@code seconds} each: the adapters mixed in one forward, the same load on one adapter, and the
  * adapters with one forward per adapter group; and prints a Markdown table (throughput, p50/p99
  * latency, failures, mismatches, resident set size after warm-up and at the end).
  *
@@ -70,6 +70,8 @@ public final class ServingLoadTest {
         for (int i = 0; i < adapters; i++) {
             TinyGpt2.writeLora(gpt2, gpt2.resolve("adapters/g" + i), 500 + i);
         }
+        // an unrecorded first round, so that no measured phase pays for JIT compilation and allocator growth
+        run("warm-up", embedRoot, gpt2, cache, adapters, clients, Math.max(5, seconds / 4), false);
         List<Phase> phases = new ArrayList<>();
         phases.add(run("16 adapters, mixed in one forward".replace("16", String.valueOf(adapters)), embedRoot, gpt2, cache,
                 adapters, clients, seconds, false));
