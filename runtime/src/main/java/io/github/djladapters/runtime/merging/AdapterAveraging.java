@@ -10,6 +10,7 @@ import io.github.djladapters.runtime.methods.lora.LoRAConfig;
 import io.github.djladapters.runtime.methods.lora.LoRAInit;
 import io.github.djladapters.runtime.methods.lora.LoRALayer;
 import io.github.djladapters.runtime.methods.lora.LoRAWeights;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -120,22 +121,22 @@ final class AdapterAveraging {
             if (!(layer instanceof LoRALayer lora) || !layer.adapterNames().containsAll(adapters)) {
                 continue;
             }
-            float[] sum = null;
-            Matrix first = null;
+            List<Matrix> ups = new ArrayList<>();
+            List<Matrix> downs = new ArrayList<>();
+            int inner = 0;
             for (int i = 0; i < adapters.size(); i++) {
                 LoRAWeights source = lora.adapter(adapters.get(i));
                 try (NDManager scope = source.loraA().getArray().getManager().newSubManager()) {
                     Map<String, NDArray> tensors = lora.exportTensors(adapters.get(i), scope);
-                    Matrix update = Matrix.of(tensors.get("lora_B.weight")).times(Matrix.of(tensors.get("lora_A.weight")));
-                    first = first == null ? update : first;
-                    sum = sum == null ? new float[update.values().length] : sum;
-                    for (int j = 0; j < sum.length; j++) {
-                        sum[j] += update.values()[j] * weights[i];
-                    }
+                    Matrix down = Matrix.of(tensors.get("lora_A.weight"));
+                    ups.add(Matrix.of(tensors.get("lora_B.weight")));
+                    downs.add(down.scaled(weights[i]));
+                    inner += down.rows();
                 }
             }
-            results.put(layer.modulePath(), LowRankFactors.of(new Matrix(first.rows(), first.cols(), sum), svdRank,
-                    null));
+            // sum_i w_i B_i A_i is the product of the stacked factors
+            results.put(layer.modulePath(), LowRankFactors.ofProduct(Matrix.stackColumns(ups, inner),
+                    Matrix.stackRows(downs, inner), svdRank, null));
         }
         NewAdapter.add(model, name, config, (layer, manager) -> {
             LowRankFactors factors = results.get(layer.modulePath());

@@ -141,6 +141,20 @@ final class WeightedLoRA {
             }
             return new Factors(Matrix.stackRows(as, newRank), Matrix.stackColumns(bs, newRank));
         }
+        if (type == CombinationType.SVD) {
+            // sum_i w_i s_i B_i A_i is the product of the stacked factors, whose SVD is cheap
+            List<Matrix> ups = new ArrayList<>();
+            List<Matrix> downs = new ArrayList<>();
+            int inner = 0;
+            for (Source source : sources) {
+                ups.add(source.b());
+                downs.add(source.a().scaled((float) (weights[source.index()] * source.scaling())));
+                inner += source.a().rows();
+            }
+            LowRankFactors factors = LowRankFactors.ofProduct(Matrix.stackColumns(ups, inner),
+                    Matrix.stackRows(downs, inner), newRank, options.svdClamp());
+            return new Factors(factors.a(), factors.b());
+        }
         if (type.svd()) {
             // get_delta_weight applies the scaling; the weights apply to whole updates
             List<float[]> updates = new ArrayList<>();

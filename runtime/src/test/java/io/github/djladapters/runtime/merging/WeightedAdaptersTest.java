@@ -135,11 +135,20 @@ class WeightedAdaptersTest {
         }
     }
 
-    /** The best rank-k error, from the singular values of an independent decomposition of {@code x x^T}. */
+    /**
+     * The best rank-k error, {@code sqrt} of the sum of the smallest eigenvalues of {@code x x^T}: a
+     * symmetric eigen decomposition, independent of the SVD under test.
+     */
     private static double tailNorm(double[][] x, int k) {
-        org.apache.commons.math3.linear.RealMatrix m = new org.apache.commons.math3.linear.Array2DRowRealMatrix(x);
-        double[] eigen = new org.apache.commons.math3.linear.EigenDecomposition(m.multiply(m.transpose()))
-                .getRealEigenvalues();
+        org.ejml.data.DMatrixRMaj m = new org.ejml.data.DMatrixRMaj(x);
+        org.ejml.data.DMatrixRMaj gram = new org.ejml.data.DMatrixRMaj(x.length, x.length);
+        org.ejml.dense.row.CommonOps_DDRM.multTransB(m, m, gram);
+        var eig = org.ejml.dense.row.factory.DecompositionFactory_DDRM.eig(x.length, false, true);
+        assertTrue(eig.decompose(gram));
+        double[] eigen = new double[x.length];
+        for (int i = 0; i < eigen.length; i++) {
+            eigen[i] = eig.getEigenvalue(i).real;
+        }
         java.util.Arrays.sort(eigen);
         double tail = 0;
         for (int i = 0; i < eigen.length - k; i++) {
