@@ -68,7 +68,7 @@ public final class GPT2Attention extends AbstractBlock implements KeyValueAttent
             v = inputs.get(3).concat(v, 2);
         }
         NDArray context = DotProductAttention.context(this, q, k, v, inputs.get(1), scale);
-        NDArray out = c_proj.forward(ps, new NDList(context), training, params).head();
+        NDArray out = extendOutput(q, c_proj.forward(ps, new NDList(context), training, params).head());
         return new NDList(out, k, v);
     }
 

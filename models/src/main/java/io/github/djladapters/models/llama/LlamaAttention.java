@@ -86,7 +86,7 @@ public final class LlamaAttention extends AbstractBlock implements KeyValueAtten
         }
         float scale = (float) (1 / Math.sqrt(headDim));
         NDArray context = DotProductAttention.context(this, q, k, v, inputs.get(1), scale);
-        NDArray out = o_proj.forward(ps, new NDList(context), training, params).head();
+        NDArray out = extendOutput(q, o_proj.forward(ps, new NDList(context), training, params).head());
         return new NDList(out, k, v);
     }
 

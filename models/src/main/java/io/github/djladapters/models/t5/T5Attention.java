@@ -150,7 +150,7 @@ public final class T5Attention extends AbstractBlock implements KeyValueAttentio
             values = inputs.size() > 2 ? inputs.get(3).concat(own.get(1), 2) : own.get(1);
         }
         NDArray context = DotProductAttention.context(this, query, keys, values, inputs.get(1), 1f);
-        NDArray out = o.forward(ps, new NDList(context), training, params).head();
+        NDArray out = extendOutput(query, o.forward(ps, new NDList(context), training, params).head());
         return new NDList(out, keys, values);
     }
 

@@ -14,7 +14,8 @@ import java.util.Optional;
  * after projecting (and rotating, where it uses rotary embeddings) the query, keys and values into
  * {@code [batch, heads, seq, headDim]}, it calls {@link #extendKeyValues}, attends with the returned
  * keys, values and {@link ExtendedKeyValues#attentionMask mask}, then calls
- * {@link #extendContext} on the per-head context before merging heads and the output projection:
+ * {@link #extendContext} on the per-head context before merging heads and the output projection,
+ * and {@link #extendOutput} on the projected output:
  *
  * <pre>{@code
  * ExtendedKeyValues kv = extendKeyValues(q, k, v);
@@ -22,6 +23,7 @@ import java.util.Optional;
  * NDArray mask = kv.attentionMask(ownMask);          // null when nothing is masked
  * NDArray context = (mask == null ? scores : scores.add(mask)).softmax(-1).matMul(kv.values());
  * context = extendContext(q, context);
+ * NDArray out = extendOutput(q, oProj(mergeHeads(context)));
  * }</pre>
  */
 public interface KeyValueAttention extends Block {
@@ -62,5 +64,17 @@ public interface KeyValueAttention extends Block {
      */
     default NDArray extendContext(NDArray query, NDArray context) {
         return keyValueExtension().map(extension -> extension.extendContext(query, context)).orElse(context);
+    }
+
+    /**
+     * Applies the installed extension to the block's output after its output projection, or returns
+     * it unchanged.
+     *
+     * @param query the projected query, {@code [batch, heads, querySeq, headDim]}
+     * @param output the block's output, {@code [batch, querySeq, hidden]}
+     * @return the output to return
+     */
+    default NDArray extendOutput(NDArray query, NDArray output) {
+        return keyValueExtension().map(extension -> extension.extendOutput(query, output)).orElse(output);
     }
 }

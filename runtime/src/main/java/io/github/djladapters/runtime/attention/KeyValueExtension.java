@@ -36,4 +36,16 @@ public interface KeyValueExtension {
     default NDArray extendContext(NDArray query, NDArray context) {
         return context;
     }
+
+    /**
+     * Changes the attention block's output after its output projection; by default unchanged. For
+     * additions that must not pass through the projection (PEFT's LLaMA-Adapter on GPT-2).
+     *
+     * @param query the projected query, {@code [batch, heads, querySeq, headDim]}
+     * @param output the block's output, {@code [batch, querySeq, hidden]}
+     * @return the output to return
+     */
+    default NDArray extendOutput(NDArray query, NDArray output) {
+        return output;
+    }
 }

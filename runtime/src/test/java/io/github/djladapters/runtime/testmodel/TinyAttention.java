@@ -73,7 +73,7 @@ public final class TinyAttention extends TinyBlock implements KeyValueAttention 
         NDArray context = (mask == null ? scores : scores.add(mask)).softmax(-1).matMul(kv.values());
         context = extendContext(q, context);
         NDArray merged = context.transpose(0, 2, 1, 3).reshape(x.getShape());
-        return new NDList(run(oProj, store, merged, training));
+        return new NDList(extendOutput(q, run(oProj, store, merged, training)));
     }
 
     private NDArray splitHeads(NDArray t, long headDim) {
