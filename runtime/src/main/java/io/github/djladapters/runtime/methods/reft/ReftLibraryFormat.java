@@ -1,0 +1,157 @@
+package io.github.djladapters.runtime.methods.reft;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.djladapters.runtime.methods.AdaptersLibraryFormat;
+import io.github.djladapters.runtime.safetensors.CheckpointException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * ReFT in the Adapters library's layout: {@code "config"} with {@code "architecture": "reft"},
+ * {@code layers}, {@code prefix_positions}, {@code suffix_positions}, {@code r}, {@code orthogonality},
+ * {@code tied_weights}, {@code dropout}, {@code non_linearity}, plus {@code subtract_projection}, which
+ * the library itself does not write (so its DiReFT comes back as NoReFT); tensors
+ * {@code <layer>.reft_layer.refts.<name>.units.<i>.learned_source.weight} and so on. The projection
+ * is written as the orthonormal R the forward uses ({@code projection.weight}); the library's
+ * {@code projection.parametrizations.weight.original} is read as R and made orthonormal.
+ */
+final class ReftLibraryFormat implements AdaptersLibraryFormat<ReftConfig> {
+
+    private static final String PREFIX = "base_model.model.";
+    private static final Pattern FILE_KEY = Pattern.compile(
+            "(.+)\\.reft_layer\\.refts\\.([^.]+)\\.(units\\.\\d+\\.)(learned_source\\.weight|learned_source\\.bias"
+                    + "|projection\\.weight|projection\\.parametrizations\\.weight\\.original)");
+    private static final Pattern OUR_KEY = Pattern.compile("base_model\\.model\\.(.+)\\.reft_layer\\.(units\\..+)");
+    private static final Set<String> KEYS = Set.of("architecture", "layers", "prefix_positions", "suffix_positions",
+            "r", "orthogonality", "tied_weights", "subtract_projection", "dropout", "non_linearity", "dtype",
+            "output_reft", "init_weights_seed");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Override
+    public boolean reads(ObjectNode config) {
+        return config.path("architecture").asText("").equals("reft");
+    }
+
+    @Override
+    public Parsed<ReftConfig> read(Path file, ObjectNode root, ObjectNode config) throws CheckpointException {
+        List<Integer> layers = null;
+        JsonNode layerNode = config.path("layers");
+        if (layerNode.isArray()) {
+            layers = new ArrayList<>();
+            for (JsonNode layer : layerNode) {
+                if (!layer.canConvertToInt()) {
+                    throw new CheckpointException(file + ": key 'config.layers' holds " + layer + ", not a layer index");
+                }
+                layers.add(layer.asInt());
+            }
+        } else if (!layerNode.isMissingNode() && !"all".equals(layerNode.asText())) {
+            throw new CheckpointException(file + ": key 'config.layers' is " + layerNode
+                    + "; expected \"all\" or a list of layer indices");
+        }
+        String dtype = config.path("dtype").isTextual() ? config.get("dtype").asText() : null;
+        if (dtype != null && !dtype.equals("float32")) {
+            throw new CheckpointException(file + ": key 'config.dtype' is \"" + dtype + "\"; only float32 is supported");
+        }
+        if (!config.path("output_reft").asBoolean(true)) {
+            throw new CheckpointException(file + ": key 'config.output_reft' is false; only interventions on layer"
+                    + " outputs are supported");
+        }
+        ReftConfig parsed = new ReftConfig(layers, integer(file, config, "prefix_positions", 3),
+                integer(file, config, "suffix_positions", 0), integer(file, config, "r", 1),
+                config.path("orthogonality").asBoolean(true), config.path("tied_weights").asBoolean(false),
+                config.path("subtract_projection").asBoolean(true), config.path("dropout").asDouble(0.05),
+                config.path("non_linearity").isTextual() ? config.get("non_linearity").asText() : null, null);
+        List<String> unknown = new ArrayList<>();
+        config.fieldNames().forEachRemaining(k -> {
+            if (!KEYS.contains(k)) {
+                unknown.add("config." + k);
+            }
+        });
+        return new Parsed<>(parsed, unknown);
+    }
+
+    private static int integer(Path file, ObjectNode config, String key, int fallback) throws CheckpointException {
+        JsonNode node = config.path(key);
+        if (node.isMissingNode() || node.isNull()) {
+            return fallback;
+        }
+        if (!node.canConvertToInt()) {
+            throw new CheckpointException(file + ": key 'config." + key + "' is " + node + "; expected an integer");
+        }
+        return node.asInt();
+    }
+
+    /** {@code X.reft_layer.refts.<name>.units...} becomes {@code base_model.model.X.reft_layer.units...}. */
+    @Override
+    public Map<String, String> internalKeys(Set<String> keys, String savedName, Set<String> expected) {
+        Map<String, String> renamed = new LinkedHashMap<>();
+        for (String key : keys) {
+            Matcher m = FILE_KEY.matcher(key);
+            String target = key;
+            if (m.matches() && (savedName == null || savedName.equals(m.group(2)))) {
+                String tensor = m.group(4).startsWith("projection") ? "projection.weight" : m.group(4);
+                String path = m.group(1);
+                String suffix = ".reft_layer." + m.group(3) + tensor;
+                target = PREFIX + path + suffix;
+                while (!expected.contains(target) && path.contains(".")) {
+                    path = path.substring(path.indexOf('.') + 1);
+                    target = PREFIX + path + suffix;
+                }
+                target = expected.contains(target) ? target : key;
+            }
+            renamed.put(key, target);
+        }
+        return renamed;
+    }
+
+    @Override
+    public boolean writes() {
+        return true;
+    }
+
+    @Override
+    public ObjectNode writeConfig(ReftConfig config) {
+        ObjectNode node = JSON.createObjectNode();
+        node.put("architecture", "reft");
+        if (config.layers() == null) {
+            node.put("layers", "all");
+        } else {
+            ArrayNode layers = node.putArray("layers");
+            config.layers().forEach(layers::add);
+        }
+        node.put("prefix_positions", config.prefixPositions());
+        node.put("suffix_positions", config.suffixPositions());
+        node.put("r", config.r());
+        node.put("orthogonality", config.orthogonality());
+        node.put("tied_weights", config.tiedWeights());
+        node.put("subtract_projection", config.subtractProjection());
+        node.put("dropout", config.dropout());
+        if (config.nonLinearity() == null) {
+            node.putNull("non_linearity");
+        } else {
+            node.put("non_linearity", config.nonLinearity());
+        }
+        node.putNull("dtype");
+        node.put("output_reft", true);
+        node.putNull("init_weights_seed");
+        return node;
+    }
+
+    @Override
+    public String fileKey(String key, String name) {
+        Matcher m = OUR_KEY.matcher(key);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("'" + key + "' is not a ReFT tensor key");
+        }
+        return m.group(1) + ".reft_layer.refts." + name + "." + m.group(2);
+    }
+}
