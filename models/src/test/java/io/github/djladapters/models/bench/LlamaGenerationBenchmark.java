@@ -1,5 +1,6 @@
 package io.github.djladapters.models.bench;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -8,13 +9,18 @@ import io.github.djladapters.models.generation.GenerationConfig;
 import io.github.djladapters.models.generation.Generator;
 import io.github.djladapters.models.llama.LlamaConfig;
 import io.github.djladapters.models.llama.LlamaForCausalLM;
+import io.github.djladapters.runtime.AdapterModel;
+import io.github.djladapters.runtime.Adapters;
+import io.github.djladapters.runtime.methods.adaptionprompt.AdaptionPromptConfig;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 
 /**
  * Tokens per second of greedy generation on a Llama-shaped model of about 100 M parameters with
- * random weights, with and without the key/value cache, measured side by side in one run. Not a
+ * random weights, with and without the key/value cache and with an adaption prompt, measured side by
+ * side in one run. Not a
  * unit test: run it by hand.
  *
  * <pre>
@@ -51,14 +57,28 @@ public final class LlamaGenerationBenchmark {
             GenerationConfig uncached = cached.withCache(false);
             generator.generate(manager, List.of(prompt), cached.withCache(true)); // warm-up
             generator.generate(manager, List.of(prompt), uncached);
+            // an adaption prompt of 10 positions on all 12 layers, gates set so that it acts
+            AdapterModel<LlamaForCausalLM> adapters = Adapters.init(model);
+            adapters.addAdapter("prompt", new AdaptionPromptConfig(10, 12, null));
+            Map<String, NDArray> tensors = adapters.adapterTensors("prompt", manager);
+            tensors.replaceAll((key, value) -> key.endsWith("adaption_gate") ? value.add(0.5f) : value);
+            adapters.loadAdapterTensors("prompt", tensors);
+            adapters.setActiveAdapters("prompt");
+            generator.generate(manager, List.of(prompt), cached); // warm-up with the adapter
             double withCache = 0;
             double without = 0;
-            for (int r = 0; r < rounds; r++) { // interleaved so both see the same machine state
-                withCache += tokensPerSecond(generator, manager, prompt, cached);
-                without += tokensPerSecond(generator, manager, prompt, uncached);
+            double adapted = 0;
+            for (int r = 0; r < rounds; r++) { // interleaved so all see the same machine state
+                try (AdapterModel.DisabledScope base = adapters.disableAdapters()) {
+                    withCache += tokensPerSecond(generator, manager, prompt, cached);
+                    without += tokensPerSecond(generator, manager, prompt, uncached);
+                }
+                adapted += tokensPerSecond(generator, manager, prompt, cached);
             }
             System.out.printf("greedy with cache:    %.1f tokens/s%n", withCache / rounds);
             System.out.printf("greedy without cache: %.1f tokens/s%n", without / rounds);
+            System.out.printf("greedy with cache and an adaption prompt (10 positions, 12 layers): %.1f tokens/s%n",
+                    adapted / rounds);
         }
     }
 
