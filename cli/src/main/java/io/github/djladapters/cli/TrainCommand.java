@@ -32,7 +32,7 @@ import picocli.CommandLine.Option;
 /** {@code djl-adapters train}: fine-tunes an adapter and a classification head on labelled texts. */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Fine-tunes an adapter and a classification head on labelled texts (JSONL or CSV),",
-            "saves them in PEFT's layout with a loss curve and an HTML report, and checkpoints every epoch",
+            "saves them (PEFT's layout, or the Adapters library's for its methods) with a loss curve and an HTML report, and checkpoints every epoch",
             "into OUTPUT/checkpoint (--resume continues from there)."})
 final class TrainCommand implements Callable<Integer> {
 

@@ -9,7 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * A trained classifier on disk: the adapter in PEFT's layout ({@link AdapterModel#saveAdapterFolder}) and the head in
+ * A trained classifier on disk: the adapter in its method's layout ({@link AdapterModel#saveAdapterFolder}) and the head in
  * {@value #HEAD_FILE} ({@link ClassifierHead}), in one directory.
  */
 public final class SavedClassifier {

@@ -96,6 +96,27 @@ class TrainCommandTest {
     }
 
     @Test
+    void trainsABottleneckAdapterFromTheMethodFlagAndEvaluatesIt() throws Exception {
+        Path data = TrainedAdapter.writeReviews(dir.resolve("reviews.csv"));
+        Path output = dir.resolve("bn");
+        CommandRun run = CommandRun.withModel("train", "--data", data.toString(), "--output", output.toString(),
+                "--method", "seq_bn", "--method-option", "reduction_factor=8", "--max-steps", "1", "--batch-size", "4",
+                "--max-length", "32");
+        assertEquals(DjlAdapters.OK, run.code(), run.toString());
+        assertTrue(run.out().contains("bottleneck"), run.toString());
+        String config = Files.readString(output.resolve(PeftAdapterFiles.CONFIG_FILE));
+        assertTrue(config.contains("\"reduction_factor\": 8") && config.contains("\"original_ln_before\": true"), config);
+        assertTrue(Files.size(output.resolve("adapter.safetensors")) > 0);
+        CommandRun eval = CommandRun.withModel("eval", "--adapter", output.toString(), "--data", data.toString(),
+                "--max-length", "32");
+        assertEquals(DjlAdapters.OK, eval.code(), eval.toString());
+        CommandRun unknown = CommandRun.withModel("train", "--data", data.toString(), "--output", output.toString(),
+                "--method", "seq_bn", "--method-option", "r=8");
+        assertEquals(DjlAdapters.USAGE, unknown.code(), unknown.toString());
+        assertTrue(unknown.err().contains("does not read [r]"), unknown.toString());
+    }
+
+    @Test
     void missingDataFileFailsWithOneLineAndNoStackTrace() {
         CommandRun run = CommandRun.withModel("train", "--data", dir.resolve("nope.jsonl").toString(), "--output",
                 dir.resolve("out").toString());

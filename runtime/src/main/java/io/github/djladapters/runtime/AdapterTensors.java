@@ -83,12 +83,7 @@ final class AdapterTensors {
         }
     }
 
-    /**
-     * The file key of a tensor: {@code base_model.model.<module path>.<suffix>}; an attachment on the
-     * whole model (module path {@code ""}) keeps the bare suffix, as PEFT's prompt learning methods
-     * save {@code prompt_embeddings}.
-     */
     private static String key(AdapterAttachment layer, String suffix) {
-        return layer.modulePath().isEmpty() ? suffix : PREFIX + layer.modulePath() + "." + suffix;
+        return PREFIX + (layer.modulePath().isEmpty() ? "" : layer.modulePath() + ".") + suffix;
     }
 }

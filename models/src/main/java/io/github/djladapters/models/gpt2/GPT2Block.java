@@ -9,6 +9,8 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.annotations.PreFfn;
+import io.github.djladapters.annotations.PreSelfAttention;
 import io.github.djladapters.annotations.SelfAttention;
 import io.github.djladapters.models.blocks.LayerNorm;
 
@@ -19,9 +21,9 @@ import io.github.djladapters.models.blocks.LayerNorm;
  */
 public final class GPT2Block extends AbstractBlock {
 
-    Block ln_1;
+    @PreSelfAttention Block ln_1;
     @SelfAttention GPT2Attention attn;
-    Block ln_2;
+    @PreFfn Block ln_2;
     GPT2MLP mlp;
 
     private final int hidden;

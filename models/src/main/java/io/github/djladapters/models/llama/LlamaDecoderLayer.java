@@ -9,20 +9,23 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.annotations.PreFfn;
+import io.github.djladapters.annotations.PreSelfAttention;
 import io.github.djladapters.annotations.SelfAttention;
 import io.github.djladapters.models.blocks.RmsNorm;
 
 /**
  * One pre-norm Llama-family decoder layer ({@code layers.N}): {@code input_layernorm},
  * {@code self_attn}, {@code post_attention_layernorm}, {@code mlp}, each sub-block added to the
- * residual stream. Inputs: hidden states, the additive mask, rotary {@code cos} and {@code sin}, and
+ * residual stream; the inputs of the two norms are the residuals bottleneck adapters read
+ * ({@code @PreSelfAttention}, {@code @PreFfn}). Inputs: hidden states, the additive mask, rotary {@code cos} and {@code sin}, and
  * optionally cached keys and values; outputs: hidden states, then this layer's keys and values.
  */
 public final class LlamaDecoderLayer extends AbstractBlock {
 
-    Block input_layernorm;
+    @PreSelfAttention Block input_layernorm;
     @SelfAttention LlamaAttention self_attn;
-    Block post_attention_layernorm;
+    @PreFfn Block post_attention_layernorm;
     LlamaMLP mlp;
 
     private final int hidden;

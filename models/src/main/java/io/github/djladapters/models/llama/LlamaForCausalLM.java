@@ -37,6 +37,7 @@ import io.github.djladapters.models.generation.KeyValueCache;
  */
 @AdapterModel(methods = {
     AdapterMethod.LORA,
+    AdapterMethod.BOTTLENECK,
     AdapterMethod.PREFIX_TUNING,
     AdapterMethod.ADAPTION_PROMPT,
     AdapterMethod.PROMPT_TUNING,

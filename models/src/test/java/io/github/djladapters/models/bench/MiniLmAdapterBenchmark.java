@@ -15,6 +15,7 @@ import io.github.djladapters.models.pretrained.AllMiniLmL6V2;
 import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.Adapters;
 import io.github.djladapters.runtime.methods.TargetModules;
+import io.github.djladapters.runtime.methods.bottleneck.SeqBnConfig;
 import io.github.djladapters.runtime.methods.ia3.IA3Config;
 import io.github.djladapters.runtime.methods.lora.LoRAConfig;
 import io.github.djladapters.runtime.methods.lora.LoRAInit;
@@ -33,8 +34,9 @@ import java.util.function.Function;
 
 /**
  * What adapters cost on all-MiniLM-L6-v2, as ratios of variants measured side by side in one run:
- * LoRA (r=8 on query/value) unmerged and merged, IA3 (PEFT's BERT targets), prefix tuning and prompt
- * tuning (20 virtual tokens each) against the base forward; one batch that mixes eight LoRA adapters (one per row) against the same batch with one
+ * LoRA (r=8 on query/value) unmerged and merged, IA3 (PEFT's BERT targets), a Pfeiffer bottleneck
+ * adapter (the Adapters library's SeqBnConfig), prefix tuning and prompt tuning (20 virtual tokens
+ * each) against the base forward; one batch that mixes eight LoRA adapters (one per row) against the same batch with one
  * adapter; a LoRA training step against a full fine-tuning step. Every variant is its own copy of
  * the model; the variants run round-robin, starting one later each round, so that whatever else the
  * machine does slows them alike. Each ratio is the median over rounds of the ratio within a round.
@@ -139,6 +141,12 @@ public final class MiniLmAdapterBenchmark {
         ia3.addAdapter("ia3", ia3Config);
         ia3.setActiveAdapters("ia3");
         variants.add(new Variant("ia3", true, ia3::forward));
+
+        // the Adapters library's Pfeiffer adapter (reduction 16) with bert init: small non-zero weights, as after training
+        AdapterModel<BertModel> pfeiffer = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
+        pfeiffer.addAdapter("seq_bn", SeqBnConfig.create());
+        pfeiffer.setActiveAdapters("seq_bn");
+        variants.add(new Variant("bottleneck-seq", true, pfeiffer::forward));
 
         // 20 virtual tokens each: prefix tuning adds 20 keys and values per layer, prompt tuning 20 positions
         AdapterModel<BertModel> prefix = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
@@ -255,6 +263,7 @@ public final class MiniLmAdapterBenchmark {
                 new Ratio("LoRA unmerged / base", "lora-unmerged", "base", 1.04, 1.04),
                 new Ratio("LoRA merged / base", "lora-merged", "base", 0.98, 1.01),
                 new Ratio("IA3 / base", "ia3", "base", 1.05, 1.05),
+                new Ratio("Pfeiffer bottleneck / base", "bottleneck-seq", "base", Double.NaN, 1.05),
                 new Ratio("prefix (20) / base", "prefix-20", "base", Double.NaN, 1.10),
                 new Ratio("prompt (20) / base", "prompt-20", "base", Double.NaN, 1.18),
                 new Ratio(mixed + " / single adapter", mixed, "single-adapter", 1.13, 1.13),

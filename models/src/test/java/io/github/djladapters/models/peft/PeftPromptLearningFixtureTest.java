@@ -23,6 +23,7 @@ import io.github.djladapters.runtime.methods.AdapterConfig;
 import io.github.djladapters.runtime.methods.prefix.PrefixTuningConfig;
 import io.github.djladapters.runtime.methods.prompt.PromptEncoderConfig;
 import io.github.djladapters.runtime.methods.prompt.PromptTuningConfig;
+import io.github.djladapters.runtime.methods.virtualtokens.PromptEmbeddingsKey;
 import io.github.djladapters.runtime.safetensors.SafetensorsFile;
 import java.nio.file.Path;
 import java.util.List;
@@ -148,7 +149,7 @@ class PeftPromptLearningFixtureTest {
         minilm.addAdapter("text", PromptTuningConfig.builder().numVirtualTokens(10)
                 .initText(fixture.record().get("init_text").asText(), tokenizer).build());
         try (NDManager scope = manager.newSubManager()) {
-            NDArray ours = minilm.adapterTensors("text", scope).get("prompt_embeddings");
+            NDArray ours = minilm.adapterTensors("text", scope).get(PromptEmbeddingsKey.MODEL_KEY);
             NDArray peft = PromptLearningFixture.read(fixture.dir().resolve("adapter_model.safetensors"),
                     "prompt_embeddings", scope);
             assertEquals(0, ours.sub(peft).abs().max().getFloat(), 0f, "the word embeddings of PEFT's token ids");

@@ -116,7 +116,8 @@ public final class PeftAdapterFiles {
         AdapterConfig saved = peft.get().configToSave(config, model.boundModel(), methodAttachments(model, name),
                 name);
         Files.createDirectories(folder);
-        files.stage(folder.resolve(WEIGHTS_FILE), path -> writeWeights(model, name, path, key -> key));
+        PeftFormat<AdapterConfig> format = peft.get();
+        files.stage(folder.resolve(WEIGHTS_FILE), path -> writeWeights(model, name, path, format::fileKey));
         files.write(folder.resolve(CONFIG_FILE), PeftConfigWriter.bytes(saved, model.baseModelNameOrPath()));
         files.write(folder.resolve(MODEL_CARD_FILE), ModelCard.text(name, saved.peftType(),
                 model.baseModelNameOrPath()).getBytes(StandardCharsets.UTF_8));
@@ -209,7 +210,9 @@ public final class PeftAdapterFiles {
             AdapterConfigFile adaptersLibrary) throws IOException {
         try (NDManager scope = NDManager.newBaseManager()) {
             Map<String, String> keys = new LinkedHashMap<>();
-            file.tensors().keySet().forEach(k -> keys.put(k, k));
+            Optional<PeftFormat<AdapterConfig>> peft = AdapterMethods.forConfig(model.adapterConfig(name)).peftFormat();
+            file.tensors().keySet().forEach(k -> keys.put(k, adaptersLibrary == null && peft.isPresent()
+                    ? peft.get().internalKey(k) : k));
             if (adaptersLibrary != null) {
                 Set<String> expected = model.adapterTensors(name, scope).keySet();
                 keys.putAll(AdaptersLibraryLayout.internalKeys(adaptersLibrary.config(), file.tensors().keySet(),

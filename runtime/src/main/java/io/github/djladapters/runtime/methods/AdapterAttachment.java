@@ -15,12 +15,14 @@ import java.util.Set;
  * through this interface alone, whatever the method. The kinds:
  * <ul>
  *   <li>a block wrapper ({@link AdapterLayer}): put in place of the block at a module (LoRA and IA3 on
- *       projections, bottleneck adapters on a sub-block's output or around a layer norm, ReFT on a
- *       layer's output, {@code modules_to_save} copies);</li>
+ *       projections, bottleneck adapters on a sub-block's output or around a layer norm,
+ *       {@code modules_to_save} copies);</li>
  *   <li>a hook ({@link AdapterHook}): installed on a hook point that is not a block, such as the
  *       model's inputs ({@link io.github.djladapters.runtime.inputs.InputExtendingModel}, prompt
- *       tuning) or an attention block's keys and values
- *       ({@link io.github.djladapters.runtime.attention.KeyValueAttention}, prefix tuning).</li>
+ *       tuning), an attention block's keys and values
+ *       ({@link io.github.djladapters.runtime.attention.KeyValueAttention}, prefix tuning) or each
+ *       layer's output ({@link io.github.djladapters.runtime.interventions.LayerOutputExtendingModel},
+ *       ReFT).</li>
  * </ul>
  * The forward pass asks the shared {@link AdapterActivation} (and per-row {@link AdapterRouting})
  * which adapters apply; see {@link AdapterUse#select}.

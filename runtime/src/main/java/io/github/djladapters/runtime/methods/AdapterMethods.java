@@ -37,6 +37,15 @@ public final class AdapterMethods {
     }
 
     /**
+     * Removes the method registered for a config class, if any (for tests that register their own).
+     *
+     * @param configType the config class
+     */
+    public static void unregister(Class<? extends AdapterConfig> configType) {
+        METHODS.remove(configType);
+    }
+
+    /**
      * Every registered method, sorted by name.
      *
      * @return the methods

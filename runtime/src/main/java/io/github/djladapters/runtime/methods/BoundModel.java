@@ -6,6 +6,7 @@ import io.github.djladapters.runtime.attention.KeyValueAttention;
 import io.github.djladapters.runtime.bindings.QkvSplit;
 import io.github.djladapters.runtime.bindings.Site;
 import io.github.djladapters.runtime.inputs.InputExtendingModel;
+import io.github.djladapters.runtime.interventions.LayerOutputExtendingModel;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -143,5 +144,15 @@ public interface BoundModel {
      */
     default Optional<InputExtendingModel> inputHooks() {
         return model() instanceof InputExtendingModel hooks ? Optional.of(hooks) : Optional.empty();
+    }
+
+    /**
+     * The model's layer-output hook point, for interventions on the hidden states between layers
+     * (ReFT).
+     *
+     * @return the model when it implements {@link LayerOutputExtendingModel}
+     */
+    default Optional<LayerOutputExtendingModel> layerOutputHooks() {
+        return model() instanceof LayerOutputExtendingModel hooks ? Optional.of(hooks) : Optional.empty();
     }
 }

@@ -9,7 +9,8 @@ import java.util.Set;
  * {@code adapter_config.json} for it (the config record binds the ones it supports, by its Jackson
  * names), and the config to write for a given adapter. Tensor keys are
  * {@code base_model.model.<module path>.<suffix>} with the suffixes of
- * {@link AdapterAttachment#exportTensors}.
+ * {@link AdapterAttachment#exportTensors}, unless {@link #fileKey}/{@link #internalKey} map them
+ * (PEFT's prompt learning methods store a bare {@code prompt_embeddings}).
  *
  * @param <C> the config record
  */
@@ -53,4 +54,25 @@ public interface PeftFormat<C extends AdapterConfig> {
      * @throws IllegalArgumentException when the config uses something PEFT's format cannot express
      */
     C configToSave(C config, BoundModel model, List<AdapterAttachment> attachments, String name);
+
+    /**
+     * The key PEFT's {@code adapter_model.safetensors} uses for one of this project's keys.
+     *
+     * @param key {@code base_model.model.<module path>.<suffix>}
+     * @return the file's key; by default the same
+     */
+    default String fileKey(String key) {
+        return key;
+    }
+
+    /**
+     * This project's key for a key of PEFT's file, the inverse of {@link #fileKey}.
+     *
+     * @param fileKey a key in the file
+     * @return {@code base_model.model.<module path>.<suffix>}; by default the same. A key that fits
+     *     nothing may be returned as it is: loading reports it as unexpected
+     */
+    default String internalKey(String fileKey) {
+        return fileKey;
+    }
 }

@@ -124,13 +124,15 @@ class InterfaceBindingsTest {
     @Test
     void replacementTheFieldCannotHoldChangesNothing() {
         TinyModel model = new TinyModel(manager, false);
-        AdapterModel<TinyModel> bound = Adapters.init(model, TinyInterfaces.separate().build());
-        Block norm = bound.block(0, Site.PRE_SELF_ATTENTION);
+        // a site path onto a field typed TinyAttention, which no other block fits
+        AdapterModel<TinyModel> bound = Adapters.init(model, TinyInterfaces.separate().layerPreSelfAttn("self_attn")
+                .build());
+        Block attention = bound.block(0, Site.PRE_SELF_ATTENTION);
         String message = assertThrows(IllegalArgumentException.class,
                 () -> bound.replace(0, Site.PRE_SELF_ATTENTION, newLinear(TinyModel.HIDDEN, TinyModel.HIDDEN, 1))).getMessage();
-        assertTrue(message.contains("TinyLayer.inputLayernorm") && message.contains("cannot hold"), message);
-        assertSame(norm, ModulePaths.resolve(model, "layers.0.input_layernorm"));
-        assertSame(norm, model.layers.get(0).inputLayernorm);
+        assertTrue(message.contains("TinyLayer.selfAttn") && message.contains("cannot hold"), message);
+        assertSame(attention, ModulePaths.resolve(model, "layers.0.self_attn"));
+        assertSame(attention, model.layers.get(0).selfAttn);
     }
 
     @Test

@@ -2,15 +2,16 @@ package io.github.djladapters.runtime.testmodel;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
 /** A pre-norm decoder layer: {@code x + attn(norm(x))}, then {@code h + mlp(norm(h))}. */
 public final class TinyLayer extends TinyBlock {
 
-    public RmsNorm inputLayernorm;
+    public Block inputLayernorm;
     public TinyAttention selfAttn;
-    public RmsNorm postAttentionLayernorm;
+    public Block postAttentionLayernorm;
     public TinyMlp mlp;
 
     TinyLayer(int hidden, int heads, int ffn, boolean fused) {

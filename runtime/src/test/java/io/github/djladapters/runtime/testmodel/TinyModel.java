@@ -11,15 +11,18 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import ai.djl.util.PairList;
 import io.github.djladapters.runtime.blocks.ModuleList;
+import io.github.djladapters.runtime.interventions.LayerOutputExtendingModel;
+import io.github.djladapters.runtime.interventions.LayerOutputExtension;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 
 /**
  * A two-layer Llama-like decoder with Hugging Face child names ({@code embed_tokens},
  * {@code layers.N.self_attn.q_proj}, {@code layers.N.mlp.up_proj}, ...), sized for exact tests.
  */
-public class TinyModel extends TinyBlock {
+public class TinyModel extends TinyBlock implements LayerOutputExtendingModel {
 
     public static final int VOCAB = 11;
     public static final int HIDDEN = 8;
@@ -29,6 +32,7 @@ public class TinyModel extends TinyBlock {
 
     public Block embedTokens;
     public List<TinyLayer> layers;
+    private LayerOutputExtension layerOutputExtension;
 
     /**
      * Builds the model with random but fixed parameters.
@@ -82,10 +86,20 @@ public class TinyModel extends TinyBlock {
     @Override
     protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = run(embedTokens, store, inputs.head(), training);
-        for (TinyLayer layer : layers) {
-            x = run(layer, store, x, training);
+        for (int i = 0; i < layers.size(); i++) {
+            x = extendLayerOutput(i, run(layers.get(i), store, x, training));
         }
         return new NDList(x);
+    }
+
+    @Override
+    public void setLayerOutputExtension(LayerOutputExtension extension) {
+        this.layerOutputExtension = extension;
+    }
+
+    @Override
+    public Optional<LayerOutputExtension> layerOutputExtension() {
+        return Optional.ofNullable(layerOutputExtension);
     }
 
     @Override

@@ -6,6 +6,7 @@ import io.github.djladapters.runtime.methods.AdapterAttachment;
 import io.github.djladapters.runtime.methods.BoundModel;
 import io.github.djladapters.runtime.methods.PeftFormat;
 import io.github.djladapters.runtime.methods.PeftKeys;
+import io.github.djladapters.runtime.methods.virtualtokens.PromptEmbeddingsKey;
 import java.util.List;
 
 /**
@@ -32,5 +33,15 @@ final class PrefixPeftFormat implements PeftFormat<PrefixTuningConfig> {
             List<AdapterAttachment> attachments, String name) {
         KeyValueAttention first = PrefixTuningMethod.attention(model).get(0);
         return config.saved(first.keyValueHeads() * first.headDim(), model.layerCount(), first.keyValueHeads());
+    }
+
+    @Override
+    public String fileKey(String key) {
+        return PromptEmbeddingsKey.fileKey(key);
+    }
+
+    @Override
+    public String internalKey(String fileKey) {
+        return PromptEmbeddingsKey.internalKey(fileKey);
     }
 }

@@ -5,6 +5,7 @@ import io.github.djladapters.runtime.methods.AdapterAttachment;
 import io.github.djladapters.runtime.methods.BoundModel;
 import io.github.djladapters.runtime.methods.PeftFormat;
 import io.github.djladapters.runtime.methods.PeftKeys;
+import io.github.djladapters.runtime.methods.virtualtokens.PromptEmbeddingsKey;
 import java.util.List;
 
 /**
@@ -32,5 +33,15 @@ final class PTuningPeftFormat implements PeftFormat<PromptEncoderConfig> {
             List<AdapterAttachment> attachments, String name) {
         return config.saved(PromptWeightsFactory.tokenDim(model, config.tokenDim(), "P-tuning"), model.layerCount(),
                 config.numAttentionHeads());
+    }
+
+    @Override
+    public String fileKey(String key) {
+        return PromptEmbeddingsKey.fileKey(key);
+    }
+
+    @Override
+    public String internalKey(String fileKey) {
+        return PromptEmbeddingsKey.internalKey(fileKey);
     }
 }

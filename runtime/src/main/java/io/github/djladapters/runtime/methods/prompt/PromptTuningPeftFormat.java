@@ -5,6 +5,7 @@ import io.github.djladapters.runtime.methods.AdapterAttachment;
 import io.github.djladapters.runtime.methods.BoundModel;
 import io.github.djladapters.runtime.methods.PeftFormat;
 import io.github.djladapters.runtime.methods.PeftKeys;
+import io.github.djladapters.runtime.methods.virtualtokens.PromptEmbeddingsKey;
 import java.util.List;
 import java.util.Set;
 
@@ -36,5 +37,15 @@ final class PromptTuningPeftFormat implements PeftFormat<PromptTuningConfig> {
             List<AdapterAttachment> attachments, String name) {
         return config.saved(PromptWeightsFactory.tokenDim(model, config.tokenDim(), "prompt tuning"),
                 model.layerCount(), config.numAttentionHeads());
+    }
+
+    @Override
+    public String fileKey(String key) {
+        return PromptEmbeddingsKey.fileKey(key);
+    }
+
+    @Override
+    public String internalKey(String fileKey) {
+        return PromptEmbeddingsKey.internalKey(fileKey);
     }
 }

@@ -20,6 +20,7 @@ import io.github.djladapters.runtime.attention.KeyValueAttention;
 import io.github.djladapters.runtime.bindings.Site;
 import io.github.djladapters.runtime.methods.AdapterMethods;
 import io.github.djladapters.runtime.methods.ReferenceWeights;
+import io.github.djladapters.runtime.safetensors.SafetensorsFile;
 import io.github.djladapters.runtime.testmodel.TinyInterfaces;
 import io.github.djladapters.runtime.testmodel.TinyModel;
 import java.util.List;
@@ -34,14 +35,26 @@ import org.junit.jupiter.api.Test;
  */
 class AttachmentSpiTest {
 
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path dir;
+
     @BeforeAll
     static void register() {
         AdapterMethods.register(new ValueScaleMethod());
+        AdapterMethods.register(new LayerScaleMethod());
+    }
+
+    @org.junit.jupiter.api.AfterAll
+    static void unregister() {
+        // other tests in this JVM list the registered PEFT types
+        AdapterMethods.unregister(ValueScaleMethod.Config.class);
+        AdapterMethods.unregister(LayerScaleMethod.Config.class);
     }
 
     private static AdapterModel<TinyModel> model(NDManager manager) {
         return Adapters.init(new TinyModel(manager, false),
-                TinyInterfaces.separate().adapterMethods(AdapterMethod.LORA, AdapterMethod.PREFIX_TUNING).build());
+                TinyInterfaces.separate().adapterMethods(AdapterMethod.LORA, AdapterMethod.PREFIX_TUNING, AdapterMethod.REFT)
+                        .build());
     }
 
     private static KeyValueAttention attention(AdapterModel<TinyModel> peft, int layer) {
@@ -134,6 +147,43 @@ class AttachmentSpiTest {
             for (Parameter parameter : peft.model().getParameters().values()) {
                 assertFalse(parameter.requiresGradient(), parameter.getName() + " is frozen");
             }
+        }
+    }
+
+    @Test
+    void layerOutputInterventionInstallsOnTheModelAndComesOffWithTheLastAdapter() throws Exception {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            AdapterModel<TinyModel> peft = model(manager);
+            float[] base = ReferenceWeights.run(peft, manager);
+            peft.addAdapter("a", new LayerScaleMethod.Config());
+            peft.addAdapter("b", new LayerScaleMethod.Config());
+            assertEquals(1, peft.attachments().size(), "both adapters share the model's one hook");
+            assertTrue(peft.model().layerOutputExtension().isPresent());
+            peft.setActiveAdapters("a");
+            assertArrayEquals(base, ReferenceWeights.run(peft, manager), "s = 0 is the identity");
+            // s = (0, -0.5) halves the last layer's output: the whole output halves
+            Map<String, NDArray> tensors = peft.adapterTensors("a", manager);
+            assertEquals(List.of("base_model.model.layer_scale"), List.copyOf(tensors.keySet()));
+            peft.loadAdapterTensors("a", Map.of("base_model.model.layer_scale", manager.create(new float[] {0, -0.5f})));
+            float[] halved = ReferenceWeights.run(peft, manager);
+            for (int i = 0; i < base.length; i++) {
+                assertEquals(base[i] / 2, halved[i], 1e-6, "element " + i);
+            }
+
+            // PEFT's layout with the method's own file key, and back into a fresh model
+            peft.saveAdapter(dir, "a");
+            try (SafetensorsFile file = SafetensorsFile.open(dir.resolve("a").resolve("adapter_model.safetensors"))) {
+                assertEquals(java.util.Set.of("layer_scale"), file.tensors().keySet());
+            }
+            AdapterModel<TinyModel> fresh = model(manager);
+            fresh.loadAdapter(dir.resolve("a"), "a");
+            fresh.setActiveAdapters("a");
+            assertArrayEquals(halved, ReferenceWeights.run(fresh, manager));
+
+            peft.deleteAdapter("a");
+            assertTrue(peft.model().layerOutputExtension().isPresent(), "b still holds the hook");
+            peft.deleteAdapter("b");
+            assertFalse(peft.model().layerOutputExtension().isPresent());
         }
     }
 

@@ -1,0 +1,393 @@
+package io.github.djladapters.runtime.methods.bottleneck;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.github.djladapters.runtime.methods.AdapterConfig;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A bottleneck adapter, with the Adapters library's {@code BnConfig} field names and semantics:
+ * after the attention block ({@code mh_adapter}) and/or the feed-forward block
+ * ({@code output_adapter}) of each layer, {@code up(act(down(h))) * scaling} with a residual, in
+ * sequence ({@code Adapter}) or in parallel ({@code ParallelAdapter}, {@code is_parallel}). Presets:
+ * {@link SeqBnConfig} (Pfeiffer), {@link DoubleSeqBnConfig} (Houlsby), {@link ParBnConfig} (He et
+ * al.), {@link AdapterPlusConfig}.
+ *
+ * <pre>{@code
+ * adapters.addAdapter("bn", SeqBnConfig.builder().reductionFactor(16).build());
+ * }</pre>
+ *
+ * @param mhAdapter {@code mh_adapter}: an adapter after each attention block
+ * @param outputAdapter {@code output_adapter}: an adapter after each feed-forward block
+ * @param reductionFactor {@code reduction_factor}: bottleneck width {@code max(1, hidden // factor)}, also per layer
+ * @param nonLinearity {@code non_linearity}: {@code relu}, {@code swish}/{@code silu}, {@code gelu} (erf),
+ *     {@code gelu_new} (tanh approximation), {@code gelu_orig} (erf), {@code tanh}, {@code sigmoid},
+ *     {@code leakyrelu} or {@code linear}
+ * @param originalLnBefore {@code original_ln_before}: add the sub-block's residual and apply its layer
+ *     norm before the adapter (default false)
+ * @param originalLnAfter {@code original_ln_after}: add the residual and apply the layer norm after the
+ *     adapter (default true; false skips them, which the library's plugin hooks cannot do)
+ * @param lnBefore {@code ln_before}: a new layer norm at the adapter's input (default false)
+ * @param lnAfter {@code ln_after}: a new layer norm at the adapter's output (default false)
+ * @param initWeights {@code init_weights}: {@code bert} (default: N(0, 0.02) weights, zero biases),
+ *     {@code mam_adapter} (Kaiming-uniform down, zero up: the adapter starts as an exact identity) or
+ *     {@code houlsby} (truncated N(0, 0.01) in +-0.02, zero biases)
+ * @param isParallel {@code is_parallel}: the adapter reads the sub-block's input and adds to its output
+ * @param scaling {@code scaling}: a constant (default 1.0), {@code learned} or {@code channel}
+ * @param residualBeforeLn {@code residual_before_ln}: which residual the adapter adds back (default true)
+ * @param adapterResidualBeforeLn {@code adapter_residual_before_ln}: add that residual before
+ *     {@code ln_after} (default false)
+ * @param leaveOut {@code leave_out}: layer indices without adapters
+ * @param dropout {@code dropout} on the adapter's output while training (default 0)
+ * @param stochasticDepth {@code stochastic_depth}: probability of dropping the adapter's output per row
+ *     while training (default 0; AdapterPlus uses 0.1)
+ */
+public record BnConfig(
+        @JsonProperty("mh_adapter") Boolean mhAdapter,
+        @JsonProperty("output_adapter") Boolean outputAdapter,
+        @JsonProperty("reduction_factor") ReductionFactor reductionFactor,
+        @JsonProperty("non_linearity") String nonLinearity,
+        @JsonProperty("original_ln_before") Boolean originalLnBefore,
+        @JsonProperty("original_ln_after") Boolean originalLnAfter,
+        @JsonProperty("ln_before") Boolean lnBefore,
+        @JsonProperty("ln_after") Boolean lnAfter,
+        @JsonProperty("init_weights") String initWeights,
+        @JsonProperty("is_parallel") Boolean isParallel,
+        @JsonProperty("scaling") BnScaling scaling,
+        @JsonProperty("residual_before_ln") ResidualBeforeLn residualBeforeLn,
+        @JsonProperty("adapter_residual_before_ln") Boolean adapterResidualBeforeLn,
+        @JsonProperty("leave_out") List<Integer> leaveOut,
+        @JsonProperty("dropout") Double dropout,
+        @JsonProperty("stochastic_depth") Double stochasticDepth) implements AdapterConfig {
+
+    /** The activation names {@code non_linearity} takes. */
+    public static final Set<String> NON_LINEARITIES = Set.of("relu", "swish", "silu", "gelu", "gelu_new",
+            "gelu_orig", "tanh", "sigmoid", "leakyrelu", "linear");
+
+    /** The values of {@code init_weights}. */
+    public static final Set<String> INITS = Set.of("bert", "mam_adapter", "houlsby");
+
+    /** Fills the library's defaults for omitted optional fields and checks every value. */
+    public BnConfig {
+        require(mhAdapter, "mh_adapter");
+        require(outputAdapter, "output_adapter");
+        require(reductionFactor, "reduction_factor");
+        require(nonLinearity, "non_linearity");
+        originalLnBefore = originalLnBefore != null && originalLnBefore;
+        originalLnAfter = originalLnAfter == null || originalLnAfter;
+        lnBefore = lnBefore != null && lnBefore;
+        lnAfter = lnAfter != null && lnAfter;
+        initWeights = initWeights == null ? "bert" : initWeights;
+        isParallel = isParallel != null && isParallel;
+        scaling = scaling == null ? BnScaling.of(1.0) : scaling;
+        residualBeforeLn = residualBeforeLn == null ? ResidualBeforeLn.TRUE : residualBeforeLn;
+        adapterResidualBeforeLn = adapterResidualBeforeLn != null && adapterResidualBeforeLn;
+        leaveOut = leaveOut == null ? List.of() : List.copyOf(leaveOut);
+        dropout = dropout == null ? 0.0 : dropout;
+        stochasticDepth = stochasticDepth == null ? 0.0 : stochasticDepth;
+        if (!mhAdapter && !outputAdapter) {
+            throw new IllegalArgumentException("mh_adapter and output_adapter are both false: the adapter would go"
+                    + " nowhere");
+        }
+        if (!NON_LINEARITIES.contains(nonLinearity.toLowerCase(java.util.Locale.ROOT))) {
+            throw new IllegalArgumentException("non_linearity '" + nonLinearity + "' is not supported; expected one of "
+                    + new java.util.TreeSet<>(NON_LINEARITIES));
+        }
+        if (!INITS.contains(initWeights)) {
+            throw new IllegalArgumentException("init_weights '" + initWeights + "' is not one of " + new java.util.TreeSet<>(INITS));
+        }
+        if (dropout < 0 || dropout >= 1) {
+            throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
+        }
+        if (stochasticDepth < 0 || stochasticDepth >= 1) {
+            throw new IllegalArgumentException("stochastic_depth must be in [0, 1), got " + stochasticDepth);
+        }
+        if (residualBeforeLn == ResidualBeforeLn.POST_ADD && !originalLnBefore) {
+            throw new IllegalArgumentException("residual_before_ln \"post_add\" needs original_ln_before: the sum it"
+                    + " takes is made there");
+        }
+    }
+
+    private static void require(Object value, String key) {
+        if (value == null) {
+            throw new IllegalArgumentException(key + " is required");
+        }
+    }
+
+    @Override
+    public String architecture() {
+        return "bottleneck";
+    }
+
+    /**
+     * A builder with the Adapters library's {@code BnConfig} defaults and Pfeiffer's settings for
+     * its required fields ({@code output_adapter}, {@code reduction_factor} 16, {@code relu}).
+     *
+     * @return a builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * A builder starting from this config.
+     *
+     * @return a builder
+     */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.mhAdapter = mhAdapter;
+        b.outputAdapter = outputAdapter;
+        b.reductionFactor = reductionFactor;
+        b.nonLinearity = nonLinearity;
+        b.originalLnBefore = originalLnBefore;
+        b.originalLnAfter = originalLnAfter;
+        b.lnBefore = lnBefore;
+        b.lnAfter = lnAfter;
+        b.initWeights = initWeights;
+        b.isParallel = isParallel;
+        b.scaling = scaling;
+        b.residualBeforeLn = residualBeforeLn;
+        b.adapterResidualBeforeLn = adapterResidualBeforeLn;
+        b.leaveOut = leaveOut;
+        b.dropout = dropout;
+        b.stochasticDepth = stochasticDepth;
+        return b;
+    }
+
+    /**
+     * The bottleneck width of one layer.
+     *
+     * @param hidden the hidden size
+     * @param layer the layer index
+     * @return {@code max(1, int(hidden // reduction_factor))}
+     */
+    @JsonIgnore
+    public int width(long hidden, int layer) {
+        return reductionFactor.width(hidden, layer);
+    }
+
+    /** Builds a {@link BnConfig}; every setter takes the library's value for that field. */
+    public static final class Builder {
+        private Boolean mhAdapter = false;
+        private Boolean outputAdapter = true;
+        private ReductionFactor reductionFactor = ReductionFactor.of(16);
+        private String nonLinearity = "relu";
+        private Boolean originalLnBefore = false;
+        private Boolean originalLnAfter = true;
+        private Boolean lnBefore = false;
+        private Boolean lnAfter = false;
+        private String initWeights = "bert";
+        private Boolean isParallel = false;
+        private BnScaling scaling = BnScaling.of(1.0);
+        private ResidualBeforeLn residualBeforeLn = ResidualBeforeLn.TRUE;
+        private Boolean adapterResidualBeforeLn = false;
+        private List<Integer> leaveOut = List.of();
+        private Double dropout = 0.0;
+        private Double stochasticDepth = 0.0;
+
+        Builder() {}
+
+        /**
+         * Sets {@code mh_adapter}.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder mhAdapter(boolean v) {
+            mhAdapter = v;
+            return this;
+        }
+
+        /**
+         * Sets {@code output_adapter}.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder outputAdapter(boolean v) {
+            outputAdapter = v;
+            return this;
+        }
+
+        /**
+         * Sets {@code reduction_factor} for every layer.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder reductionFactor(double v) {
+            reductionFactor = ReductionFactor.of(v);
+            return this;
+        }
+
+        /**
+         * Sets {@code reduction_factor}, possibly per layer.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder reductionFactor(ReductionFactor v) {
+            reductionFactor = v;
+            return this;
+        }
+
+        /**
+         * Sets {@code non_linearity}.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder nonLinearity(String v) {
+            nonLinearity = v;
+            return this;
+        }
+
+        /**
+         * Sets {@code original_ln_before}.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder originalLnBefore(boolean v) {
+            originalLnBefore = v;
+            return this;
+        }
+
+        /**
+         * Sets {@code original_ln_after}.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder originalLnAfter(boolean v) {
+            originalLnAfter = v;
+            return this;
+        }
+
+        /**
+         * Sets {@code ln_before}.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder lnBefore(boolean v) {
+            lnBefore = v;
+            return this;
+        }
+
+        /**
+         * Sets {@code ln_after}.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder lnAfter(boolean v) {
+            lnAfter = v;
+            return this;
+        }
+
+        /**
+         * Sets {@code init_weights}.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder initWeights(String v) {
+            initWeights = v;
+            return this;
+        }
+
+        /**
+         * Sets {@code is_parallel}.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder isParallel(boolean v) {
+            isParallel = v;
+            return this;
+        }
+
+        /**
+         * Sets {@code scaling}.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder scaling(BnScaling v) {
+            scaling = v;
+            return this;
+        }
+
+        /**
+         * Sets a constant {@code scaling}.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder scaling(double v) {
+            scaling = BnScaling.of(v);
+            return this;
+        }
+
+        /**
+         * Sets {@code residual_before_ln}.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder residualBeforeLn(ResidualBeforeLn v) {
+            residualBeforeLn = v;
+            return this;
+        }
+
+        /**
+         * Sets {@code adapter_residual_before_ln}.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder adapterResidualBeforeLn(boolean v) {
+            adapterResidualBeforeLn = v;
+            return this;
+        }
+
+        /** @param v {@code leave_out} @return this */
+        public Builder leaveOut(List<Integer> v) { leaveOut = v; return this; }
+        /**
+         * Sets {@code dropout}.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder dropout(double v) {
+            dropout = v;
+            return this;
+        }
+
+        /**
+         * Sets {@code stochastic_depth}.
+         *
+         * @param v the value
+         * @return this
+         */
+        public Builder stochasticDepth(double v) {
+            stochasticDepth = v;
+            return this;
+        }
+
+        /**
+         * Builds the config.
+         *
+         * @return the config
+         * @throws IllegalArgumentException naming the field for a bad value
+         */
+        public BnConfig build() {
+            return new BnConfig(mhAdapter, outputAdapter, reductionFactor, nonLinearity, originalLnBefore,
+                    originalLnAfter, lnBefore, lnAfter, initWeights, isParallel, scaling, residualBeforeLn,
+                    adapterResidualBeforeLn, leaveOut, dropout, stochasticDepth);
+        }
+    }
+}

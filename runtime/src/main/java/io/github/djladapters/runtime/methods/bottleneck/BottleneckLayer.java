@@ -1,0 +1,106 @@
+package io.github.djladapters.runtime.methods.bottleneck;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import io.github.djladapters.runtime.methods.AdapterActivation;
+import io.github.djladapters.runtime.methods.AdapterLayer;
+import io.github.djladapters.runtime.methods.AdapterUse;
+import io.github.djladapters.runtime.methods.PendingMerge;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Bottleneck adapters after one sub-block: the wrapper at its output projection ({@code @OProj} for
+ * the Adapters library's {@code mh_adapter}, {@code @OutputProj} for {@code output_adapter}), which
+ * turns the projection's output into {@link BottleneckMath#replacement}. Its module path is where the
+ * Adapters library keeps the adapters (the module holding the post-LN layer norm in a post-LN model,
+ * such as {@code encoder.layer.0.attention.output}; else {@code <layer>.attention_adapters} or
+ * {@code <layer>.output_adapters}), so tensor keys read {@code <that path>.adapter_up.weight}.
+ * One adapter applies per row: several active at once (the library's {@code Stack}) is refused.
+ */
+final class BottleneckLayer extends AdapterLayer<BottleneckWeights> {
+
+    private final ResidualSlot residual;
+    private final Block layerNorm;
+
+    BottleneckLayer(Block base, String locationPath, AdapterActivation activation, ResidualSlot residual,
+            Block layerNorm) {
+        super(base, locationPath, activation);
+        this.residual = residual;
+        this.layerNorm = layerNorm;
+    }
+
+    void add(String name, BottleneckWeights weights) {
+        putAdapter(name, weights);
+    }
+
+    @Override
+    public boolean mergeable() {
+        return false;
+    }
+
+    @Override
+    protected NDList forwardWith(ParameterStore store, NDList inputs, boolean training,
+            PairList<String, Object> params, List<AdapterUse<BottleneckWeights>> uses) {
+        NDArray h = base().forward(store, inputs, training, params).head();
+        NDArray x = residual.take();
+        if (uses.size() == 1 && !uses.get(0).routed()) {
+            return new NDList(BottleneckMath.replacement(store, uses.get(0).adapter(), h, x, layerNorm, training,
+                    params));
+        }
+        NDArray out = h;
+        for (AdapterUse<BottleneckWeights> use : uses) {
+            if (!use.routed()) {
+                throw new IllegalStateException("bottleneck adapters " + uses.stream().map(AdapterUse::name).toList()
+                        + " are all active at '" + modulePath() + "'; stacking them is not supported: activate one"
+                        + " (or give each its own rows)");
+            }
+            NDArray own = BottleneckMath.replacement(store, use.adapter(), h, x, layerNorm, training, params);
+            out = out.add(use.onRows(own.sub(h)));
+        }
+        return new NDList(out);
+    }
+
+    @Override
+    protected PendingMerge prepareMerge(String name, BottleneckWeights weights) {
+        throw new UnsupportedOperationException("bottleneck adapters are not merged");
+    }
+
+    @Override
+    protected void unmerge(String name, BottleneckWeights weights) {}
+
+    @Override
+    public Map<String, NDArray> exportTensors(String name, NDManager manager) {
+        Map<String, NDArray> tensors = new LinkedHashMap<>();
+        require(name).namedParameters().forEach((key, parameter) -> {
+            NDArray copy = parameter.getArray().duplicate();
+            copy.attach(manager);
+            tensors.put(key, copy);
+        });
+        return tensors;
+    }
+
+    @Override
+    public Map<String, Shape> tensorShapes(String name) {
+        Map<String, Shape> shapes = new LinkedHashMap<>();
+        require(name).namedParameters().forEach((key, parameter) -> shapes.put(key, parameter.getArray().getShape()));
+        return shapes;
+    }
+
+    @Override
+    public void importTensor(String name, String suffix, NDArray value) {
+        Parameter parameter = require(name).namedParameters().get(suffix);
+        if (parameter == null) {
+            throw new IllegalArgumentException("bottleneck adapter '" + name + "' at '" + modulePath() + "' has no"
+                    + " tensor '" + suffix + "'");
+        }
+        overwrite(parameter, value);
+    }
+}

@@ -1,0 +1,118 @@
+package io.github.djladapters.runtime.methods.bottleneck;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.Dropout;
+import ai.djl.nn.norm.LayerNorm;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import io.github.djladapters.runtime.blocks.Scalars;
+
+/**
+ * The Adapters library's bottleneck formulas ({@code Adapter.pre_forward}, {@code forward},
+ * {@code post_forward} and {@code ParallelAdapter}'s), for one adapter at one sub-block, given the
+ * sub-block's output {@code h}, its residual input {@code x} and the model's layer norm after it
+ * (null in a pre-LN model). The result is what the wrapped output projection returns in place of
+ * {@code h}: the model then adds {@code x} (and applies its layer norm) itself, so when
+ * {@code original_ln_after} is true the result is the adapter's output before that step, and when it
+ * is false it is the adapter's output minus {@code x} (with the model's layer norm bypassed by
+ * {@link NormBypass}).
+ */
+final class BottleneckMath {
+
+    /** PyTorch's {@code nn.LayerNorm} default epsilon, used by the adapter's own layer norms. */
+    static final float ADAPTER_LN_EPS = 1e-5f;
+
+    private BottleneckMath() {}
+
+    static NDArray replacement(ParameterStore store, BottleneckWeights w, NDArray h, NDArray x, Block layerNorm,
+            boolean training, PairList<String, Object> params) {
+        BnConfig c = w.config();
+        NDArray out;
+        if (c.isParallel()) {
+            // ParallelAdapter: pre_forward hands it the residual input; post_forward adds the sub-block's output
+            out = body(store, w, require(x, c), training).add(h);
+        } else {
+            NDArray residual = c.residualBeforeLn() == ResidualBeforeLn.TRUE ? h : null;
+            NDArray input = h;
+            if (c.originalLnBefore()) {
+                NDArray sum = h.add(require(x, c));
+                if (layerNorm != null) {
+                    residual = c.residualBeforeLn() == ResidualBeforeLn.POST_ADD ? sum : residual;
+                    input = layerNorm.forward(store, new NDList(sum), training, params).head();
+                } else {
+                    input = sum;
+                }
+            }
+            if (c.residualBeforeLn() == ResidualBeforeLn.FALSE) {
+                residual = input;
+            }
+            out = body(store, w, input, training);
+            if (c.adapterResidualBeforeLn()) {
+                out = out.add(residual);
+            }
+            if (c.lnAfter()) {
+                out = norm(store, out, w.normAfterWeight(), w.normAfterBias(), training);
+            }
+            if (!c.adapterResidualBeforeLn()) {
+                out = out.add(residual);
+            }
+        }
+        return c.originalLnAfter() ? out : out.sub(require(x, c));
+    }
+
+    /** {@code dropout(drop_path(up(act(down(ln_before(z))))) * scaling)}, without any residual. */
+    private static NDArray body(ParameterStore store, BottleneckWeights w, NDArray z, boolean training) {
+        BnConfig c = w.config();
+        Device device = z.getDevice();
+        NDArray input = c.lnBefore()
+                ? norm(store, z, w.normBeforeWeight(), w.normBeforeBias(), training) : z;
+        NDArray down = Linear.linear(input, store.getValue(w.downWeight(), device, training),
+                store.getValue(w.downBias(), device, training)).head();
+        NDArray up = Linear.linear(NonLinearity.of(c.nonLinearity()).apply(down),
+                store.getValue(w.upWeight(), device, training), store.getValue(w.upBias(), device, training)).head();
+        if (training && c.stochasticDepth() > 0) {
+            up = up.mul(rowKeep(up, c.stochasticDepth()));
+        }
+        if (w.scaling() == null) {
+            up = Scalars.mul(up, c.scaling().factor());
+        } else {
+            up = up.mul(store.getValue(w.scaling(), device, training));
+        }
+        if (training && c.dropout() > 0) {
+            up = Dropout.dropout(up, c.dropout().floatValue(), true).head();
+        }
+        return up;
+    }
+
+    /** torchvision's {@code StochasticDepth(p, mode="row")}: keep each row with 1 - p, scaled by 1 / (1 - p). */
+    private static NDArray rowKeep(NDArray up, double p) {
+        long[] shape = new long[up.getShape().dimension()];
+        java.util.Arrays.fill(shape, 1);
+        shape[0] = up.getShape().get(0);
+        NDArray keep = up.getManager().randomUniform(0, 1, new Shape(shape), DataType.FLOAT32).gte(p)
+                .toType(up.getDataType(), false);
+        return Scalars.mul(keep, 1 / (1 - p));
+    }
+
+    private static NDArray norm(ParameterStore store, NDArray z, Parameter gamma, Parameter beta, boolean training) {
+        Shape normalized = new Shape(z.getShape().get(z.getShape().dimension() - 1));
+        return LayerNorm.layerNorm(z, normalized, store.getValue(gamma, z.getDevice(), training),
+                store.getValue(beta, z.getDevice(), training), ADAPTER_LN_EPS).head();
+    }
+
+    private static NDArray require(NDArray x, BnConfig c) {
+        if (x == null) {
+            throw new IllegalStateException("a bottleneck adapter with original_ln_before, original_ln_after = false"
+                    + " or is_parallel needs the sub-block's residual, but the hook before the sub-block did not run in"
+                    + " this forward");
+        }
+        return x;
+    }
+}
