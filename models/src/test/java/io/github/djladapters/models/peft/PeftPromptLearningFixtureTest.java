@@ -24,6 +24,7 @@ import io.github.djladapters.runtime.methods.AdapterConfig;
 import io.github.djladapters.runtime.methods.prefix.PrefixTuningConfig;
 import io.github.djladapters.runtime.methods.prompt.PromptEncoderConfig;
 import io.github.djladapters.runtime.methods.prompt.PromptTuningConfig;
+import io.github.djladapters.runtime.methods.virtualtokens.PromptEmbeddingsKey;
 import io.github.djladapters.runtime.safetensors.SafetensorsFile;
 import java.nio.file.Path;
 import java.util.List;

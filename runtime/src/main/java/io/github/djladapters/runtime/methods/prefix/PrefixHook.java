@@ -14,6 +14,7 @@ import io.github.djladapters.runtime.inputs.ModelInputs;
 import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.AdapterHook;
 import io.github.djladapters.runtime.methods.AdapterUse;
+import io.github.djladapters.runtime.methods.virtualtokens.PromptEmbeddingsKey;
 import io.github.djladapters.runtime.methods.virtualtokens.VirtualTokenRows;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,8 +34,8 @@ import java.util.Map;
  */
 final class PrefixHook extends AdapterHook<PrefixWeights> implements InputExtension {
 
-    /** The tensor PEFT saves, without a module prefix. */
-    static final String PROMPT_EMBEDDINGS = "prompt_embeddings";
+    /** The suffix of the one tensor PEFT saves. */
+    static final String PROMPT_EMBEDDINGS = PromptEmbeddingsKey.SUFFIX;
 
     private final InputExtendingModel model;
     private final List<KeyValueAttention> attention;

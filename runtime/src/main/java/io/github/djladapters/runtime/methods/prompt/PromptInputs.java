@@ -12,6 +12,7 @@ import io.github.djladapters.runtime.inputs.ModelInputs;
 import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.AdapterHook;
 import io.github.djladapters.runtime.methods.AdapterUse;
+import io.github.djladapters.runtime.methods.virtualtokens.PromptEmbeddingsKey;
 import io.github.djladapters.runtime.methods.virtualtokens.VirtualTokenRows;
 import java.util.List;
 import java.util.Map;
@@ -54,8 +55,8 @@ final class PromptInputs extends AdapterHook<VirtualTokenWeights> implements Inp
         }
     }
 
-    /** The tensor PEFT saves, without a module prefix. */
-    static final String PROMPT_EMBEDDINGS = "prompt_embeddings";
+    /** The suffix of the one tensor PEFT saves. */
+    static final String PROMPT_EMBEDDINGS = PromptEmbeddingsKey.SUFFIX;
 
     /** Checks what prompt tuning and P-tuning share. */
     static void checkCommon(int virtualTokens, Integer submodules, String method) {

@@ -1,37 +1,38 @@
 package io.github.djladapters.runtime.methods.virtualtokens;
 
 /**
- * The file key of PEFT's prompt learning methods (prompt tuning, P-tuning, prefix tuning): they
- * store their one tensor under a bare {@code prompt_embeddings}, where this project's model-wide key
- * is {@code base_model.model.prompt_embeddings} (a model-level attachment, module path {@code ""}).
+ * Where PEFT's prompt learning methods (prompt tuning, P-tuning, prefix tuning) keep their one tensor:
+ * a bare {@code prompt_embeddings} in {@code adapter_model.safetensors}, which is
+ * {@code base_model.model.prompt_embeddings} among this project's keys (a model-level attachment,
+ * module path {@code ""}). Their {@code PeftFormat}s map one to the other with these.
  */
 public final class PromptEmbeddingsKey {
 
-    /** The key in PEFT's {@code adapter_model.safetensors}. */
-    public static final String FILE_KEY = "prompt_embeddings";
+    /** The suffix of the tensor, and its key in PEFT's file. */
+    public static final String SUFFIX = "prompt_embeddings";
 
-    /** This project's model-wide key for the same tensor. */
-    public static final String MODEL_KEY = "base_model.model." + FILE_KEY;
+    /** The model-wide key of the tensor. */
+    public static final String MODEL_KEY = "base_model.model." + SUFFIX;
 
     private PromptEmbeddingsKey() {}
 
     /**
-     * PEFT's key for one of this project's keys.
+     * The file's key for a model-wide key.
      *
      * @param key a model-wide key
-     * @return {@link #FILE_KEY} for {@link #MODEL_KEY}, any other key unchanged
+     * @return {@code prompt_embeddings} for {@link #MODEL_KEY}, other keys unchanged
      */
     public static String fileKey(String key) {
-        return key.equals(MODEL_KEY) ? FILE_KEY : key;
+        return MODEL_KEY.equals(key) ? SUFFIX : key;
     }
 
     /**
-     * This project's key for a key of PEFT's file, the inverse of {@link #fileKey}.
+     * The model-wide key for a file's key.
      *
-     * @param fileKey a key in the file
-     * @return {@link #MODEL_KEY} for {@link #FILE_KEY}, any other key unchanged (loading reports it)
+     * @param fileKey a key in PEFT's file
+     * @return {@link #MODEL_KEY} for {@code prompt_embeddings}, other keys unchanged
      */
     public static String internalKey(String fileKey) {
-        return fileKey.equals(FILE_KEY) ? MODEL_KEY : fileKey;
+        return SUFFIX.equals(fileKey) ? MODEL_KEY : fileKey;
     }
 }
