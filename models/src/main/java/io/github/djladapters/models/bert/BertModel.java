@@ -103,31 +103,23 @@ public class BertModel extends InputExtendingBlock {
     }
 
     @Override
-    protected NDList forwardInternal(
-            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray ids = inputs.get(0);
-        NDManager caller = ids.getManager();
-        try (ForwardScope scope = ForwardScope.open(caller, training)) {
-            scope.adopt(inputs);
-            NDArray mask = attentionMaskOrOnes(inputs, scope);
-            NDArray types = inputs.size() > 2 ? inputs.get(2) : scope.manager().zeros(ids.getShape(), DataType.INT64);
-            NDArray hidden;
-            if (inputExtension().isEmpty()) {
-                hidden = embeddings.forward(ps, new NDList(ids, types), training, params).head();
-            } else {
-                ModelInputs extended = extendInputs(new ModelInputs(embeddings.words(ps, ids, training, params), mask,
-                        embeddings.positionIds(ids).broadcast(ids.getShape()), types));
-                mask = extended.attentionMask();
-                hidden = embeddings.combine(ps, extended.embeddings(), extended.positionIds(),
-                        extended.tokenTypeIds(), training, params);
-            }
-            NDArray last = encoder.forward(ps, new NDList(hidden, maskBias(mask)), training, params).head();
-            NDList out = pooler == null
-                    ? new NDList(last)
-                    : new NDList(last, pooler.forward(ps, new NDList(last), training, params).head());
-            out.attach(caller);
-            return out;
+    protected NDList forwardInScope(ParameterStore ps, NDArray ids, NDArray mask, NDList inputs, ForwardScope scope,
+            boolean training, PairList<String, Object> params) {
+        NDArray types = inputs.size() > 2 ? inputs.get(2) : scope.manager().zeros(ids.getShape(), DataType.INT64);
+        NDArray hidden;
+        if (inputExtension().isEmpty()) {
+            hidden = embeddings.forward(ps, new NDList(ids, types), training, params).head();
+        } else {
+            ModelInputs extended = extendInputs(new ModelInputs(embeddings.words(ps, ids, training, params), mask,
+                    embeddings.positionIds(ids).broadcast(ids.getShape()), types));
+            mask = extended.attentionMask();
+            hidden = embeddings.combine(ps, extended.embeddings(), extended.positionIds(),
+                    extended.tokenTypeIds(), training, params);
         }
+        NDArray last = encoder.forward(ps, new NDList(hidden, maskBias(mask)), training, params).head();
+        return pooler == null
+                ? new NDList(last)
+                : new NDList(last, pooler.forward(ps, new NDList(last), training, params).head());
     }
 
     /**

@@ -1,7 +1,12 @@
 package io.github.djladapters.models.blocks;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
 import io.github.djladapters.runtime.attention.KeyValueAttention;
 import io.github.djladapters.runtime.attention.KeyValueExtension;
 import java.util.Optional;
@@ -47,6 +52,28 @@ public abstract class KeyValueAttentionBlock extends AbstractBlock implements Ke
     @Override
     public int headDim() {
         return headDim;
+    }
+
+    /**
+     * Attends with {@link DotProductAttention} (which applies the installed extension), projects the
+     * merged context with {@code output}, applies the output extension, and returns the block's outputs.
+     *
+     * @param ps the parameter store
+     * @param output the output projection
+     * @param query the query {@code [B, heads, T, headDim]}
+     * @param keys the keys of all positions {@code [B, kvHeads, P + T, headDim]}
+     * @param values the values of all positions
+     * @param bias the additive attention mask
+     * @param scale the factor of the scores
+     * @param training whether this is a training pass
+     * @param params passed through to the projection
+     * @return {@code (output [B, T, H], keys, values)}
+     */
+    protected NDList attend(ParameterStore ps, Block output, NDArray query, NDArray keys, NDArray values,
+            NDArray bias, float scale, boolean training, PairList<String, Object> params) {
+        NDArray context = DotProductAttention.context(this, query, keys, values, bias, scale);
+        NDArray out = extendOutput(query, output.forward(ps, new NDList(context), training, params).head());
+        return new NDList(out, keys, values);
     }
 
     @Override

@@ -24,8 +24,29 @@ import java.util.Optional;
  */
 public abstract class DecoderForCausalLM extends AbstractBlock implements CausalLanguageModel, InputExtendingModel {
 
-    /** A model; the subclass adds its blocks. */
-    protected DecoderForCausalLM() {}
+    private final int numLayers;
+    private final int vocabSize;
+
+    /**
+     * A model of the given size; the subclass adds its blocks.
+     *
+     * @param numLayers the number of decoder layers
+     * @param vocabSize the number of token ids the logits cover
+     */
+    protected DecoderForCausalLM(int numLayers, int vocabSize) {
+        this.numLayers = numLayers;
+        this.vocabSize = vocabSize;
+    }
+
+    @Override
+    public final int numLayers() {
+        return numLayers;
+    }
+
+    @Override
+    public final int vocabSize() {
+        return vocabSize;
+    }
 
     /**
      * The decoder, as registered under its checkpoint name.

@@ -53,9 +53,7 @@ public final class GPT2Attention extends KeyValueAttentionBlock {
         NDArray q = DotProductAttention.splitHeads(parts.get(0), heads);
         NDArray k = in.withCachedKeys(DotProductAttention.splitHeads(parts.get(1), heads));
         NDArray v = in.withCachedValues(DotProductAttention.splitHeads(parts.get(2), heads));
-        NDArray context = DotProductAttention.context(this, q, k, v, in.attentionBias(), scale);
-        NDArray out = extendOutput(q, c_proj.forward(ps, new NDList(context), training, params).head());
-        return new NDList(out, k, v);
+        return attend(ps, c_proj, q, k, v, in.attentionBias(), scale, training, params);
     }
 
     @Override

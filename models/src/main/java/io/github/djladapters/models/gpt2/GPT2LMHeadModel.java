@@ -42,6 +42,7 @@ public class GPT2LMHeadModel extends DecoderForCausalLM {
      * @param config the architecture
      */
     public GPT2LMHeadModel(GPT2Config config) {
+        super(config.nLayer(), config.vocabSize());
         this.config = config;
         transformer = addChildBlock("transformer", new GPT2Model(config));
     }
@@ -53,16 +54,6 @@ public class GPT2LMHeadModel extends DecoderForCausalLM {
      */
     public GPT2Config config() {
         return config;
-    }
-
-    @Override
-    public int numLayers() {
-        return config.nLayer();
-    }
-
-    @Override
-    public int vocabSize() {
-        return config.vocabSize();
     }
 
     @Override

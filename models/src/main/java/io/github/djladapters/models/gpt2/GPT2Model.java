@@ -35,7 +35,6 @@ public final class GPT2Model extends DecoderModel {
     Block ln_f;
 
     private final GPT2Config config;
-    private final Embedding tokenTable;
 
     /**
      * An uninitialised transformer.
@@ -45,8 +44,7 @@ public final class GPT2Model extends DecoderModel {
     public GPT2Model(GPT2Config config) {
         super(config.nEmbd());
         this.config = config;
-        tokenTable = new Embedding(config.vocabSize(), config.nEmbd());
-        wte = addChildBlock("wte", tokenTable);
+        wte = addTokenTable("wte", config.vocabSize());
         wpe = addChildBlock("wpe", new Embedding(config.nPositions(), config.nEmbd()));
         List<GPT2Block> blocks = new ArrayList<>();
         for (int i = 0; i < config.nLayer(); i++) {
@@ -57,15 +55,9 @@ public final class GPT2Model extends DecoderModel {
     }
 
     @Override
-    public Embedding tokenTable() {
-        return tokenTable;
-    }
-
-    @Override
     public NDArray hiddenStates(ParameterStore ps, NDArray ids, NDArray mask, NDArray positions, KeyValueCache cache,
             boolean training, PairList<String, Object> params) {
-        NDArray tokens = wte.forward(ps, new NDList(ids), training, params).head();
-        ModelInputs in = extendInputs(new ModelInputs(tokens, mask, positions, null));
+        ModelInputs in = embed(ps, wte, ids, mask, positions, training, params);
         NDArray places = wpe.forward(ps, new NDList(in.positionIds()), training, params).head();
         NDArray bias = CausalAttentionMask.bias(in.attentionMask(), in.embeddings().getShape().get(1));
         NDArray first = in.embeddings().add(places);

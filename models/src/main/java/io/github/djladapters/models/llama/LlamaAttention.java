@@ -72,9 +72,7 @@ public final class LlamaAttention extends KeyValueAttentionBlock {
         k = in.withCachedKeys(RotaryEmbedding.apply(k, cos, sin));
         v = in.withCachedValues(v);
         float scale = (float) (1 / Math.sqrt(headDim));
-        NDArray context = DotProductAttention.context(this, q, k, v, in.attentionBias(), scale);
-        NDArray out = extendOutput(q, o_proj.forward(ps, new NDList(context), training, params).head());
-        return new NDList(out, k, v);
+        return attend(ps, o_proj, q, k, v, in.attentionBias(), scale, training, params);
     }
 
     @Override

@@ -49,6 +49,7 @@ public class LlamaForCausalLM extends DecoderForCausalLM {
      * @param config the architecture
      */
     public LlamaForCausalLM(LlamaConfig config) {
+        super(config.numHiddenLayers(), config.vocabSize());
         this.config = config;
         model = addChildBlock("model", new LlamaModel(config));
         if (!config.tieWordEmbeddings()) {
@@ -63,16 +64,6 @@ public class LlamaForCausalLM extends DecoderForCausalLM {
      */
     public LlamaConfig config() {
         return config;
-    }
-
-    @Override
-    public int numLayers() {
-        return config.numHiddenLayers();
-    }
-
-    @Override
-    public int vocabSize() {
-        return config.vocabSize();
     }
 
     @Override

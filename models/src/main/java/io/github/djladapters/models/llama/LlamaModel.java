@@ -11,7 +11,6 @@ import ai.djl.util.PairList;
 import io.github.djladapters.runtime.inputs.ModelInputs;
 import io.github.djladapters.annotations.Embeddings;
 import io.github.djladapters.annotations.Layers;
-import io.github.djladapters.models.blocks.Embedding;
 import io.github.djladapters.models.blocks.RmsNorm;
 import io.github.djladapters.models.generation.CausalAttentionMask;
 import io.github.djladapters.models.generation.DecoderModel;
@@ -35,7 +34,6 @@ public final class LlamaModel extends DecoderModel {
     Block norm;
 
     private final LlamaConfig config;
-    private final Embedding tokenTable;
     private final RotaryEmbedding rotary;
 
     /**
@@ -47,8 +45,7 @@ public final class LlamaModel extends DecoderModel {
         super(config.hiddenSize());
         this.config = config;
         rotary = new RotaryEmbedding(config.headDim(), config.ropeTheta());
-        tokenTable = new Embedding(config.vocabSize(), config.hiddenSize());
-        embed_tokens = addChildBlock("embed_tokens", tokenTable);
+        embed_tokens = addTokenTable("embed_tokens", config.vocabSize());
         List<LlamaDecoderLayer> blocks = new ArrayList<>();
         for (int i = 0; i < config.numHiddenLayers(); i++) {
             blocks.add(new LlamaDecoderLayer(config));
@@ -58,15 +55,9 @@ public final class LlamaModel extends DecoderModel {
     }
 
     @Override
-    public Embedding tokenTable() {
-        return tokenTable;
-    }
-
-    @Override
     public NDArray hiddenStates(ParameterStore ps, NDArray ids, NDArray mask, NDArray positions, KeyValueCache cache,
             boolean training, PairList<String, Object> params) {
-        NDArray hidden = embed_tokens.forward(ps, new NDList(ids), training, params).head();
-        ModelInputs in = extendInputs(new ModelInputs(hidden, mask, positions, null));
+        ModelInputs in = embed(ps, embed_tokens, ids, mask, positions, training, params);
         NDList shared = new NDList(CausalAttentionMask.bias(in.attentionMask(), in.embeddings().getShape().get(1)));
         shared.addAll(rotary.tables(in.positionIds()));
         NDArray last = DecoderStack.run(ps, layers, in.embeddings(), shared, cache, training, params);

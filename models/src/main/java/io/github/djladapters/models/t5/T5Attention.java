@@ -141,9 +141,7 @@ public final class T5Attention extends KeyValueAttentionBlock {
             keys = in.withCachedKeys(own.get(0));
             values = in.withCachedValues(own.get(1));
         }
-        NDArray context = DotProductAttention.context(this, query, keys, values, inputs.get(1), 1f);
-        NDArray out = extendOutput(query, o.forward(ps, new NDList(context), training, params).head());
-        return new NDList(out, keys, values);
+        return attend(ps, o, query, keys, values, inputs.get(1), 1f, training, params);
     }
 
     @Override
