@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.djladapters.runtime.methods.AdapterConfig;
+import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.runtime.methods.AdapterMethodSupport;
 import io.github.djladapters.runtime.methods.AdapterMethods;
 import io.github.djladapters.runtime.methods.ConfigJson;
@@ -101,7 +102,7 @@ public record AdapterConfigFile(Path file, AdapterConfig config, Layout layout, 
                 new CheckpointException(file + ": key 'peft_type' is '" + type.asText()
                         + "', which no adapter method here reads; known: " + AdapterMethods.peftTypes()));
         JsonNode targets = root.get("target_modules");
-        if (targets == null || targets.isNull()) {
+        if ((targets == null || targets.isNull()) && adaptsModules(method)) {
             // PEFT fills target_modules from the model type before saving (for GPT-2 the whole c_attn, for BERT
             // query and value), so a guess here could silently adapt other modules than PEFT would.
             throw new CheckpointException(file + ": key 'target_modules' is missing; PEFT's default depends on"
@@ -126,6 +127,11 @@ public record AdapterConfigFile(Path file, AdapterConfig config, Layout layout, 
             }
         }
         return new AdapterConfigFile(file, config, Layout.PEFT, null, unknown.stream().sorted().toList());
+    }
+
+    /** Whether a method adapts named modules; prompt and prefix tuning add inputs and keys instead. */
+    private static boolean adaptsModules(AdapterMethodSupport<?> method) {
+        return method.family() != AdapterMethod.PROMPT_TUNING && method.family() != AdapterMethod.PREFIX_TUNING;
     }
 
     /** Whether a value means "feature unused": PEFT's default, or null / empty where the default is. */
