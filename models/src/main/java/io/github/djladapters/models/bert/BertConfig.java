@@ -1,10 +1,8 @@
 package io.github.djladapters.models.bert;
 
-import io.github.djladapters.runtime.files.SmallFiles;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.djladapters.models.checkpoint.ConfigJson;
 import io.github.djladapters.models.checkpoint.ConfigLimits;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -52,9 +50,6 @@ public record BertConfig(
         @JsonProperty("layer_norm_eps") double layerNormEps,
         @JsonProperty("pad_token_id") int padTokenId,
         @JsonProperty("num_labels") int numLabels) {
-
-    private static final ObjectMapper JSON =
-            new ObjectMapper().configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, false);
 
     /** Fills Hugging Face defaults for keys that config.json leaves out, and checks the sizes. */
     public BertConfig {
@@ -107,12 +102,8 @@ public record BertConfig(
      * @throws IOException when the file cannot be read or is not valid JSON (the message names the file)
      */
     public static BertConfig read(Path file) throws IOException {
-        try {
-            JsonConfig raw = JSON.readValue(SmallFiles.read(file), JsonConfig.class);
-            return raw.toConfig();
-        } catch (IOException | IllegalArgumentException e) {
-            throw new IOException(file + ": not a valid BERT config.json: " + e.getMessage(), e);
-        }
+        return ConfigJson.read(file, "BERT",
+                json -> ConfigJson.MAPPER.treeToValue(json, JsonConfig.class).toConfig());
     }
 
     /**
@@ -123,7 +114,7 @@ public record BertConfig(
      * @throws IOException when the text is not a valid config
      */
     public static BertConfig parse(String json) throws IOException {
-        return JSON.readValue(json, JsonConfig.class).toConfig();
+        return ConfigJson.MAPPER.readValue(json, JsonConfig.class).toConfig();
     }
 
     /**
@@ -132,11 +123,7 @@ public record BertConfig(
      * @return JSON text
      */
     public String toJson() {
-        try {
-            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(this);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
+        return ConfigJson.write(this);
     }
 
     /**

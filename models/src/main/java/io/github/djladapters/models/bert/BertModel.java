@@ -5,14 +5,11 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import io.github.djladapters.runtime.inputs.InputExtendingModel;
-import io.github.djladapters.runtime.inputs.InputExtension;
 import io.github.djladapters.runtime.inputs.ModelInputs;
-import java.util.Optional;
 import io.github.djladapters.models.blocks.ForwardScope;
+import io.github.djladapters.models.blocks.InputExtendingBlock;
 import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.annotations.AdapterModel;
 import io.github.djladapters.annotations.Layers;
@@ -43,7 +40,7 @@ import java.util.List;
     AdapterMethod.REFT,
     AdapterMethod.INVERTIBLE
 })
-public class BertModel extends AbstractBlock implements InputExtendingModel {
+public class BertModel extends InputExtendingBlock {
 
     BertEmbeddings embeddings;
     BertEncoder encoder;
@@ -51,7 +48,6 @@ public class BertModel extends AbstractBlock implements InputExtendingModel {
     BertPooler pooler;
 
     private final BertConfig config;
-    private InputExtension inputExtension;
 
     /**
      * A model without pooler, as sentence-transformers and token-level tasks use it.
@@ -107,41 +103,23 @@ public class BertModel extends AbstractBlock implements InputExtendingModel {
     }
 
     @Override
-    public void setInputExtension(InputExtension extension) {
-        this.inputExtension = extension;
-    }
-
-    @Override
-    public Optional<InputExtension> inputExtension() {
-        return Optional.ofNullable(inputExtension);
-    }
-
-    @Override
-    protected NDList forwardInternal(
-            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray ids = inputs.get(0);
-        NDManager caller = ids.getManager();
-        try (ForwardScope scope = ForwardScope.open(caller, training)) {
-            scope.adopt(inputs);
-            NDArray mask = inputs.size() > 1 ? inputs.get(1) : scope.manager().ones(ids.getShape(), DataType.INT64);
-            NDArray types = inputs.size() > 2 ? inputs.get(2) : scope.manager().zeros(ids.getShape(), DataType.INT64);
-            NDArray hidden;
-            if (inputExtension == null) {
-                hidden = embeddings.forward(ps, new NDList(ids, types), training, params).head();
-            } else {
-                ModelInputs extended = extendInputs(new ModelInputs(embeddings.words(ps, ids, training, params), mask,
-                        embeddings.positionIds(ids).broadcast(ids.getShape()), types));
-                mask = extended.attentionMask();
-                hidden = embeddings.combine(ps, extended.embeddings(), extended.positionIds(),
-                        extended.tokenTypeIds(), training, params);
-            }
-            NDArray last = encoder.forward(ps, new NDList(hidden, maskBias(mask)), training, params).head();
-            NDList out = pooler == null
-                    ? new NDList(last)
-                    : new NDList(last, pooler.forward(ps, new NDList(last), training, params).head());
-            out.attach(caller);
-            return out;
+    protected NDList forwardInScope(ParameterStore ps, NDArray ids, NDArray mask, NDList inputs, ForwardScope scope,
+            boolean training, PairList<String, Object> params) {
+        NDArray types = inputs.size() > 2 ? inputs.get(2) : scope.manager().zeros(ids.getShape(), DataType.INT64);
+        NDArray hidden;
+        if (inputExtension().isEmpty()) {
+            hidden = embeddings.forward(ps, new NDList(ids, types), training, params).head();
+        } else {
+            ModelInputs extended = extendInputs(new ModelInputs(embeddings.words(ps, ids, training, params), mask,
+                    embeddings.positionIds(ids).broadcast(ids.getShape()), types));
+            mask = extended.attentionMask();
+            hidden = embeddings.combine(ps, extended.embeddings(), extended.positionIds(),
+                    extended.tokenTypeIds(), training, params);
         }
+        NDArray last = encoder.forward(ps, new NDList(hidden, maskBias(mask)), training, params).head();
+        return pooler == null
+                ? new NDList(last)
+                : new NDList(last, pooler.forward(ps, new NDList(last), training, params).head());
     }
 
     /**

@@ -1,23 +1,14 @@
 package io.github.djladapters.models.bert;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
-import ai.djl.nn.Parameter;
-import ai.djl.training.initializer.Initializer;
 import io.github.djladapters.models.checkpoint.CheckpointDirectory;
 import io.github.djladapters.models.checkpoint.CheckpointLoader;
-import io.github.djladapters.models.checkpoint.ModelMemory;
-import io.github.djladapters.models.checkpoint.ParameterNames;
-import io.github.djladapters.runtime.safetensors.SafetensorsWriter;
+import io.github.djladapters.models.checkpoint.PretrainedWeights;
 import io.github.djladapters.runtime.safetensors.TensorSource;
 import io.github.djladapters.models.onnx.OnnxWeights;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 
 /**
  * Builds BERT-family models with pretrained weights: from a Hugging Face model directory
@@ -30,12 +21,6 @@ import java.util.Map;
  * }</pre>
  */
 public final class BertModels {
-
-    /**
-     * Creates parameter arrays without filling them, for parameters that a checkpoint overwrites
-     * right after; untouched pages of a fresh allocation cost no memory.
-     */
-    static final Initializer UNFILLED = (NDManager manager, Shape shape, DataType dataType) -> manager.create(shape, dataType);
 
     private BertModels() {}
 
@@ -50,8 +35,7 @@ public final class BertModels {
      * @throws IOException when a file is missing or malformed, or the weights do not fit the config
      */
     public static BertModel fromCheckpoint(Path dir, NDManager manager) throws IOException {
-        BertConfig config = BertConfig.read(dir.resolve("config.json"));
-        ModelMemory.requireFits(config.parameterCount(), dir.resolve("config.json").toString());
+        BertConfig config = CheckpointDirectory.config(dir, BertConfig::read, BertConfig::parameterCount);
         try (TensorSource weights = CheckpointDirectory.open(dir)) {
             boolean pooler = weights.tensors().keySet().stream()
                     .anyMatch(k -> k.startsWith("pooler.") || k.startsWith(config.baseModelPrefix() + ".pooler."));
@@ -88,15 +72,9 @@ public final class BertModels {
      * @throws IOException when the weights do not fit
      */
     public static void load(Block model, TensorSource weights, NDManager manager) throws IOException {
-        model.setInitializer(UNFILLED, parameter -> true);
-        model.initialize(manager, DataType.FLOAT32, new Shape(1, 1));
-        try {
-            // position_ids is a buffer (0, 1, 2, ...) that some checkpoints carry
-            new CheckpointLoader().ignoreUnexpected(key -> key.endsWith("embeddings.position_ids")).load(model, weights);
-        } catch (IOException | RuntimeException e) {
-            model.getParameters().values().forEach(p -> p.getArray().close());
-            throw e;
-        }
+        // position_ids is a buffer (0, 1, 2, ...) that some checkpoints carry
+        PretrainedWeights.load(model, weights, manager,
+                new CheckpointLoader().ignoreUnexpected(key -> key.endsWith("embeddings.position_ids")));
     }
 
     /**
@@ -108,13 +86,6 @@ public final class BertModels {
      * @throws IOException when writing fails
      */
     public static void save(BertModel model, Path dir) throws IOException {
-        Files.createDirectories(dir);
-        Files.writeString(dir.resolve("config.json"), model.config().toJson());
-        SafetensorsWriter writer = new SafetensorsWriter().metadata("format", "pt");
-        for (Map.Entry<String, Parameter> entry : ParameterNames.of(model).entrySet()) {
-            NDArray array = entry.getValue().getArray();
-            writer.addArray(entry.getKey(), array);
-        }
-        writer.write(dir.resolve(CheckpointDirectory.SINGLE_FILE));
+        CheckpointDirectory.save(model, model.config().toJson(), dir);
     }
 }

@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -13,9 +12,9 @@ import io.github.djladapters.annotations.OProj;
 import io.github.djladapters.annotations.QKVProj;
 import io.github.djladapters.models.blocks.Conv1D;
 import io.github.djladapters.models.blocks.DotProductAttention;
+import io.github.djladapters.models.blocks.KeyValueAttentionBlock;
+import io.github.djladapters.models.generation.DecoderLayerInputs;
 import io.github.djladapters.runtime.attention.KeyValueAttention;
-import io.github.djladapters.runtime.attention.KeyValueExtension;
-import java.util.Optional;
 
 /**
  * Causal self-attention of one GPT-2 layer ({@code h.N.attn}): the fused {@code c_attn} projection
@@ -26,7 +25,7 @@ import java.util.Optional;
  * optionally the cached keys and values {@code [B, heads, P, headDim]}. Outputs: the attention
  * output {@code [B, T, H]}, then the keys and values of all {@code P + T} positions.
  */
-public final class GPT2Attention extends AbstractBlock implements KeyValueAttention {
+public final class GPT2Attention extends KeyValueAttentionBlock {
 
     @QKVProj Block c_attn;
     @OProj Block c_proj;
@@ -34,9 +33,9 @@ public final class GPT2Attention extends AbstractBlock implements KeyValueAttent
     private final int hidden;
     private final int heads;
     private final float scale;
-    private KeyValueExtension extension;
 
     GPT2Attention(GPT2Config config, int layerIndex) {
+        super(config.nHead(), config.nEmbd() / config.nHead());
         hidden = config.nEmbd();
         heads = config.nHead();
         float base = config.scaleAttnWeights() ? (float) (1 / Math.sqrt(config.headDim())) : 1f;
@@ -46,47 +45,15 @@ public final class GPT2Attention extends AbstractBlock implements KeyValueAttent
     }
 
     @Override
-    public void setKeyValueExtension(KeyValueExtension extension) {
-        this.extension = extension;
-    }
-
-    @Override
-    public Optional<KeyValueExtension> keyValueExtension() {
-        return Optional.ofNullable(extension);
-    }
-
-    @Override
-    public int keyValueHeads() {
-        return heads;
-    }
-
-    @Override
-    public int headDim() {
-        return hidden / heads;
-    }
-
-    @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray qkv = c_attn.forward(ps, new NDList(inputs.get(0)), training, params).head();
+        DecoderLayerInputs in = DecoderLayerInputs.of(inputs, 0);
+        NDArray qkv = c_attn.forward(ps, new NDList(in.hidden()), training, params).head();
         NDList parts = qkv.split(3, 2);
         NDArray q = DotProductAttention.splitHeads(parts.get(0), heads);
-        NDArray k = DotProductAttention.splitHeads(parts.get(1), heads);
-        NDArray v = DotProductAttention.splitHeads(parts.get(2), heads);
-        if (inputs.size() > 2) {
-            k = inputs.get(2).concat(k, 2);
-            v = inputs.get(3).concat(v, 2);
-        }
-        NDArray context = DotProductAttention.context(this, q, k, v, inputs.get(1), scale);
-        NDArray out = extendOutput(q, c_proj.forward(ps, new NDList(context), training, params).head());
-        return new NDList(out, k, v);
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        Shape x = inputShapes[0];
-        Shape kv = new Shape(x.get(0), heads, x.get(1), hidden / heads);
-        return new Shape[] {x, kv, kv};
+        NDArray k = in.withCachedKeys(DotProductAttention.splitHeads(parts.get(1), heads));
+        NDArray v = in.withCachedValues(DotProductAttention.splitHeads(parts.get(2), heads));
+        return attend(ps, c_proj, q, k, v, in.attentionBias(), scale, training, params);
     }
 
     @Override

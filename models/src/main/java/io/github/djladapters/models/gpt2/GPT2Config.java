@@ -1,10 +1,8 @@
 package io.github.djladapters.models.gpt2;
 
-import io.github.djladapters.runtime.files.SmallFiles;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.github.djladapters.models.checkpoint.ConfigJson;
 import io.github.djladapters.models.checkpoint.ConfigLimits;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -50,9 +48,6 @@ public record GPT2Config(
         @JsonProperty("bos_token_id") Integer bosTokenId,
         @JsonProperty("eos_token_id") Integer eosTokenId) {
 
-    private static final ObjectMapper JSON =
-            new ObjectMapper().configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, false);
-
     /** Fills Hugging Face defaults for absent keys and checks the sizes. */
     public GPT2Config {
         modelType = modelType == null ? "gpt2" : modelType;
@@ -93,11 +88,7 @@ public record GPT2Config(
      * @throws IOException when the file cannot be read or is not a valid GPT-2 config (the message names it)
      */
     public static GPT2Config read(Path file) throws IOException {
-        try {
-            return JSON.readValue(SmallFiles.read(file), GPT2Config.class);
-        } catch (IOException | IllegalArgumentException e) {
-            throw new IOException(file + ": not a valid GPT-2 config.json: " + e.getMessage(), e);
-        }
+        return ConfigJson.read(file, "GPT-2", json -> ConfigJson.MAPPER.treeToValue(json, GPT2Config.class));
     }
 
     /**
@@ -106,11 +97,7 @@ public record GPT2Config(
      * @return JSON text
      */
     public String toJson() {
-        try {
-            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(this);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
+        return ConfigJson.write(this);
     }
 
     /**

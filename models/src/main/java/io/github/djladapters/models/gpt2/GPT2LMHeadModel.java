@@ -1,23 +1,12 @@
 package io.github.djladapters.models.gpt2;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
-import io.github.djladapters.runtime.inputs.InputExtendingModel;
-import io.github.djladapters.runtime.inputs.InputExtension;
-import io.github.djladapters.runtime.inputs.ModelInputs;
-import java.util.Optional;
 import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.annotations.AdapterModel;
-import io.github.djladapters.models.blocks.ForwardScope;
-import io.github.djladapters.models.generation.CausalLanguageModel;
-import io.github.djladapters.models.generation.LanguageModelHead;
-import io.github.djladapters.models.generation.KeyValueCache;
+import io.github.djladapters.models.generation.DecoderForCausalLM;
+import io.github.djladapters.models.generation.DecoderModel;
 
 /**
  * GPT-2 with its language-model head ({@code GPT2LMHeadModel}): the {@code transformer} and logits
@@ -41,7 +30,7 @@ import io.github.djladapters.models.generation.KeyValueCache;
     AdapterMethod.PROMPT_TUNING,
     AdapterMethod.REFT
 })
-public class GPT2LMHeadModel extends AbstractBlock implements CausalLanguageModel, InputExtendingModel {
+public class GPT2LMHeadModel extends DecoderForCausalLM {
 
     GPT2Model transformer;
 
@@ -53,6 +42,7 @@ public class GPT2LMHeadModel extends AbstractBlock implements CausalLanguageMode
      * @param config the architecture
      */
     public GPT2LMHeadModel(GPT2Config config) {
+        super(config.nLayer(), config.vocabSize());
         this.config = config;
         transformer = addChildBlock("transformer", new GPT2Model(config));
     }
@@ -67,57 +57,8 @@ public class GPT2LMHeadModel extends AbstractBlock implements CausalLanguageMode
     }
 
     @Override
-    public void setInputExtension(InputExtension extension) {
-        transformer.setInputExtension(extension);
-    }
-
-    @Override
-    public Optional<InputExtension> inputExtension() {
-        return transformer.inputExtension();
-    }
-
-    @Override
-    public int numLayers() {
-        return config.nLayer();
-    }
-
-    @Override
-    public int vocabSize() {
-        return config.vocabSize();
-    }
-
-    @Override
-    public NDArray logits(ParameterStore ps, NDArray inputIds, NDArray attentionMask, NDArray positionIds,
-            KeyValueCache cache, boolean lastPositionOnly) {
-        return logits(ps, inputIds, attentionMask, positionIds, cache, lastPositionOnly, false, null);
-    }
-
-    private NDArray logits(ParameterStore ps, NDArray ids, NDArray mask, NDArray positions, KeyValueCache cache,
-            boolean lastPositionOnly, boolean training, PairList<String, Object> params) {
-        NDManager caller = ids.getManager();
-        try (ForwardScope scope = ForwardScope.open(caller, training)) {
-            NDArray hidden = transformer.hiddenStates(ps, ids, mask, positions, cache, training, params);
-            if (lastPositionOnly) {
-                hidden = LanguageModelHead.lastPosition(hidden);
-            }
-            NDArray logits = LanguageModelHead.tiedLogits(ps, hidden, transformer.tokenTable(), training);
-            logits.attach(caller);
-            return logits;
-        }
-    }
-
-    @Override
-    protected NDList forwardInternal(
-            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        try (ForwardScope scope = ForwardScope.open(inputs.get(0).getManager(), training)) {
-            NDList causal = LanguageModelHead.causalInputs(inputs, scope.manager());
-            return new NDList(logits(ps, causal.get(0), causal.get(1), causal.get(2), null, false, training, params));
-        }
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[] {inputShapes[0].add(config.vocabSize())};
+    protected DecoderModel decoder() {
+        return transformer;
     }
 
     @Override

@@ -5,20 +5,16 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import io.github.djladapters.runtime.inputs.InputExtendingModel;
-import io.github.djladapters.runtime.inputs.InputExtension;
 import io.github.djladapters.runtime.inputs.ModelInputs;
-import java.util.Optional;
-import io.github.djladapters.models.blocks.ForwardScope;
 import io.github.djladapters.annotations.Embeddings;
 import io.github.djladapters.annotations.Layers;
 import io.github.djladapters.models.blocks.Embedding;
 import io.github.djladapters.models.blocks.LayerNorm;
 import io.github.djladapters.models.generation.CausalAttentionMask;
+import io.github.djladapters.models.generation.DecoderModel;
 import io.github.djladapters.models.generation.DecoderStack;
 import io.github.djladapters.models.generation.KeyValueCache;
 import io.github.djladapters.runtime.blocks.ModuleList;
@@ -31,7 +27,7 @@ import java.util.List;
  * {@code input_ids [B, T]} and optionally {@code attention_mask} and {@code position_ids}, and
  * returns the final hidden states {@code [B, T, H]}.
  */
-public final class GPT2Model extends AbstractBlock implements InputExtendingModel {
+public final class GPT2Model extends DecoderModel {
 
     @Embeddings Block wte;
     Block wpe;
@@ -39,8 +35,6 @@ public final class GPT2Model extends AbstractBlock implements InputExtendingMode
     Block ln_f;
 
     private final GPT2Config config;
-    private final Embedding tokenTable;
-    private InputExtension inputExtension;
 
     /**
      * An uninitialised transformer.
@@ -48,9 +42,9 @@ public final class GPT2Model extends AbstractBlock implements InputExtendingMode
      * @param config the architecture
      */
     public GPT2Model(GPT2Config config) {
+        super(config.nEmbd());
         this.config = config;
-        tokenTable = new Embedding(config.vocabSize(), config.nEmbd());
-        wte = addChildBlock("wte", tokenTable);
+        wte = addTokenTable("wte", config.vocabSize());
         wpe = addChildBlock("wpe", new Embedding(config.nPositions(), config.nEmbd()));
         List<GPT2Block> blocks = new ArrayList<>();
         for (int i = 0; i < config.nLayer(); i++) {
@@ -60,72 +54,15 @@ public final class GPT2Model extends AbstractBlock implements InputExtendingMode
         ln_f = addChildBlock("ln_f", new LayerNorm(config.nEmbd(), config.layerNormEpsilon()));
     }
 
-    /**
-     * The token table {@code wte} as built, for the tied LM head (even when an adapter wraps
-     * {@code wte}).
-     *
-     * @return the token embedding
-     */
-    Embedding tokenTable() {
-        return tokenTable;
-    }
-
-    /**
-     * The final hidden states of new tokens, reading and extending {@code cache}.
-     *
-     * @param ps the parameter store
-     * @param ids {@code [B, T]}
-     * @param mask {@code [B, P + T]}
-     * @param positions {@code [B, T]}
-     * @param cache the cache, or {@code null}
-     * @param training whether this is a training pass
-     * @param params passed through to the blocks
-     * @return {@code [B, T, H]}
-     */
-    NDArray hiddenStates(ParameterStore ps, NDArray ids, NDArray mask, NDArray positions, KeyValueCache cache,
+    @Override
+    public NDArray hiddenStates(ParameterStore ps, NDArray ids, NDArray mask, NDArray positions, KeyValueCache cache,
             boolean training, PairList<String, Object> params) {
-        NDArray tokens = wte.forward(ps, new NDList(ids), training, params).head();
-        if (inputExtension != null) {
-            ModelInputs extended = extendInputs(new ModelInputs(tokens, mask, positions, null));
-            tokens = extended.embeddings();
-            mask = extended.attentionMask();
-            positions = extended.positionIds();
-        }
-        NDArray places = wpe.forward(ps, new NDList(positions), training, params).head();
-        NDArray bias = CausalAttentionMask.bias(mask, tokens.getShape().get(1));
-        NDArray last = DecoderStack.run(ps, h, tokens.add(places), new NDList(bias), cache, training, params);
+        ModelInputs in = embed(ps, wte, ids, mask, positions, training, params);
+        NDArray places = wpe.forward(ps, new NDList(in.positionIds()), training, params).head();
+        NDArray bias = CausalAttentionMask.bias(in.attentionMask(), in.embeddings().getShape().get(1));
+        NDArray first = in.embeddings().add(places);
+        NDArray last = DecoderStack.run(ps, h, first, new NDList(bias), cache, training, params);
         return ln_f.forward(ps, new NDList(last), training, params).head();
-    }
-
-    @Override
-    public void setInputExtension(InputExtension extension) {
-        this.inputExtension = extension;
-    }
-
-    @Override
-    public Optional<InputExtension> inputExtension() {
-        return Optional.ofNullable(inputExtension);
-    }
-
-    @Override
-    protected NDList forwardInternal(
-            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray ids = inputs.get(0);
-        NDManager caller = ids.getManager();
-        try (ForwardScope scope = ForwardScope.open(caller, training)) {
-            scope.adopt(inputs);
-            NDArray mask = inputs.size() > 1 ? inputs.get(1) : scope.manager().ones(ids.getShape(), DataType.INT64);
-            NDArray positions = inputs.size() > 2 ? inputs.get(2)
-                    : CausalAttentionMask.positionIds(mask, ids.getShape().get(1));
-            NDArray out = hiddenStates(ps, ids, mask, positions, null, training, params);
-            out.attach(caller);
-            return new NDList(out);
-        }
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[] {inputShapes[0].add(config.nEmbd())};
     }
 
     @Override

@@ -3,7 +3,6 @@ package io.github.djladapters.models.gpt2;
 import ai.djl.ndarray.NDManager;
 import io.github.djladapters.models.checkpoint.CheckpointDirectory;
 import io.github.djladapters.models.checkpoint.CheckpointLoader;
-import io.github.djladapters.models.checkpoint.ModelMemory;
 import io.github.djladapters.models.checkpoint.PretrainedWeights;
 import io.github.djladapters.runtime.safetensors.TensorSource;
 import io.github.djladapters.models.checkpoint.TiedCopies;
@@ -34,8 +33,7 @@ public final class GPT2Models {
      * @throws IOException when a file is missing or malformed, or the weights do not fit the config
      */
     public static GPT2LMHeadModel fromCheckpoint(Path dir, NDManager manager) throws IOException {
-        GPT2Config config = GPT2Config.read(dir.resolve("config.json"));
-        ModelMemory.requireFits(config.parameterCount(), dir.resolve("config.json").toString());
+        GPT2Config config = CheckpointDirectory.config(dir, GPT2Config::read, GPT2Config::parameterCount);
         GPT2LMHeadModel model = new GPT2LMHeadModel(config);
         try (TensorSource weights = CheckpointDirectory.open(dir)) {
             Set<String> copies = TiedCopies.verified(weights, Map.of("lm_head.weight", weights.tensors()

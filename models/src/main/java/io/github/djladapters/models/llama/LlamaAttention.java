@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
@@ -15,9 +14,9 @@ import io.github.djladapters.annotations.OProj;
 import io.github.djladapters.annotations.QProj;
 import io.github.djladapters.annotations.VProj;
 import io.github.djladapters.models.blocks.DotProductAttention;
+import io.github.djladapters.models.blocks.KeyValueAttentionBlock;
+import io.github.djladapters.models.generation.DecoderLayerInputs;
 import io.github.djladapters.runtime.attention.KeyValueAttention;
-import io.github.djladapters.runtime.attention.KeyValueExtension;
-import java.util.Optional;
 
 /**
  * Grouped-query self-attention with rotary embeddings of one Llama/Mistral/Qwen2 layer
@@ -31,7 +30,7 @@ import java.util.Optional;
  * {@code cos} and {@code sin} tables, and optionally cached keys and values. Outputs: the attention
  * output {@code [B, T, H]}, then the keys and values of all {@code P + T} positions.
  */
-public final class LlamaAttention extends AbstractBlock implements KeyValueAttention {
+public final class LlamaAttention extends KeyValueAttentionBlock {
 
     @QProj Block q_proj;
     @KProj Block k_proj;
@@ -42,9 +41,9 @@ public final class LlamaAttention extends AbstractBlock implements KeyValueAtten
     private final int heads;
     private final int kvHeads;
     private final int headDim;
-    private KeyValueExtension extension;
 
     LlamaAttention(LlamaConfig config) {
+        super(config.numKeyValueHeads(), config.headDim());
         hidden = config.hiddenSize();
         heads = config.numAttentionHeads();
         kvHeads = config.numKeyValueHeads();
@@ -60,51 +59,20 @@ public final class LlamaAttention extends AbstractBlock implements KeyValueAtten
     }
 
     @Override
-    public void setKeyValueExtension(KeyValueExtension extension) {
-        this.extension = extension;
-    }
-
-    @Override
-    public Optional<KeyValueExtension> keyValueExtension() {
-        return Optional.ofNullable(extension);
-    }
-
-    @Override
-    public int keyValueHeads() {
-        return kvHeads;
-    }
-
-    @Override
-    public int headDim() {
-        return headDim;
-    }
-
-    @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDList x = new NDList(inputs.get(0));
-        NDArray cos = inputs.get(2);
-        NDArray sin = inputs.get(3);
+        DecoderLayerInputs in = DecoderLayerInputs.of(inputs, 2);
+        NDList x = new NDList(in.hidden());
+        NDArray cos = in.positional().get(0);
+        NDArray sin = in.positional().get(1);
         NDArray q = DotProductAttention.splitHeads(q_proj.forward(ps, x, training, params).head(), heads);
         NDArray k = DotProductAttention.splitHeads(k_proj.forward(ps, x, training, params).head(), kvHeads);
         NDArray v = DotProductAttention.splitHeads(v_proj.forward(ps, x, training, params).head(), kvHeads);
         q = RotaryEmbedding.apply(q, cos, sin);
-        k = RotaryEmbedding.apply(k, cos, sin);
-        if (inputs.size() > 4) {
-            k = inputs.get(4).concat(k, 2);
-            v = inputs.get(5).concat(v, 2);
-        }
+        k = in.withCachedKeys(RotaryEmbedding.apply(k, cos, sin));
+        v = in.withCachedValues(v);
         float scale = (float) (1 / Math.sqrt(headDim));
-        NDArray context = DotProductAttention.context(this, q, k, v, inputs.get(1), scale);
-        NDArray out = extendOutput(q, o_proj.forward(ps, new NDList(context), training, params).head());
-        return new NDList(out, k, v);
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        Shape x = inputShapes[0];
-        Shape kv = new Shape(x.get(0), kvHeads, x.get(1), headDim);
-        return new Shape[] {x, kv, kv};
+        return attend(ps, o_proj, q, k, v, in.attentionBias(), scale, training, params);
     }
 
     @Override

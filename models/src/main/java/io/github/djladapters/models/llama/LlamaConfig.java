@@ -1,9 +1,8 @@
 package io.github.djladapters.models.llama;
 
-import io.github.djladapters.runtime.files.SmallFiles;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.djladapters.models.checkpoint.ConfigJson;
 import io.github.djladapters.models.checkpoint.ConfigLimits;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -43,7 +42,6 @@ public record LlamaConfig(String modelType, int vocabSize, int hiddenSize, int i
         boolean qkvBias, boolean outputBias, boolean mlpBias, boolean tieWordEmbeddings, int bosTokenId,
         Set<Integer> eosTokenIds, int padTokenId) {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> TYPES = Set.of("llama", "mistral", "qwen2");
 
     /** Checks the sizes. */
@@ -91,11 +89,7 @@ public record LlamaConfig(String modelType, int vocabSize, int hiddenSize, int i
      * @throws IOException when the file cannot be read or is not a supported config (the message names it)
      */
     public static LlamaConfig read(Path file) throws IOException {
-        try {
-            return parse(JSON.readTree(SmallFiles.read(file)));
-        } catch (IOException | IllegalArgumentException e) {
-            throw new IOException(file + ": not a valid Llama/Mistral/Qwen2 config.json: " + e.getMessage(), e);
-        }
+        return ConfigJson.read(file, "Llama/Mistral/Qwen2", LlamaConfig::parse);
     }
 
     /**
@@ -139,7 +133,7 @@ public record LlamaConfig(String modelType, int vocabSize, int hiddenSize, int i
      * @return JSON text
      */
     public String toJson() {
-        ObjectNode json = JSON.createObjectNode();
+        ObjectNode json = ConfigJson.object();
         json.put("model_type", modelType).put("vocab_size", vocabSize).put("hidden_size", hiddenSize)
                 .put("intermediate_size", intermediateSize).put("num_hidden_layers", numHiddenLayers)
                 .put("num_attention_heads", numAttentionHeads).put("num_key_value_heads", numKeyValueHeads)
@@ -152,12 +146,8 @@ public record LlamaConfig(String modelType, int vocabSize, int hiddenSize, int i
         }
         List<Integer> eos = new ArrayList<>(eosTokenIds);
         eos.sort(null);
-        json.set("eos_token_id", JSON.valueToTree(eos));
-        try {
-            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(json);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
+        json.set("eos_token_id", ConfigJson.MAPPER.valueToTree(eos));
+        return ConfigJson.write(json);
     }
 
     private static Set<Integer> tokenSet(JsonNode node) {

@@ -1,17 +1,10 @@
 package io.github.djladapters.models.llama;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import io.github.djladapters.annotations.PreFfn;
 import io.github.djladapters.annotations.PreSelfAttention;
 import io.github.djladapters.annotations.SelfAttention;
+import io.github.djladapters.models.generation.PreNormDecoderLayer;
 import io.github.djladapters.models.blocks.RmsNorm;
 
 /**
@@ -21,17 +14,16 @@ import io.github.djladapters.models.blocks.RmsNorm;
  * ({@code @PreSelfAttention}, {@code @PreFfn}). Inputs: hidden states, the additive mask, rotary {@code cos} and {@code sin}, and
  * optionally cached keys and values; outputs: hidden states, then this layer's keys and values.
  */
-public final class LlamaDecoderLayer extends AbstractBlock {
+public final class LlamaDecoderLayer extends PreNormDecoderLayer {
 
     @PreSelfAttention Block input_layernorm;
     @SelfAttention LlamaAttention self_attn;
     @PreFfn Block post_attention_layernorm;
     LlamaMLP mlp;
 
-    private final int hidden;
-
     LlamaDecoderLayer(LlamaConfig config) {
-        hidden = config.hiddenSize();
+        super(config.hiddenSize());
+        int hidden = config.hiddenSize();
         input_layernorm = addChildBlock("input_layernorm", new RmsNorm(hidden, config.rmsNormEps()));
         self_attn = addChildBlock("self_attn", new LlamaAttention(config));
         post_attention_layernorm = addChildBlock("post_attention_layernorm", new RmsNorm(hidden, config.rmsNormEps()));
@@ -39,29 +31,22 @@ public final class LlamaDecoderLayer extends AbstractBlock {
     }
 
     @Override
-    protected NDList forwardInternal(
-            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray x = inputs.get(0);
-        NDList attnInputs = new NDList(input_layernorm.forward(ps, new NDList(x), training, params).head());
-        attnInputs.addAll(inputs.subNDList(1));
-        NDList attended = self_attn.forward(ps, attnInputs, training, params);
-        NDArray afterAttention = x.add(attended.get(0));
-        NDArray normed = post_attention_layernorm.forward(ps, new NDList(afterAttention), training, params).head();
-        NDArray out = afterAttention.add(mlp.forward(ps, new NDList(normed), training, params).head());
-        return new NDList(out, attended.get(1), attended.get(2));
+    protected Block attentionNorm() {
+        return input_layernorm;
     }
 
     @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return self_attn.getOutputShapes(inputShapes);
+    protected Block attention() {
+        return self_attn;
     }
 
     @Override
-    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-        Shape in = new Shape(1, 1, hidden);
-        input_layernorm.initialize(manager, dataType, in);
-        self_attn.initialize(manager, dataType, in);
-        post_attention_layernorm.initialize(manager, dataType, in);
-        mlp.initialize(manager, dataType, in);
+    protected Block feedForwardNorm() {
+        return post_attention_layernorm;
+    }
+
+    @Override
+    protected Block feedForward() {
+        return mlp;
     }
 }

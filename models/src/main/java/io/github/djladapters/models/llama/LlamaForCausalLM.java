@@ -5,20 +5,13 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import io.github.djladapters.runtime.inputs.InputExtendingModel;
-import io.github.djladapters.runtime.inputs.InputExtension;
-import io.github.djladapters.runtime.inputs.ModelInputs;
-import java.util.Optional;
 import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.annotations.AdapterModel;
-import io.github.djladapters.models.blocks.ForwardScope;
-import io.github.djladapters.models.generation.CausalLanguageModel;
-import io.github.djladapters.models.generation.LanguageModelHead;
-import io.github.djladapters.models.generation.KeyValueCache;
+import io.github.djladapters.models.generation.DecoderForCausalLM;
+import io.github.djladapters.models.generation.DecoderModel;
 
 /**
  * A Llama, Mistral or Qwen2 causal language model ({@code LlamaForCausalLM} and its siblings): the
@@ -43,7 +36,7 @@ import io.github.djladapters.models.generation.KeyValueCache;
     AdapterMethod.PROMPT_TUNING,
     AdapterMethod.REFT
 })
-public class LlamaForCausalLM extends AbstractBlock implements CausalLanguageModel, InputExtendingModel {
+public class LlamaForCausalLM extends DecoderForCausalLM {
 
     LlamaModel model;
     Block lm_head;
@@ -56,6 +49,7 @@ public class LlamaForCausalLM extends AbstractBlock implements CausalLanguageMod
      * @param config the architecture
      */
     public LlamaForCausalLM(LlamaConfig config) {
+        super(config.numHiddenLayers(), config.vocabSize());
         this.config = config;
         model = addChildBlock("model", new LlamaModel(config));
         if (!config.tieWordEmbeddings()) {
@@ -73,62 +67,15 @@ public class LlamaForCausalLM extends AbstractBlock implements CausalLanguageMod
     }
 
     @Override
-    public void setInputExtension(InputExtension extension) {
-        model.setInputExtension(extension);
+    protected DecoderModel decoder() {
+        return model;
     }
 
     @Override
-    public Optional<InputExtension> inputExtension() {
-        return model.inputExtension();
-    }
-
-    @Override
-    public int numLayers() {
-        return config.numHiddenLayers();
-    }
-
-    @Override
-    public int vocabSize() {
-        return config.vocabSize();
-    }
-
-    @Override
-    public NDArray logits(ParameterStore ps, NDArray inputIds, NDArray attentionMask, NDArray positionIds,
-            KeyValueCache cache, boolean lastPositionOnly) {
-        return logits(ps, inputIds, attentionMask, positionIds, cache, lastPositionOnly, false, null);
-    }
-
-    private NDArray logits(ParameterStore ps, NDArray ids, NDArray mask, NDArray positions, KeyValueCache cache,
-            boolean lastPositionOnly, boolean training, PairList<String, Object> params) {
-        NDManager caller = ids.getManager();
-        try (ForwardScope scope = ForwardScope.open(caller, training)) {
-            NDArray hidden = model.hiddenStates(ps, ids, mask, positions, cache, training, params);
-            if (lastPositionOnly) {
-                hidden = LanguageModelHead.lastPosition(hidden);
-            }
-            NDArray logits;
-            if (lm_head != null) {
-                logits = lm_head.forward(ps, new NDList(hidden), training, params).head();
-            } else {
-                logits = LanguageModelHead.tiedLogits(ps, hidden, model.tokenTable(), training);
-            }
-            logits.attach(caller);
-            return logits;
-        }
-    }
-
-    @Override
-    protected NDList forwardInternal(
-            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        try (ForwardScope scope = ForwardScope.open(inputs.get(0).getManager(), training)) {
-            NDList causal = LanguageModelHead.causalInputs(inputs, scope.manager());
-            return new NDList(logits(ps, causal.get(0), causal.get(1), causal.get(2), null, false, training, params));
-        }
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[] {inputShapes[0].add(config.vocabSize())};
+    protected NDArray headLogits(ParameterStore ps, NDArray hidden, boolean training,
+            PairList<String, Object> params) {
+        return lm_head == null ? super.headLogits(ps, hidden, training, params)
+                : lm_head.forward(ps, new NDList(hidden), training, params).head();
     }
 
     @Override

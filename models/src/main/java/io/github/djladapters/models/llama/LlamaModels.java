@@ -1,22 +1,15 @@
 package io.github.djladapters.models.llama;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.nn.Parameter;
 import io.github.djladapters.models.checkpoint.CheckpointDirectory;
 import io.github.djladapters.models.checkpoint.CheckpointLoader;
-import io.github.djladapters.models.checkpoint.ModelMemory;
-import io.github.djladapters.models.checkpoint.ParameterNames;
 import io.github.djladapters.models.checkpoint.PretrainedWeights;
-import io.github.djladapters.runtime.safetensors.SafetensorsWriter;
 import io.github.djladapters.runtime.safetensors.TensorSource;
 import io.github.djladapters.models.checkpoint.TiedCopies;
 import java.io.IOException;
 import java.util.Map;
 import java.util.Set;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 
 /**
  * Builds and saves Llama-family models (llama, mistral, qwen2) as Hugging Face model directories
@@ -40,8 +33,7 @@ public final class LlamaModels {
      * @throws IOException when a file is missing or malformed, or the weights do not fit the config
      */
     public static LlamaForCausalLM fromCheckpoint(Path dir, NDManager manager) throws IOException {
-        LlamaConfig config = LlamaConfig.read(dir.resolve("config.json"));
-        ModelMemory.requireFits(config.parameterCount(), dir.resolve("config.json").toString());
+        LlamaConfig config = CheckpointDirectory.config(dir, LlamaConfig::read, LlamaConfig::parameterCount);
         LlamaForCausalLM model = new LlamaForCausalLM(config);
         try (TensorSource weights = CheckpointDirectory.open(dir)) {
             Set<String> copies = config.tieWordEmbeddings()
@@ -62,13 +54,6 @@ public final class LlamaModels {
      * @throws IOException when writing fails
      */
     public static void save(LlamaForCausalLM model, Path dir) throws IOException {
-        Files.createDirectories(dir);
-        Files.writeString(dir.resolve("config.json"), model.config().toJson());
-        SafetensorsWriter writer = new SafetensorsWriter().metadata("format", "pt");
-        for (Map.Entry<String, Parameter> entry : ParameterNames.of(model).entrySet()) {
-            NDArray array = entry.getValue().getArray();
-            writer.addArray(entry.getKey(), array);
-        }
-        writer.write(dir.resolve(CheckpointDirectory.SINGLE_FILE));
+        CheckpointDirectory.save(model, model.config().toJson(), dir);
     }
 }

@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
@@ -17,9 +16,9 @@ import io.github.djladapters.annotations.QProj;
 import io.github.djladapters.annotations.VProj;
 import io.github.djladapters.models.blocks.DotProductAttention;
 import io.github.djladapters.models.blocks.Embedding;
+import io.github.djladapters.models.blocks.KeyValueAttentionBlock;
+import io.github.djladapters.models.generation.DecoderLayerInputs;
 import io.github.djladapters.runtime.attention.KeyValueAttention;
-import io.github.djladapters.runtime.attention.KeyValueExtension;
-import java.util.Optional;
 
 /**
  * T5 multi-head attention ({@code SelfAttention} or {@code EncDecAttention}): bias-free {@code q},
@@ -38,7 +37,7 @@ import java.util.Optional;
  * as it serves the decoders; T5's declarations do not offer prefix tuning or adaption prompts, so
  * no extension is installed unless a caller sets one.
  */
-public final class T5Attention extends AbstractBlock implements KeyValueAttention {
+public final class T5Attention extends KeyValueAttentionBlock {
 
     @QProj Block q;
     @KProj Block k;
@@ -51,7 +50,6 @@ public final class T5Attention extends AbstractBlock implements KeyValueAttentio
     private final int heads;
     private final int inner;
     private final RelativePositionBuckets buckets;
-    private KeyValueExtension extension;
 
     /**
      * An attention block.
@@ -63,6 +61,7 @@ public final class T5Attention extends AbstractBlock implements KeyValueAttentio
      * @param bidirectional whether its positions are bucketed in both directions (the encoder)
      */
     T5Attention(T5Config config, boolean cross, boolean relativeBias, boolean bidirectional) {
+        super(config.numHeads(), config.innerDim() / config.numHeads());
         this.cross = cross;
         dModel = config.dModel();
         heads = config.numHeads();
@@ -84,16 +83,6 @@ public final class T5Attention extends AbstractBlock implements KeyValueAttentio
     /** A bias-free projection, as every T5 linear layer. */
     static Linear linear(int units) {
         return Linear.builder().setUnits(units).optBias(false).build();
-    }
-
-    @Override
-    public void setKeyValueExtension(KeyValueExtension extension) {
-        this.extension = extension;
-    }
-
-    @Override
-    public Optional<KeyValueExtension> keyValueExtension() {
-        return Optional.ofNullable(extension);
     }
 
     /**
@@ -147,20 +136,12 @@ public final class T5Attention extends AbstractBlock implements KeyValueAttentio
             keys = inputs.get(2);
             values = inputs.get(3);
         } else {
-            NDList own = keyValues(ps, inputs.get(0), training, params);
-            keys = inputs.size() > 2 ? inputs.get(2).concat(own.get(0), 2) : own.get(0);
-            values = inputs.size() > 2 ? inputs.get(3).concat(own.get(1), 2) : own.get(1);
+            DecoderLayerInputs in = DecoderLayerInputs.of(inputs, 0);
+            NDList own = keyValues(ps, in.hidden(), training, params);
+            keys = in.withCachedKeys(own.get(0));
+            values = in.withCachedValues(own.get(1));
         }
-        NDArray context = DotProductAttention.context(this, query, keys, values, inputs.get(1), 1f);
-        NDArray out = extendOutput(query, o.forward(ps, new NDList(context), training, params).head());
-        return new NDList(out, keys, values);
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        Shape x = inputShapes[0];
-        Shape kv = new Shape(x.get(0), heads, x.get(1), inner / heads);
-        return new Shape[] {x, kv, kv};
+        return attend(ps, o, query, keys, values, inputs.get(1), 1f, training, params);
     }
 
     @Override

@@ -1,9 +1,8 @@
 package io.github.djladapters.models.t5;
 
-import io.github.djladapters.runtime.files.SmallFiles;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.djladapters.models.checkpoint.ConfigJson;
 import io.github.djladapters.models.checkpoint.ConfigLimits;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -46,7 +45,6 @@ public record T5Config(int vocabSize, int dModel, int dKv, int dFf, int numLayer
         String feedForwardProj, boolean tieWordEmbeddings, int decoderStartTokenId, int padTokenId,
         int eosTokenId, boolean scaleDecoderOutputs) {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> FEED_FORWARD = Set.of("relu", "gated-gelu");
 
     /** Checks the values. */
@@ -163,11 +161,7 @@ public record T5Config(int vocabSize, int dModel, int dKv, int dFf, int numLayer
      * @throws IOException when the file cannot be read or is not a supported T5 config (the message names it)
      */
     public static T5Config read(Path file) throws IOException {
-        try {
-            return parse(JSON.readTree(SmallFiles.read(file)));
-        } catch (IOException | IllegalArgumentException e) {
-            throw new IOException(file + ": not a valid T5 config.json: " + e.getMessage(), e);
-        }
+        return ConfigJson.read(file, "T5", T5Config::parse);
     }
 
     /**
@@ -214,7 +208,7 @@ public record T5Config(int vocabSize, int dModel, int dKv, int dFf, int numLayer
      * @return JSON text
      */
     public String toJson() {
-        ObjectNode json = JSON.createObjectNode();
+        ObjectNode json = ConfigJson.object();
         json.put("model_type", "t5").put("is_encoder_decoder", true).put("vocab_size", vocabSize)
                 .put("d_model", dModel).put("d_kv", dKv).put("d_ff", dFf).put("num_layers", numLayers)
                 .put("num_decoder_layers", numDecoderLayers).put("num_heads", numHeads)
@@ -225,10 +219,6 @@ public record T5Config(int vocabSize, int dModel, int dKv, int dFf, int numLayer
                 .put("decoder_start_token_id", decoderStartTokenId)
                 .put("pad_token_id", padTokenId).put("eos_token_id", eosTokenId);
         json.putArray("architectures").add("T5ForConditionalGeneration");
-        try {
-            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(json);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
+        return ConfigJson.write(json);
     }
 }

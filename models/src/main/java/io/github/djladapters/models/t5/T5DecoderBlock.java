@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.models.generation.DecoderLayerInputs;
 
 /**
  * One T5 decoder block ({@code decoder.block.N}): causal self-attention ({@code layer.0}),
@@ -45,13 +46,13 @@ public final class T5DecoderBlock extends T5Block {
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDList selfInputs = new NDList(inputs.get(0), inputs.get(1));
-        if (inputs.size() > 5) {
-            selfInputs.add(inputs.get(5));
-            selfInputs.add(inputs.get(6));
-        }
+        // positional inputs: the cross-attention bias and the encoder's keys and values
+        DecoderLayerInputs in = DecoderLayerInputs.of(inputs, 3);
+        NDList selfInputs = new DecoderLayerInputs(in.hidden(), in.attentionBias(), new NDList(), in.cachedKeys(),
+                in.cachedValues()).toList();
         NDList self = selfAttentionLayer.forward(ps, selfInputs, training, params);
-        NDList crossInputs = new NDList(self.get(0), inputs.get(2), inputs.get(3), inputs.get(4));
+        NDList crossInputs = new NDList(self.get(0));
+        crossInputs.addAll(in.positional());
         NDArray attended = crossAttentionLayer.forward(ps, crossInputs, training, params).head();
         NDArray out = ffLayer.forward(ps, new NDList(attended), training, params).head();
         return new NDList(out, self.get(1), self.get(2));

@@ -2,17 +2,13 @@ package io.github.djladapters.models.t5;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
-import ai.djl.nn.Parameter;
 import io.github.djladapters.models.checkpoint.CheckpointDirectory;
 import io.github.djladapters.models.checkpoint.CheckpointLoader;
-import io.github.djladapters.models.checkpoint.ModelMemory;
 import io.github.djladapters.models.checkpoint.ParameterNames;
 import io.github.djladapters.models.checkpoint.PretrainedWeights;
 import io.github.djladapters.models.checkpoint.TiedCopies;
-import io.github.djladapters.runtime.safetensors.SafetensorsWriter;
 import io.github.djladapters.runtime.safetensors.TensorSource;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -50,8 +46,7 @@ public final class T5Models {
      * @throws IOException when a file is missing or malformed, or the weights do not fit the config
      */
     public static T5ForConditionalGeneration fromCheckpoint(Path dir, NDManager manager) throws IOException {
-        T5Config config = T5Config.read(dir.resolve("config.json"));
-        ModelMemory.requireFits(config.parameterCount(), dir.resolve("config.json").toString());
+        T5Config config = CheckpointDirectory.config(dir, T5Config::read, T5Config::parameterCount);
         try (TensorSource weights = CheckpointDirectory.open(dir)) {
             // transformers 5.x ties the head only when lm_head.weight is absent or equal to shared.weight
             boolean ownHead = weights.tensors().containsKey(LM_HEAD) && !sameValues(weights, LM_HEAD, SHARED);
@@ -70,7 +65,8 @@ public final class T5Models {
      * @throws IOException when a file is missing or malformed, or the weights do not fit the config
      */
     public static T5EncoderModel encoderFromCheckpoint(Path dir, NDManager manager) throws IOException {
-        T5EncoderModel model = new T5EncoderModel(T5Config.read(dir.resolve("config.json")));
+        T5EncoderModel model = new T5EncoderModel(
+                CheckpointDirectory.config(dir, T5Config::read, T5Config::parameterCount));
         try (TensorSource weights = CheckpointDirectory.open(dir)) {
             Set<String> decoderSide = new HashSet<>();
             for (String key : weights.tensors().keySet()) {
@@ -121,12 +117,6 @@ public final class T5Models {
      * @throws IOException when writing fails
      */
     public static void save(T5ForConditionalGeneration model, Path dir) throws IOException {
-        Files.createDirectories(dir);
-        Files.writeString(dir.resolve("config.json"), model.config().toJson());
-        SafetensorsWriter writer = new SafetensorsWriter().metadata("format", "pt");
-        for (Map.Entry<String, Parameter> entry : ParameterNames.of(model).entrySet()) {
-            writer.addArray(entry.getKey(), entry.getValue().getArray());
-        }
-        writer.write(dir.resolve(CheckpointDirectory.SINGLE_FILE));
+        CheckpointDirectory.save(model, model.config().toJson(), dir);
     }
 }

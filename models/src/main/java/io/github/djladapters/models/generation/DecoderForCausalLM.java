@@ -1,0 +1,115 @@
+package io.github.djladapters.models.generation;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import io.github.djladapters.models.blocks.ForwardScope;
+import io.github.djladapters.runtime.inputs.InputExtendingModel;
+import io.github.djladapters.runtime.inputs.InputExtension;
+import java.util.Optional;
+
+/**
+ * The shape every causal language model of this module shares: a {@link DecoderModel} and a head
+ * over its last hidden states (by default logits over the tied token table). The subclass declares
+ * the decoder (and an untied head) as fields under their checkpoint names, returns the decoder from
+ * {@link #decoder()}, and overrides {@link #headLogits} for an untied head.
+ *
+ * <p>The block's forward takes {@code input_ids [B, T]}, optionally {@code attention_mask [B, T]}
+ * and {@code position_ids [B, T]} (counted over tokens when absent), and returns logits
+ * {@code [B, T, vocab]}. Input extensions (prompt tuning) are installed on the decoder.
+ */
+public abstract class DecoderForCausalLM extends AbstractBlock implements CausalLanguageModel, InputExtendingModel {
+
+    private final int numLayers;
+    private final int vocabSize;
+
+    /**
+     * A model of the given size; the subclass adds its blocks.
+     *
+     * @param numLayers the number of decoder layers
+     * @param vocabSize the number of token ids the logits cover
+     */
+    protected DecoderForCausalLM(int numLayers, int vocabSize) {
+        this.numLayers = numLayers;
+        this.vocabSize = vocabSize;
+    }
+
+    @Override
+    public final int numLayers() {
+        return numLayers;
+    }
+
+    @Override
+    public final int vocabSize() {
+        return vocabSize;
+    }
+
+    /**
+     * The decoder, as registered under its checkpoint name.
+     *
+     * @return the decoder
+     */
+    protected abstract DecoderModel decoder();
+
+    /**
+     * The logits of hidden states: by default {@code h W^T} over the decoder's token table.
+     *
+     * @param ps the parameter store
+     * @param hidden the final hidden states {@code [B, T, H]}
+     * @param training whether this is a training pass
+     * @param params passed through to the head
+     * @return {@code [B, T, vocab]}
+     */
+    protected NDArray headLogits(ParameterStore ps, NDArray hidden, boolean training,
+            PairList<String, Object> params) {
+        return LanguageModelHead.tiedLogits(ps, hidden, decoder().tokenTable(), training);
+    }
+
+    @Override
+    public void setInputExtension(InputExtension extension) {
+        decoder().setInputExtension(extension);
+    }
+
+    @Override
+    public Optional<InputExtension> inputExtension() {
+        return decoder().inputExtension();
+    }
+
+    @Override
+    public NDArray logits(ParameterStore ps, NDArray inputIds, NDArray attentionMask, NDArray positionIds,
+            KeyValueCache cache, boolean lastPositionOnly) {
+        return logits(ps, inputIds, attentionMask, positionIds, cache, lastPositionOnly, false, null);
+    }
+
+    private NDArray logits(ParameterStore ps, NDArray ids, NDArray mask, NDArray positions, KeyValueCache cache,
+            boolean lastPositionOnly, boolean training, PairList<String, Object> params) {
+        NDManager caller = ids.getManager();
+        try (ForwardScope scope = ForwardScope.open(caller, training)) {
+            NDArray hidden = decoder().hiddenStates(ps, ids, mask, positions, cache, training, params);
+            if (lastPositionOnly) {
+                hidden = LanguageModelHead.lastPosition(hidden);
+            }
+            NDArray logits = headLogits(ps, hidden, training, params);
+            logits.attach(caller);
+            return logits;
+        }
+    }
+
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        try (ForwardScope scope = ForwardScope.open(inputs.get(0).getManager(), training)) {
+            NDList causal = LanguageModelHead.causalInputs(inputs, scope.manager());
+            return new NDList(logits(ps, causal.get(0), causal.get(1), causal.get(2), null, false, training, params));
+        }
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return new Shape[] {inputShapes[0].add(vocabSize())};
+    }
+}
