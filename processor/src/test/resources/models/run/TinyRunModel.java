@@ -10,15 +10,15 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.djladapters.annotations.AdapterMethod;
-import io.github.djladapters.annotations.AdapterModel;
+import io.github.djladapters.annotations.AdaptableModel;
 import io.github.djladapters.annotations.Embeddings;
 import io.github.djladapters.annotations.Layers;
-import io.github.djladapters.runtime.blocks.ModuleList;
+import io.github.djladapters.runtime.architecture.ModuleList;
 import java.util.ArrayList;
 import java.util.List;
 
 /** A two-layer model small enough to check by hand: embed, then per layer attention-ish and MLP residuals. */
-@AdapterModel(methods = {AdapterMethod.LORA})
+@AdaptableModel(methods = {AdapterMethod.LORA})
 public class TinyRunModel extends AbstractBlock {
     @Embeddings Block embedTokens;
     @Layers List<TinyRunLayer> layers;

@@ -8,7 +8,7 @@ import java.util.List;
  * {@code AdapterMethod}. IA3 belongs to {@link #LORA}, as it does there.
  *
  * <pre>{@code
- * @AdapterModel(methods = {AdapterMethod.LORA, AdapterMethod.BOTTLENECK})
+ * @AdaptableModel(methods = {AdapterMethod.LORA, AdapterMethod.BOTTLENECK})
  * public class MyModel extends AbstractBlock { ... }
  * }</pre>
  */

@@ -2,7 +2,7 @@ package io.github.djladapters.cli;
 
 import io.github.djladapters.runtime.files.AdapterConfigFile;
 import io.github.djladapters.runtime.methods.AdapterConfig;
-import io.github.djladapters.runtime.methods.AdapterMethods;
+import io.github.djladapters.runtime.methods.MethodRegistry;
 import io.github.djladapters.runtime.methods.MethodArguments;
 import io.github.djladapters.runtime.methods.MethodCommandLine;
 import java.io.IOException;
@@ -55,7 +55,7 @@ final class MethodOptions {
         @Override
         public java.util.Iterator<String> iterator() {
             TreeSet<String> names = new TreeSet<>();
-            AdapterMethods.all().forEach(m -> m.commandLine().ifPresent(c -> names.addAll(c.methods().keySet())));
+            MethodRegistry.all().forEach(m -> m.commandLine().ifPresent(c -> names.addAll(c.methods().keySet())));
             return names.iterator();
         }
     }
@@ -67,7 +67,7 @@ final class MethodOptions {
      * @throws IllegalArgumentException for an unknown {@code --method}
      */
     MethodCommandLine commandLine() {
-        return AdapterMethods.forCommandLine(method).orElseThrow(() -> new IllegalArgumentException(
+        return MethodRegistry.forCommandLine(method).orElseThrow(() -> new IllegalArgumentException(
                 "--method '" + method + "' is not a known method; expected one of "
                         + List.copyOf(new TreeSet<String>(toSet(new MethodNames())))));
     }

@@ -10,7 +10,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.github.djladapters.runtime.blocks.ArrayValues;
+import io.github.djladapters.runtime.engine.ArrayValues;
 import io.github.djladapters.runtime.safetensors.SafetensorsFile;
 import io.github.djladapters.runtime.safetensors.SafetensorsWriter;
 import java.io.IOException;

@@ -23,7 +23,7 @@ import javax.lang.model.util.ElementFilter;
 import javax.tools.Diagnostic;
 
 /**
- * Reads {@code @AdapterModel} classes and {@code @AdapterInterface} descriptors, reports every
+ * Reads {@code @AdaptableModel} classes and {@code @AdapterInterface} descriptors, reports every
  * mistake in them on the exact element, and generates a {@code ModelBindings} implementation for
  * each correct one plus the {@code META-INF/services} entry that registers them.
  *
@@ -36,7 +36,7 @@ import javax.tools.Diagnostic;
 @AutoService(Processor.class)
 public final class AdapterProcessor extends AbstractProcessor {
 
-    private static final String ADAPTER_MODEL = Role.PACKAGE + ".AdapterModel";
+    private static final String ADAPTER_MODEL = Role.PACKAGE + ".AdaptableModel";
     private static final String ADAPTER_INTERFACE = Role.PACKAGE + ".AdapterInterface";
 
     /** Top-level types compiled from source; errors in other types go to the user's declaration. */

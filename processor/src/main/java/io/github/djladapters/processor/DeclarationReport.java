@@ -13,7 +13,7 @@ import javax.lang.model.element.TypeElement;
 import javax.tools.Diagnostic;
 
 /**
- * Collects the errors of one declaration (an {@code @AdapterModel} class or an
+ * Collects the errors of one declaration (an {@code @AdaptableModel} class or an
  * {@code @AdapterInterface} type). Each error goes to the element, annotation and value that cause
  * it so an IDE underlines the exact spot; an element that is not part of this compilation (a type
  * from a jar) cannot be underlined, so its errors go to the declaration instead. The processor

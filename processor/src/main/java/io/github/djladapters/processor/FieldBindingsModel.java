@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Everything {@link FieldBindingsWriter} needs to write the bindings of one {@code @AdapterModel}
+ * Everything {@link FieldBindingsWriter} needs to write the bindings of one {@code @AdaptableModel}
  * class, read and checked by {@link FieldModelReader}. Immutable; sites iterate in the order of the
  * runtime's {@code Site} enum.
  *

@@ -20,7 +20,7 @@ import javax.lang.model.element.Element;
 import javax.lang.model.element.Modifier;
 
 /**
- * Writes the {@code ModelBindings} implementation of one {@code @AdapterModel} class: plain field
+ * Writes the {@code ModelBindings} implementation of one {@code @AdaptableModel} class: plain field
  * reads and writes along each site's chain, no reflection, sites in {@code Site} order.
  */
 final class FieldBindingsWriter {
@@ -43,7 +43,7 @@ final class FieldBindingsWriter {
     /**
      * The source file of the bindings class.
      *
-     * @param originating the {@code @AdapterModel} class, or {@code null}
+     * @param originating the {@code @AdaptableModel} class, or {@code null}
      */
     static JavaFile write(FieldBindingsModel model, Element originating) {
         return new FieldBindingsWriter(model).javaFile(originating);

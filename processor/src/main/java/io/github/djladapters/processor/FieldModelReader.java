@@ -20,7 +20,7 @@ import javax.lang.model.type.TypeMirror;
 import javax.lang.model.util.Elements;
 
 /**
- * Reads one {@code @AdapterModel} class into a {@link FieldBindingsModel}: scans its fields with
+ * Reads one {@code @AdaptableModel} class into a {@link FieldBindingsModel}: scans its fields with
  * {@link RoleFieldScanner}, then checks the declaration as a whole (required roles, q/k/v
  * combinations, adapter methods, whether generated code can reach every field).
  */
@@ -40,7 +40,7 @@ final class FieldModelReader {
     }
 
     ReadResult<FieldBindingsModel> read(TypeElement model) {
-        AnnotationMirror mirror = AnnotationValues.find(model, Role.PACKAGE + ".AdapterModel");
+        AnnotationMirror mirror = AnnotationValues.find(model, Role.PACKAGE + ".AdaptableModel");
         DeclarationReport report = new DeclarationReport(messager, sourceTypes, Location.of(model, mirror));
         ReadResult<FieldBindingsModel> result = check(model, mirror, report);
         if (!result.isDeferred()) {
@@ -58,7 +58,7 @@ final class FieldModelReader {
             return ReadResult.invalid();
         }
         if (!types.isBlock(model.asType())) {
-            report.error(Message.NOT_A_BLOCK, declaration, "@AdapterModel class " + modelName, model.asType());
+            report.error(Message.NOT_A_BLOCK, declaration, "@AdaptableModel class " + modelName, model.asType());
             return ReadResult.invalid();
         }
         if (!model.getTypeParameters().isEmpty()) {

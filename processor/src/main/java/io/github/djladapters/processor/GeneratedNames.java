@@ -16,7 +16,7 @@ public final class GeneratedNames {
     private GeneratedNames() {}
 
     /**
-     * The bindings class generated for an {@code @AdapterModel} class or {@code @AdapterInterface} type.
+     * The bindings class generated for an {@code @AdaptableModel} class or {@code @AdapterInterface} type.
      *
      * @param declaration the annotated type
      * @return for example {@code com.example.Outer_Inner_AdapterBindings}

@@ -53,7 +53,7 @@ public enum Message {
             "@QKVProj sizes must be all -1 (equal thirds) or all positive; got qSize=%d, kSize=%d, vSize=%d"),
     /** A role annotation on a type that is not a descriptor. */
     ROLE_ON_TYPE_WITHOUT_INTERFACE("DJLA018",
-            "@%s on type %s is a descriptor path and needs @AdapterInterface on the same type; on an @AdapterModel class annotate the fields"),
+            "@%s on type %s is a descriptor path and needs @AdapterInterface on the same type; on an @AdaptableModel class annotate the fields"),
     /** A cross-attention block without its own projections. */
     CROSS_ATTENTION_INCOMPLETE("DJLA019",
             "@CrossAttention field %s: %s has no %s of its own; cross-attention needs its own q/k/v (or qkv) and o projections"),
@@ -64,7 +64,7 @@ public enum Message {
     /** Types that were never generated. */
     TYPE_NEVER_GENERATED("DJLA022", "cannot check %s: type %s was not found and no processor generated it"),
     /** Both declaration forms on one type. */
-    BOTH_FORMS("DJLA023", "%s is annotated with both @AdapterModel and @AdapterInterface; use one of them"),
+    BOTH_FORMS("DJLA023", "%s is annotated with both @AdaptableModel and @AdapterInterface; use one of them"),
     /** A generic model class. */
     GENERIC_MODEL("DJLA024", "model type %s has type parameters; bindings need a concrete (non-generic) model class"),
     /** The services file could not be written. */

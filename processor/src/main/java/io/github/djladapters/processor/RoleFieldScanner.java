@@ -19,7 +19,7 @@ import javax.lang.model.type.TypeKind;
 import javax.lang.model.type.TypeMirror;
 
 /**
- * Walks an {@code @AdapterModel} class through its fields and collects every role field, with the
+ * Walks an {@code @AdaptableModel} class through its fields and collects every role field, with the
  * chain of field accesses that reaches it. Model roles are looked for in the model and its plain
  * block fields; layer roles in the {@code @Layers} element type and everything below it; q/k/v/o
  * roles below an attention field, once for self- and once for cross-attention. Checks that concern

@@ -21,7 +21,7 @@ final class RuntimeTypes {
     static final ClassName ADAPTER_METHOD = ClassName.get(Role.PACKAGE, "AdapterMethod");
 
     /** Attention blocks must implement this for prefix tuning and LLaMA-Adapter. */
-    static final String KEY_VALUE_ATTENTION = "io.github.djladapters.runtime.attention.KeyValueAttention";
+    static final String KEY_VALUE_ATTENTION = "io.github.djladapters.runtime.architecture.KeyValueAttention";
 
     /** Where {@link java.util.ServiceLoader} looks for bindings. */
     static final String SERVICES_FILE = "META-INF/services/" + BINDINGS_PACKAGE + ".ModelBindings";

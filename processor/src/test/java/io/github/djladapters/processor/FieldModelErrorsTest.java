@@ -9,7 +9,7 @@ import javax.tools.JavaFileObject;
 import org.junit.jupiter.api.Test;
 
 /**
- * Mistakes in {@code @AdapterModel} classes: each test changes one line of the valid tiny model and
+ * Mistakes in {@code @AdaptableModel} classes: each test changes one line of the valid tiny model and
  * checks the message id, the file and the line the error points at.
  */
 class FieldModelErrorsTest {
@@ -22,7 +22,7 @@ class FieldModelErrorsTest {
     @Test
     void missingEmbeddingsIsReportedOnTheModel() {
         JavaFileObject model = changed("@Embeddings Block embedTokens;", "Block embedTokens;");
-        assertError(compile(model), model, "[DJLA001] missing @Embeddings", "@AdapterModel(");
+        assertError(compile(model), model, "[DJLA001] missing @Embeddings", "@AdaptableModel(");
     }
 
     @Test
@@ -142,7 +142,7 @@ class FieldModelErrorsTest {
         JavaFileObject model = changed("methods = {AdapterMethod.LORA}", "methods = {AdapterMethod.PREFIX_TUNING}");
         assertError(compile(model), model,
                 "[DJLA014] PREFIX_TUNING needs the self-attention type TinyAttention to implement "
-                        + "io.github.djladapters.runtime.attention.KeyValueAttention",
+                        + "io.github.djladapters.runtime.architecture.KeyValueAttention",
                 "methods = {AdapterMethod.PREFIX_TUNING}");
     }
 
@@ -152,7 +152,7 @@ class FieldModelErrorsTest {
                 .replace("methods = {AdapterMethod.LORA}",
                         "methods = {AdapterMethod.PREFIX_TUNING, AdapterMethod.ADAPTION_PROMPT}")
                 .replace("abstract class TinyAttention extends AbstractBlock {", "abstract class TinyAttention"
-                        + " extends AbstractBlock implements io.github.djladapters.runtime.attention.KeyValueAttention {"));
+                        + " extends AbstractBlock implements io.github.djladapters.runtime.architecture.KeyValueAttention {"));
         assertThat(compile(model)).succeededWithoutWarnings();
     }
 
@@ -200,15 +200,15 @@ class FieldModelErrorsTest {
 
     @Test
     void bothDeclarationFormsOnOneTypeAreRejected() {
-        JavaFileObject model = changed("@AdapterModel(methods = {AdapterMethod.LORA})",
-                "@AdapterModel(methods = {AdapterMethod.LORA})\n@AdapterInterface(methods = {AdapterMethod.LORA})");
-        assertError(compile(model), model, "[DJLA023] tiny.TinyModel is annotated with both", "@AdapterModel(");
+        JavaFileObject model = changed("@AdaptableModel(methods = {AdapterMethod.LORA})",
+                "@AdaptableModel(methods = {AdapterMethod.LORA})\n@AdapterInterface(methods = {AdapterMethod.LORA})");
+        assertError(compile(model), model, "[DJLA023] tiny.TinyModel is annotated with both", "@AdaptableModel(");
     }
 
     @Test
     void genericModelClassIsRejected() {
         JavaFileObject model = changed("public abstract class TinyModel extends", "public abstract class TinyModel<T> extends");
-        assertError(compile(model), model, "[DJLA024] model type tiny.TinyModel has type parameters", "@AdapterModel(");
+        assertError(compile(model), model, "[DJLA024] model type tiny.TinyModel has type parameters", "@AdaptableModel(");
     }
 
     static void assertError(Compilation compilation, JavaFileObject file, String message, String line) {

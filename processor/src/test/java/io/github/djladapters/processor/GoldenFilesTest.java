@@ -35,7 +35,7 @@ class GoldenFilesTest {
                 import ai.djl.nn.Block;
                 import io.github.djladapters.annotations.*;
 
-                @AdapterModel(methods = {AdapterMethod.LORA, AdapterMethod.BOTTLENECK, AdapterMethod.PROMPT_TUNING})
+                @AdaptableModel(methods = {AdapterMethod.LORA, AdapterMethod.BOTTLENECK, AdapterMethod.PROMPT_TUNING})
                 public abstract class GptModel extends AbstractBlock {
                     GptBody transformer;
 
@@ -72,7 +72,7 @@ class GoldenFilesTest {
                 import io.github.djladapters.annotations.*;
                 import java.util.List;
 
-                @AdapterModel(methods = {AdapterMethod.LORA})
+                @AdaptableModel(methods = {AdapterMethod.LORA})
                 public abstract class T5Decoder extends AbstractBlock {
                     @Embeddings Block embedTokens;
                     @Layers List<? extends T5Block> block;

@@ -87,7 +87,7 @@ class InterfaceErrorsTest {
 
                 import io.github.djladapters.annotations.*;
 
-                @AdapterModel(methods = {})
+                @AdaptableModel(methods = {})
                 public class Plain {}
                 """);
         Compilation compilation = Compiler.javac()

@@ -131,7 +131,7 @@ class ProcessorRoundsTest {
         Compilation compilation = Compiler.javac().withProcessors(new AdapterProcessor()).withClasspath(classPath)
                 .compile(model);
         assertThat(compilation).hadErrorContaining("[DJLA005] @QProj field LibAttention.qProj is private")
-                .inFile(model).onLineContaining("@AdapterModel(");
+                .inFile(model).onLineContaining("@AdaptableModel(");
     }
 
     /** Generates {@code tiny.GeneratedMlp} in the first round, as another annotation processor might. */

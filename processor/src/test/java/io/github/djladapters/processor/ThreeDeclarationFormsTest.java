@@ -43,7 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The same small model declared three ways gives the same bindings: annotated fields
- * ({@code @AdapterModel} on {@code TinyRunModel}), an annotated descriptor
+ * ({@code @AdaptableModel} on {@code TinyRunModel}), an annotated descriptor
  * ({@code @AdapterInterface(target = TinyRunModel.class)} with child-name paths) and a runtime
  * {@link AdapterModelInterface} read from JSON with the Python field names. The first two are
  * compiled together by the processor and found through {@link ServiceLoader}; all three are run

@@ -23,7 +23,7 @@ final class TinyModelSources {
             import io.github.djladapters.annotations.*;
             import java.util.List;
 
-            @AdapterModel(methods = {AdapterMethod.LORA})
+            @AdaptableModel(methods = {AdapterMethod.LORA})
             public abstract class TinyModel extends AbstractBlock {
                 @Embeddings Block embedTokens;
                 @Layers List<TinyLayer> layers;

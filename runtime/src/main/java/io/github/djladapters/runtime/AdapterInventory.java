@@ -6,8 +6,8 @@ import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.AdapterAttachment;
 import io.github.djladapters.runtime.methods.AdapterConfig;
 import io.github.djladapters.runtime.methods.AdapterLayer;
-import io.github.djladapters.runtime.methods.AdapterMethodSupport;
-import io.github.djladapters.runtime.methods.AdapterMethods;
+import io.github.djladapters.runtime.methods.MethodProvider;
+import io.github.djladapters.runtime.methods.MethodRegistry;
 import io.github.djladapters.runtime.methods.BoundModel;
 import io.github.djladapters.runtime.methods.PendingMerge;
 import io.github.djladapters.runtime.methods.TargetModule;
@@ -84,7 +84,7 @@ final class AdapterInventory {
         if (configs.containsKey(name)) {
             throw new IllegalArgumentException("an adapter named '" + name + "' already exists");
         }
-        AdapterMethodSupport<C> method = AdapterMethods.forConfig(config);
+        MethodProvider<C> method = MethodRegistry.forConfig(config);
         if (!model.methods().contains(method.family())) {
             throw new IllegalArgumentException("adapter '" + name + "' is " + method.name() + ", of the "
                     + method.family().configName() + " family, which the declaration of "

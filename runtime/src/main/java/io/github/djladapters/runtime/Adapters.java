@@ -29,7 +29,7 @@ public final class Adapters {
 
     /**
      * Binds a model to the bindings generated for its class or its nearest superclass
-     * ({@code @AdapterModel} classes, and {@code @AdapterInterface} descriptors with a target).
+     * ({@code @AdaptableModel} classes, and {@code @AdapterInterface} descriptors with a target).
      *
      * @param model the model
      * @param <M> the model class
@@ -76,7 +76,7 @@ public final class Adapters {
         Objects.requireNonNull(model, "model");
         ModelBindings<?> found = search(catalog -> catalog.forDeclaringType(declaringType))
                 .orElseThrow(() -> new IllegalStateException("no adapter bindings were generated for "
-                        + declaringType.getName() + ": annotate it with @AdapterInterface or @AdapterModel and put"
+                        + declaringType.getName() + ": annotate it with @AdapterInterface or @AdaptableModel and put"
                         + " djl-adapters-processor on the compiler's annotation processor path; bindings found: "
                         + foundDeclarations()));
         if (!found.modelType().isInstance(model)) {
@@ -138,7 +138,7 @@ public final class Adapters {
 
     private static String noBindings(Class<?> type) {
         return "no adapter bindings for " + type.getName() + " or its superclasses. Declare them in one of"
-                + " three ways: (1) annotate " + type.getSimpleName() + " with @AdapterModel(methods = ...) and its"
+                + " three ways: (1) annotate " + type.getSimpleName() + " with @AdaptableModel(methods = ...) and its"
                 + " parts with @Embeddings, @Layers, @SelfAttention, ... and put djl-adapters-processor on the"
                 + " compiler's annotation processor path; (2) write an @AdapterInterface(target = "
                 + type.getSimpleName() + ".class) descriptor with child-name paths; (3) call Adapters.init(model,"

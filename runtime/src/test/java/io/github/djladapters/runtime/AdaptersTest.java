@@ -66,7 +66,7 @@ class AdaptersTest {
         String message = assertThrows(IllegalStateException.class, () -> Adapters.init(new UndeclaredModel()))
                 .getMessage();
         assertTrue(message.contains("no adapter bindings for " + UndeclaredModel.class.getName()), message);
-        assertTrue(message.contains("@AdapterModel") && message.contains("djl-adapters-processor"), message);
+        assertTrue(message.contains("@AdaptableModel") && message.contains("djl-adapters-processor"), message);
         assertTrue(message.contains("@AdapterInterface(target = UndeclaredModel.class)"), message);
         assertTrue(message.contains("Adapters.init(model, AdapterModelInterface.builder()"), message);
         assertTrue(message.contains(TinyDescriptorBindings.TinyDescriptor.class.getName()), message);

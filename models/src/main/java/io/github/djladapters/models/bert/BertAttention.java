@@ -8,8 +8,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import io.github.djladapters.runtime.attention.KeyValueAttention;
-import io.github.djladapters.runtime.attention.KeyValueExtension;
+import io.github.djladapters.runtime.architecture.KeyValueAttention;
+import io.github.djladapters.runtime.architecture.KeyValueExtension;
 import java.util.Optional;
 
 /**

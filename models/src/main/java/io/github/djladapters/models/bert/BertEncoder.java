@@ -8,7 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import io.github.djladapters.runtime.blocks.ModuleList;
+import io.github.djladapters.runtime.architecture.ModuleList;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -12,7 +12,7 @@ import ai.djl.util.PairList;
 import io.github.djladapters.annotations.PreFfn;
 import io.github.djladapters.annotations.PreSelfAttention;
 import io.github.djladapters.annotations.SelfAttention;
-import io.github.djladapters.models.blocks.HookPoint;
+import io.github.djladapters.runtime.architecture.HookPoint;
 
 /**
  * One post-LN BERT transformer layer ({@code encoder.layer.N}): {@code attention},

@@ -7,11 +7,11 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import io.github.djladapters.runtime.inputs.ModelInputs;
+import io.github.djladapters.runtime.architecture.ModelInputs;
 import io.github.djladapters.models.blocks.ForwardScope;
 import io.github.djladapters.models.blocks.InputExtendingBlock;
 import io.github.djladapters.annotations.AdapterMethod;
-import io.github.djladapters.annotations.AdapterModel;
+import io.github.djladapters.annotations.AdaptableModel;
 import io.github.djladapters.annotations.Layers;
 import io.github.djladapters.models.blocks.PaddingMask;
 import java.util.List;
@@ -32,7 +32,7 @@ import java.util.List;
  * NDList out = model.forward(new ParameterStore(manager, false), new NDList(ids, mask), false);
  * }</pre>
  */
-@AdapterModel(methods = {
+@AdaptableModel(methods = {
     AdapterMethod.LORA,
     AdapterMethod.BOTTLENECK,
     AdapterMethod.PREFIX_TUNING,

@@ -2,7 +2,7 @@ package io.github.djladapters.models.blocks;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
-import io.github.djladapters.runtime.blocks.Scalars;
+import io.github.djladapters.runtime.engine.Scalars;
 import java.util.function.UnaryOperator;
 
 /**

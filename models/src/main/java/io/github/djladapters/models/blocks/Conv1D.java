@@ -9,7 +9,7 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import io.github.djladapters.runtime.blocks.LinearWeights;
+import io.github.djladapters.runtime.architecture.LinearWeights;
 import java.util.Optional;
 
 /**

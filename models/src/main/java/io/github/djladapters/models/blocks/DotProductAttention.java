@@ -2,9 +2,9 @@ package io.github.djladapters.models.blocks;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
-import io.github.djladapters.runtime.blocks.Scalars;
-import io.github.djladapters.runtime.attention.ExtendedKeyValues;
-import io.github.djladapters.runtime.attention.KeyValueAttention;
+import io.github.djladapters.runtime.engine.Scalars;
+import io.github.djladapters.runtime.architecture.ExtendedKeyValues;
+import io.github.djladapters.runtime.architecture.KeyValueAttention;
 
 /**
  * Scaled dot-product attention shared by the decoder attention blocks, with the

@@ -7,8 +7,8 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import io.github.djladapters.runtime.inputs.InputExtendingModel;
-import io.github.djladapters.runtime.inputs.InputExtension;
+import io.github.djladapters.runtime.architecture.InputExtendingModel;
+import io.github.djladapters.runtime.architecture.InputExtension;
 import java.util.Optional;
 
 /**

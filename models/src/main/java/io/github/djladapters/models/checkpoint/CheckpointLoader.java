@@ -1,6 +1,6 @@
 package io.github.djladapters.models.checkpoint;
 
-import io.github.djladapters.runtime.blocks.ArrayValues;
+import io.github.djladapters.runtime.engine.ArrayValues;
 import io.github.djladapters.runtime.safetensors.TensorInfo;
 import io.github.djladapters.runtime.safetensors.TensorSource;
 import io.github.djladapters.runtime.safetensors.CheckpointException;

@@ -8,8 +8,8 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.djladapters.models.blocks.ForwardScope;
-import io.github.djladapters.runtime.inputs.InputExtendingModel;
-import io.github.djladapters.runtime.inputs.InputExtension;
+import io.github.djladapters.runtime.architecture.InputExtendingModel;
+import io.github.djladapters.runtime.architecture.InputExtension;
 import java.util.Optional;
 
 /**

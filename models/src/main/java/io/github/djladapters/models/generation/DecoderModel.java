@@ -9,7 +9,7 @@ import ai.djl.util.PairList;
 import io.github.djladapters.models.blocks.Embedding;
 import io.github.djladapters.models.blocks.ForwardScope;
 import io.github.djladapters.models.blocks.InputExtendingBlock;
-import io.github.djladapters.runtime.inputs.ModelInputs;
+import io.github.djladapters.runtime.architecture.ModelInputs;
 
 /**
  * The decoder of a causal language model without its head (GPT-2's {@code transformer}, Llama's

@@ -14,7 +14,7 @@ import io.github.djladapters.models.blocks.Conv1D;
 import io.github.djladapters.models.blocks.DotProductAttention;
 import io.github.djladapters.models.blocks.KeyValueAttentionBlock;
 import io.github.djladapters.models.generation.DecoderLayerInputs;
-import io.github.djladapters.runtime.attention.KeyValueAttention;
+import io.github.djladapters.runtime.architecture.KeyValueAttention;
 
 /**
  * Causal self-attention of one GPT-2 layer ({@code h.N.attn}): the fused {@code c_attn} projection

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.github.djladapters.annotations.AdapterMethod;
-import io.github.djladapters.annotations.AdapterModel;
+import io.github.djladapters.annotations.AdaptableModel;
 import io.github.djladapters.models.generation.DecoderForCausalLM;
 import io.github.djladapters.models.generation.DecoderModel;
 
@@ -22,7 +22,7 @@ import io.github.djladapters.models.generation.DecoderModel;
  * NDArray logits = gpt2.forward(new ParameterStore(manager, false), new NDList(ids), false).head();
  * }</pre>
  */
-@AdapterModel(methods = {
+@AdaptableModel(methods = {
     AdapterMethod.LORA,
     AdapterMethod.BOTTLENECK,
     AdapterMethod.PREFIX_TUNING,

@@ -8,7 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import io.github.djladapters.runtime.inputs.ModelInputs;
+import io.github.djladapters.runtime.architecture.ModelInputs;
 import io.github.djladapters.annotations.Embeddings;
 import io.github.djladapters.annotations.Layers;
 import io.github.djladapters.models.blocks.Embedding;
@@ -17,7 +17,7 @@ import io.github.djladapters.models.generation.CausalAttentionMask;
 import io.github.djladapters.models.generation.DecoderModel;
 import io.github.djladapters.models.generation.DecoderStack;
 import io.github.djladapters.models.generation.KeyValueCache;
-import io.github.djladapters.runtime.blocks.ModuleList;
+import io.github.djladapters.runtime.architecture.ModuleList;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -12,7 +12,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import io.github.djladapters.runtime.savedmodules.CopyableBlock;
+import io.github.djladapters.runtime.architecture.CopyableBlock;
 
 /**
  * RoBERTa's sequence classification head ({@code classifier}): {@code dense} and tanh over the

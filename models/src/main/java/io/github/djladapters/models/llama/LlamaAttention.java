@@ -16,7 +16,7 @@ import io.github.djladapters.annotations.VProj;
 import io.github.djladapters.models.blocks.DotProductAttention;
 import io.github.djladapters.models.blocks.KeyValueAttentionBlock;
 import io.github.djladapters.models.generation.DecoderLayerInputs;
-import io.github.djladapters.runtime.attention.KeyValueAttention;
+import io.github.djladapters.runtime.architecture.KeyValueAttention;
 
 /**
  * Grouped-query self-attention with rotary embeddings of one Llama/Mistral/Qwen2 layer

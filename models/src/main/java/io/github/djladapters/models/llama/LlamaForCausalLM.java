@@ -9,7 +9,7 @@ import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.djladapters.annotations.AdapterMethod;
-import io.github.djladapters.annotations.AdapterModel;
+import io.github.djladapters.annotations.AdaptableModel;
 import io.github.djladapters.models.generation.DecoderForCausalLM;
 import io.github.djladapters.models.generation.DecoderModel;
 
@@ -28,7 +28,7 @@ import io.github.djladapters.models.generation.DecoderModel;
  * List<int[]> out = new Generator(llama).generate(manager, List.of(prompt), GenerationConfig.greedy(32));
  * }</pre>
  */
-@AdapterModel(methods = {
+@AdaptableModel(methods = {
     AdapterMethod.LORA,
     AdapterMethod.BOTTLENECK,
     AdapterMethod.PREFIX_TUNING,

@@ -1,6 +1,6 @@
 package io.github.djladapters.models.llama;
 
-import io.github.djladapters.runtime.blocks.ArrayValues;
+import io.github.djladapters.runtime.engine.ArrayValues;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;

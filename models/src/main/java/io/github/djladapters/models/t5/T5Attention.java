@@ -1,6 +1,6 @@
 package io.github.djladapters.models.t5;
 
-import io.github.djladapters.runtime.blocks.ArrayValues;
+import io.github.djladapters.runtime.engine.ArrayValues;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -18,7 +18,7 @@ import io.github.djladapters.models.blocks.DotProductAttention;
 import io.github.djladapters.models.blocks.Embedding;
 import io.github.djladapters.models.blocks.KeyValueAttentionBlock;
 import io.github.djladapters.models.generation.DecoderLayerInputs;
-import io.github.djladapters.runtime.attention.KeyValueAttention;
+import io.github.djladapters.runtime.architecture.KeyValueAttention;
 
 /**
  * T5 multi-head attention ({@code SelfAttention} or {@code EncDecAttention}): bias-free {@code q},

@@ -5,7 +5,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
-import io.github.djladapters.runtime.blocks.ModuleList;
+import io.github.djladapters.runtime.architecture.ModuleList;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -10,7 +10,7 @@ import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.djladapters.annotations.AdapterMethod;
-import io.github.djladapters.annotations.AdapterModel;
+import io.github.djladapters.annotations.AdaptableModel;
 import io.github.djladapters.annotations.Embeddings;
 import io.github.djladapters.annotations.Layers;
 import io.github.djladapters.models.blocks.Embedding;
@@ -30,7 +30,7 @@ import java.util.List;
  * module path. As there, the declared list {@link #encoderLayers} is the encoder's own
  * {@code block} list, and module paths read {@code encoder.block.N...}.
  */
-@AdapterModel(methods = AdapterMethod.LORA)
+@AdaptableModel(methods = AdapterMethod.LORA)
 public class T5EncoderModel extends AbstractBlock {
 
     @Embeddings Block shared;

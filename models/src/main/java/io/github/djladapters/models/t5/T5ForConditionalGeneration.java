@@ -10,9 +10,9 @@ import ai.djl.nn.Block;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import io.github.djladapters.runtime.blocks.Scalars;
+import io.github.djladapters.runtime.engine.Scalars;
 import io.github.djladapters.annotations.AdapterMethod;
-import io.github.djladapters.annotations.AdapterModel;
+import io.github.djladapters.annotations.AdaptableModel;
 import io.github.djladapters.annotations.Embeddings;
 import io.github.djladapters.annotations.Layers;
 import io.github.djladapters.models.blocks.Embedding;
@@ -34,7 +34,7 @@ import java.util.List;
  *
  * <h2>Adapter declaration</h2>
  *
- * <p>The DSL binds one {@code @Layers} list per {@code @AdapterModel}, and a T5 has two stacks. The
+ * <p>The DSL binds one {@code @Layers} list per {@code @AdaptableModel}, and a T5 has two stacks. The
  * declared layers are the decoder blocks, because they are the ones with every role: self-attention
  * ({@code layer.0.SelfAttention}, {@code @PreSelfAttention} on its {@code layer_norm}),
  * cross-attention ({@code layer.1.EncDecAttention} with {@code @CrossAttention} and its own q/k/v/o,
@@ -58,7 +58,7 @@ import java.util.List;
  * peft.addAdapter("summarize", LoRAConfig.builder().r(8).targetModules("q", "v").build());
  * }</pre>
  */
-@AdapterModel(methods = AdapterMethod.LORA)
+@AdaptableModel(methods = AdapterMethod.LORA)
 public class T5ForConditionalGeneration extends AbstractBlock implements Seq2SeqLanguageModel {
 
     @Embeddings Block shared;

@@ -6,7 +6,7 @@ import java.util.Set;
 
 /**
  * Finds and replaces the parts of one model architecture. The annotation processor generates an
- * implementation for every {@code @AdapterModel} class and {@code @AdapterInterface} descriptor
+ * implementation for every {@code @AdaptableModel} class and {@code @AdapterInterface} descriptor
  * (by direct field access, without reflection) and registers it for {@link java.util.ServiceLoader};
  * {@code Adapters.init(model)} picks the one whose {@link #modelType()} matches the model.
  *
@@ -22,7 +22,7 @@ public interface ModelBindings<M extends Block> {
     Class<M> modelType();
 
     /**
-     * The type that carries the declaration: the {@code @AdapterModel} class, the
+     * The type that carries the declaration: the {@code @AdaptableModel} class, the
      * {@code @AdapterInterface} descriptor, or {@code AdapterModelInterface} for a runtime interface.
      *
      * @return the declaring type

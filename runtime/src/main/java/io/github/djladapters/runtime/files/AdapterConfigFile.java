@@ -6,8 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.djladapters.runtime.methods.AdapterConfig;
-import io.github.djladapters.runtime.methods.AdapterMethodSupport;
-import io.github.djladapters.runtime.methods.AdapterMethods;
+import io.github.djladapters.runtime.methods.MethodProvider;
+import io.github.djladapters.runtime.methods.MethodRegistry;
 import io.github.djladapters.runtime.methods.ConfigJson;
 import io.github.djladapters.runtime.safetensors.CheckpointException;
 import java.io.IOException;
@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A parsed {@code adapter_config.json}, in PEFT's layout ({@code peft_type} picks the method from
- * {@link AdapterMethods}) or in the adapters library's ({@code {"config": {"architecture": "lora",
+ * {@link MethodRegistry}) or in the adapters library's ({@code {"config": {"architecture": "lora",
  * ...}, "name": ...}}, see {@link AdaptersLibraryLayout}). Keys this version does not know are
  * ignored with one warning (newer PEFT versions add keys); a known PEFT key set to a feature not
  * supported here is an error, so an adapter never loads with different math.
@@ -95,11 +95,11 @@ public record AdapterConfigFile(Path file, AdapterConfig config, Layout layout, 
         JsonNode type = root.get("peft_type");
         if (type == null || !type.isTextual()) {
             throw new CheckpointException(file + ": key 'peft_type' is " + (type == null ? "missing" : type)
-                    + "; expected one of " + AdapterMethods.peftTypes());
+                    + "; expected one of " + MethodRegistry.peftTypes());
         }
-        AdapterMethodSupport<?> method = AdapterMethods.forPeftType(type.asText()).orElseThrow(() ->
+        MethodProvider<?> method = MethodRegistry.forPeftType(type.asText()).orElseThrow(() ->
                 new CheckpointException(file + ": key 'peft_type' is '" + type.asText()
-                        + "', which no adapter method here reads; known: " + AdapterMethods.peftTypes()));
+                        + "', which no adapter method here reads; known: " + MethodRegistry.peftTypes()));
         AdapterConfig config = bind(file, root, method.configType());
         Set<String> own = new TreeSet<>();
         JSON.valueToTree(config).fieldNames().forEachRemaining(own::add);

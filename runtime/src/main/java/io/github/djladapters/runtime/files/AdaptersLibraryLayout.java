@@ -2,8 +2,8 @@ package io.github.djladapters.runtime.files;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.djladapters.runtime.methods.AdapterConfig;
-import io.github.djladapters.runtime.methods.AdapterMethodSupport;
-import io.github.djladapters.runtime.methods.AdapterMethods;
+import io.github.djladapters.runtime.methods.MethodProvider;
+import io.github.djladapters.runtime.methods.MethodRegistry;
 import io.github.djladapters.runtime.methods.AdaptersLibraryFormat;
 import io.github.djladapters.runtime.safetensors.CheckpointException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -41,7 +41,7 @@ final class AdaptersLibraryLayout {
     static AdapterConfigFile readConfig(Path file, ObjectNode root) throws CheckpointException {
         ObjectNode config = (ObjectNode) root.get("config");
         List<String> readable = new ArrayList<>();
-        for (AdapterMethodSupport<?> method : AdapterMethods.all()) {
+        for (MethodProvider<?> method : MethodRegistry.all()) {
             Optional<? extends AdaptersLibraryFormat<?>> format = method.adaptersLibraryFormat();
             if (format.isPresent()) {
                 readable.add(method.name());
@@ -71,7 +71,7 @@ final class AdaptersLibraryLayout {
      * @return the format
      */
     static <C extends AdapterConfig> AdaptersLibraryFormat<C> format(C config) {
-        return AdapterMethods.forConfig(config).adaptersLibraryFormat().orElseThrow(() ->
+        return MethodRegistry.forConfig(config).adaptersLibraryFormat().orElseThrow(() ->
                 new IllegalArgumentException(config.getClass().getSimpleName()
                         + " has no Adapters library layout"));
     }

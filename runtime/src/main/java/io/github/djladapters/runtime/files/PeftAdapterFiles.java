@@ -5,8 +5,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import io.github.djladapters.runtime.methods.AdapterConfig;
 import io.github.djladapters.runtime.methods.AdapterAttachment;
-import io.github.djladapters.runtime.methods.AdapterMethodSupport;
-import io.github.djladapters.runtime.methods.AdapterMethods;
+import io.github.djladapters.runtime.methods.MethodProvider;
+import io.github.djladapters.runtime.methods.MethodRegistry;
 import io.github.djladapters.runtime.methods.AdaptersLibraryFormat;
 import io.github.djladapters.runtime.methods.PeftFormat;
 import io.github.djladapters.runtime.savedmodules.ModulesToSaveLayer;
@@ -103,7 +103,7 @@ public final class PeftAdapterFiles {
 
     private static void stage(StagedFiles files, AdapterStore model, String name, Path folder) throws IOException {
         AdapterConfig config = model.adapterConfig(name);
-        AdapterMethodSupport<AdapterConfig> method = AdapterMethods.forConfig(config);
+        MethodProvider<AdapterConfig> method = MethodRegistry.forConfig(config);
         Optional<PeftFormat<AdapterConfig>> peft = method.peftFormat();
         if (peft.isEmpty()) {
             AdaptersLibraryFormat<AdapterConfig> library = method.adaptersLibraryFormat().filter(
@@ -210,7 +210,7 @@ public final class PeftAdapterFiles {
             AdapterConfigFile adaptersLibrary) throws IOException {
         try (NDManager scope = NDManager.newBaseManager()) {
             Map<String, String> keys = new LinkedHashMap<>();
-            Optional<PeftFormat<AdapterConfig>> peft = AdapterMethods.forConfig(model.adapterConfig(name)).peftFormat();
+            Optional<PeftFormat<AdapterConfig>> peft = MethodRegistry.forConfig(model.adapterConfig(name)).peftFormat();
             file.tensors().keySet().forEach(k -> keys.put(k, adaptersLibrary == null && peft.isPresent()
                     ? peft.get().internalKey(k) : k));
             if (adaptersLibrary != null) {

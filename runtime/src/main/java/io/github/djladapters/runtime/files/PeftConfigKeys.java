@@ -1,7 +1,7 @@
 package io.github.djladapters.runtime.files;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.github.djladapters.runtime.methods.AdapterMethods;
+import io.github.djladapters.runtime.methods.MethodRegistry;
 import io.github.djladapters.runtime.methods.PeftFormat;
 import io.github.djladapters.runtime.methods.PeftKeys;
 import java.util.HashSet;
@@ -49,6 +49,6 @@ final class PeftConfigKeys {
     }
 
     private static PeftFormat<?> format(String peftType) {
-        return AdapterMethods.forPeftType(peftType).flatMap(m -> m.peftFormat()).orElse(null);
+        return MethodRegistry.forPeftType(peftType).flatMap(m -> m.peftFormat()).orElse(null);
     }
 }

@@ -18,10 +18,10 @@ import java.util.Set;
  *       projections, bottleneck adapters on a sub-block's output or around a layer norm,
  *       {@code modules_to_save} copies);</li>
  *   <li>a hook ({@link AdapterHook}): installed on a hook point that is not a block, such as the
- *       model's inputs ({@link io.github.djladapters.runtime.inputs.InputExtendingModel}, prompt
+ *       model's inputs ({@link io.github.djladapters.runtime.architecture.InputExtendingModel}, prompt
  *       tuning), an attention block's keys and values
- *       ({@link io.github.djladapters.runtime.attention.KeyValueAttention}, prefix tuning) or each
- *       layer's output ({@link io.github.djladapters.runtime.interventions.LayerOutputExtendingModel},
+ *       ({@link io.github.djladapters.runtime.architecture.KeyValueAttention}, prefix tuning) or each
+ *       layer's output ({@link io.github.djladapters.runtime.architecture.LayerOutputExtendingModel},
  *       ReFT).</li>
  * </ul>
  * The forward pass asks the shared {@link AdapterActivation} (and per-row {@link AdapterRouting})

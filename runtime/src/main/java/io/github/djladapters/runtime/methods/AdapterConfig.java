@@ -2,7 +2,7 @@ package io.github.djladapters.runtime.methods;
 
 /**
  * The configuration of one adapter, a record whose JSON form uses the field names of PEFT or the
- * adapters library. {@link AdapterMethods} finds the method that applies it by its class.
+ * adapters library. {@link MethodRegistry} finds the method that applies it by its class.
  */
 public interface AdapterConfig {
 

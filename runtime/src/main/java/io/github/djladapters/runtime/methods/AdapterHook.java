@@ -11,9 +11,9 @@ import java.util.Set;
 
 /**
  * An attachment installed on a hook point that is not a block: the model's inputs (prompt tuning,
- * through {@link io.github.djladapters.runtime.inputs.InputExtendingModel}) or an attention block's
+ * through {@link io.github.djladapters.runtime.architecture.InputExtendingModel}) or an attention block's
  * keys and values (prefix tuning, through
- * {@link io.github.djladapters.runtime.attention.KeyValueAttention}). It keeps the adapters held at its
+ * {@link io.github.djladapters.runtime.architecture.KeyValueAttention}). It keeps the adapters held at its
  * place and what {@link #uses()} applies in this forward; a method adds {@link #install()} and
  * {@link #uninstall()} (set and clear the extension), the extension's math, and its tensor names.
  *

@@ -10,7 +10,7 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import io.github.djladapters.runtime.blocks.ArrayValues;
+import io.github.djladapters.runtime.engine.ArrayValues;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;

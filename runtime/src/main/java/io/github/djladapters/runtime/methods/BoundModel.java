@@ -2,11 +2,11 @@ package io.github.djladapters.runtime.methods;
 
 import ai.djl.nn.Block;
 import io.github.djladapters.annotations.AdapterMethod;
-import io.github.djladapters.runtime.attention.KeyValueAttention;
+import io.github.djladapters.runtime.architecture.KeyValueAttention;
 import io.github.djladapters.runtime.bindings.QkvSplit;
 import io.github.djladapters.runtime.bindings.Site;
-import io.github.djladapters.runtime.inputs.InputExtendingModel;
-import io.github.djladapters.runtime.interventions.LayerOutputExtendingModel;
+import io.github.djladapters.runtime.architecture.InputExtendingModel;
+import io.github.djladapters.runtime.architecture.LayerOutputExtendingModel;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;

@@ -38,7 +38,7 @@ public final class ExplicitTargets {
     public static <C extends AdapterConfig> boolean selects(BoundModel model, C candidate, Set<String> paths) {
         Set<String> selected = new TreeSet<>();
         try {
-            for (TargetModule target : AdapterMethods.forConfig(candidate).targets(candidate, model)) {
+            for (TargetModule target : MethodRegistry.forConfig(candidate).targets(candidate, model)) {
                 selected.add(target.path());
             }
         } catch (IllegalArgumentException e) {

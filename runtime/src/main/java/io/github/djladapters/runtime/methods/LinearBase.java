@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
-import io.github.djladapters.runtime.blocks.LinearWeights;
+import io.github.djladapters.runtime.architecture.LinearWeights;
 import java.util.Optional;
 
 /**

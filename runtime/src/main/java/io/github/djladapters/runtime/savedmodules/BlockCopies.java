@@ -1,5 +1,6 @@
 package io.github.djladapters.runtime.savedmodules;
 
+import io.github.djladapters.runtime.architecture.CopyableBlock;
 import ai.djl.MalformedModelException;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;

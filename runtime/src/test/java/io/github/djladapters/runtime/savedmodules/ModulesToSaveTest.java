@@ -1,5 +1,6 @@
 package io.github.djladapters.runtime.savedmodules;
 
+import io.github.djladapters.runtime.architecture.CopyableBlock;
 import static io.github.djladapters.runtime.methods.ReferenceWeights.IDS;
 import static io.github.djladapters.runtime.methods.ReferenceWeights.maxDiff;
 import static io.github.djladapters.runtime.methods.ReferenceWeights.run;

@@ -1,6 +1,6 @@
 package io.github.djladapters.runtime.testmodel;
 
-import io.github.djladapters.runtime.blocks.Scalars;
+import io.github.djladapters.runtime.engine.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
@@ -8,9 +8,9 @@ import ai.djl.nn.Block;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import io.github.djladapters.runtime.attention.ExtendedKeyValues;
-import io.github.djladapters.runtime.attention.KeyValueAttention;
-import io.github.djladapters.runtime.attention.KeyValueExtension;
+import io.github.djladapters.runtime.architecture.ExtendedKeyValues;
+import io.github.djladapters.runtime.architecture.KeyValueAttention;
+import io.github.djladapters.runtime.architecture.KeyValueExtension;
 import java.util.Optional;
 
 /**

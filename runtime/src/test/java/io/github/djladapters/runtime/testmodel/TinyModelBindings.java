@@ -11,7 +11,7 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * Hand-written bindings in the shape the processor generates for an {@code @AdapterModel} class:
+ * Hand-written bindings in the shape the processor generates for an {@code @AdaptableModel} class:
  * direct field access, {@link ChildReplacement#replaceChild} for DJL's child list. Registered in
  * {@code META-INF/services}, it stands in for generated code in discovery tests.
  */

@@ -5,12 +5,12 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import io.github.djladapters.annotations.AdapterMethod;
-import io.github.djladapters.runtime.attention.KeyValueAttention;
+import io.github.djladapters.runtime.architecture.KeyValueAttention;
 import io.github.djladapters.runtime.bindings.Site;
 import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.AdapterAttachment;
 import io.github.djladapters.runtime.methods.AdapterLayer;
-import io.github.djladapters.runtime.methods.AdapterMethodSupport;
+import io.github.djladapters.runtime.methods.MethodProvider;
 import io.github.djladapters.runtime.methods.BoundModel;
 import io.github.djladapters.runtime.methods.LinearBase;
 import io.github.djladapters.runtime.methods.PeftFormat;
@@ -24,7 +24,7 @@ import java.util.Optional;
  * {@link KeyValueAttention}. A new prompt is drawn from N(0, 1) (PEFT's init) and its gate is zero,
  * so a new adapter leaves the model's output unchanged. Only prompts and gates train.
  */
-public final class AdaptionPromptMethod implements AdapterMethodSupport<AdaptionPromptConfig> {
+public final class AdaptionPromptMethod implements MethodProvider<AdaptionPromptConfig> {
 
     @Override
     public Class<AdaptionPromptConfig> configType() {

@@ -7,7 +7,7 @@ import io.github.djladapters.runtime.bindings.Site;
 import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.AdapterAttachment;
 import io.github.djladapters.runtime.methods.AdapterLayer;
-import io.github.djladapters.runtime.methods.AdapterMethodSupport;
+import io.github.djladapters.runtime.methods.MethodProvider;
 import io.github.djladapters.runtime.methods.AdaptersLibraryFormat;
 import io.github.djladapters.runtime.methods.BoundModel;
 import io.github.djladapters.runtime.methods.LinearBase;
@@ -23,7 +23,7 @@ import java.util.Optional;
  * {@link BottleneckLayer} at its output projection and, for {@code original_ln_after = false} in a
  * model that declares the layer norm after the sub-block, a {@link NormBypass} there.
  */
-public final class BottleneckMethod implements AdapterMethodSupport<BnConfig> {
+public final class BottleneckMethod implements MethodProvider<BnConfig> {
 
     /** Where in a layer: after attention or after the feed-forward block. */
     enum Location {

@@ -1,6 +1,6 @@
 package io.github.djladapters.runtime.methods.ia3;
 
-import io.github.djladapters.runtime.blocks.ArrayValues;
+import io.github.djladapters.runtime.engine.ArrayValues;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -13,7 +13,7 @@ import io.github.djladapters.runtime.methods.BoundModel;
 import io.github.djladapters.runtime.methods.MethodCommandLine;
 import io.github.djladapters.runtime.methods.PeftFormat;
 import io.github.djladapters.runtime.methods.AdapterLayer;
-import io.github.djladapters.runtime.methods.AdapterMethodSupport;
+import io.github.djladapters.runtime.methods.MethodProvider;
 import io.github.djladapters.runtime.methods.LinearBase;
 import io.github.djladapters.runtime.methods.TargetModule;
 import io.github.djladapters.runtime.methods.TargetResolver;
@@ -23,7 +23,7 @@ import java.util.List;
 import java.util.Optional;
 
 /** Applies {@link IA3Config}: resolves its modules and puts an {@link IA3Layer} adapter on each. */
-public final class IA3Method implements AdapterMethodSupport<IA3Config> {
+public final class IA3Method implements MethodProvider<IA3Config> {
 
     @Override
     public Class<IA3Config> configType() {

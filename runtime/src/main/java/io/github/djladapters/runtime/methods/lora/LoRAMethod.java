@@ -1,6 +1,6 @@
 package io.github.djladapters.runtime.methods.lora;
 
-import io.github.djladapters.runtime.blocks.ArrayValues;
+import io.github.djladapters.runtime.engine.ArrayValues;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -13,7 +13,7 @@ import io.github.djladapters.runtime.methods.MethodCommandLine;
 import io.github.djladapters.runtime.methods.PeftFormat;
 import io.github.djladapters.runtime.methods.AdaptersLibraryFormat;
 import io.github.djladapters.runtime.methods.AdapterLayer;
-import io.github.djladapters.runtime.methods.AdapterMethodSupport;
+import io.github.djladapters.runtime.methods.MethodProvider;
 import io.github.djladapters.runtime.methods.LinearBase;
 import io.github.djladapters.runtime.methods.TargetModule;
 import io.github.djladapters.runtime.methods.TargetResolver;
@@ -27,7 +27,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Applies {@link LoRAConfig}: resolves its modules and puts a {@link LoRALayer} adapter on each. */
-public final class LoRAMethod implements AdapterMethodSupport<LoRAConfig> {
+public final class LoRAMethod implements MethodProvider<LoRAConfig> {
 
     private static final Logger LOG = LoggerFactory.getLogger(LoRAMethod.class);
 

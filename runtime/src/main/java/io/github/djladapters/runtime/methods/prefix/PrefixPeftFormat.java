@@ -1,7 +1,7 @@
 package io.github.djladapters.runtime.methods.prefix;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.github.djladapters.runtime.attention.KeyValueAttention;
+import io.github.djladapters.runtime.architecture.KeyValueAttention;
 import io.github.djladapters.runtime.methods.AdapterAttachment;
 import io.github.djladapters.runtime.methods.BoundModel;
 import io.github.djladapters.runtime.methods.PeftFormat;

@@ -3,12 +3,12 @@ package io.github.djladapters.runtime.methods.prefix;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.github.djladapters.annotations.AdapterMethod;
-import io.github.djladapters.runtime.attention.KeyValueAttention;
+import io.github.djladapters.runtime.architecture.KeyValueAttention;
 import io.github.djladapters.runtime.bindings.Site;
-import io.github.djladapters.runtime.inputs.InputExtendingModel;
+import io.github.djladapters.runtime.architecture.InputExtendingModel;
 import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.AdapterAttachment;
-import io.github.djladapters.runtime.methods.AdapterMethodSupport;
+import io.github.djladapters.runtime.methods.MethodProvider;
 import io.github.djladapters.runtime.methods.BoundModel;
 import io.github.djladapters.runtime.methods.MethodCommandLine;
 import io.github.djladapters.runtime.methods.PeftFormat;
@@ -20,7 +20,7 @@ import java.util.Optional;
  * Prefix tuning ({@link PrefixTuningConfig}): learned keys and values before every layer's
  * self-attention, through {@link KeyValueAttention}. See {@code docs/methods/prefix-tuning.md}.
  */
-public final class PrefixTuningMethod implements AdapterMethodSupport<PrefixTuningConfig> {
+public final class PrefixTuningMethod implements MethodProvider<PrefixTuningConfig> {
 
     @Override
     public Class<PrefixTuningConfig> configType() {

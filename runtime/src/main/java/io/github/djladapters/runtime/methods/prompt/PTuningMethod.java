@@ -5,7 +5,7 @@ import ai.djl.ndarray.types.Shape;
 import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.AdapterAttachment;
-import io.github.djladapters.runtime.methods.AdapterMethodSupport;
+import io.github.djladapters.runtime.methods.MethodProvider;
 import io.github.djladapters.runtime.methods.BoundModel;
 import io.github.djladapters.runtime.methods.MethodCommandLine;
 import io.github.djladapters.runtime.methods.PeftFormat;
@@ -16,7 +16,7 @@ import java.util.Optional;
  * P-tuning ({@link PromptEncoderConfig}): virtual-token embeddings computed by an MLP or LSTM
  * encoder, put before the inputs like prompt tuning's. See {@code docs/methods/prompt-tuning.md}.
  */
-public final class PTuningMethod implements AdapterMethodSupport<PromptEncoderConfig> {
+public final class PTuningMethod implements MethodProvider<PromptEncoderConfig> {
 
     @Override
     public Class<PromptEncoderConfig> configType() {

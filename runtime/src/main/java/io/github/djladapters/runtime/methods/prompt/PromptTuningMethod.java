@@ -3,7 +3,7 @@ package io.github.djladapters.runtime.methods.prompt;
 import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.AdapterAttachment;
-import io.github.djladapters.runtime.methods.AdapterMethodSupport;
+import io.github.djladapters.runtime.methods.MethodProvider;
 import io.github.djladapters.runtime.methods.BoundModel;
 import io.github.djladapters.runtime.methods.MethodCommandLine;
 import io.github.djladapters.runtime.methods.PeftFormat;
@@ -14,7 +14,7 @@ import java.util.Optional;
  * Prompt tuning ({@link PromptTuningConfig}): learned virtual-token embeddings before the inputs,
  * attached to the model's input hook. See {@code docs/methods/prompt-tuning.md}.
  */
-public final class PromptTuningMethod implements AdapterMethodSupport<PromptTuningConfig> {
+public final class PromptTuningMethod implements MethodProvider<PromptTuningConfig> {
 
     @Override
     public Class<PromptTuningConfig> configType() {

@@ -6,7 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import io.github.djladapters.runtime.inputs.InputExtendingModel;
+import io.github.djladapters.runtime.architecture.InputExtendingModel;
 import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.BoundModel;
 import java.io.IOException;

@@ -10,7 +10,7 @@ import io.github.djladapters.runtime.bindings.Site;
 import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.AdapterAttachment;
 import io.github.djladapters.runtime.methods.AdapterLayer;
-import io.github.djladapters.runtime.methods.AdapterMethodSupport;
+import io.github.djladapters.runtime.methods.MethodProvider;
 import io.github.djladapters.runtime.methods.AdaptersLibraryFormat;
 import io.github.djladapters.runtime.methods.BoundModel;
 import io.github.djladapters.runtime.methods.LinearBase;
@@ -26,7 +26,7 @@ import java.util.Optional;
  * {@link ResidualRecorder} at {@code @PreFfn}. Several ReFT adapters may be active at once; they
  * apply in activation order.
  */
-public final class ReftMethod implements AdapterMethodSupport<ReftConfig> {
+public final class ReftMethod implements MethodProvider<ReftConfig> {
 
     @Override
     public Class<ReftConfig> configType() {

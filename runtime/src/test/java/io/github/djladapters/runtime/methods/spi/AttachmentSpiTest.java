@@ -16,9 +16,9 @@ import ai.djl.training.ParameterStore;
 import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.Adapters;
-import io.github.djladapters.runtime.attention.KeyValueAttention;
+import io.github.djladapters.runtime.architecture.KeyValueAttention;
 import io.github.djladapters.runtime.bindings.Site;
-import io.github.djladapters.runtime.methods.AdapterMethods;
+import io.github.djladapters.runtime.methods.MethodRegistry;
 import io.github.djladapters.runtime.methods.ReferenceWeights;
 import io.github.djladapters.runtime.safetensors.SafetensorsFile;
 import io.github.djladapters.runtime.testmodel.TinyInterfaces;
@@ -40,15 +40,15 @@ class AttachmentSpiTest {
 
     @BeforeAll
     static void register() {
-        AdapterMethods.register(new ValueScaleMethod());
-        AdapterMethods.register(new LayerScaleMethod());
+        MethodRegistry.register(new ValueScaleMethod());
+        MethodRegistry.register(new LayerScaleMethod());
     }
 
     @org.junit.jupiter.api.AfterAll
     static void unregister() {
         // other tests in this JVM list the registered PEFT types
-        AdapterMethods.unregister(ValueScaleMethod.Config.class);
-        AdapterMethods.unregister(LayerScaleMethod.Config.class);
+        MethodRegistry.unregister(ValueScaleMethod.Config.class);
+        MethodRegistry.unregister(LayerScaleMethod.Config.class);
     }
 
     private static AdapterModel<TinyModel> model(NDManager manager) {

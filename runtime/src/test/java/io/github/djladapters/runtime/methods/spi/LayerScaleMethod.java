@@ -7,13 +7,13 @@ import ai.djl.nn.Parameter;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.djladapters.annotations.AdapterMethod;
-import io.github.djladapters.runtime.interventions.LayerOutputExtendingModel;
-import io.github.djladapters.runtime.interventions.LayerOutputExtension;
+import io.github.djladapters.runtime.architecture.LayerOutputExtendingModel;
+import io.github.djladapters.runtime.architecture.LayerOutputExtension;
 import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.AdapterAttachment;
 import io.github.djladapters.runtime.methods.AdapterConfig;
 import io.github.djladapters.runtime.methods.AdapterHook;
-import io.github.djladapters.runtime.methods.AdapterMethodSupport;
+import io.github.djladapters.runtime.methods.MethodProvider;
 import io.github.djladapters.runtime.methods.AdapterUse;
 import io.github.djladapters.runtime.methods.AdapterWeights;
 import io.github.djladapters.runtime.methods.BoundModel;
@@ -28,7 +28,7 @@ import java.util.Optional;
  * is multiplied by {@code 1 + s_layer}, one learned scalar per layer (initially 0). Tensor keys:
  * {@code base_model.model.layer_scale.<layer>}.
  */
-final class LayerScaleMethod implements AdapterMethodSupport<LayerScaleMethod.Config> {
+final class LayerScaleMethod implements MethodProvider<LayerScaleMethod.Config> {
 
     /** The config: nothing to set. */
     @JsonIgnoreProperties(ignoreUnknown = true)

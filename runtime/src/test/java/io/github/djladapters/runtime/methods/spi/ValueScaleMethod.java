@@ -5,15 +5,15 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import io.github.djladapters.annotations.AdapterMethod;
-import io.github.djladapters.runtime.attention.ExtendedKeyValues;
-import io.github.djladapters.runtime.attention.KeyValueAttention;
-import io.github.djladapters.runtime.attention.KeyValueExtension;
+import io.github.djladapters.runtime.architecture.ExtendedKeyValues;
+import io.github.djladapters.runtime.architecture.KeyValueAttention;
+import io.github.djladapters.runtime.architecture.KeyValueExtension;
 import io.github.djladapters.runtime.bindings.Site;
 import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.AdapterAttachment;
 import io.github.djladapters.runtime.methods.AdapterConfig;
 import io.github.djladapters.runtime.methods.AdapterHook;
-import io.github.djladapters.runtime.methods.AdapterMethodSupport;
+import io.github.djladapters.runtime.methods.MethodProvider;
 import io.github.djladapters.runtime.methods.AdapterUse;
 import io.github.djladapters.runtime.methods.AdapterWeights;
 import io.github.djladapters.runtime.methods.BoundModel;
@@ -27,7 +27,7 @@ import java.util.Map;
  * multiplied by {@code 1 + s} with one learned scalar {@code s} (initially 0), through a hook on
  * {@link KeyValueAttention}. Tensor key: {@code base_model.model.<attention path>.value_scale}.
  */
-final class ValueScaleMethod implements AdapterMethodSupport<ValueScaleMethod.Config> {
+final class ValueScaleMethod implements MethodProvider<ValueScaleMethod.Config> {
 
     /** The config: nothing to set. */
     record Config() implements AdapterConfig {

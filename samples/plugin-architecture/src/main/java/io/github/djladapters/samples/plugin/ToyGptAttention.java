@@ -1,6 +1,6 @@
 package io.github.djladapters.samples.plugin;
 
-import io.github.djladapters.runtime.blocks.Scalars;
+import io.github.djladapters.runtime.engine.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;

@@ -10,10 +10,10 @@ import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.djladapters.annotations.AdapterMethod;
-import io.github.djladapters.annotations.AdapterModel;
+import io.github.djladapters.annotations.AdaptableModel;
 import io.github.djladapters.annotations.Embeddings;
 import io.github.djladapters.annotations.Layers;
-import io.github.djladapters.runtime.blocks.ModuleList;
+import io.github.djladapters.runtime.architecture.ModuleList;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -22,7 +22,7 @@ import java.util.List;
  * shipped as a plugin: its module names follow GPT-2 ({@code wte}, {@code h.0.attn.c_attn}, ...),
  * and the annotations below are all it takes for {@code Adapters.init(model)} to find it.
  */
-@AdapterModel(methods = {AdapterMethod.LORA, AdapterMethod.REFT, AdapterMethod.PROMPT_TUNING})
+@AdaptableModel(methods = {AdapterMethod.LORA, AdapterMethod.REFT, AdapterMethod.PROMPT_TUNING})
 public final class ToyGptModel extends AbstractBlock {
 
     @Embeddings Block wte;

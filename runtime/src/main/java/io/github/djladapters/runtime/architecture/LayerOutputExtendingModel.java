@@ -1,4 +1,4 @@
-package io.github.djladapters.runtime.interventions;
+package io.github.djladapters.runtime.architecture;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Block;

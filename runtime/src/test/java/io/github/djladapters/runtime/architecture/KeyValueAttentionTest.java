@@ -1,4 +1,4 @@
-package io.github.djladapters.runtime.attention;
+package io.github.djladapters.runtime.architecture;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

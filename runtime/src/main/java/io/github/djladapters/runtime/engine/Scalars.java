@@ -1,4 +1,4 @@
-package io.github.djladapters.runtime.blocks;
+package io.github.djladapters.runtime.engine;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;

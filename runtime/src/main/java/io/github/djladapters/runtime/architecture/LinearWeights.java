@@ -1,4 +1,4 @@
-package io.github.djladapters.runtime.blocks;
+package io.github.djladapters.runtime.architecture;
 
 import ai.djl.nn.Parameter;
 import java.util.Optional;

@@ -12,7 +12,7 @@ import java.lang.annotation.Target;
  * hook points), checks the declaration and generates {@code <Model>_AdapterBindings}.
  *
  * <pre>{@code
- * @AdapterModel(methods = {AdapterMethod.LORA, AdapterMethod.REFT})
+ * @AdaptableModel(methods = {AdapterMethod.LORA, AdapterMethod.REFT})
  * public class TinyModel extends AbstractBlock {
  *     @Embeddings Block embedTokens;
  *     @Layers List<TinyLayer> layers;
@@ -22,7 +22,7 @@ import java.lang.annotation.Target;
 @Documented
 @Retention(RetentionPolicy.CLASS)
 @Target(ElementType.TYPE)
-public @interface AdapterModel {
+public @interface AdaptableModel {
     /**
      * The adapter methods this model supports. The processor checks that the declared roles are
      * enough for each of them.

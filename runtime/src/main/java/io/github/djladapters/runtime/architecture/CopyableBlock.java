@@ -1,4 +1,4 @@
-package io.github.djladapters.runtime.savedmodules;
+package io.github.djladapters.runtime.architecture;
 
 import ai.djl.nn.Block;
 

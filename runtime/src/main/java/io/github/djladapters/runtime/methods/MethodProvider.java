@@ -7,15 +7,15 @@ import java.util.Optional;
 /**
  * One adapter method: its config, how it attaches an adapter to a model, and what it brings to
  * files and the command line. Methods are found with {@link java.util.ServiceLoader} (a plugin jar
- * lists its class in {@code META-INF/services/io.github.djladapters.runtime.methods.AdapterMethodSupport})
- * or registered with {@link AdapterMethods#register}. See {@code docs/methods/writing-a-method.md}.
+ * lists its class in {@code META-INF/services/io.github.djladapters.runtime.methods.MethodProvider})
+ * or registered with {@link MethodRegistry#register}. See {@code docs/methods/writing-a-method.md}.
  *
  * @param <C> the method's config record
  */
-public interface AdapterMethodSupport<C extends AdapterConfig> {
+public interface MethodProvider<C extends AdapterConfig> {
 
     /**
-     * The config record this method applies; {@link AdapterMethods#forConfig} picks the method by it.
+     * The config record this method applies; {@link MethodRegistry#forConfig} picks the method by it.
      *
      * @return the config class
      */
@@ -29,7 +29,7 @@ public interface AdapterMethodSupport<C extends AdapterConfig> {
     String name();
 
     /**
-     * The family of the DSL a model must declare (in {@code @AdapterModel(methods = ...)}) to take
+     * The family of the DSL a model must declare (in {@code @AdaptableModel(methods = ...)}) to take
      * this method; the sites the family needs are {@link AdapterMethod#requiredRoles()}.
      *
      * @return for example {@link AdapterMethod#LORA} for LoRA and IA3

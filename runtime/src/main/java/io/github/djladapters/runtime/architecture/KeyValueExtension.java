@@ -1,4 +1,4 @@
-package io.github.djladapters.runtime.attention;
+package io.github.djladapters.runtime.architecture;
 
 import ai.djl.ndarray.NDArray;
 

@@ -1,4 +1,4 @@
-package io.github.djladapters.models.blocks;
+package io.github.djladapters.runtime.architecture;
 
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;

@@ -1,4 +1,4 @@
-package io.github.djladapters.runtime.inputs;
+package io.github.djladapters.runtime.architecture;
 
 /**
  * What an adapter does to a model's inputs (prompt tuning, P-tuning): called by an

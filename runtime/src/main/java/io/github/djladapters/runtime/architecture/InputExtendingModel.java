@@ -1,4 +1,4 @@
-package io.github.djladapters.runtime.inputs;
+package io.github.djladapters.runtime.architecture;
 
 import ai.djl.nn.Block;
 import java.util.Optional;

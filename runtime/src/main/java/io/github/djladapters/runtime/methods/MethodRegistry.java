@@ -11,28 +11,28 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The registry of adapter methods, from config class to method. The methods on the class path are
- * found with {@link ServiceLoader} ({@code META-INF/services/io.github.djladapters.runtime.methods.AdapterMethodSupport}
+ * found with {@link ServiceLoader} ({@code META-INF/services/io.github.djladapters.runtime.methods.MethodProvider}
  * lists them, in this project and in plugin jars); {@link #register} adds one by hand.
  */
-public final class AdapterMethods {
+public final class MethodRegistry {
 
-    private static final Map<Class<?>, AdapterMethodSupport<?>> METHODS = new ConcurrentHashMap<>();
+    private static final Map<Class<?>, MethodProvider<?>> METHODS = new ConcurrentHashMap<>();
 
     static {
-        for (AdapterMethodSupport<?> method : ServiceLoader.load(AdapterMethodSupport.class,
-                AdapterMethods.class.getClassLoader())) {
+        for (MethodProvider<?> method : ServiceLoader.load(MethodProvider.class,
+                MethodRegistry.class.getClassLoader())) {
             register(method);
         }
     }
 
-    private AdapterMethods() {}
+    private MethodRegistry() {}
 
     /**
      * Registers a method for its config class, replacing any earlier one.
      *
      * @param method the method
      */
-    public static void register(AdapterMethodSupport<?> method) {
+    public static void register(MethodProvider<?> method) {
         METHODS.put(method.configType(), method);
     }
 
@@ -50,9 +50,9 @@ public final class AdapterMethods {
      *
      * @return the methods
      */
-    public static List<AdapterMethodSupport<?>> all() {
-        List<AdapterMethodSupport<?>> all = new ArrayList<>(METHODS.values());
-        all.sort(java.util.Comparator.comparing(AdapterMethodSupport::name));
+    public static List<MethodProvider<?>> all() {
+        List<MethodProvider<?>> all = new ArrayList<>(METHODS.values());
+        all.sort(java.util.Comparator.comparing(MethodProvider::name));
         return all;
     }
 
@@ -62,7 +62,7 @@ public final class AdapterMethods {
      * @param peftType for example {@code LORA}
      * @return the method, or empty when none is registered for that type
      */
-    public static Optional<AdapterMethodSupport<?>> forPeftType(String peftType) {
+    public static Optional<MethodProvider<?>> forPeftType(String peftType) {
         return all().stream().filter(m -> m.peftFormat().map(f -> f.peftType().equals(peftType)).orElse(false))
                 .findFirst();
     }
@@ -98,12 +98,12 @@ public final class AdapterMethods {
      * @throws IllegalArgumentException when no method is registered for the config's class
      */
     @SuppressWarnings("unchecked") // register keys each method by its own config class
-    public static <C extends AdapterConfig> AdapterMethodSupport<C> forConfig(C config) {
-        AdapterMethodSupport<?> method = METHODS.get(config.getClass());
+    public static <C extends AdapterConfig> MethodProvider<C> forConfig(C config) {
+        MethodProvider<?> method = METHODS.get(config.getClass());
         if (method == null) {
             throw new IllegalArgumentException("no adapter method is registered for " + config.getClass().getName()
                     + "; registered: " + METHODS.keySet());
         }
-        return (AdapterMethodSupport<C>) method;
+        return (MethodProvider<C>) method;
     }
 }
