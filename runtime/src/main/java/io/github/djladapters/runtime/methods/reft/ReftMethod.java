@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.runtime.bindings.Site;
+import io.github.djladapters.runtime.methods.ResidualSlot;
 import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.AdapterAttachment;
 import io.github.djladapters.runtime.methods.AdapterLayer;
