@@ -2,7 +2,7 @@ package gemma;
 
 import ai.djl.nn.Block;
 import io.github.djladapters.annotations.AdapterMethod;
-import io.github.djladapters.runtime.AdapterModelInterface;
+import io.github.djladapters.runtime.bindings.AdapterModelInterface;
 import io.github.djladapters.runtime.bindings.InterfaceBindings;
 import io.github.djladapters.runtime.bindings.QkvSplit;
 import javax.annotation.processing.Generated;

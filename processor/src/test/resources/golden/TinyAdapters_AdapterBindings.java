@@ -1,7 +1,7 @@
 package tiny;
 
 import io.github.djladapters.annotations.AdapterMethod;
-import io.github.djladapters.runtime.AdapterModelInterface;
+import io.github.djladapters.runtime.bindings.AdapterModelInterface;
 import io.github.djladapters.runtime.bindings.InterfaceBindings;
 import javax.annotation.processing.Generated;
 

@@ -17,7 +17,7 @@ final class RuntimeTypes {
     static final ClassName CHILD_REPLACEMENT = ClassName.get(BINDINGS_PACKAGE, "ChildReplacement");
     static final ClassName INTERFACE_BINDINGS = ClassName.get(BINDINGS_PACKAGE, "InterfaceBindings");
     static final ClassName ADAPTER_MODEL_INTERFACE =
-            ClassName.get("io.github.djladapters.runtime", "AdapterModelInterface");
+            ClassName.get("io.github.djladapters.runtime.bindings", "AdapterModelInterface");
     static final ClassName ADAPTER_METHOD = ClassName.get(Role.PACKAGE, "AdapterMethod");
 
     /** Attention blocks must implement this for prefix tuning and LLaMA-Adapter. */

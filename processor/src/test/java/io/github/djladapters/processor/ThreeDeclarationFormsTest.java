@@ -20,7 +20,7 @@ import com.google.testing.compile.Compilation;
 import com.google.testing.compile.CompilationSubject;
 import com.google.testing.compile.JavaFileObjects;
 import io.github.djladapters.annotations.AdapterMethod;
-import io.github.djladapters.runtime.AdapterModelInterface;
+import io.github.djladapters.runtime.bindings.AdapterModelInterface;
 import io.github.djladapters.runtime.bindings.InterfaceBindings;
 import io.github.djladapters.runtime.bindings.ModelBindings;
 import io.github.djladapters.runtime.bindings.Site;

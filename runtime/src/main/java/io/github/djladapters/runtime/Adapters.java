@@ -1,6 +1,7 @@
 package io.github.djladapters.runtime;
 
 import ai.djl.nn.Block;
+import io.github.djladapters.runtime.bindings.AdapterModelInterface;
 import io.github.djladapters.runtime.bindings.InterfaceBindings;
 import io.github.djladapters.runtime.bindings.ModelBindings;
 import java.util.ArrayList;

@@ -15,6 +15,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.djladapters.annotations.AdapterMethod;
+import io.github.djladapters.runtime.bindings.AdapterModelInterface;
 import io.github.djladapters.runtime.bindings.ModelBindings;
 import io.github.djladapters.runtime.bindings.QkvSplit;
 import io.github.djladapters.runtime.bindings.Site;

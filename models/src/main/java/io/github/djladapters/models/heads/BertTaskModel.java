@@ -17,7 +17,7 @@ import java.util.Optional;
 import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.models.bert.BertConfig;
 import io.github.djladapters.models.bert.BertModel;
-import io.github.djladapters.runtime.AdapterModelInterface;
+import io.github.djladapters.runtime.bindings.AdapterModelInterface;
 
 /**
  * A BERT-family model with a task head, laid out as Hugging Face's {@code *For*} classes so their

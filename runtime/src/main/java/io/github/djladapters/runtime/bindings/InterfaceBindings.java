@@ -2,7 +2,6 @@ package io.github.djladapters.runtime.bindings;
 
 import ai.djl.nn.Block;
 import io.github.djladapters.annotations.AdapterMethod;
-import io.github.djladapters.runtime.AdapterModelInterface;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;

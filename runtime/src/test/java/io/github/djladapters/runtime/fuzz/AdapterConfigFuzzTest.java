@@ -1,7 +1,7 @@
 package io.github.djladapters.runtime.fuzz;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import io.github.djladapters.runtime.AdapterModelInterface;
+import io.github.djladapters.runtime.bindings.AdapterModelInterface;
 import io.github.djladapters.runtime.files.AdapterConfigFile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

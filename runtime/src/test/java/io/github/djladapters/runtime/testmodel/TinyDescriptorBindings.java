@@ -2,7 +2,7 @@ package io.github.djladapters.runtime.testmodel;
 
 import ai.djl.nn.Block;
 import io.github.djladapters.annotations.AdapterMethod;
-import io.github.djladapters.runtime.AdapterModelInterface;
+import io.github.djladapters.runtime.bindings.AdapterModelInterface;
 import io.github.djladapters.runtime.bindings.InterfaceBindings;
 
 /**

@@ -1,7 +1,7 @@
 package io.github.djladapters.runtime.testmodel;
 
 import io.github.djladapters.annotations.AdapterMethod;
-import io.github.djladapters.runtime.AdapterModelInterface;
+import io.github.djladapters.runtime.bindings.AdapterModelInterface;
 import io.github.djladapters.runtime.bindings.QkvSplit;
 
 /** Interfaces that describe {@link TinyModel}, as a user would write them. */

@@ -1,17 +1,15 @@
-package io.github.djladapters.runtime;
+package io.github.djladapters.runtime.bindings;
 
-import static io.github.djladapters.runtime.AdapterModelInterface.ADAPTER_METHODS;
-import static io.github.djladapters.runtime.AdapterModelInterface.K_PROJ;
-import static io.github.djladapters.runtime.AdapterModelInterface.PATH_FIELDS;
-import static io.github.djladapters.runtime.AdapterModelInterface.QKV_PROJ;
-import static io.github.djladapters.runtime.AdapterModelInterface.QKV_SPLIT;
-import static io.github.djladapters.runtime.AdapterModelInterface.Q_PROJ;
-import static io.github.djladapters.runtime.AdapterModelInterface.REQUIRED;
-import static io.github.djladapters.runtime.AdapterModelInterface.V_PROJ;
+import static io.github.djladapters.runtime.bindings.AdapterModelInterface.ADAPTER_METHODS;
+import static io.github.djladapters.runtime.bindings.AdapterModelInterface.K_PROJ;
+import static io.github.djladapters.runtime.bindings.AdapterModelInterface.PATH_FIELDS;
+import static io.github.djladapters.runtime.bindings.AdapterModelInterface.QKV_PROJ;
+import static io.github.djladapters.runtime.bindings.AdapterModelInterface.QKV_SPLIT;
+import static io.github.djladapters.runtime.bindings.AdapterModelInterface.Q_PROJ;
+import static io.github.djladapters.runtime.bindings.AdapterModelInterface.REQUIRED;
+import static io.github.djladapters.runtime.bindings.AdapterModelInterface.V_PROJ;
 
 import io.github.djladapters.annotations.AdapterMethod;
-import io.github.djladapters.runtime.bindings.QkvSplit;
-import io.github.djladapters.runtime.bindings.Site;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -1,12 +1,10 @@
-package io.github.djladapters.runtime;
+package io.github.djladapters.runtime.bindings;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonValue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.djladapters.annotations.AdapterMethod;
-import io.github.djladapters.runtime.bindings.QkvSplit;
-import io.github.djladapters.runtime.bindings.Site;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Collection;

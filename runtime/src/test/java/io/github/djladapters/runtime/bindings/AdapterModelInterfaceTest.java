@@ -1,4 +1,4 @@
-package io.github.djladapters.runtime;
+package io.github.djladapters.runtime.bindings;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -8,8 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.djladapters.annotations.AdapterMethod;
-import io.github.djladapters.runtime.bindings.QkvSplit;
-import io.github.djladapters.runtime.bindings.Site;
 import io.github.djladapters.runtime.testmodel.TinyInterfaces;
 import java.nio.file.Files;
 import java.nio.file.Path;

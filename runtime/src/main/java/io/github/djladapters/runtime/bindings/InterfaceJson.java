@@ -1,8 +1,8 @@
-package io.github.djladapters.runtime;
+package io.github.djladapters.runtime.bindings;
 
-import static io.github.djladapters.runtime.AdapterModelInterface.ADAPTER_METHODS;
-import static io.github.djladapters.runtime.AdapterModelInterface.PATH_FIELDS;
-import static io.github.djladapters.runtime.AdapterModelInterface.QKV_SPLIT;
+import static io.github.djladapters.runtime.bindings.AdapterModelInterface.ADAPTER_METHODS;
+import static io.github.djladapters.runtime.bindings.AdapterModelInterface.PATH_FIELDS;
+import static io.github.djladapters.runtime.bindings.AdapterModelInterface.QKV_SPLIT;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -10,7 +10,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.djladapters.annotations.AdapterMethod;
-import io.github.djladapters.runtime.bindings.QkvSplit;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
