@@ -7,6 +7,7 @@ import io.github.djladapters.models.checkpoint.CheckpointDirectory;
 import io.github.djladapters.models.gpt2.GPT2Config;
 import io.github.djladapters.models.llama.LlamaConfig;
 import io.github.djladapters.models.t5.T5Config;
+import io.github.djladapters.runtime.fuzz.FuzzedFiles;
 import io.github.djladapters.runtime.safetensors.TensorSource;
 import java.io.IOException;
 import java.nio.file.Path;

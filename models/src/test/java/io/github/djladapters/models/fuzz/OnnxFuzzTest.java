@@ -2,6 +2,7 @@ package io.github.djladapters.models.fuzz;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.github.djladapters.models.onnx.OnnxWeights;
+import io.github.djladapters.runtime.fuzz.FuzzedFiles;
 import io.github.djladapters.runtime.safetensors.TensorInfo;
 import java.io.IOException;
 import java.util.Set;

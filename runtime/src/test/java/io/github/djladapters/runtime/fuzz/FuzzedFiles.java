@@ -10,7 +10,7 @@ import java.util.Set;
  * Helpers for fuzz targets: fuzzer bytes as a file, and the contract every reader keeps: it
  * returns, or throws one of the exception types it documents for bad input; anything else (a
  * {@code NullPointerException}, an {@code ArithmeticException}, an {@code OutOfMemoryError}) is a
- * finding.
+ * finding. The models module's fuzz tests use it too, through this module's test jar.
  */
 public final class FuzzedFiles {
 

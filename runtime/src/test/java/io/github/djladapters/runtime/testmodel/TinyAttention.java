@@ -1,6 +1,5 @@
 package io.github.djladapters.runtime.testmodel;
 
-import io.github.djladapters.runtime.engine.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
@@ -8,9 +7,14 @@ import ai.djl.nn.Block;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.annotations.KProj;
+import io.github.djladapters.annotations.OProj;
+import io.github.djladapters.annotations.QProj;
+import io.github.djladapters.annotations.VProj;
 import io.github.djladapters.runtime.architecture.ExtendedKeyValues;
 import io.github.djladapters.runtime.architecture.KeyValueAttention;
 import io.github.djladapters.runtime.architecture.KeyValueExtension;
+import io.github.djladapters.runtime.engine.Scalars;
 import java.util.Optional;
 
 /**
@@ -20,10 +24,14 @@ import java.util.Optional;
 public final class TinyAttention extends TinyBlock implements KeyValueAttention {
 
     final int heads;
+    @QProj
     public Block qProj;
+    @KProj
     public Block kProj;
+    @VProj
     public Block vProj;
     public Block qkvProj;
+    @OProj
     public Block oProj;
     private KeyValueExtension extension;
 

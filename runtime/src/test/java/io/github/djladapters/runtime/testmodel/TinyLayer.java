@@ -5,12 +5,18 @@ import ai.djl.ndarray.NDList;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.annotations.PreFfn;
+import io.github.djladapters.annotations.PreSelfAttention;
+import io.github.djladapters.annotations.SelfAttention;
 
 /** A pre-norm decoder layer: {@code x + attn(norm(x))}, then {@code h + mlp(norm(h))}. */
 public final class TinyLayer extends TinyBlock {
 
+    @PreSelfAttention
     public Block inputLayernorm;
+    @SelfAttention
     public TinyAttention selfAttn;
+    @PreFfn
     public Block postAttentionLayernorm;
     public TinyMlp mlp;
 

@@ -9,11 +9,15 @@ import ai.djl.nn.Block;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.annotations.IntermediateProj;
+import io.github.djladapters.annotations.OutputProj;
 
 /** Feed-forward block: {@code down_proj(relu(up_proj(x)))}. */
 public final class TinyMlp extends TinyBlock {
 
+    @IntermediateProj
     public Block upProj;
+    @OutputProj
     public Block downProj;
 
     TinyMlp(int hidden, int ffn) {

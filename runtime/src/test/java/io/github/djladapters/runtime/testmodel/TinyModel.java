@@ -10,9 +10,11 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import ai.djl.util.PairList;
-import io.github.djladapters.runtime.architecture.ModuleList;
+import io.github.djladapters.annotations.Embeddings;
+import io.github.djladapters.annotations.Layers;
 import io.github.djladapters.runtime.architecture.LayerOutputExtendingModel;
 import io.github.djladapters.runtime.architecture.LayerOutputExtension;
+import io.github.djladapters.runtime.architecture.ModuleList;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -21,6 +23,9 @@ import java.util.Random;
 /**
  * A two-layer Llama-like decoder with Hugging Face child names ({@code embed_tokens},
  * {@code layers.N.self_attn.q_proj}, {@code layers.N.mlp.up_proj}, ...), sized for exact tests.
+ * Its fields carry the DSL's role annotations, inert here (no processor runs on these tests, which
+ * bind the model through {@link TinyInterfaces}); the integration tests declare a subclass with
+ * {@code @AdaptableModel} and run the bindings the processor generates from them.
  */
 public class TinyModel extends TinyBlock implements LayerOutputExtendingModel {
 
@@ -30,7 +35,9 @@ public class TinyModel extends TinyBlock implements LayerOutputExtendingModel {
     public static final int FFN = 12;
     public static final int LAYERS = 2;
 
+    @Embeddings
     public Block embedTokens;
+    @Layers
     public List<TinyLayer> layers;
     private LayerOutputExtension layerOutputExtension;
 
