@@ -191,7 +191,7 @@ class ConcurrentAdaptersTest {
                 IllegalStateException e = assertThrows(IllegalStateException.class, () -> peft.deleteAdapter("a"));
                 assertTrue(e.getMessage().contains("deleteAdapter"), e.getMessage());
                 assertThrows(IllegalStateException.class,
-                        () -> peft.addAdapter("i", IA3Config.defaults()));
+                        () -> peft.addAdapter("i", IA3Config.builder().build()));
             }
             peft.deleteAdapter("a"); // allowed once the scope is closed
             assertEquals(List.of("b"), List.copyOf(peft.adapters()));

@@ -31,7 +31,7 @@ class MixedBatchTest {
         peft.addAdapter("a", random);
         peft.addAdapter("b", random.toBuilder().r(3).intermediateLora(true).build());
         peft.addAdapter("d", random.toBuilder().useDora(true).build());
-        peft.addAdapter("i", new IA3Config(null, null, false, false, null, null, null, List.of("k"), true, null));
+        peft.addAdapter("i", IA3Config.builder().initIa3Weights(false).attnMatrices("k").build());
         return peft;
     }
 

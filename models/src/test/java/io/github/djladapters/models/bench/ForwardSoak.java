@@ -52,8 +52,7 @@ public final class ForwardSoak {
                     .targetModules("query", "value").build();
             adapters.addAdapter("lora", lora);
             adapters.addAdapter("dora", lora.toBuilder().useDora(true).targetModules("key").build());
-            adapters.addAdapter("ia3", IA3Config.of(io.github.djladapters.runtime.methods.TargetModules.names(
-                    "intermediate.dense"), null));
+            adapters.addAdapter("ia3", IA3Config.builder().targetModules("intermediate.dense").build());
             try (NDManager callers = manager.newSubManager()) {
                 for (int i = 0; i < warmup; i++) {
                     forward(adapters, tokenizer, callers, i);

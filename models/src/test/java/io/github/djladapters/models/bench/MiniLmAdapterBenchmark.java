@@ -14,7 +14,6 @@ import io.github.djladapters.models.generation.GradientsOff;
 import io.github.djladapters.models.pretrained.AllMiniLmL6V2;
 import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.Adapters;
-import io.github.djladapters.runtime.methods.TargetModules;
 import io.github.djladapters.runtime.methods.bottleneck.SeqBnConfig;
 import io.github.djladapters.runtime.methods.ia3.IA3Config;
 import io.github.djladapters.runtime.methods.lora.LoRAConfig;
@@ -135,8 +134,8 @@ public final class MiniLmAdapterBenchmark {
 
         // PEFT's default IA3 targets for BERT; "output.dense" matches the attention output and the
         // feed-forward output alike, and both scale their input
-        IA3Config ia3Config = IA3Config.of(TargetModules.names("key", "value", "output.dense"),
-                TargetModules.names("output.dense")).withInitIa3Weights(false);
+        IA3Config ia3Config = IA3Config.builder().targetModules("key", "value", "output.dense")
+                .feedforwardModules("output.dense").initIa3Weights(false).build();
         AdapterModel<BertModel> ia3 = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
         ia3.addAdapter("ia3", ia3Config);
         ia3.setActiveAdapters("ia3");

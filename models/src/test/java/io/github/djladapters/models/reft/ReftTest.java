@@ -98,9 +98,9 @@ class ReftTest {
             boolean bert = kind.equals("bert");
             float[] base = run(loaded.model(), manager, bert);
             AdapterModel<Block> adapters = Adapters.init(loaded.model());
-            adapters.addAdapter("lo", ReftConfig.loReft().withR(2).withPositions(2, 2));
-            adapters.addAdapter("no", ReftConfig.noReft().withPositions(3, 1));
-            adapters.addAdapter("di", ReftConfig.diReft().withR(3).withPositions(1, 2));
+            adapters.addAdapter("lo", ReftConfig.loReft().r(2).positions(2, 2).build());
+            adapters.addAdapter("no", ReftConfig.noReft().positions(3, 1).build());
+            adapters.addAdapter("di", ReftConfig.diReft().r(3).positions(1, 2).build());
             for (String name : List.of("lo", "no", "di")) {
                 adapters.setActiveAdapters(name);
                 assertArrayEquals(base, run(loaded.model(), manager, bert), 0f, name + " starts as the identity");
@@ -125,9 +125,9 @@ class ReftTest {
             Loaded loaded = load(kind, manager);
             boolean bert = kind.equals("bert");
             AdapterModel<Block> adapters = Adapters.init(loaded.model());
-            ReftConfig di = ReftConfig.diReft().withR(2).withPositions(2, 1).withLayers(List.of(1))
-                    .with(true, 0.1, "tanh", "identity");
-            ReftConfig lo = ReftConfig.loReft().withR(2).withPositions(1, 3);
+            ReftConfig di = ReftConfig.diReft().r(2).positions(2, 1).layers(List.of(1))
+                    .tiedWeights(true).dropout(0.1).nonLinearity("tanh").build();
+            ReftConfig lo = ReftConfig.loReft().r(2).positions(1, 3).build();
             adapters.addAdapter("di", di);
             adapters.addAdapter("lo", lo);
             perturb(adapters, "di", manager, 2);
@@ -157,7 +157,7 @@ class ReftTest {
             Loaded loaded = load(kind, manager);
             AdapterModel<Block> adapters = Adapters.init(loaded.model());
             int r = 2;
-            adapters.addAdapter("t", ReftConfig.loReft().withR(r).withPositions(2, 2).with(false, 0, null, "identity"));
+            adapters.addAdapter("t", ReftConfig.loReft().r(r).positions(2, 2).dropout(0).build());
             adapters.trainAdapter("t");
             // layers x units (prefix, suffix) x (W [r, hidden] + b [r] + R [r, hidden])
             long layers = 2;
@@ -193,10 +193,10 @@ class ReftTest {
             Loaded loaded = load("bert", manager);
             AdapterModel<Block> adapters = Adapters.init(loaded.model());
             float[] base = run(loaded.model(), manager, true); // [1, 7, 16]: the last layer's output
-            ReftConfig a = ReftConfig.loReft().withR(2).withPositions(2, 1).withLayers(List.of(1))
-                    .with(false, 0, null, "identity");
-            ReftConfig b = ReftConfig.diReft().withR(3).withPositions(3, 0).withLayers(List.of(1))
-                    .with(true, 0, null, "identity");
+            ReftConfig a = ReftConfig.loReft().r(2).positions(2, 1).layers(List.of(1))
+                    .dropout(0).build();
+            ReftConfig b = ReftConfig.diReft().r(3).positions(3, 0).layers(List.of(1))
+                    .tiedWeights(true).dropout(0).build();
             adapters.addAdapter("a", a);
             adapters.addAdapter("b", b);
             perturb(adapters, "a", manager, 5);
@@ -313,11 +313,11 @@ class ReftTest {
         try (NDManager manager = NDManager.newBaseManager()) {
             AdapterModel<Block> adapters = Adapters.init(load("llama", manager).model());
             IllegalArgumentException layer = assertThrows(IllegalArgumentException.class,
-                    () -> adapters.addAdapter("x", ReftConfig.loReft().withLayers(List.of(2))));
+                    () -> adapters.addAdapter("x", ReftConfig.loReft().layers(List.of(2)).build()));
             assertTrue(layer.getMessage().contains("layers 0 to 1"), layer.getMessage());
-            assertThrows(IllegalArgumentException.class, () -> adapters.addAdapter("x", ReftConfig.loReft().withR(0)));
+            assertThrows(IllegalArgumentException.class, () -> adapters.addAdapter("x", ReftConfig.loReft().r(0).build()));
             assertThrows(IllegalArgumentException.class,
-                    () -> adapters.addAdapter("x", ReftConfig.loReft().with(false, 0, "cubic", "identity")));
+                    () -> adapters.addAdapter("x", ReftConfig.loReft().dropout(0).nonLinearity("cubic").build()));
             assertTrue(adapters.adapters().isEmpty());
             assertTrue(adapters.attachments().isEmpty());
         }

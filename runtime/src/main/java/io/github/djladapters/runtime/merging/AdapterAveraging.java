@@ -109,7 +109,7 @@ final class AdapterAveraging {
             return lora.toBuilder().loraDropout(0).initLoraWeights(LoRAInit.DEFAULT).build();
         }
         if (config instanceof IA3Config ia3) {
-            return ia3.withInitIa3Weights(true);
+            return ia3.toBuilder().initIa3Weights(true).build();
         }
         return config;
     }

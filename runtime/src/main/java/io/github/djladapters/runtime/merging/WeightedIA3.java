@@ -69,8 +69,8 @@ final class WeightedIA3 {
                 }
             }
         }
-        IA3Config config = new IA3Config(new TargetModules(new ArrayList<>(results.keySet()), null),
-                new TargetModules(feedforward, null), first.fanInFanOut(), true, null, null, null, null, null, null);
+        IA3Config config = IA3Config.builder().targetModules(new TargetModules(new ArrayList<>(results.keySet()), null))
+                .feedforwardModules(new TargetModules(feedforward, null)).fanInFanOut(first.fanInFanOut()).build();
         NewAdapter.add(model, name, config, (layer, manager) -> {
             float[] values = results.get(layer.modulePath());
             if (values == null) {

@@ -55,7 +55,7 @@ final class WeightedLoRA {
         LoRAConfig config = configs.get(0).toBuilder().r(newRank).loraAlpha(newRank).rankPattern(Map.of())
                 .alphaPattern(Map.of()).useRslora(false).modulesToSave((List<String>) null)
                 .targetModules(new TargetModules(new ArrayList<>(results.keySet()), null))
-                .layersToTransform(null).layersPattern(null).leaveOut(null).build();
+                .layersToTransform(null).layersPattern(null).leaveOut(List.of()).build();
         NewAdapter.add(model, name, config, (layer, manager) -> {
             Factors factors = results.get(layer.modulePath());
             if (factors == null) {

@@ -1,5 +1,7 @@
 package io.github.djladapters.runtime.methods;
 
+import com.fasterxml.jackson.annotation.JsonSetter;
+import com.fasterxml.jackson.annotation.Nulls;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
@@ -12,9 +14,14 @@ import java.util.stream.Collectors;
 /** Binds config JSON to config records, naming the file and the offending key on failure. */
 public final class ConfigJson {
 
-    /** Strict about numbers: {@code "r": 2.5} is an error, not a rank of 2. */
+    /**
+     * Strict about numbers: {@code "r": 2.5} is an error, not a rank of 2. A key whose value is
+     * null keeps the config's default (its builder's), as an omitted key does: PEFT writes None for
+     * unset fields.
+     */
     private static final ObjectMapper JSON = new ObjectMapper()
-            .configure(DeserializationFeature.ACCEPT_FLOAT_AS_INT, false);
+            .configure(DeserializationFeature.ACCEPT_FLOAT_AS_INT, false)
+            .setDefaultSetterInfo(JsonSetter.Value.forValueNulls(Nulls.SKIP));
 
     private ConfigJson() {}
 

@@ -55,7 +55,7 @@ class PeftAdapterFilesTest {
 
     @Test
     void ia3RoundTripsWithFeedForwardModulesExplicit() throws IOException {
-        roundTrip(IA3Config.defaults().withInitIa3Weights(false));
+        roundTrip(IA3Config.builder().initIa3Weights(false).build());
         JsonNode config = config(dir);
         assertEquals("IA3", config.get("peft_type").asText());
         assertEquals(List.of("down_proj", "k_proj", "v_proj"), strings(config.get("target_modules")));

@@ -61,7 +61,7 @@ class ForwardReleasesArraysTest {
         assertFlat(peft -> {
             peft.addAdapter("a", LORA);
             peft.addAdapter("b", LORA.toBuilder().r(3).build());
-            peft.addAdapter("i", new IA3Config(null, null, false, false, null, null, null, List.of("k"), true, null));
+            peft.addAdapter("i", IA3Config.builder().initIa3Weights(false).attnMatrices("k").build());
         }, (peft, scope) -> peft.forward(new NDList(scope.create(IDS)), List.of("a", "i", "b")));
     }
 
@@ -88,7 +88,7 @@ class ForwardReleasesArraysTest {
     @Test
     void ia3() {
         assertFlat(peft -> {
-            peft.addAdapter("i", IA3Config.defaults().withInitIa3Weights(false));
+            peft.addAdapter("i", IA3Config.builder().initIa3Weights(false).build());
             peft.setActiveAdapters("i");
         }, (peft, scope) -> {
             peft.forward(new NDList(scope.create(IDS)));

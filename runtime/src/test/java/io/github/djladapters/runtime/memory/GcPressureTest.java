@@ -64,7 +64,7 @@ class GcPressureTest {
             AdapterModel<TinyModel> peft = tiny(manager, false);
             peft.addAdapter("a", LORA);
             peft.addAdapter("b", LORA.toBuilder().r(3).build());
-            peft.addAdapter("i", new IA3Config(null, null, false, false, null, null, null, List.of("k"), false, null));
+            peft.addAdapter("i", IA3Config.builder().initIa3Weights(false).attnMatrices("k").outputLora(false).build());
             peft.model().freezeParameters(true);
             List<Parameter> trained = new ArrayList<>();
             for (String name : List.of("a", "b", "i")) {

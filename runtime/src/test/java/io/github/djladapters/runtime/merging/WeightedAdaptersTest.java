@@ -233,8 +233,8 @@ class WeightedAdaptersTest {
     void ia3WeightedIsTheWeightedSumOfTheVectors() {
         try (NDManager manager = NDManager.newBaseManager()) {
             AdapterModel<TinyModel> peft = tiny(manager, false);
-            peft.addAdapter("x", IA3Config.defaults().withInitIa3Weights(false));
-            peft.addAdapter("y", IA3Config.defaults().withInitIa3Weights(false));
+            peft.addAdapter("x", IA3Config.builder().initIa3Weights(false).build());
+            peft.addAdapter("y", IA3Config.builder().initIa3Weights(false).build());
             WeightedAdapters.addWeightedAdapter(peft, List.of("x", "y"), List.of(0.25, 2), "xy", null);
             Map<String, NDArray> x = peft.adapterTensors("x", manager);
             Map<String, NDArray> y = peft.adapterTensors("y", manager);
@@ -301,7 +301,7 @@ class WeightedAdaptersTest {
             AdapterModel<TinyModel> peft = tiny(manager, false);
             peft.addAdapter("a", R2);
             peft.addAdapter("b", R3);
-            peft.addAdapter("i", new IA3Config(null, null, false, true, null, null, null, List.of(), true, null));
+            peft.addAdapter("i", IA3Config.builder().attnMatrices(List.of()).build());
             WeightedMergeOptions linear = WeightedMergeOptions.of(CombinationType.LINEAR);
             assertMessage("one rank", () -> WeightedAdapters.addWeightedAdapter(peft, List.of("a", "b"),
                     List.of(1, 1), "n", linear));

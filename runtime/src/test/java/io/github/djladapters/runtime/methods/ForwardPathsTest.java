@@ -47,7 +47,7 @@ class ForwardPathsTest {
     void ia3OnWholeBatchMatchesEachRowAloneAndTheTrainingForward() {
         try (NDManager manager = NDManager.newBaseManager()) {
             AdapterModel<TinyModel> peft = tiny(manager, true);
-            peft.addAdapter("i", IA3Config.defaults().withInitIa3Weights(false));
+            peft.addAdapter("i", IA3Config.builder().initIa3Weights(false).build());
             peft.setActiveAdapters("i");
             assertPathsAgree(peft, manager, "ia3");
         }
@@ -83,7 +83,7 @@ class ForwardPathsTest {
             AdapterModel<TinyModel> peft = tiny(manager, false);
             peft.addAdapter("a", RANDOM_LORA);
             // keys and the feed-forward output: modules the LoRA (queries, values) leaves free
-            peft.addAdapter("i", new IA3Config(null, null, false, false, null, null, null, List.of("k"), true, null));
+            peft.addAdapter("i", IA3Config.builder().initIa3Weights(false).attnMatrices("k").build());
             for (String name : List.of("a", "i")) {
                 peft.setActiveAdapters(name);
                 try (NDManager scope = manager.newSubManager()) {

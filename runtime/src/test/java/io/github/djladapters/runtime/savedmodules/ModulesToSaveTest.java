@@ -175,7 +175,7 @@ class ModulesToSaveTest {
     void ia3SavesAndLoadsItsCopiesUnderPeftKeys() throws IOException {
         try (NDManager manager = NDManager.newBaseManager()) {
             AdapterModel<TinyModel> peft = tiny(manager, false);
-            peft.addAdapter("default", IA3Config.defaults().withInitIa3Weights(false).withModulesToSave("up_proj"));
+            peft.addAdapter("default", IA3Config.builder().initIa3Weights(false).modulesToSave("up_proj").build());
             perturbCopies(peft, "default", manager);
             peft.setActiveAdapters("default");
             float[] adapted = run(peft, manager);

@@ -2,6 +2,8 @@ package io.github.djladapters.runtime.methods.bottleneck;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import com.fasterxml.jackson.databind.annotation.JsonPOJOBuilder;
 import io.github.djladapters.runtime.methods.AdapterConfig;
 import java.util.List;
 import java.util.Set;
@@ -43,23 +45,28 @@ import java.util.Set;
  * @param stochasticDepth {@code stochastic_depth}: probability of dropping the adapter's output per row
  *     while training (default 0; AdapterPlus uses 0.1)
  */
+@JsonDeserialize(builder = BnConfig.Builder.class)
 public record BnConfig(
-        @JsonProperty("mh_adapter") Boolean mhAdapter,
-        @JsonProperty("output_adapter") Boolean outputAdapter,
+        @JsonProperty("mh_adapter") boolean mhAdapter,
+        @JsonProperty("output_adapter") boolean outputAdapter,
         @JsonProperty("reduction_factor") ReductionFactor reductionFactor,
         @JsonProperty("non_linearity") String nonLinearity,
-        @JsonProperty("original_ln_before") Boolean originalLnBefore,
-        @JsonProperty("original_ln_after") Boolean originalLnAfter,
-        @JsonProperty("ln_before") Boolean lnBefore,
-        @JsonProperty("ln_after") Boolean lnAfter,
+        @JsonProperty("original_ln_before") boolean originalLnBefore,
+        @JsonProperty("original_ln_after") boolean originalLnAfter,
+        @JsonProperty("ln_before") boolean lnBefore,
+        @JsonProperty("ln_after") boolean lnAfter,
         @JsonProperty("init_weights") String initWeights,
-        @JsonProperty("is_parallel") Boolean isParallel,
+        @JsonProperty("is_parallel") boolean isParallel,
         @JsonProperty("scaling") BnScaling scaling,
         @JsonProperty("residual_before_ln") ResidualBeforeLn residualBeforeLn,
-        @JsonProperty("adapter_residual_before_ln") Boolean adapterResidualBeforeLn,
+        @JsonProperty("adapter_residual_before_ln") boolean adapterResidualBeforeLn,
         @JsonProperty("leave_out") List<Integer> leaveOut,
-        @JsonProperty("dropout") Double dropout,
-        @JsonProperty("stochastic_depth") Double stochasticDepth) implements AdapterConfig {
+        @JsonProperty("dropout") double dropout,
+        @JsonProperty("stochastic_depth") double stochasticDepth) implements AdapterConfig {
+
+    /** The keys the Adapters library's {@code BnConfig} has no default for. */
+    public static final List<String> REQUIRED_KEYS = List.of("mh_adapter", "output_adapter", "reduction_factor",
+            "non_linearity");
 
     /** The activation names {@code non_linearity} takes. */
     public static final Set<String> NON_LINEARITIES = Set.of("relu", "swish", "silu", "gelu", "gelu_new",
@@ -68,24 +75,14 @@ public record BnConfig(
     /** The values of {@code init_weights}. */
     public static final Set<String> INITS = Set.of("bert", "mam_adapter", "houlsby");
 
-    /** Fills the library's defaults for omitted optional fields and checks every value. */
+    /** Checks every value; the defaults are the {@link Builder}'s. */
     public BnConfig {
-        require(mhAdapter, "mh_adapter");
-        require(outputAdapter, "output_adapter");
         require(reductionFactor, "reduction_factor");
         require(nonLinearity, "non_linearity");
-        originalLnBefore = originalLnBefore != null && originalLnBefore;
-        originalLnAfter = originalLnAfter == null || originalLnAfter;
-        lnBefore = lnBefore != null && lnBefore;
-        lnAfter = lnAfter != null && lnAfter;
-        initWeights = initWeights == null ? "bert" : initWeights;
-        isParallel = isParallel != null && isParallel;
-        scaling = scaling == null ? BnScaling.of(1.0) : scaling;
-        residualBeforeLn = residualBeforeLn == null ? ResidualBeforeLn.TRUE : residualBeforeLn;
-        adapterResidualBeforeLn = adapterResidualBeforeLn != null && adapterResidualBeforeLn;
-        leaveOut = leaveOut == null ? List.of() : List.copyOf(leaveOut);
-        dropout = dropout == null ? 0.0 : dropout;
-        stochasticDepth = stochasticDepth == null ? 0.0 : stochasticDepth;
+        require(initWeights, "init_weights");
+        require(scaling, "scaling");
+        require(residualBeforeLn, "residual_before_ln");
+        leaveOut = List.copyOf(require(leaveOut, "leave_out"));
         if (!mhAdapter && !outputAdapter) {
             throw new IllegalArgumentException("mh_adapter and output_adapter are both false: the adapter would go"
                     + " nowhere");
@@ -109,10 +106,11 @@ public record BnConfig(
         }
     }
 
-    private static void require(Object value, String key) {
+    private static <T> T require(T value, String key) {
         if (value == null) {
             throw new IllegalArgumentException(key + " is required");
         }
+        return value;
     }
 
     @Override
@@ -168,24 +166,28 @@ public record BnConfig(
         return reductionFactor.width(hidden, layer);
     }
 
-    /** Builds a {@link BnConfig}; every setter takes the library's value for that field. */
+    /**
+     * Builds a {@link BnConfig}; every setter takes the library's value for that field. Also how
+     * Jackson reads one, so absent optional keys keep these defaults.
+     */
+    @JsonPOJOBuilder(withPrefix = "")
     public static final class Builder {
-        private Boolean mhAdapter = false;
-        private Boolean outputAdapter = true;
+        private boolean mhAdapter;
+        private boolean outputAdapter = true;
         private ReductionFactor reductionFactor = ReductionFactor.of(16);
         private String nonLinearity = "relu";
-        private Boolean originalLnBefore = false;
-        private Boolean originalLnAfter = true;
-        private Boolean lnBefore = false;
-        private Boolean lnAfter = false;
+        private boolean originalLnBefore;
+        private boolean originalLnAfter = true;
+        private boolean lnBefore;
+        private boolean lnAfter;
         private String initWeights = "bert";
-        private Boolean isParallel = false;
+        private boolean isParallel;
         private BnScaling scaling = BnScaling.of(1.0);
         private ResidualBeforeLn residualBeforeLn = ResidualBeforeLn.TRUE;
-        private Boolean adapterResidualBeforeLn = false;
+        private boolean adapterResidualBeforeLn;
         private List<Integer> leaveOut = List.of();
-        private Double dropout = 0.0;
-        private Double stochasticDepth = 0.0;
+        private double dropout;
+        private double stochasticDepth;
 
         Builder() {}
 
@@ -195,6 +197,7 @@ public record BnConfig(
          * @param v the value
          * @return this
          */
+        @JsonProperty("mh_adapter")
         public Builder mhAdapter(boolean v) {
             mhAdapter = v;
             return this;
@@ -206,6 +209,7 @@ public record BnConfig(
          * @param v the value
          * @return this
          */
+        @JsonProperty("output_adapter")
         public Builder outputAdapter(boolean v) {
             outputAdapter = v;
             return this;
@@ -228,6 +232,7 @@ public record BnConfig(
          * @param v the value
          * @return this
          */
+        @JsonProperty("reduction_factor")
         public Builder reductionFactor(ReductionFactor v) {
             reductionFactor = v;
             return this;
@@ -239,6 +244,7 @@ public record BnConfig(
          * @param v the value
          * @return this
          */
+        @JsonProperty("non_linearity")
         public Builder nonLinearity(String v) {
             nonLinearity = v;
             return this;
@@ -250,6 +256,7 @@ public record BnConfig(
          * @param v the value
          * @return this
          */
+        @JsonProperty("original_ln_before")
         public Builder originalLnBefore(boolean v) {
             originalLnBefore = v;
             return this;
@@ -261,6 +268,7 @@ public record BnConfig(
          * @param v the value
          * @return this
          */
+        @JsonProperty("original_ln_after")
         public Builder originalLnAfter(boolean v) {
             originalLnAfter = v;
             return this;
@@ -272,6 +280,7 @@ public record BnConfig(
          * @param v the value
          * @return this
          */
+        @JsonProperty("ln_before")
         public Builder lnBefore(boolean v) {
             lnBefore = v;
             return this;
@@ -283,6 +292,7 @@ public record BnConfig(
          * @param v the value
          * @return this
          */
+        @JsonProperty("ln_after")
         public Builder lnAfter(boolean v) {
             lnAfter = v;
             return this;
@@ -294,6 +304,7 @@ public record BnConfig(
          * @param v the value
          * @return this
          */
+        @JsonProperty("init_weights")
         public Builder initWeights(String v) {
             initWeights = v;
             return this;
@@ -305,6 +316,7 @@ public record BnConfig(
          * @param v the value
          * @return this
          */
+        @JsonProperty("is_parallel")
         public Builder isParallel(boolean v) {
             isParallel = v;
             return this;
@@ -316,6 +328,7 @@ public record BnConfig(
          * @param v the value
          * @return this
          */
+        @JsonProperty("scaling")
         public Builder scaling(BnScaling v) {
             scaling = v;
             return this;
@@ -338,6 +351,7 @@ public record BnConfig(
          * @param v the value
          * @return this
          */
+        @JsonProperty("residual_before_ln")
         public Builder residualBeforeLn(ResidualBeforeLn v) {
             residualBeforeLn = v;
             return this;
@@ -349,19 +363,31 @@ public record BnConfig(
          * @param v the value
          * @return this
          */
+        @JsonProperty("adapter_residual_before_ln")
         public Builder adapterResidualBeforeLn(boolean v) {
             adapterResidualBeforeLn = v;
             return this;
         }
 
-        /** @param v {@code leave_out} @return this */
-        public Builder leaveOut(List<Integer> v) { leaveOut = v; return this; }
+        /**
+         * Sets {@code leave_out}.
+         *
+         * @param v the value
+         * @return this
+         */
+        @JsonProperty("leave_out")
+        public Builder leaveOut(List<Integer> v) {
+            leaveOut = v;
+            return this;
+        }
+
         /**
          * Sets {@code dropout}.
          *
          * @param v the value
          * @return this
          */
+        @JsonProperty("dropout")
         public Builder dropout(double v) {
             dropout = v;
             return this;
@@ -373,6 +399,7 @@ public record BnConfig(
          * @param v the value
          * @return this
          */
+        @JsonProperty("stochastic_depth")
         public Builder stochasticDepth(double v) {
             stochasticDepth = v;
             return this;

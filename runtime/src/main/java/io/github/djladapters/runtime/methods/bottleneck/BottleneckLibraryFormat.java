@@ -83,6 +83,11 @@ final class BottleneckLibraryFormat implements AdaptersLibraryFormat<BnConfig> {
             };
             own.put("non_linearity", renamed);
         }
+        for (String key : BnConfig.REQUIRED_KEYS) {
+            if (own.path(key).isMissingNode() || own.path(key).isNull()) {
+                throw new CheckpointException(file + ": key 'config." + key + "' is required");
+            }
+        }
         return new Parsed<>(ConfigJson.bind(file, own, BnConfig.class), unknown);
     }
 

@@ -86,7 +86,7 @@ final class BottleneckMath {
             up = up.mul(store.getValue(w.scaling(), device, training));
         }
         if (training && c.dropout() > 0) {
-            up = Dropout.dropout(up, c.dropout().floatValue(), true).head();
+            up = Dropout.dropout(up, (float) c.dropout(), true).head();
         }
         return up;
     }

@@ -3,7 +3,6 @@ package io.github.djladapters.runtime.methods.ia3;
 import io.github.djladapters.runtime.methods.AdapterConfig;
 import io.github.djladapters.runtime.methods.MethodArguments;
 import io.github.djladapters.runtime.methods.MethodCommandLine;
-import io.github.djladapters.runtime.methods.TargetModules;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -26,7 +25,7 @@ final class IA3CommandLine implements MethodCommandLine {
         arguments.requireOnly(method, Set.of(MethodArguments.TARGET_MODULES));
         List<String> targets = arguments.list(MethodArguments.TARGET_MODULES, List.of("key", "value", "output.dense"));
         List<String> feedForward = targets.stream().filter(t -> t.endsWith("output.dense")).toList();
-        return IA3Config.of(TargetModules.names(targets.toArray(String[]::new)),
-                TargetModules.names(feedForward.toArray(String[]::new)));
+        return IA3Config.builder().targetModules(targets.toArray(String[]::new))
+                .feedforwardModules(feedForward.toArray(String[]::new)).build();
     }
 }

@@ -2,10 +2,13 @@ package io.github.djladapters.runtime.methods.ia3;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import io.github.djladapters.runtime.methods.AdapterConfig;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import com.fasterxml.jackson.databind.annotation.JsonPOJOBuilder;
 import io.github.djladapters.runtime.methods.TargetModules;
+import io.github.djladapters.runtime.methods.TargetingConfig;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * An IA3 adapter: learned vectors {@code ia3_l} that scale the outputs of some projections (keys and
@@ -13,15 +16,16 @@ import java.util.List;
  * When {@code target_modules} is set it decides (PEFT, with {@code feedforward_modules} a subset
  * whose input is scaled); otherwise the roles do: {@code attn_matrices} (default k and v, output
  * scaled) and {@code output_lora} (default true: the feed-forward output projection, input scaled,
- * which is PEFT's {@code down_proj}/{@code output.dense} default).
+ * which is PEFT's {@code down_proj}/{@code output.dense} default). The defaults are the
+ * {@link Builder}'s.
  *
  * <pre>{@code
- * IA3Config peft = new IA3Config(TargetModules.names("k_proj", "v_proj", "down_proj"),
- *         TargetModules.names("down_proj"), false, true, null, null, null, null, null, null);
- * IA3Config roles = IA3Config.defaults();
+ * IA3Config peft = IA3Config.builder().targetModules("k_proj", "v_proj", "down_proj")
+ *         .feedforwardModules("down_proj").build();
+ * IA3Config roles = IA3Config.builder().build();
  * }</pre>
  *
- * @param targetModules {@code target_modules}, or null to select by role
+ * @param targetModules {@code target_modules}, or null (the default) to select by role
  * @param feedforwardModules {@code feedforward_modules}: targets whose input is scaled; default null
  * @param fanInFanOut {@code fan_in_fan_out}: informational, the layout is read from the module
  * @param initIa3Weights {@code init_ia3_weights}: start at ones (a no-op), default true; false
@@ -35,69 +39,27 @@ import java.util.List;
  * @param leaveOut {@code leave_out}: layers to skip, default empty
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
+@JsonDeserialize(builder = IA3Config.Builder.class)
 public record IA3Config(
         @JsonProperty("target_modules") TargetModules targetModules,
         @JsonProperty("feedforward_modules") TargetModules feedforwardModules,
         @JsonProperty("fan_in_fan_out") boolean fanInFanOut,
-        @JsonProperty("init_ia3_weights") Boolean initIa3Weights,
+        @JsonProperty("init_ia3_weights") boolean initIa3Weights,
         @JsonProperty("modules_to_save") List<String> modulesToSave,
         @JsonProperty("layers_to_transform") List<Integer> layersToTransform,
         @JsonProperty("layers_pattern") List<String> layersPattern,
         @JsonProperty("attn_matrices") List<String> attnMatrices,
-        @JsonProperty("output_lora") Boolean outputLora,
+        @JsonProperty("output_lora") boolean outputLora,
         @JsonProperty("leave_out") List<Integer> leaveOut)
-        implements AdapterConfig {
+        implements TargetingConfig {
 
-    /** Fills defaults for absent values. */
+    /** Copies the lists; the ones with a non-null default must be set. */
     public IA3Config {
-        initIa3Weights = initIa3Weights == null ? Boolean.TRUE : initIa3Weights;
-        attnMatrices = attnMatrices == null ? List.of("k", "v") : List.copyOf(attnMatrices);
-        outputLora = outputLora == null ? Boolean.TRUE : outputLora;
-        leaveOut = leaveOut == null ? List.of() : List.copyOf(leaveOut);
+        attnMatrices = List.copyOf(Objects.requireNonNull(attnMatrices, "attn_matrices"));
+        leaveOut = List.copyOf(Objects.requireNonNull(leaveOut, "leave_out"));
         modulesToSave = modulesToSave == null ? null : List.copyOf(modulesToSave);
-    }
-
-    /**
-     * IA3 on keys, values and the feed-forward output projection's input, by role.
-     *
-     * @return the config
-     */
-    public static IA3Config defaults() {
-        return new IA3Config(null, null, false, true, null, null, null, null, null, null);
-    }
-
-    /**
-     * PEFT-style IA3 on named modules.
-     *
-     * @param targetModules the modules
-     * @param feedforwardModules the subset whose input is scaled
-     * @return the config
-     */
-    public static IA3Config of(TargetModules targetModules, TargetModules feedforwardModules) {
-        return new IA3Config(targetModules, feedforwardModules, false, true, null, null, null, null, null, null);
-    }
-
-    /**
-     * This config with another {@code init_ia3_weights}.
-     *
-     * @param init true for ones
-     * @return a copy
-     */
-    public IA3Config withInitIa3Weights(boolean init) {
-        return new IA3Config(targetModules, feedforwardModules, fanInFanOut, init, modulesToSave, layersToTransform,
-                layersPattern, attnMatrices, outputLora, leaveOut);
-    }
-
-    /**
-     * This config with another {@code modules_to_save}.
-     *
-     * @param modules module names, such as {@code classifier}; none for null
-     * @return a copy
-     */
-    public IA3Config withModulesToSave(String... modules) {
-        return new IA3Config(targetModules, feedforwardModules, fanInFanOut, initIa3Weights,
-                modules.length == 0 ? null : List.of(modules), layersToTransform, layersPattern, attnMatrices,
-                outputLora, leaveOut);
+        layersToTransform = layersToTransform == null ? null : List.copyOf(layersToTransform);
+        layersPattern = layersPattern == null ? null : List.copyOf(layersPattern);
     }
 
     @Override
@@ -106,16 +68,91 @@ public record IA3Config(
         return "IA3";
     }
 
-    /**
-     * The roles targeted when {@code target_modules} is null.
-     *
-     * @return roles among q, k, v, o, output
-     */
+    @Override
     public List<String> roles() {
         List<String> roles = new ArrayList<>(attnMatrices);
         if (outputLora) {
             roles.add("output");
         }
         return roles;
+    }
+
+    /**
+     * A builder with PEFT's defaults: IA3 on keys, values and the feed-forward output projection's
+     * input, by role.
+     *
+     * @return a new builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * A builder starting from this config.
+     *
+     * @return a builder holding this config's values
+     */
+    public Builder toBuilder() {
+        return new Builder().targeting(this).feedforwardModules(feedforwardModules).initIa3Weights(initIa3Weights);
+    }
+
+    /**
+     * Builds an {@link IA3Config}; also how Jackson reads one, so absent keys keep these defaults:
+     * PEFT's, with {@code attn_matrices} [k, v] and {@code output_lora} true.
+     */
+    @JsonPOJOBuilder(withPrefix = "")
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public static final class Builder extends TargetingConfig.Builder<Builder, IA3Config> {
+        private TargetModules feedforwardModules;
+        private boolean initIa3Weights = true;
+
+        private Builder() {
+            super(List.of("k", "v"), true);
+        }
+
+        @Override
+        protected Builder self() {
+            return this;
+        }
+
+        /**
+         * Sets feedforward_modules.
+         *
+         * @param value the targets whose input is scaled, or null
+         * @return this builder
+         */
+        @JsonProperty("feedforward_modules")
+        public Builder feedforwardModules(TargetModules value) {
+            feedforwardModules = value;
+            return this;
+        }
+
+        /**
+         * Sets feedforward_modules as module names.
+         *
+         * @param names module names (suffix match)
+         * @return this builder
+         */
+        public Builder feedforwardModules(String... names) {
+            return feedforwardModules(TargetModules.names(names));
+        }
+
+        /**
+         * Sets init_ia3_weights.
+         *
+         * @param value true to start at ones
+         * @return this builder
+         */
+        @JsonProperty("init_ia3_weights")
+        public Builder initIa3Weights(boolean value) {
+            initIa3Weights = value;
+            return this;
+        }
+
+        @Override
+        public IA3Config build() {
+            return new IA3Config(targetModules, feedforwardModules, fanInFanOut, initIa3Weights, modulesToSave,
+                    layersToTransform, layersPattern, attnMatrices, outputLora, leaveOut);
+        }
     }
 }

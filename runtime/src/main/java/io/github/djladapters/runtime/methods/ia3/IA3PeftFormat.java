@@ -63,8 +63,9 @@ final class IA3PeftFormat implements PeftFormat<IA3Config> {
     }
 
     private static IA3Config with(IA3Config config, TargetModules targets, TargetModules feedforward) {
-        return new IA3Config(targets, feedforward, config.fanInFanOut(), config.initIa3Weights(),
-                config.modulesToSave(), null, null, null, null, null);
+        return IA3Config.builder().targetModules(targets).feedforwardModules(feedforward)
+                .fanInFanOut(config.fanInFanOut()).initIa3Weights(config.initIa3Weights())
+                .modulesToSave(config.modulesToSave()).build();
     }
 
     private static Set<String> inputScaledBy(IA3Config config, Set<String> paths) {

@@ -1,13 +1,15 @@
 package io.github.djladapters.runtime.methods.lora;
 
-import com.fasterxml.jackson.annotation.JsonFormat;
+import static java.util.Objects.requireNonNull;
+
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.annotation.JsonPOJOBuilder;
-import io.github.djladapters.runtime.methods.AdapterConfig;
 import io.github.djladapters.runtime.methods.TargetModules;
+import io.github.djladapters.runtime.methods.TargetingConfig;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -72,16 +74,16 @@ public record LoRAConfig(
         @JsonProperty("output_lora") boolean outputLora,
         @JsonProperty("leave_out") List<Integer> leaveOut,
         @JsonProperty("use_gating") boolean useGating)
-        implements AdapterConfig {
+        implements TargetingConfig {
 
-    /** Copies the collections and fills nulls that have a default. */
+    /** Copies the collections; the fields with a non-null default (the {@link Builder}'s) must be set. */
     public LoRAConfig {
-        rankPattern = rankPattern == null ? Map.of() : new LinkedHashMap<>(rankPattern);
-        alphaPattern = alphaPattern == null ? Map.of() : new LinkedHashMap<>(alphaPattern);
-        initLoraWeights = initLoraWeights == null ? LoRAInit.DEFAULT : initLoraWeights;
-        bias = bias == null ? "none" : bias;
-        attnMatrices = attnMatrices == null ? List.of("q", "v") : List.copyOf(attnMatrices);
-        leaveOut = leaveOut == null ? List.of() : List.copyOf(leaveOut);
+        rankPattern = Collections.unmodifiableMap(new LinkedHashMap<>(requireNonNull(rankPattern, "rank_pattern")));
+        alphaPattern = Collections.unmodifiableMap(new LinkedHashMap<>(requireNonNull(alphaPattern, "alpha_pattern")));
+        requireNonNull(initLoraWeights, "init_lora_weights");
+        requireNonNull(bias, "bias");
+        attnMatrices = List.copyOf(requireNonNull(attnMatrices, "attn_matrices"));
+        leaveOut = List.copyOf(requireNonNull(leaveOut, "leave_out"));
         layersToTransform = layersToTransform == null ? null : List.copyOf(layersToTransform);
         layersPattern = layersPattern == null ? null : List.copyOf(layersPattern);
         modulesToSave = modulesToSave == null ? null : List.copyOf(modulesToSave);
@@ -98,11 +100,7 @@ public record LoRAConfig(
         return useDora ? "dora" : "lora";
     }
 
-    /**
-     * The roles targeted when {@code target_modules} is null.
-     *
-     * @return roles among q, k, v, o, intermediate, output
-     */
+    @Override
     public List<String> roles() {
         List<String> roles = new ArrayList<>();
         if (selfattnLora) {
@@ -132,40 +130,40 @@ public record LoRAConfig(
      * @return a builder holding this config's values
      */
     public Builder toBuilder() {
-        return new Builder().r(r).loraAlpha(loraAlpha).loraDropout(loraDropout).targetModules(targetModules)
-                .layersToTransform(layersToTransform).layersPattern(layersPattern).rankPattern(rankPattern)
-                .alphaPattern(alphaPattern).useRslora(useRslora).useDora(useDora).initLoraWeights(initLoraWeights)
-                .fanInFanOut(fanInFanOut).bias(bias).modulesToSave(modulesToSave).attnMatrices(attnMatrices)
-                .selfattnLora(selfattnLora).intermediateLora(intermediateLora).outputLora(outputLora)
-                .leaveOut(leaveOut).useGating(useGating);
+        return new Builder().targeting(this).r(r).loraAlpha(loraAlpha).loraDropout(loraDropout)
+                .rankPattern(rankPattern).alphaPattern(alphaPattern).useRslora(useRslora).useDora(useDora)
+                .initLoraWeights(initLoraWeights).bias(bias).selfattnLora(selfattnLora)
+                .intermediateLora(intermediateLora).useGating(useGating);
     }
 
-    /** Builds a {@link LoRAConfig}; also how Jackson reads one, so absent keys keep their defaults. */
+    /**
+     * Builds a {@link LoRAConfig}; also how Jackson reads one, so absent keys keep these defaults:
+     * PEFT's, with {@code attn_matrices} [q, v] and {@code output_lora} false.
+     */
     @JsonPOJOBuilder(withPrefix = "")
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public static final class Builder {
+    public static final class Builder extends TargetingConfig.Builder<Builder, LoRAConfig> {
         private int r = 8;
         private int loraAlpha = 8;
         private double loraDropout;
-        private TargetModules targetModules;
-        private List<Integer> layersToTransform;
-        private List<String> layersPattern;
-        private Map<String, Integer> rankPattern;
-        private Map<String, Integer> alphaPattern;
+        private Map<String, Integer> rankPattern = Map.of();
+        private Map<String, Integer> alphaPattern = Map.of();
         private boolean useRslora;
         private boolean useDora;
         private LoRAInit initLoraWeights = LoRAInit.DEFAULT;
-        private boolean fanInFanOut;
         private String bias = "none";
-        private List<String> modulesToSave;
-        private List<String> attnMatrices;
         private boolean selfattnLora = true;
         private boolean intermediateLora;
-        private boolean outputLora;
-        private List<Integer> leaveOut;
         private boolean useGating;
 
-        private Builder() {}
+        private Builder() {
+            super(List.of("q", "v"), false);
+        }
+
+        @Override
+        protected Builder self() {
+            return this;
+        }
 
         /**
          * Sets the rank.
@@ -200,54 +198,6 @@ public record LoRAConfig(
         @JsonProperty("lora_dropout")
         public Builder loraDropout(double value) {
             loraDropout = value;
-            return this;
-        }
-
-        /**
-         * Sets target_modules.
-         *
-         * @param value target_modules
-         * @return this builder
-         */
-        @JsonProperty("target_modules")
-        public Builder targetModules(TargetModules value) {
-            targetModules = value;
-            return this;
-        }
-
-        /**
-         * Sets target_modules as module names.
-         *
-         * @param names target_modules as module names
-         * @return this builder
-         */
-        public Builder targetModules(String... names) {
-            return targetModules(TargetModules.names(names));
-        }
-
-        /**
-         * Sets layers_to_transform.
-         *
-         * @param value layers_to_transform
-         * @return this builder
-         */
-        @JsonProperty("layers_to_transform")
-        @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
-        public Builder layersToTransform(List<Integer> value) {
-            layersToTransform = value;
-            return this;
-        }
-
-        /**
-         * Sets layers_pattern.
-         *
-         * @param value layers_pattern
-         * @return this builder
-         */
-        @JsonProperty("layers_pattern")
-        @JsonFormat(with = JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY)
-        public Builder layersPattern(List<String> value) {
-            layersPattern = value;
             return this;
         }
 
@@ -312,18 +262,6 @@ public record LoRAConfig(
         }
 
         /**
-         * Sets fan_in_fan_out.
-         *
-         * @param value fan_in_fan_out
-         * @return this builder
-         */
-        @JsonProperty("fan_in_fan_out")
-        public Builder fanInFanOut(boolean value) {
-            fanInFanOut = value;
-            return this;
-        }
-
-        /**
          * Sets bias.
          *
          * @param value bias
@@ -333,50 +271,6 @@ public record LoRAConfig(
         public Builder bias(String value) {
             bias = value;
             return this;
-        }
-
-        /**
-         * Sets modules_to_save.
-         *
-         * @param value modules_to_save
-         * @return this builder
-         */
-        @JsonProperty("modules_to_save")
-        public Builder modulesToSave(List<String> value) {
-            modulesToSave = value;
-            return this;
-        }
-
-        /**
-         * Sets modules_to_save.
-         *
-         * @param modules module names, such as {@code classifier}
-         * @return this builder
-         */
-        public Builder modulesToSave(String... modules) {
-            return modulesToSave(List.of(modules));
-        }
-
-        /**
-         * Sets attn_matrices.
-         *
-         * @param value attn_matrices
-         * @return this builder
-         */
-        @JsonProperty("attn_matrices")
-        public Builder attnMatrices(List<String> value) {
-            attnMatrices = value;
-            return this;
-        }
-
-        /**
-         * Sets attn_matrices.
-         *
-         * @param roles attn_matrices
-         * @return this builder
-         */
-        public Builder attnMatrices(String... roles) {
-            return attnMatrices(List.of(roles));
         }
 
         /**
@@ -404,30 +298,6 @@ public record LoRAConfig(
         }
 
         /**
-         * Sets output_lora.
-         *
-         * @param value output_lora
-         * @return this builder
-         */
-        @JsonProperty("output_lora")
-        public Builder outputLora(boolean value) {
-            outputLora = value;
-            return this;
-        }
-
-        /**
-         * Sets leave_out.
-         *
-         * @param value leave_out
-         * @return this builder
-         */
-        @JsonProperty("leave_out")
-        public Builder leaveOut(List<Integer> value) {
-            leaveOut = value;
-            return this;
-        }
-
-        /**
          * Sets use_gating.
          *
          * @param value use_gating
@@ -440,10 +310,20 @@ public record LoRAConfig(
         }
 
         /**
-         * Builds the config.
+         * Puts the adapters library's role selection ({@code attn_matrices}, {@code selfattn_lora},
+         * {@code intermediate_lora}, {@code output_lora}, {@code leave_out}) back to its defaults, as
+         * in a config read from PEFT's file, where {@code target_modules} alone decides.
          *
-         * @return the config
+         * @return this builder
          */
+        public Builder defaultRoles() {
+            Builder defaults = new Builder();
+            return attnMatrices(defaults.attnMatrices).selfattnLora(defaults.selfattnLora)
+                    .intermediateLora(defaults.intermediateLora).outputLora(defaults.outputLora)
+                    .leaveOut(defaults.leaveOut);
+        }
+
+        @Override
         public LoRAConfig build() {
             return new LoRAConfig(r, loraAlpha, loraDropout, targetModules, layersToTransform, layersPattern,
                     rankPattern, alphaPattern, useRslora, useDora, initLoraWeights, fanInFanOut, bias, modulesToSave,

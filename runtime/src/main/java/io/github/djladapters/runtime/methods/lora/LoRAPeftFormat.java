@@ -52,8 +52,7 @@ final class LoRAPeftFormat implements PeftFormat<LoRAConfig> {
         }
         Set<String> paths = ExplicitTargets.paths(attachments);
         List<LoRAConfig> candidates = new ArrayList<>();
-        LoRAConfig.Builder explicit = config.toBuilder().attnMatrices((List<String>) null).selfattnLora(true)
-                .intermediateLora(false).outputLora(false).leaveOut(null);
+        LoRAConfig.Builder explicit = config.toBuilder().defaultRoles();
         if (config.targetModules() != null && config.leaveOut().isEmpty()) {
             candidates.add(explicit.targetModules(ExplicitTargets.sorted(config.targetModules())).build());
         }

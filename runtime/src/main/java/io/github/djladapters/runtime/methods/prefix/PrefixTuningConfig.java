@@ -2,7 +2,9 @@ package io.github.djladapters.runtime.methods.prefix;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import io.github.djladapters.runtime.methods.AdapterConfig;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import com.fasterxml.jackson.databind.annotation.JsonPOJOBuilder;
+import io.github.djladapters.runtime.methods.virtualtokens.PromptLearningConfig;
 import java.util.List;
 
 /**
@@ -19,7 +21,10 @@ import java.util.List;
  * adapters.addAdapter("mlp", PrefixTuningConfig.builder().numVirtualTokens(20).prefixProjection(512).build());
  * }</pre>
  *
- * @param numVirtualTokens how many prefix positions, at least 1
+ * <p>The fields shared with the other prompt-learning methods are {@link PromptLearningConfig}'s;
+ * the defaults are the {@link Builder}'s.
+ *
+ * @param numVirtualTokens how many prefix positions, at least 1 (default 20)
  * @param encoderHiddenSize the projection's hidden size; {@code token_dim} when null
  * @param prefixProjection whether an MLP computes the keys and values
  * @param initWeights {@code "zero"} for zero keys and values (the projection's last layer zero), or
@@ -36,6 +41,7 @@ import java.util.List;
  * @param modulesToSave PEFT's {@code modules_to_save}, or null
  */
 @JsonIgnoreProperties(ignoreUnknown = true) // PEFT's other keys are checked by the file reader
+@JsonDeserialize(builder = PrefixTuningConfig.Builder.class)
 public record PrefixTuningConfig(
         @JsonProperty("num_virtual_tokens") int numVirtualTokens,
         @JsonProperty("encoder_hidden_size") Integer encoderHiddenSize,
@@ -48,7 +54,7 @@ public record PrefixTuningConfig(
         @JsonProperty("task_type") String taskType,
         @JsonProperty("inference_mode") boolean inferenceMode,
         @JsonProperty("modules_to_save") List<String> modulesToSave)
-        implements AdapterConfig {
+        implements PromptLearningConfig {
 
     /** Copies lists. */
     public PrefixTuningConfig {
@@ -56,12 +62,22 @@ public record PrefixTuningConfig(
     }
 
     /**
-     * A builder with PEFT's defaults (no projection, random init).
+     * A builder with PEFT's defaults (20 virtual tokens, no projection, random init).
      *
      * @return a builder
      */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * A builder starting from this config.
+     *
+     * @return a builder holding this config's values
+     */
+    public Builder toBuilder() {
+        return new Builder().shared(this).encoderHiddenSize(encoderHiddenSize).prefixProjection(prefixProjection)
+                .initWeights(initWeights);
     }
 
     @Override
@@ -84,30 +100,22 @@ public record PrefixTuningConfig(
      * @return a copy in inference mode
      */
     PrefixTuningConfig saved(int dim, int layers, int heads) {
-        return new PrefixTuningConfig(numVirtualTokens, encoderHiddenSize == null ? dim : encoderHiddenSize,
-                prefixProjection, initWeights, dim, layers, heads,
-                numTransformerSubmodules == null ? 1 : numTransformerSubmodules, taskType, true, modulesToSave);
+        return toBuilder().encoderHiddenSize(encoderHiddenSize == null ? dim : encoderHiddenSize)
+                .savedFor(dim, layers, heads).build();
     }
 
-    /** Builds a {@link PrefixTuningConfig}. */
-    public static final class Builder {
-        private int numVirtualTokens = 20;
+    /** Builds a {@link PrefixTuningConfig}; also how Jackson reads one, so absent keys keep these defaults. */
+    @JsonPOJOBuilder(withPrefix = "")
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public static final class Builder extends PromptLearningConfig.Builder<Builder, PrefixTuningConfig> {
         private Integer hidden;
         private boolean projection;
         private String initWeights;
-        private String taskType;
-        private List<String> modulesToSave;
 
         private Builder() {}
 
-        /**
-         * Sets {@code num_virtual_tokens} (default 20).
-         *
-         * @param n at least 1
-         * @return this builder
-         */
-        public Builder numVirtualTokens(int n) {
-            this.numVirtualTokens = n;
+        @Override
+        protected Builder self() {
             return this;
         }
 
@@ -118,8 +126,7 @@ public record PrefixTuningConfig(
          * @return this builder
          */
         public Builder prefixProjection() {
-            this.projection = true;
-            return this;
+            return prefixProjection(true);
         }
 
         /**
@@ -129,8 +136,30 @@ public record PrefixTuningConfig(
          * @return this builder
          */
         public Builder prefixProjection(int hiddenSize) {
-            this.projection = true;
-            this.hidden = hiddenSize;
+            return prefixProjection(true).encoderHiddenSize(hiddenSize);
+        }
+
+        /**
+         * Sets {@code prefix_projection} (default false).
+         *
+         * @param projection whether an MLP computes the keys and values
+         * @return this builder
+         */
+        @JsonProperty("prefix_projection")
+        public Builder prefixProjection(boolean projection) {
+            this.projection = projection;
+            return this;
+        }
+
+        /**
+         * Sets {@code encoder_hidden_size} (default null: the key/value width).
+         *
+         * @param size the projection's hidden size, or null
+         * @return this builder
+         */
+        @JsonProperty("encoder_hidden_size")
+        public Builder encoderHiddenSize(Integer size) {
+            this.hidden = size;
             return this;
         }
 
@@ -140,40 +169,25 @@ public record PrefixTuningConfig(
          * @return this builder
          */
         public Builder zeroInit() {
-            this.initWeights = "zero";
-            return this;
+            return initWeights("zero");
         }
 
         /**
-         * Sets PEFT's {@code task_type}.
+         * Sets {@code init_weights} (default null: random).
          *
-         * @param taskType for example {@code CAUSAL_LM}
+         * @param init {@code "zero"}, or null
          * @return this builder
          */
-        public Builder taskType(String taskType) {
-            this.taskType = taskType;
+        @JsonProperty("init_weights")
+        public Builder initWeights(String init) {
+            this.initWeights = init;
             return this;
         }
 
-        /**
-         * Sets {@code modules_to_save}.
-         *
-         * @param modules module names, such as {@code classifier}
-         * @return this builder
-         */
-        public Builder modulesToSave(String... modules) {
-            this.modulesToSave = modules.length == 0 ? null : List.of(modules);
-            return this;
-        }
-
-        /**
-         * The config.
-         *
-         * @return a new config
-         */
+        @Override
         public PrefixTuningConfig build() {
-            return new PrefixTuningConfig(numVirtualTokens, hidden, projection, initWeights, null, null, null, null,
-                    taskType, false, modulesToSave);
+            return new PrefixTuningConfig(numVirtualTokens, hidden, projection, initWeights, tokenDim, numLayers,
+                    numAttentionHeads, numTransformerSubmodules, taskType, inferenceMode, modulesToSave);
         }
     }
 }

@@ -2,8 +2,11 @@ package io.github.djladapters.runtime.methods.prompt;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import io.github.djladapters.runtime.methods.AdapterConfig;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import com.fasterxml.jackson.databind.annotation.JsonPOJOBuilder;
+import io.github.djladapters.runtime.methods.virtualtokens.PromptLearningConfig;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * P-tuning (PEFT's {@code PromptEncoderConfig}, {@code peft_type: P_TUNING}): like prompt tuning, but
@@ -16,7 +19,10 @@ import java.util.List;
  * adapters.addAdapter("task", PromptEncoderConfig.builder().numVirtualTokens(20).encoderHiddenSize(128).build());
  * }</pre>
  *
- * @param numVirtualTokens how many virtual tokens, at least 1
+ * <p>The fields shared with the other prompt-learning methods are {@link PromptLearningConfig}'s;
+ * the defaults are the {@link Builder}'s.
+ *
+ * @param numVirtualTokens how many virtual tokens, at least 1 (default 20)
  * @param encoderReparameterizationType MLP (the default) or LSTM
  * @param encoderHiddenSize the encoder's hidden size; {@code token_dim} when null
  * @param encoderNumLayers the LSTM's layer count (default 2; PEFT's MLP always has three linears)
@@ -31,12 +37,13 @@ import java.util.List;
  * @param modulesToSave PEFT's {@code modules_to_save}, or null
  */
 @JsonIgnoreProperties(ignoreUnknown = true) // PEFT's other keys are checked by the file reader
+@JsonDeserialize(builder = PromptEncoderConfig.Builder.class)
 public record PromptEncoderConfig(
         @JsonProperty("num_virtual_tokens") int numVirtualTokens,
         @JsonProperty("encoder_reparameterization_type") PromptEncoderReparameterization encoderReparameterizationType,
         @JsonProperty("encoder_hidden_size") Integer encoderHiddenSize,
-        @JsonProperty("encoder_num_layers") Integer encoderNumLayers,
-        @JsonProperty("encoder_dropout") Double encoderDropout,
+        @JsonProperty("encoder_num_layers") int encoderNumLayers,
+        @JsonProperty("encoder_dropout") double encoderDropout,
         @JsonProperty("token_dim") Integer tokenDim,
         @JsonProperty("num_layers") Integer numLayers,
         @JsonProperty("num_attention_heads") Integer numAttentionHeads,
@@ -44,24 +51,31 @@ public record PromptEncoderConfig(
         @JsonProperty("task_type") String taskType,
         @JsonProperty("inference_mode") boolean inferenceMode,
         @JsonProperty("modules_to_save") List<String> modulesToSave)
-        implements AdapterConfig {
+        implements PromptLearningConfig {
 
-    /** Fills defaults for absent values. */
+    /** Copies the list; {@code encoder_reparameterization_type} must be set. */
     public PromptEncoderConfig {
-        encoderReparameterizationType = encoderReparameterizationType == null
-                ? PromptEncoderReparameterization.MLP : encoderReparameterizationType;
-        encoderNumLayers = encoderNumLayers == null ? 2 : encoderNumLayers;
-        encoderDropout = encoderDropout == null ? 0.0 : encoderDropout;
+        Objects.requireNonNull(encoderReparameterizationType, "encoder_reparameterization_type");
         modulesToSave = modulesToSave == null ? null : List.copyOf(modulesToSave);
     }
 
     /**
-     * A builder with PEFT's defaults (MLP, hidden size = token_dim).
+     * A builder with PEFT's defaults (20 virtual tokens, MLP, hidden size = token_dim).
      *
      * @return a builder
      */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * A builder starting from this config.
+     *
+     * @return a builder holding this config's values
+     */
+    public Builder toBuilder() {
+        return new Builder().shared(this).reparameterization(encoderReparameterizationType)
+                .encoderHiddenSize(encoderHiddenSize).encoderNumLayers(encoderNumLayers).encoderDropout(encoderDropout);
     }
 
     @Override
@@ -84,31 +98,23 @@ public record PromptEncoderConfig(
      * @return a copy in inference mode
      */
     PromptEncoderConfig saved(int dim, int layers, Integer heads) {
-        return new PromptEncoderConfig(numVirtualTokens, encoderReparameterizationType,
-                encoderHiddenSize == null ? dim : encoderHiddenSize, encoderNumLayers, encoderDropout, dim, layers,
-                heads, numTransformerSubmodules == null ? 1 : numTransformerSubmodules, taskType, true, modulesToSave);
+        return toBuilder().encoderHiddenSize(encoderHiddenSize == null ? dim : encoderHiddenSize)
+                .savedFor(dim, layers, heads).build();
     }
 
-    /** Builds a {@link PromptEncoderConfig}. */
-    public static final class Builder {
-        private int numVirtualTokens = 20;
+    /** Builds a {@link PromptEncoderConfig}; also how Jackson reads one, so absent keys keep these defaults. */
+    @JsonPOJOBuilder(withPrefix = "")
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public static final class Builder extends PromptLearningConfig.Builder<Builder, PromptEncoderConfig> {
         private PromptEncoderReparameterization type = PromptEncoderReparameterization.MLP;
         private Integer hidden;
         private int layers = 2;
         private double dropout;
-        private String taskType;
-        private List<String> modulesToSave;
 
         private Builder() {}
 
-        /**
-         * Sets {@code num_virtual_tokens} (default 20).
-         *
-         * @param n at least 1
-         * @return this builder
-         */
-        public Builder numVirtualTokens(int n) {
-            this.numVirtualTokens = n;
+        @Override
+        protected Builder self() {
             return this;
         }
 
@@ -118,18 +124,20 @@ public record PromptEncoderConfig(
          * @param type MLP or LSTM
          * @return this builder
          */
+        @JsonProperty("encoder_reparameterization_type")
         public Builder reparameterization(PromptEncoderReparameterization type) {
             this.type = type;
             return this;
         }
 
         /**
-         * Sets {@code encoder_hidden_size} (default: the model's embedding width).
+         * Sets {@code encoder_hidden_size} (default null: the model's embedding width).
          *
-         * @param size at least 1
+         * @param size at least 1, or null
          * @return this builder
          */
-        public Builder encoderHiddenSize(int size) {
+        @JsonProperty("encoder_hidden_size")
+        public Builder encoderHiddenSize(Integer size) {
             this.hidden = size;
             return this;
         }
@@ -140,6 +148,7 @@ public record PromptEncoderConfig(
          * @param layers at least 1
          * @return this builder
          */
+        @JsonProperty("encoder_num_layers")
         public Builder encoderNumLayers(int layers) {
             this.layers = layers;
             return this;
@@ -151,41 +160,16 @@ public record PromptEncoderConfig(
          * @param dropout in [0, 1)
          * @return this builder
          */
+        @JsonProperty("encoder_dropout")
         public Builder encoderDropout(double dropout) {
             this.dropout = dropout;
             return this;
         }
 
-        /**
-         * Sets PEFT's {@code task_type}.
-         *
-         * @param taskType for example {@code CAUSAL_LM}
-         * @return this builder
-         */
-        public Builder taskType(String taskType) {
-            this.taskType = taskType;
-            return this;
-        }
-
-        /**
-         * Sets {@code modules_to_save}.
-         *
-         * @param modules module names, such as {@code classifier}
-         * @return this builder
-         */
-        public Builder modulesToSave(String... modules) {
-            this.modulesToSave = modules.length == 0 ? null : List.of(modules);
-            return this;
-        }
-
-        /**
-         * The config.
-         *
-         * @return a new config
-         */
+        @Override
         public PromptEncoderConfig build() {
-            return new PromptEncoderConfig(numVirtualTokens, type, hidden, layers, dropout, null, null, null, null,
-                    taskType, false, modulesToSave);
+            return new PromptEncoderConfig(numVirtualTokens, type, hidden, layers, dropout, tokenDim, numLayers,
+                    numAttentionHeads, numTransformerSubmodules, taskType, inferenceMode, modulesToSave);
         }
     }
 }

@@ -2,8 +2,12 @@ package io.github.djladapters.runtime.methods.prompt;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import io.github.djladapters.runtime.methods.AdapterConfig;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import com.fasterxml.jackson.databind.annotation.JsonPOJOBuilder;
+import io.github.djladapters.runtime.methods.virtualtokens.PromptLearningConfig;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Prompt tuning (PEFT's {@code PromptTuningConfig}, {@code peft_type: PROMPT_TUNING}): {@code
@@ -17,8 +21,11 @@ import java.util.List;
  *         .initText("Classify the sentiment", Path.of("tokenizer.json")).build());
  * }</pre>
  *
- * @param numVirtualTokens how many virtual tokens, at least 1
- * @param promptTuningInit how the embeddings start; RANDOM when null
+ * <p>The fields shared with the other prompt-learning methods are {@link PromptLearningConfig}'s;
+ * the defaults are the {@link Builder}'s.
+ *
+ * @param numVirtualTokens how many virtual tokens, at least 1 (default 20)
+ * @param promptTuningInit how the embeddings start (default RANDOM)
  * @param promptTuningInitText the text for {@link PromptTuningInit#TEXT}
  * @param tokenizerNameOrPath a {@code tokenizer.json} file or a folder holding one, for {@code TEXT}
  * @param tokenDim the embedding width; the model's when null (filled in when saved)
@@ -32,6 +39,7 @@ import java.util.List;
  * @param modulesToSave PEFT's {@code modules_to_save}, or null
  */
 @JsonIgnoreProperties(ignoreUnknown = true) // PEFT's other keys are checked by the file reader
+@JsonDeserialize(builder = PromptTuningConfig.Builder.class)
 public record PromptTuningConfig(
         @JsonProperty("num_virtual_tokens") int numVirtualTokens,
         @JsonProperty("prompt_tuning_init") PromptTuningInit promptTuningInit,
@@ -44,21 +52,31 @@ public record PromptTuningConfig(
         @JsonProperty("task_type") String taskType,
         @JsonProperty("inference_mode") boolean inferenceMode,
         @JsonProperty("modules_to_save") List<String> modulesToSave)
-        implements AdapterConfig {
+        implements PromptLearningConfig {
 
-    /** Fills defaults for absent values. */
+    /** Copies the list; {@code prompt_tuning_init} must be set. */
     public PromptTuningConfig {
-        promptTuningInit = promptTuningInit == null ? PromptTuningInit.RANDOM : promptTuningInit;
+        Objects.requireNonNull(promptTuningInit, "prompt_tuning_init");
         modulesToSave = modulesToSave == null ? null : List.copyOf(modulesToSave);
     }
 
     /**
-     * A builder with PEFT's defaults (RANDOM init).
+     * A builder with PEFT's defaults (20 virtual tokens, RANDOM init).
      *
      * @return a builder
      */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * A builder starting from this config.
+     *
+     * @return a builder holding this config's values
+     */
+    public Builder toBuilder() {
+        return new Builder().shared(this).init(promptTuningInit).promptTuningInitText(promptTuningInitText)
+                .tokenizerNameOrPath(tokenizerNameOrPath);
     }
 
     @Override
@@ -81,30 +99,21 @@ public record PromptTuningConfig(
      * @return a copy in inference mode
      */
     PromptTuningConfig saved(int dim, int layers, Integer heads) {
-        return new PromptTuningConfig(numVirtualTokens, promptTuningInit, promptTuningInitText, tokenizerNameOrPath,
-                dim, layers, heads, numTransformerSubmodules == null ? 1 : numTransformerSubmodules, taskType, true,
-                modulesToSave);
+        return toBuilder().savedFor(dim, layers, heads).build();
     }
 
-    /** Builds a {@link PromptTuningConfig}. */
-    public static final class Builder {
-        private int numVirtualTokens = 20;
+    /** Builds a {@link PromptTuningConfig}; also how Jackson reads one, so absent keys keep these defaults. */
+    @JsonPOJOBuilder(withPrefix = "")
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public static final class Builder extends PromptLearningConfig.Builder<Builder, PromptTuningConfig> {
         private PromptTuningInit init = PromptTuningInit.RANDOM;
         private String initText;
         private String tokenizer;
-        private String taskType;
-        private List<String> modulesToSave;
 
         private Builder() {}
 
-        /**
-         * Sets {@code num_virtual_tokens} (default 20).
-         *
-         * @param n at least 1
-         * @return this builder
-         */
-        public Builder numVirtualTokens(int n) {
-            this.numVirtualTokens = n;
+        @Override
+        protected Builder self() {
             return this;
         }
 
@@ -114,6 +123,7 @@ public record PromptTuningConfig(
          * @param init the initialisation
          * @return this builder
          */
+        @JsonProperty("prompt_tuning_init")
         public Builder init(PromptTuningInit init) {
             this.init = init;
             return this;
@@ -126,43 +136,38 @@ public record PromptTuningConfig(
          * @param tokenizerJson the model's {@code tokenizer.json}, or a folder holding it
          * @return this builder
          */
-        public Builder initText(String text, java.nio.file.Path tokenizerJson) {
-            this.init = PromptTuningInit.TEXT;
+        public Builder initText(String text, Path tokenizerJson) {
+            return init(PromptTuningInit.TEXT).promptTuningInitText(text).tokenizerNameOrPath(tokenizerJson.toString());
+        }
+
+        /**
+         * Sets {@code prompt_tuning_init_text}, the text for TEXT initialisation.
+         *
+         * @param text the text, or null
+         * @return this builder
+         */
+        @JsonProperty("prompt_tuning_init_text")
+        public Builder promptTuningInitText(String text) {
             this.initText = text;
-            this.tokenizer = tokenizerJson.toString();
             return this;
         }
 
         /**
-         * Sets PEFT's {@code task_type}.
+         * Sets {@code tokenizer_name_or_path}, the tokenizer for TEXT initialisation.
          *
-         * @param taskType for example {@code CAUSAL_LM}
+         * @param tokenizer a {@code tokenizer.json} file or a folder holding one, or null
          * @return this builder
          */
-        public Builder taskType(String taskType) {
-            this.taskType = taskType;
+        @JsonProperty("tokenizer_name_or_path")
+        public Builder tokenizerNameOrPath(String tokenizer) {
+            this.tokenizer = tokenizer;
             return this;
         }
 
-        /**
-         * Sets {@code modules_to_save}.
-         *
-         * @param modules module names, such as {@code classifier}
-         * @return this builder
-         */
-        public Builder modulesToSave(String... modules) {
-            this.modulesToSave = modules.length == 0 ? null : List.of(modules);
-            return this;
-        }
-
-        /**
-         * The config.
-         *
-         * @return a new config
-         */
+        @Override
         public PromptTuningConfig build() {
-            return new PromptTuningConfig(numVirtualTokens, init, initText, tokenizer, null, null, null, null,
-                    taskType, false, modulesToSave);
+            return new PromptTuningConfig(numVirtualTokens, init, initText, tokenizer, tokenDim, numLayers,
+                    numAttentionHeads, numTransformerSubmodules, taskType, inferenceMode, modulesToSave);
         }
     }
 }

@@ -12,6 +12,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.IntConsumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -65,29 +67,42 @@ final class ReftLibraryFormat implements AdaptersLibraryFormat<ReftConfig> {
             throw new CheckpointException(file + ": key 'config.output_reft' is false; only interventions on layer"
                     + " outputs are supported");
         }
-        ReftConfig parsed = new ReftConfig(layers, integer(file, config, "prefix_positions", 3),
-                integer(file, config, "suffix_positions", 0), integer(file, config, "r", 1),
-                config.path("orthogonality").asBoolean(true), config.path("tied_weights").asBoolean(false),
-                config.path("subtract_projection").asBoolean(true), config.path("dropout").asDouble(0.05),
-                config.path("non_linearity").isTextual() ? config.get("non_linearity").asText() : null, null);
+        ReftConfig.Builder parsed = ReftConfig.loReft().layers(layers);
+        integer(file, config, "prefix_positions", parsed::prefixPositions);
+        integer(file, config, "suffix_positions", parsed::suffixPositions);
+        integer(file, config, "r", parsed::r);
+        present(config, "orthogonality", node -> parsed.orthogonality(node.asBoolean()));
+        present(config, "tied_weights", node -> parsed.tiedWeights(node.asBoolean()));
+        present(config, "subtract_projection", node -> parsed.subtractProjection(node.asBoolean()));
+        present(config, "dropout", node -> parsed.dropout(node.asDouble()));
+        parsed.nonLinearity(config.path("non_linearity").isTextual() ? config.get("non_linearity").asText() : null);
         List<String> unknown = new ArrayList<>();
         config.fieldNames().forEachRemaining(k -> {
             if (!KEYS.contains(k)) {
                 unknown.add("config." + k);
             }
         });
-        return new Parsed<>(parsed, unknown);
+        return new Parsed<>(parsed.build(), unknown);
     }
 
-    private static int integer(Path file, ObjectNode config, String key, int fallback) throws CheckpointException {
+    /** Sets an integer key that is present and not null; absent, the builder's default stays. */
+    private static void integer(Path file, ObjectNode config, String key, IntConsumer setter)
+            throws CheckpointException {
         JsonNode node = config.path(key);
         if (node.isMissingNode() || node.isNull()) {
-            return fallback;
+            return;
         }
         if (!node.canConvertToInt()) {
             throw new CheckpointException(file + ": key 'config." + key + "' is " + node + "; expected an integer");
         }
-        return node.asInt();
+        setter.accept(node.asInt());
+    }
+
+    private static void present(ObjectNode config, String key, Consumer<JsonNode> setter) {
+        JsonNode node = config.path(key);
+        if (!node.isMissingNode() && !node.isNull()) {
+            setter.accept(node);
+        }
     }
 
     /** {@code X.reft_layer.refts.<name>.units...} becomes {@code base_model.model.X.reft_layer.units...}. */

@@ -15,7 +15,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.github.djladapters.runtime.AdapterModel;
-import io.github.djladapters.runtime.methods.TargetModules;
 import io.github.djladapters.runtime.testmodel.TinyModel;
 import io.github.djladapters.runtime.testmodel.TinyReference;
 import java.util.HashMap;
@@ -33,7 +32,7 @@ class IA3Test {
             AdapterModel<TinyModel> peft = tiny(manager, false);
             Map<String, float[]> base = TinyReference.weightsOf(peft.model());
             float[] baseOut = run(peft, manager);
-            peft.addAdapter("i", IA3Config.defaults());
+            peft.addAdapter("i", IA3Config.builder().build());
             peft.setActiveAdapters("i");
             assertArrayEquals(baseOut, run(peft, manager), "ia3_l starts at ones");
             Map<String, NDArray> exported = peft.adapterTensors("i", manager);
@@ -68,7 +67,7 @@ class IA3Test {
     void ia3ByPeftTargetModulesMarksFeedForwardModules() {
         try (NDManager manager = NDManager.newBaseManager()) {
             AdapterModel<TinyModel> peft = tiny(manager, false);
-            peft.addAdapter("i", IA3Config.of(TargetModules.names("k_proj", "up_proj"), TargetModules.names("up_proj")));
+            peft.addAdapter("i", IA3Config.builder().targetModules("k_proj", "up_proj").feedforwardModules("up_proj").build());
             Map<String, NDArray> exported = peft.adapterTensors("i", manager);
             assertEquals(4, exported.size());
             assertEquals(new Shape(1, 8), exported.get(P + "layers.1.mlp.up_proj.ia3_l").getShape());
