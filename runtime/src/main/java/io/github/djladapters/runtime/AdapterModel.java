@@ -9,11 +9,22 @@ import ai.djl.training.ParameterStore;
 import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.runtime.architecture.KeyValueAttention;
 import io.github.djladapters.runtime.bindings.ModelBindings;
+import io.github.djladapters.runtime.composition.BatchCopies;
+import io.github.djladapters.runtime.composition.Composition;
+import io.github.djladapters.runtime.composition.CompositionPlan;
+import io.github.djladapters.runtime.composition.CompositionPlanner;
+import io.github.djladapters.runtime.composition.Fuse;
+import io.github.djladapters.runtime.composition.Parallel;
+import io.github.djladapters.runtime.composition.BatchSplit;
+import io.github.djladapters.runtime.composition.Average;
+import io.github.djladapters.runtime.composition.Split;
+import io.github.djladapters.runtime.composition.Stack;
 import io.github.djladapters.runtime.bindings.ModulePaths;
 import io.github.djladapters.runtime.bindings.Site;
 import io.github.djladapters.runtime.engine.ArrayValues;
 import io.github.djladapters.runtime.files.AdapterStore;
 import io.github.djladapters.runtime.files.PeftAdapterFiles;
+import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.AdapterAttachment;
 import io.github.djladapters.runtime.methods.AdapterConfig;
 import io.github.djladapters.runtime.methods.AdapterLayer;
@@ -28,6 +39,7 @@ import java.util.List;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -284,6 +296,48 @@ public final class AdapterModel<M extends Block> implements AdapterStore {
     }
 
     /**
+     * Activates a composition of adapters, as the Adapters library's {@code set_active_adapters}:
+     * {@link Stack}, {@link Parallel}, {@link BatchSplit}, {@link Average}, {@link Split} or
+     * {@link Fuse}, nested as that library allows (and as {@code docs/methods/composition.md} says this
+     * implementation runs). Every check runs here, before anything changes: on failure the previous
+     * setup stays active.
+     *
+     * <pre>{@code
+     * adapters.setActiveAdapters(Stack.of("lang", "task"));
+     * adapters.setActiveAdapters(Parallel.of("a", "b"));
+     * List<NDList> perBranch = adapters.forwardBranches(inputs);
+     * }</pre>
+     *
+     * @param setup the setup
+     * @throws IllegalArgumentException for an unknown adapter, a nesting the library forbids or this
+     *     implementation does not run, or an adapter whose method cannot take part in a block (the
+     *     message names the block and the adapter and its method)
+     */
+    public void setActiveAdapters(Composition setup) {
+        Objects.requireNonNull(setup, "setup");
+        try (ModelLock.Held held = lock.shared()) {
+            CompositionPlan plan = CompositionPlanner.plan(setup, inventory::require);
+            inventory.checkActivation(plan.choice().names());
+            inventory.activation().setChoice(plan.choice());
+        }
+    }
+
+    /**
+     * The active setup as a composition block.
+     *
+     * @return the block given to {@link #setActiveAdapters(Composition)}, a {@link Stack} of the names
+     *     given to {@link #setActiveAdapters(String...)}, or empty when none is active
+     */
+    public Optional<Composition> activeSetup() {
+        AdapterActivation.Choice choice = inventory.activation().choice();
+        if (choice.setup() instanceof Composition setup) {
+            return Optional.of(setup);
+        }
+        return choice.names().isEmpty() ? Optional.empty()
+                : Optional.of(Stack.of(choice.names().toArray(String[]::new)));
+    }
+
+    /**
      * The adapters forward applies.
      *
      * @return adapter names, in order
@@ -532,12 +586,25 @@ public final class AdapterModel<M extends Block> implements AdapterStore {
     }
 
     /**
-     * Runs the model for inference with the active adapters.
+     * Runs the model for inference with the active adapters. Under a {@link Parallel} setup the batch
+     * is replicated once per branch and the outputs come back concatenated along axis 0, branch after
+     * branch, as the Adapters library returns them ({@link #forwardBranches} cuts them apart); under a
+     * {@link BatchSplit} each part of the batch runs its own adapter.
      *
      * @param inputs the model's inputs
      * @return its outputs, owned by the inputs' manager
+     * @throws IllegalArgumentException when a BatchSplit's batch sizes do not add up to the batch
      */
     public NDList forward(NDList inputs) {
+        CompositionPlan routed = routedPlan();
+        if (routed != null) {
+            long batch = inputs.head().getShape().get(0);
+            List<String> rows = routed.rowAdapters(batch);
+            NDList modelInputs = routed.replicates() ? BatchCopies.replicate(inputs, routed.branches().size()) : inputs;
+            try (RowAdapters scope = routeRows(rows, inputs.head().getManager())) {
+                return forward(modelInputs);
+            }
+        }
         try (ModelLock.Held held = lock.shared()) {
             if (AdapterRouting.current().isEmpty() && !inventory.activation().disabled()) {
                 for (String name : activeAdapters()) {
@@ -549,6 +616,33 @@ public final class AdapterModel<M extends Block> implements AdapterStore {
             }
             return model.forward(new ParameterStore(inputs.head().getManager(), false), inputs, false);
         }
+    }
+
+    /**
+     * Runs the model for inference once per branch of the active {@link Parallel} setup, all branches
+     * in one batch: the output of each branch equals running its adapter alone. Under any other setup
+     * the one output of {@link #forward(NDList)}.
+     *
+     * @param inputs the model's inputs
+     * @return one output list per branch, in branch order, owned by the inputs' manager
+     */
+    public List<NDList> forwardBranches(NDList inputs) {
+        CompositionPlan routed = routedPlan();
+        NDList outputs = forward(inputs);
+        if (routed == null || !routed.replicates()) {
+            return List.of(outputs);
+        }
+        return BatchCopies.cut(outputs, routed.branches().size(), inputs.head().getShape().get(0));
+    }
+
+    /** The plan of this thread's active setup when it routes rows (Parallel, BatchSplit) and is not overridden. */
+    private CompositionPlan routedPlan() {
+        AdapterActivation.Choice choice = inventory.activation().choice();
+        if (!choice.needsRouting() || AdapterRouting.current().isPresent() || inventory.activation().disabled()
+                || !(choice.setup() instanceof Composition setup)) {
+            return null;
+        }
+        return CompositionPlanner.plan(setup, inventory::require);
     }
 
     /**

@@ -24,7 +24,9 @@ import java.util.Map;
  * Adapters library keeps the adapters (the module holding the post-LN layer norm in a post-LN model,
  * such as {@code encoder.layer.0.attention.output}; else {@code <layer>.attention_adapters} or
  * {@code <layer>.output_adapters}), so tensor keys read {@code <that path>.adapter_up.weight}.
- * One adapter applies per row: several active at once (the library's {@code Stack}) is refused.
+ * Several active at once are the library's {@code Stack}: each adapter runs on the previous one's
+ * output ({@link BottleneckMath#stacked}); under per-row routing, {@code Average} or {@code Split}
+ * each adapter's change to the output reaches its rows, weight or positions.
  */
 final class BottleneckLayer extends AdapterLayer<BottleneckWeights> {
 
@@ -52,16 +54,17 @@ final class BottleneckLayer extends AdapterLayer<BottleneckWeights> {
             PairList<String, Object> params, List<AdapterUse<BottleneckWeights>> uses) {
         NDArray h = base().forward(store, inputs, training, params).head();
         NDArray x = residual.take();
-        if (uses.size() == 1 && !uses.get(0).routed()) {
-            return new NDList(BottleneckMath.replacement(store, uses.get(0).adapter(), h, x, layerNorm, training,
-                    params));
+        if (uses.stream().noneMatch(AdapterUse::routed)) {
+            // one adapter, or a Stack: each on the previous one's output
+            return new NDList(BottleneckMath.stacked(store, uses.stream().map(AdapterUse::adapter).toList(), h, x,
+                    layerNorm, training, params));
         }
         NDArray out = h;
         for (AdapterUse<BottleneckWeights> use : uses) {
             if (!use.routed()) {
-                throw new IllegalStateException("bottleneck adapters " + uses.stream().map(AdapterUse::name).toList()
-                        + " are all active at '" + modulePath() + "'; stacking them is not supported: activate one"
-                        + " (or give each its own rows)");
+                throw new IllegalStateException("bottleneck adapter '" + use.name() + "' applies to every row and"
+                        + " position at '" + modulePath() + "' while " + uses.stream().map(AdapterUse::name).toList()
+                        + " share the output; a setup cannot mix the two");
             }
             NDArray own = BottleneckMath.replacement(store, use.adapter(), h, x, layerNorm, training, params);
             out = out.add(use.onRows(own.sub(h)));

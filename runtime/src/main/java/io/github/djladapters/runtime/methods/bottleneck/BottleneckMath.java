@@ -33,11 +33,23 @@ final class BottleneckMath {
 
     static NDArray replacement(ParameterStore store, BottleneckWeights w, NDArray h, NDArray x, Block layerNorm,
             boolean training, PairList<String, Object> params) {
-        BnConfig c = w.config();
+        return stacked(store, java.util.List.of(w), h, x, layerNorm, training, params);
+    }
+
+    /**
+     * The library's {@code Stack} of sequential adapters at one site ({@code compose_stack} between
+     * the first adapter's {@code pre_forward} and the last one's {@code post_forward}): each adapter
+     * runs on the previous one's output and adds the same residual; with one adapter, that
+     * adapter's replacement. Adapters in a stack agree on the fields that shape the residual
+     * ({@link BottleneckMethod#checkComposition}).
+     */
+    static NDArray stacked(ParameterStore store, java.util.List<BottleneckWeights> stack, NDArray h, NDArray x,
+            Block layerNorm, boolean training, PairList<String, Object> params) {
+        BnConfig c = stack.get(0).config();
         NDArray out;
         if (c.isParallel()) {
             // ParallelAdapter: pre_forward hands it the residual input; post_forward adds the sub-block's output
-            out = body(store, w, require(x, c), training).add(h);
+            out = body(store, stack.get(0), require(x, c), training).add(h);
         } else {
             NDArray residual = c.residualBeforeLn() == ResidualBeforeLn.TRUE ? h : null;
             NDArray input = h;
@@ -53,18 +65,29 @@ final class BottleneckMath {
             if (c.residualBeforeLn() == ResidualBeforeLn.FALSE) {
                 residual = input;
             }
-            out = body(store, w, input, training);
-            if (c.adapterResidualBeforeLn()) {
-                out = out.add(residual);
-            }
-            if (c.lnAfter()) {
-                out = norm(store, out, w.normAfterWeight(), w.normAfterBias(), training);
-            }
-            if (!c.adapterResidualBeforeLn()) {
-                out = out.add(residual);
+            out = input;
+            for (BottleneckWeights w : stack) {
+                out = adapter(store, w, out, residual, training);
             }
         }
-        return c.originalLnAfter() ? out : out.sub(require(x, c));
+        return stack.get(stack.size() - 1).config().originalLnAfter() ? out : out.sub(require(x, c));
+    }
+
+    /** The library's {@code Adapter.forward}: the body on {@code input}, the residual added before or after its layer norm. */
+    private static NDArray adapter(ParameterStore store, BottleneckWeights w, NDArray input, NDArray residual,
+            boolean training) {
+        BnConfig c = w.config();
+        NDArray out = body(store, w, input, training);
+        if (c.adapterResidualBeforeLn()) {
+            out = out.add(residual);
+        }
+        if (c.lnAfter()) {
+            out = norm(store, out, w.normAfterWeight(), w.normAfterBias(), training);
+        }
+        if (!c.adapterResidualBeforeLn()) {
+            out = out.add(residual);
+        }
+        return out;
     }
 
     /** {@code dropout(drop_path(up(act(down(ln_before(z))))) * scaling)}, without any residual. */

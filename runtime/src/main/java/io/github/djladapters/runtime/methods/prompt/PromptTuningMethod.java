@@ -7,7 +7,10 @@ import io.github.djladapters.runtime.methods.MethodProvider;
 import io.github.djladapters.runtime.methods.BoundModel;
 import io.github.djladapters.runtime.methods.MethodCommandLine;
 import io.github.djladapters.runtime.methods.PeftFormat;
+import io.github.djladapters.runtime.methods.CompositionKind;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Optional;
 
 /**
@@ -15,6 +18,12 @@ import java.util.Optional;
  * attached to the model's input hook. See {@code docs/methods/prompt-tuning.md}.
  */
 public final class PromptTuningMethod implements MethodProvider<PromptTuningConfig> {
+
+    /** Rows route to their own virtual tokens; several prompts on one row are not combined (nor in the Adapters library). */
+    @Override
+    public Set<CompositionKind> compositions() {
+        return EnumSet.of(CompositionKind.PARALLEL, CompositionKind.BATCH_SPLIT);
+    }
 
     @Override
     public Class<PromptTuningConfig> configType() {
