@@ -279,16 +279,20 @@ public final class AdapterModel<M extends Block> implements AdapterStore {
     }
 
     /**
-     * Sets the adapters forward applies, in order; none runs the base model.
+     * Sets the adapters forward applies, in order; none runs the base model. Several names are a
+     * {@link Stack} of them, checked as {@link #setActiveAdapters(Composition)} checks it.
      *
      * @param names adapter names
-     * @throws IllegalArgumentException for an unknown name, or when more than one of them has
-     *     {@code modules_to_save} (PEFT allows one at a time)
+     * @throws IllegalArgumentException for an unknown name, when more than one of them has
+     *     {@code modules_to_save} (PEFT allows one at a time), or when their methods cannot stack them
      */
     public void setActiveAdapters(String... names) {
         try (ModelLock.Held held = lock.shared()) {
             for (String name : names) {
                 inventory.require(name);
+            }
+            if (names.length > 1) {
+                CompositionPlanner.plan(Stack.of(names), inventory::require);
             }
             inventory.checkActivation(List.of(names));
             inventory.activation().setActive(List.of(names));
