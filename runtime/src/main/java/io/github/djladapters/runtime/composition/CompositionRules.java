@@ -24,11 +24,11 @@ final class CompositionRules {
 
     /**
      * What this implementation runs, a subset of the library's: branches of Parallel and BatchSplit
-     * are single adapters (each row runs one adapter), Average, Split and Fuse combine single
-     * adapters, and a Stack holds adapters and those three.
+     * are single adapters (each row runs one adapter), and Stack, Average, Split and Fuse combine
+     * single adapters.
      */
     private static final Map<Class<?>, List<Class<?>>> RUN_HERE = Map.of(
-            Stack.class, List.of(AdapterRef.class, Fuse.class, Split.class, Average.class),
+            Stack.class, List.of(AdapterRef.class),
             Fuse.class, List.of(AdapterRef.class),
             Split.class, List.of(AdapterRef.class),
             Parallel.class, List.of(AdapterRef.class),

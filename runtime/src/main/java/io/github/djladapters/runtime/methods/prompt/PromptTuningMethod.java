@@ -19,10 +19,14 @@ import java.util.Optional;
  */
 public final class PromptTuningMethod implements MethodProvider<PromptTuningConfig> {
 
-    /** Rows route to their own virtual tokens; several prompts on one row are not combined (nor in the Adapters library). */
+    /**
+     * None, as in the Adapters library: several prompts on one row are not combined, and a batch
+     * routed per row gives every row room for every routed prompt, so a branch's output would not
+     * have the shape of its adapter run alone.
+     */
     @Override
     public Set<CompositionKind> compositions() {
-        return EnumSet.of(CompositionKind.PARALLEL, CompositionKind.BATCH_SPLIT);
+        return EnumSet.noneOf(CompositionKind.class);
     }
 
     @Override
