@@ -22,10 +22,12 @@ import io.github.djladapters.runtime.composition.Stack;
 import io.github.djladapters.runtime.bindings.ModulePaths;
 import io.github.djladapters.runtime.bindings.Site;
 import io.github.djladapters.runtime.engine.ArrayValues;
+import io.github.djladapters.runtime.files.AdapterFusionFiles;
 import io.github.djladapters.runtime.files.AdapterStore;
 import io.github.djladapters.runtime.files.PeftAdapterFiles;
 import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.AdapterAttachment;
+import io.github.djladapters.runtime.methods.AdapterFusionConfig;
 import io.github.djladapters.runtime.methods.AdapterConfig;
 import io.github.djladapters.runtime.methods.AdapterLayer;
 import io.github.djladapters.runtime.methods.AdapterRouting;
@@ -83,6 +85,7 @@ public final class AdapterModel<M extends Block> implements AdapterStore {
     private final ModelBindings<? super M> bindings;
     private final ModelView<M> view;
     private final AdapterInventory inventory;
+    private final AdapterFusions fusions;
     private final ModelLock lock = new ModelLock();
     private volatile String baseModelNameOrPath;
 
@@ -91,6 +94,7 @@ public final class AdapterModel<M extends Block> implements AdapterStore {
         this.bindings = bindings;
         this.view = new ModelView<>(model, bindings);
         this.inventory = new AdapterInventory(view, BASE_MODEL);
+        this.fusions = new AdapterFusions(inventory);
     }
 
     /** Checks the bindings against the model and binds them. */
@@ -254,6 +258,7 @@ public final class AdapterModel<M extends Block> implements AdapterStore {
         try (ModelLock.Held held = lock.exclusive("deleteAdapter")) {
             inventory.require(name);
             inventory.delete(name);
+            fusions.forgetAdapter(name);
         }
     }
 
@@ -321,8 +326,128 @@ public final class AdapterModel<M extends Block> implements AdapterStore {
         Objects.requireNonNull(setup, "setup");
         try (ModelLock.Held held = lock.shared()) {
             CompositionPlan plan = CompositionPlanner.plan(setup, inventory::require);
+            if (plan.choice().fusion() != null) {
+                fusions.require(plan.choice().fusion());
+            }
             inventory.checkActivation(plan.choice().names());
             inventory.activation().setChoice(plan.choice());
+        }
+    }
+
+    /**
+     * Adds an AdapterFusion layer over bottleneck adapters with the library's default
+     * {@code "dynamic"} config (query, key and value; the value starting at the identity), as
+     * {@code model.add_adapter_fusion(Fuse("a", "b"))}; it is activated by
+     * {@code setActiveAdapters(fuse)} and trained by {@link #trainAdapterFusion}.
+     *
+     * @param fuse the adapters to fuse, in order
+     * @throws IllegalArgumentException when an adapter is unknown or not a sequential bottleneck
+     *     adapter, the adapters sit at different places, or the fusion exists
+     */
+    public void addAdapterFusion(Fuse fuse) {
+        addAdapterFusion(fuse, AdapterFusionConfig.dynamic());
+    }
+
+    /**
+     * Adds an AdapterFusion layer over bottleneck adapters at every place they sit.
+     *
+     * @param fuse the adapters to fuse, in order; the fusion's name is their names joined by commas
+     * @param config the fusion config
+     * @throws IllegalArgumentException as {@link #addAdapterFusion(Fuse)}
+     */
+    public void addAdapterFusion(Fuse fuse, AdapterFusionConfig config) {
+        Objects.requireNonNull(config, "config");
+        try (ModelLock.Held held = lock.exclusive("addAdapterFusion")) {
+            fusions.add(fuse, config);
+        }
+    }
+
+    /**
+     * Removes an AdapterFusion layer; when its Fuse is active, the base model runs afterwards.
+     *
+     * @param fuse the fused adapters
+     */
+    public void deleteAdapterFusion(Fuse fuse) {
+        try (ModelLock.Held held = lock.exclusive("deleteAdapterFusion")) {
+            String name = CompositionPlanner.fusionName(fuse);
+            fusions.delete(name);
+            if (name.equals(inventory.activation().choice().fusion())) {
+                inventory.activation().setActive(List.of());
+            }
+        }
+    }
+
+    /**
+     * The AdapterFusion layers.
+     *
+     * @return fusion name (the adapters joined by commas) to its adapters
+     */
+    public Map<String, List<String>> adapterFusions() {
+        Map<String, List<String>> all = new LinkedHashMap<>();
+        fusions.all().forEach((name, fusion) -> all.put(name, fusion.adapters()));
+        return all;
+    }
+
+    /**
+     * Prepares training of an AdapterFusion layer, as the library's {@code train_adapter_fusion}:
+     * freezes every parameter of the model (the fused adapters included), unfreezes the fusion's
+     * query, key and value, and activates the Fuse.
+     *
+     * @param fuse the fused adapters
+     * @return the fusion's trainable parameters, for the optimizer
+     */
+    public List<Parameter> trainAdapterFusion(Fuse fuse) {
+        List<Parameter> trainable;
+        try (ModelLock.Held held = lock.exclusive("trainAdapterFusion")) {
+            trainable = fusions.parameters(CompositionPlanner.fusionName(fuse));
+            model.freezeParameters(true);
+            inventory.attachments().forEach(a -> a.adapterNames().forEach(n -> a.parameters(n).forEach(p -> p.freeze(true))));
+            trainable.forEach(p -> p.freeze(false));
+        }
+        setActiveAdapters(fuse);
+        return trainable;
+    }
+
+    /**
+     * Saves an AdapterFusion layer in the Adapters library's layout: {@code adapter_fusion_config.json}
+     * and {@code model_adapter_fusion.safetensors} (keys {@code <site>.adapter_fusion_layer.<name>.query.weight}, ...),
+     * both moved into place together. The fused adapters are saved on their own ({@link #saveAdapter}).
+     *
+     * @param dir the folder, created when missing
+     * @param fuse the fused adapters
+     * @throws IOException when writing fails
+     */
+    public void saveAdapterFusion(Path dir, Fuse fuse) throws IOException {
+        try (ModelLock.Held held = lock.shared(); NDManager scope = NDManager.newBaseManager()) {
+            String name = CompositionPlanner.fusionName(fuse);
+            AdapterFusions.Fusion fusion = fusions.require(name);
+            AdapterFusionFiles.save(dir, name, fusion.config(), fusions.export(name, scope));
+        }
+    }
+
+    /**
+     * Loads an AdapterFusion layer saved by {@link #saveAdapterFusion} (or by the Adapters library
+     * with safetensors weights) over adapters already in the model, named as in the file. All or
+     * nothing: on any error no fusion is added.
+     *
+     * @param dir the folder
+     * @return the Fuse block of the loaded fusion, to activate
+     * @throws io.github.djladapters.runtime.safetensors.CheckpointException naming the file and key
+     * @throws IOException when a file cannot be read
+     */
+    public Fuse loadAdapterFusion(Path dir) throws IOException {
+        try (ModelLock.Held held = lock.exclusive("loadAdapterFusion");
+                NDManager scope = NDManager.newBaseManager()) {
+            AdapterFusionFiles.Loaded loaded = AdapterFusionFiles.read(dir, scope);
+            Fuse fuse = Fuse.of(loaded.name().split(","));
+            String name = fusions.add(fuse, loaded.config());
+            try {
+                fusions.load(name, loaded.tensors(), dir.resolve(AdapterFusionFiles.WEIGHTS_FILE).toString());
+            } catch (RuntimeException e) {
+                fusions.delete(name);
+                throw e;
+            }
+            return fuse;
         }
     }
 

@@ -45,11 +45,22 @@ public final class CompositionPlanner {
         Map<String, OutputShare> shares = new LinkedHashMap<>();
         collect(setup, null, names, shares);
         boolean routed = setup instanceof Parallel || setup instanceof BatchSplit;
-        AdapterActivation.Choice choice = new AdapterActivation.Choice(names, shares, routed, setup);
+        String fusion = setup instanceof Fuse fuse ? fusionName(fuse) : null;
+        AdapterActivation.Choice choice = new AdapterActivation.Choice(names, shares, routed, setup, fusion);
         List<String> branches = routed ? setup.children().stream().map(c -> ((AdapterRef) c).name()).toList()
                 : List.of();
         List<Integer> sizes = setup instanceof BatchSplit split ? split.batchSizes() : List.of();
         return new CompositionPlan(setup, choice, branches, sizes);
+    }
+
+    /**
+     * The library's name of a fusion: its adapters joined by commas.
+     *
+     * @param fuse the block
+     * @return for example {@code a,b,c}
+     */
+    public static String fusionName(Fuse fuse) {
+        return String.join(",", fuse.adapterNames());
     }
 
     /** The kind of a block; null for a single adapter. */

@@ -66,11 +66,11 @@ final class CompositionRules {
     }
 
     private static void checkRunHere(Composition block, Composition setup) {
-        if (block instanceof Fuse) {
-            throw new IllegalArgumentException(block + " in " + setup + " is not supported: Fuse (AdapterFusion) is"
-                    + " not available yet; Average gives a fixed weighted mix of bottleneck adapters");
-        }
         boolean topLevel = block == setup;
+        if (block instanceof Fuse && !topLevel) {
+            throw new IllegalArgumentException(block + " inside " + setup + " is not supported: Fuse runs at the top"
+                    + " of a setup only");
+        }
         if ((block instanceof Parallel || block instanceof BatchSplit) && !topLevel) {
             throw new IllegalArgumentException(block.blockName() + " inside " + setup + " is not supported: "
                     + block.blockName() + " runs at the top of a setup only");

@@ -23,8 +23,11 @@ public final class AdapterActivation {
      *     {@code BatchSplit}), which only a routed forward can run
      * @param setup what the choice was made from, for messages and the facade: a composition block,
      *     or the list of names
+     * @param fusion the AdapterFusion layer that combines {@code names} at each site ({@link FusionSite}),
+     *     or null
      */
-    public record Choice(List<String> names, Map<String, OutputShare> shares, boolean needsRouting, Object setup) {
+    public record Choice(List<String> names, Map<String, OutputShare> shares, boolean needsRouting, Object setup,
+            String fusion) {
 
         /** Copies the collections. */
         public Choice {
@@ -40,7 +43,7 @@ public final class AdapterActivation {
          */
         public static Choice of(List<String> names) {
             List<String> copy = List.copyOf(names);
-            return new Choice(copy, Map.of(), false, copy);
+            return new Choice(copy, Map.of(), false, copy, null);
         }
 
         Choice without(String name) {
@@ -51,7 +54,7 @@ public final class AdapterActivation {
             left.remove(name);
             List<String> rest = names.stream().filter(n -> !n.equals(name)).toList();
             // a composition that loses an adapter no longer means what it said: keep the rest as a plain list
-            return new Choice(rest, left, false, rest);
+            return new Choice(rest, left, false, rest, null);
         }
     }
 

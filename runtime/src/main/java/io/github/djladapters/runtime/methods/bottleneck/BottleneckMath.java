@@ -51,26 +51,51 @@ final class BottleneckMath {
             // ParallelAdapter: pre_forward hands it the residual input; post_forward adds the sub-block's output
             out = body(store, stack.get(0), require(x, c), training).add(h);
         } else {
-            NDArray residual = c.residualBeforeLn() == ResidualBeforeLn.TRUE ? h : null;
-            NDArray input = h;
-            if (c.originalLnBefore()) {
-                NDArray sum = h.add(require(x, c));
-                if (layerNorm != null) {
-                    residual = c.residualBeforeLn() == ResidualBeforeLn.POST_ADD ? sum : residual;
-                    input = layerNorm.forward(store, new NDList(sum), training, params).head();
-                } else {
-                    input = sum;
-                }
-            }
-            if (c.residualBeforeLn() == ResidualBeforeLn.FALSE) {
-                residual = input;
-            }
-            out = input;
+            NDArray[] prepared = pre(store, c, h, x, layerNorm, training, params);
+            out = prepared[0];
             for (BottleneckWeights w : stack) {
-                out = adapter(store, w, out, residual, training);
+                out = adapter(store, w, out, prepared[1], training);
             }
         }
         return stack.get(stack.size() - 1).config().originalLnAfter() ? out : out.sub(require(x, c));
+    }
+
+    /**
+     * The library's {@code compose_fuse}: the last adapter's {@code pre_forward}, each adapter's up
+     * projection on the same input, the fusion layer's attention over them, the last adapter's
+     * {@code post_forward}.
+     */
+    static NDArray fused(ParameterStore store, FusionWeights fusion, java.util.List<BottleneckWeights> fused, NDArray h,
+            NDArray x, Block layerNorm, boolean training, PairList<String, Object> params) {
+        BnConfig c = fused.get(fused.size() - 1).config();
+        NDArray[] prepared = pre(store, c, h, x, layerNorm, training, params);
+        NDArray query = fusion.config().queryBeforeLn() ? h : prepared[0];
+        NDList ups = new NDList(fused.size());
+        for (BottleneckWeights w : fused) {
+            ups.add(body(store, w, prepared[0], training));
+        }
+        NDArray out = fusion.fuse(store, query, ai.djl.ndarray.NDArrays.stack(ups, 2), prepared[1], training);
+        return c.originalLnAfter() ? out : out.sub(require(x, c));
+    }
+
+    /** {@code Adapter.pre_forward} of a sequential adapter: {@code {adapter input, residual}}. */
+    private static NDArray[] pre(ParameterStore store, BnConfig c, NDArray h, NDArray x, Block layerNorm,
+            boolean training, PairList<String, Object> params) {
+        NDArray residual = c.residualBeforeLn() == ResidualBeforeLn.TRUE ? h : null;
+        NDArray input = h;
+        if (c.originalLnBefore()) {
+            NDArray sum = h.add(require(x, c));
+            if (layerNorm != null) {
+                residual = c.residualBeforeLn() == ResidualBeforeLn.POST_ADD ? sum : residual;
+                input = layerNorm.forward(store, new NDList(sum), training, params).head();
+            } else {
+                input = sum;
+            }
+        }
+        if (c.residualBeforeLn() == ResidualBeforeLn.FALSE) {
+            residual = input;
+        }
+        return new NDArray[] {input, residual};
     }
 
     /** The library's {@code Adapter.forward}: the body on {@code input}, the residual added before or after its layer norm. */

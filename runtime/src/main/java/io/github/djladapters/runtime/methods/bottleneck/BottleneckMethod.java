@@ -53,22 +53,23 @@ public final class BottleneckMethod implements MethodProvider<BnConfig> {
     /**
      * Stack chains the adapters at each site as the Adapters library does (the first adapter's
      * pre-processing, each adapter on the previous one's output with the sub-block's residual, the
-     * last one's post-processing); Average and Split weight or cut each adapter's output.
+     * last one's post-processing); Average and Split weight or cut each adapter's output; Fuse runs
+     * an AdapterFusion layer over them.
      */
     @Override
     public Set<CompositionKind> compositions() {
         return EnumSet.of(CompositionKind.STACK, CompositionKind.PARALLEL, CompositionKind.BATCH_SPLIT,
-                CompositionKind.AVERAGE, CompositionKind.SPLIT);
+                CompositionKind.AVERAGE, CompositionKind.SPLIT, CompositionKind.FUSE);
     }
 
     @Override
     public void checkComposition(CompositionKind block, Map<String, BnConfig> configs) {
-        if (block == CompositionKind.STACK) {
+        if (block == CompositionKind.STACK || block == CompositionKind.FUSE) {
             configs.forEach((name, config) -> {
                 if (config.isParallel()) {
-                    throw new IllegalArgumentException("Stack cannot take bottleneck adapter '" + name + "' with"
-                            + " is_parallel = true: a parallel adapter reads the sub-block's input, so there is no"
-                            + " previous adapter's output to stack it on; adapters " + configs.keySet());
+                    throw new IllegalArgumentException(block.blockName() + " cannot take bottleneck adapter '" + name
+                            + "' with is_parallel = true: a parallel adapter reads the sub-block's input, not the"
+                            + " sequential adapters' pre-processed one; adapters " + configs.keySet());
                 }
             });
             same(block, configs, "original_ln_before", BnConfig::originalLnBefore);

@@ -102,7 +102,7 @@ class BottleneckReference {
     }
 
     /** {@code up(act(down(ln_before(z)))) * scaling}. */
-    private double[][] body(String prefix, double[][] z) {
+    double[][] body(String prefix, double[][] z) {
         String down = "adapter_down.0.";
         double[][] input = z;
         if (config.lnBefore()) {
