@@ -37,11 +37,11 @@ final class BottleneckMath {
     }
 
     /**
-     * The library's {@code Stack} of sequential adapters at one site ({@code compose_stack} between
-     * the first adapter's {@code pre_forward} and the last one's {@code post_forward}): each adapter
-     * runs on the previous one's output and adds the same residual; with one adapter, that
-     * adapter's replacement. Adapters in a stack agree on the fields that shape the residual
-     * ({@link BottleneckMethod#checkComposition}).
+     * The library's {@code Stack} of sequential adapters at one site ({@code compose_stack}, then the
+     * last adapter's {@code post_forward}): each adapter runs its own {@code pre_forward} on the
+     * previous adapter's output (the sub-block's output for the first) and the sub-block's residual
+     * input, then its {@code forward}; with one adapter, that adapter's replacement. Adapters in a
+     * stack agree on {@code original_ln_after} ({@link BottleneckMethod#checkComposition}).
      */
     static NDArray stacked(ParameterStore store, java.util.List<BottleneckWeights> stack, NDArray h, NDArray x,
             Block layerNorm, boolean training, PairList<String, Object> params) {
@@ -51,10 +51,11 @@ final class BottleneckMath {
             // ParallelAdapter: pre_forward hands it the residual input; post_forward adds the sub-block's output
             out = body(store, stack.get(0), require(x, c), training).add(h);
         } else {
-            NDArray[] prepared = pre(store, c, h, x, layerNorm, training, params);
-            out = prepared[0];
+            out = h;
             for (BottleneckWeights w : stack) {
-                out = adapter(store, w, out, prepared[1], training);
+                // compose_stack runs pre_block for every adapter, on the previous adapter's output
+                NDArray[] prepared = pre(store, w.config(), out, x, layerNorm, training, params);
+                out = adapter(store, w, prepared[0], prepared[1], training);
             }
         }
         return stack.get(stack.size() - 1).config().originalLnAfter() ? out : out.sub(require(x, c));

@@ -51,10 +51,9 @@ public final class BottleneckMethod implements MethodProvider<BnConfig> {
     }
 
     /**
-     * Stack chains the adapters at each site as the Adapters library does (the first adapter's
-     * pre-processing, each adapter on the previous one's output with the sub-block's residual, the
-     * last one's post-processing); Average and Split weight or cut each adapter's output; Fuse runs
-     * an AdapterFusion layer over them.
+     * Stack chains the adapters at each site as the Adapters library does (each adapter's own
+     * pre-processing and forward on the previous one's output, the last one's post-processing);
+     * Average and Split weight or cut each adapter's output; Fuse runs an AdapterFusion layer over them.
      */
     @Override
     public Set<CompositionKind> compositions() {
@@ -72,10 +71,12 @@ public final class BottleneckMethod implements MethodProvider<BnConfig> {
                             + " sequential adapters' pre-processed one; adapters " + configs.keySet());
                 }
             });
-            same(block, configs, "original_ln_before", BnConfig::originalLnBefore);
             same(block, configs, "original_ln_after", BnConfig::originalLnAfter);
-            same(block, configs, "residual_before_ln", BnConfig::residualBeforeLn);
         } else if (block == CompositionKind.AVERAGE || block == CompositionKind.SPLIT) {
+            // the library pre-processes once, with the first adapter's settings, for all of them
+            same(block, configs, "is_parallel", BnConfig::isParallel);
+            same(block, configs, "original_ln_before", BnConfig::originalLnBefore);
+            same(block, configs, "residual_before_ln", BnConfig::residualBeforeLn);
             same(block, configs, "original_ln_after", BnConfig::originalLnAfter);
         }
     }

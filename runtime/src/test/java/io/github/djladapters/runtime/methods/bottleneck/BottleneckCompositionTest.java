@@ -30,6 +30,7 @@ class BottleneckCompositionTest {
 
     private static final BnConfig PFEIFFER = SeqBnConfig.builder().reductionFactor(2).build();
     private static final BnConfig HOULSBY = DoubleSeqBnConfig.builder().reductionFactor(4).nonLinearity("swish").build();
+    private static final BnConfig PFEIFFER_LN_AFTER = SeqBnConfig.builder().reductionFactor(2).lnAfter(true).build();
 
     /** Two adapters with random weights; returns the base weights read before any wrapper renamed paths. */
     private static Map<String, float[]> twoAdapters(AdapterModel<TinyModel> peft, NDManager manager, BnConfig first,
@@ -58,9 +59,11 @@ class BottleneckCompositionTest {
             BottleneckReference stacked = new BottleneckReference(base, Map.of(), HOULSBY, 0) {
                 @Override
                 double[][] site(String prefix, double[][] h, double[][] x, UnaryOperator<double[][]> layerNorm) {
-                    double[][][] prepared = a.pre(h, x, layerNorm);
-                    double[][] out = a.adapter(prefix, prepared[0], prepared[1]);
-                    out = b.adapter(prefix, out, prepared[1]); // the same residual, as compose_stack passes it
+                    // compose_stack: pre_block and compose_single for each adapter, on the previous output
+                    double[][][] first = a.pre(h, x, layerNorm);
+                    double[][] out = a.adapter(prefix, first[0], first[1]);
+                    double[][][] second = b.pre(out, x, layerNorm);
+                    out = b.adapter(prefix, second[0], second[1]);
                     return b.post(out, x, layerNorm);
                 }
             };
@@ -76,6 +79,28 @@ class BottleneckCompositionTest {
             assertTrue(maxDiff(chained, ReferenceWeights.run(peft, manager)) > 1e-3, "the order matters");
             peft.setActiveAdapters("a", "b");
             assertArrayEquals(chained, ReferenceWeights.run(peft, manager), "several names are a Stack");
+        }
+    }
+
+    @Test
+    void stackOfPfeifferAdaptersRunsEachOnesPreForwardOnThePreviousOutput() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            AdapterModel<TinyModel> peft = BottleneckTest.model(manager);
+            Map<String, float[]> base = twoAdapters(peft, manager, PFEIFFER, PFEIFFER_LN_AFTER);
+            BottleneckReference a = single(base, peft, "a", PFEIFFER, manager);
+            BottleneckReference b = single(base, peft, "b", PFEIFFER_LN_AFTER, manager);
+            BottleneckReference stacked = new BottleneckReference(base, Map.of(), PFEIFFER, 0) {
+                @Override
+                double[][] site(String prefix, double[][] h, double[][] x, UnaryOperator<double[][]> layerNorm) {
+                    double[][][] first = a.pre(h, x, layerNorm); // original_ln_before: h + x
+                    double[][] out = a.adapter(prefix, first[0], first[1]);
+                    double[][][] second = b.pre(out, x, layerNorm); // out_a + x, residual out_a
+                    out = b.adapter(prefix, second[0], second[1]);
+                    return b.post(out, x, layerNorm);
+                }
+            };
+            peft.setActiveAdapters(Stack.of("a", "b"));
+            assertArrayEquals(stacked.run(ReferenceWeights.IDS), ReferenceWeights.run(peft, manager), 2e-5f);
         }
     }
 
@@ -142,6 +167,7 @@ class BottleneckCompositionTest {
             peft.addAdapter("seq", PFEIFFER);
             peft.addAdapter("par", ParBnConfig.builder().build());
             peft.addAdapter("noLnBefore", SeqBnConfig.builder().reductionFactor(2).originalLnBefore(false).build());
+            peft.addAdapter("noLnAfter", SeqBnConfig.builder().reductionFactor(2).originalLnAfter(false).build());
             peft.setActiveAdapters("seq");
             float[] before = ReferenceWeights.run(peft, manager);
 
@@ -149,10 +175,14 @@ class BottleneckCompositionTest {
                     () -> peft.setActiveAdapters(Stack.of("seq", "par")));
             assertTrue(parallel.getMessage().contains("Stack") && parallel.getMessage().contains("'par'")
                     && parallel.getMessage().contains("is_parallel"), parallel.getMessage());
-            IllegalArgumentException residual = assertThrows(IllegalArgumentException.class,
-                    () -> peft.setActiveAdapters(Stack.of("seq", "noLnBefore")));
-            assertTrue(residual.getMessage().contains("Stack") && residual.getMessage().contains("original_ln_before")
-                    && residual.getMessage().contains("noLnBefore"), residual.getMessage());
+            IllegalArgumentException after = assertThrows(IllegalArgumentException.class,
+                    () -> peft.setActiveAdapters(Stack.of("seq", "noLnAfter")));
+            assertTrue(after.getMessage().contains("Stack") && after.getMessage().contains("original_ln_after")
+                    && after.getMessage().contains("noLnAfter"), after.getMessage());
+            IllegalArgumentException average = assertThrows(IllegalArgumentException.class,
+                    () -> peft.setActiveAdapters(Average.of("seq", "noLnBefore")));
+            assertTrue(average.getMessage().contains("Average") && average.getMessage().contains("original_ln_before")
+                    && average.getMessage().contains("noLnBefore"), average.getMessage());
 
             assertEquals(List.of("seq"), peft.activeAdapters());
             assertArrayEquals(before, ReferenceWeights.run(peft, manager), "the previous setup is still active");
