@@ -9,12 +9,25 @@ import ai.djl.training.ParameterStore;
 import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.runtime.architecture.KeyValueAttention;
 import io.github.djladapters.runtime.bindings.ModelBindings;
+import io.github.djladapters.runtime.composition.BatchCopies;
+import io.github.djladapters.runtime.composition.Composition;
+import io.github.djladapters.runtime.composition.CompositionPlan;
+import io.github.djladapters.runtime.composition.CompositionPlanner;
+import io.github.djladapters.runtime.composition.Fuse;
+import io.github.djladapters.runtime.composition.Parallel;
+import io.github.djladapters.runtime.composition.BatchSplit;
+import io.github.djladapters.runtime.composition.Average;
+import io.github.djladapters.runtime.composition.Split;
+import io.github.djladapters.runtime.composition.Stack;
 import io.github.djladapters.runtime.bindings.ModulePaths;
 import io.github.djladapters.runtime.bindings.Site;
 import io.github.djladapters.runtime.engine.ArrayValues;
+import io.github.djladapters.runtime.files.AdapterFusionFiles;
 import io.github.djladapters.runtime.files.AdapterStore;
 import io.github.djladapters.runtime.files.PeftAdapterFiles;
+import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.AdapterAttachment;
+import io.github.djladapters.runtime.methods.AdapterFusionConfig;
 import io.github.djladapters.runtime.methods.AdapterConfig;
 import io.github.djladapters.runtime.methods.AdapterLayer;
 import io.github.djladapters.runtime.methods.AdapterRouting;
@@ -28,6 +41,7 @@ import java.util.List;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -71,6 +85,7 @@ public final class AdapterModel<M extends Block> implements AdapterStore {
     private final ModelBindings<? super M> bindings;
     private final ModelView<M> view;
     private final AdapterInventory inventory;
+    private final AdapterFusions fusions;
     private final ModelLock lock = new ModelLock();
     private volatile String baseModelNameOrPath;
 
@@ -79,6 +94,7 @@ public final class AdapterModel<M extends Block> implements AdapterStore {
         this.bindings = bindings;
         this.view = new ModelView<>(model, bindings);
         this.inventory = new AdapterInventory(view, BASE_MODEL);
+        this.fusions = new AdapterFusions(inventory);
     }
 
     /** Checks the bindings against the model and binds them. */
@@ -242,6 +258,7 @@ public final class AdapterModel<M extends Block> implements AdapterStore {
         try (ModelLock.Held held = lock.exclusive("deleteAdapter")) {
             inventory.require(name);
             inventory.delete(name);
+            fusions.forgetAdapter(name);
         }
     }
 
@@ -267,20 +284,186 @@ public final class AdapterModel<M extends Block> implements AdapterStore {
     }
 
     /**
-     * Sets the adapters forward applies, in order; none runs the base model.
+     * Sets the adapters forward applies, in order; none runs the base model. Several names are a
+     * {@link Stack} of them, checked as {@link #setActiveAdapters(Composition)} checks it.
      *
      * @param names adapter names
-     * @throws IllegalArgumentException for an unknown name, or when more than one of them has
-     *     {@code modules_to_save} (PEFT allows one at a time)
+     * @throws IllegalArgumentException for an unknown name, when more than one of them has
+     *     {@code modules_to_save} (PEFT allows one at a time), or when their methods cannot stack them
      */
     public void setActiveAdapters(String... names) {
         try (ModelLock.Held held = lock.shared()) {
             for (String name : names) {
                 inventory.require(name);
             }
+            if (names.length > 1) {
+                CompositionPlanner.plan(Stack.of(names), inventory::require);
+            }
             inventory.checkActivation(List.of(names));
             inventory.activation().setActive(List.of(names));
         }
+    }
+
+    /**
+     * Activates a composition of adapters, as the Adapters library's {@code set_active_adapters}:
+     * {@link Stack}, {@link Parallel}, {@link BatchSplit}, {@link Average}, {@link Split} or
+     * {@link Fuse}, nested as that library allows (and as {@code docs/methods/composition.md} says this
+     * implementation runs). Every check runs here, before anything changes: on failure the previous
+     * setup stays active.
+     *
+     * <pre>{@code
+     * adapters.setActiveAdapters(Stack.of("lang", "task"));
+     * adapters.setActiveAdapters(Parallel.of("a", "b"));
+     * List<NDList> perBranch = adapters.forwardBranches(inputs);
+     * }</pre>
+     *
+     * @param setup the setup
+     * @throws IllegalArgumentException for an unknown adapter, a nesting the library forbids or this
+     *     implementation does not run, or an adapter whose method cannot take part in a block (the
+     *     message names the block and the adapter and its method)
+     */
+    public void setActiveAdapters(Composition setup) {
+        Objects.requireNonNull(setup, "setup");
+        try (ModelLock.Held held = lock.shared()) {
+            CompositionPlan plan = CompositionPlanner.plan(setup, inventory::require);
+            if (plan.choice().fusion() != null) {
+                fusions.require(plan.choice().fusion());
+            }
+            inventory.checkActivation(plan.choice().names());
+            inventory.activation().setChoice(plan.choice());
+        }
+    }
+
+    /**
+     * Adds an AdapterFusion layer over bottleneck adapters with the library's default
+     * {@code "dynamic"} config (query, key and value; the value starting at the identity), as
+     * {@code model.add_adapter_fusion(Fuse("a", "b"))}; it is activated by
+     * {@code setActiveAdapters(fuse)} and trained by {@link #trainAdapterFusion}.
+     *
+     * @param fuse the adapters to fuse, in order
+     * @throws IllegalArgumentException when an adapter is unknown or not a sequential bottleneck
+     *     adapter, the adapters sit at different places, or the fusion exists
+     */
+    public void addAdapterFusion(Fuse fuse) {
+        addAdapterFusion(fuse, AdapterFusionConfig.dynamic());
+    }
+
+    /**
+     * Adds an AdapterFusion layer over bottleneck adapters at every place they sit.
+     *
+     * @param fuse the adapters to fuse, in order; the fusion's name is their names joined by commas
+     * @param config the fusion config
+     * @throws IllegalArgumentException as {@link #addAdapterFusion(Fuse)}
+     */
+    public void addAdapterFusion(Fuse fuse, AdapterFusionConfig config) {
+        Objects.requireNonNull(config, "config");
+        try (ModelLock.Held held = lock.exclusive("addAdapterFusion")) {
+            fusions.add(fuse, config);
+        }
+    }
+
+    /**
+     * Removes an AdapterFusion layer; when its Fuse is active, the base model runs afterwards.
+     *
+     * @param fuse the fused adapters
+     */
+    public void deleteAdapterFusion(Fuse fuse) {
+        try (ModelLock.Held held = lock.exclusive("deleteAdapterFusion")) {
+            String name = CompositionPlanner.fusionName(fuse);
+            fusions.delete(name);
+            if (name.equals(inventory.activation().choice().fusion())) {
+                inventory.activation().setActive(List.of());
+            }
+        }
+    }
+
+    /**
+     * The AdapterFusion layers.
+     *
+     * @return fusion name (the adapters joined by commas) to its adapters
+     */
+    public Map<String, List<String>> adapterFusions() {
+        Map<String, List<String>> all = new LinkedHashMap<>();
+        fusions.all().forEach((name, fusion) -> all.put(name, fusion.adapters()));
+        return all;
+    }
+
+    /**
+     * Prepares training of an AdapterFusion layer, as the library's {@code train_adapter_fusion}:
+     * freezes every parameter of the model (the fused adapters included), unfreezes the fusion's
+     * query, key and value, and activates the Fuse.
+     *
+     * @param fuse the fused adapters
+     * @return the fusion's trainable parameters, for the optimizer
+     */
+    public List<Parameter> trainAdapterFusion(Fuse fuse) {
+        List<Parameter> trainable;
+        try (ModelLock.Held held = lock.exclusive("trainAdapterFusion")) {
+            trainable = fusions.parameters(CompositionPlanner.fusionName(fuse));
+            model.freezeParameters(true);
+            inventory.attachments().forEach(a -> a.adapterNames().forEach(n -> a.parameters(n).forEach(p -> p.freeze(true))));
+            trainable.forEach(p -> p.freeze(false));
+        }
+        setActiveAdapters(fuse);
+        return trainable;
+    }
+
+    /**
+     * Saves an AdapterFusion layer in the Adapters library's layout: {@code adapter_fusion_config.json}
+     * and {@code model_adapter_fusion.safetensors} (keys {@code <site>.adapter_fusion_layer.<name>.query.weight}, ...),
+     * both moved into place together. The fused adapters are saved on their own ({@link #saveAdapter}).
+     *
+     * @param dir the folder, created when missing
+     * @param fuse the fused adapters
+     * @throws IOException when writing fails
+     */
+    public void saveAdapterFusion(Path dir, Fuse fuse) throws IOException {
+        try (ModelLock.Held held = lock.shared(); NDManager scope = NDManager.newBaseManager()) {
+            String name = CompositionPlanner.fusionName(fuse);
+            AdapterFusions.Fusion fusion = fusions.require(name);
+            AdapterFusionFiles.save(dir, name, fusion.config(), fusions.export(name, scope));
+        }
+    }
+
+    /**
+     * Loads an AdapterFusion layer saved by {@link #saveAdapterFusion} (or by the Adapters library
+     * with safetensors weights) over adapters already in the model, named as in the file. All or
+     * nothing: on any error no fusion is added.
+     *
+     * @param dir the folder
+     * @return the Fuse block of the loaded fusion, to activate
+     * @throws io.github.djladapters.runtime.safetensors.CheckpointException naming the file and key
+     * @throws IOException when a file cannot be read
+     */
+    public Fuse loadAdapterFusion(Path dir) throws IOException {
+        try (ModelLock.Held held = lock.exclusive("loadAdapterFusion");
+                NDManager scope = NDManager.newBaseManager()) {
+            AdapterFusionFiles.Loaded loaded = AdapterFusionFiles.read(dir, scope);
+            Fuse fuse = Fuse.of(loaded.name().split(","));
+            String name = fusions.add(fuse, loaded.config());
+            try {
+                fusions.load(name, loaded.tensors(), dir.resolve(AdapterFusionFiles.WEIGHTS_FILE).toString());
+            } catch (RuntimeException e) {
+                fusions.delete(name);
+                throw e;
+            }
+            return fuse;
+        }
+    }
+
+    /**
+     * The active setup as a composition block.
+     *
+     * @return the block given to {@link #setActiveAdapters(Composition)}, a {@link Stack} of the names
+     *     given to {@link #setActiveAdapters(String...)}, or empty when none is active
+     */
+    public Optional<Composition> activeSetup() {
+        AdapterActivation.Choice choice = inventory.activation().choice();
+        if (choice.setup() instanceof Composition setup) {
+            return Optional.of(setup);
+        }
+        return choice.names().isEmpty() ? Optional.empty()
+                : Optional.of(Stack.of(choice.names().toArray(String[]::new)));
     }
 
     /**
@@ -532,12 +715,25 @@ public final class AdapterModel<M extends Block> implements AdapterStore {
     }
 
     /**
-     * Runs the model for inference with the active adapters.
+     * Runs the model for inference with the active adapters. Under a {@link Parallel} setup the batch
+     * is replicated once per branch and the outputs come back concatenated along axis 0, branch after
+     * branch, as the Adapters library returns them ({@link #forwardBranches} cuts them apart); under a
+     * {@link BatchSplit} each part of the batch runs its own adapter.
      *
      * @param inputs the model's inputs
      * @return its outputs, owned by the inputs' manager
+     * @throws IllegalArgumentException when a BatchSplit's batch sizes do not add up to the batch
      */
     public NDList forward(NDList inputs) {
+        CompositionPlan routed = routedPlan();
+        if (routed != null) {
+            long batch = inputs.head().getShape().get(0);
+            List<String> rows = routed.rowAdapters(batch);
+            NDList modelInputs = routed.replicates() ? BatchCopies.replicate(inputs, routed.branches().size()) : inputs;
+            try (RowAdapters scope = routeRows(rows, inputs.head().getManager())) {
+                return forward(modelInputs);
+            }
+        }
         try (ModelLock.Held held = lock.shared()) {
             if (AdapterRouting.current().isEmpty() && !inventory.activation().disabled()) {
                 for (String name : activeAdapters()) {
@@ -549,6 +745,33 @@ public final class AdapterModel<M extends Block> implements AdapterStore {
             }
             return model.forward(new ParameterStore(inputs.head().getManager(), false), inputs, false);
         }
+    }
+
+    /**
+     * Runs the model for inference once per branch of the active {@link Parallel} setup, all branches
+     * in one batch: the output of each branch equals running its adapter alone. Under any other setup
+     * the one output of {@link #forward(NDList)}.
+     *
+     * @param inputs the model's inputs
+     * @return one output list per branch, in branch order, owned by the inputs' manager
+     */
+    public List<NDList> forwardBranches(NDList inputs) {
+        CompositionPlan routed = routedPlan();
+        NDList outputs = forward(inputs);
+        if (routed == null || !routed.replicates()) {
+            return List.of(outputs);
+        }
+        return BatchCopies.cut(outputs, routed.branches().size(), inputs.head().getShape().get(0));
+    }
+
+    /** The plan of this thread's active setup when it routes rows (Parallel, BatchSplit) and is not overridden. */
+    private CompositionPlan routedPlan() {
+        AdapterActivation.Choice choice = inventory.activation().choice();
+        if (!choice.needsRouting() || AdapterRouting.current().isPresent() || inventory.activation().disabled()
+                || !(choice.setup() instanceof Composition setup)) {
+            return null;
+        }
+        return CompositionPlanner.plan(setup, inventory::require);
     }
 
     /**

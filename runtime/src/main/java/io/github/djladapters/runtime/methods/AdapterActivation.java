@@ -1,6 +1,8 @@
 package io.github.djladapters.runtime.methods;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Which adapters a model's forward applies, shared by every {@link AdapterLayer} of one model so
@@ -11,8 +13,55 @@ import java.util.List;
  */
 public final class AdapterActivation {
 
-    private volatile List<String> active = List.of();
-    private final ThreadLocal<List<String>> chosenHere = new ThreadLocal<>();
+    /**
+     * One choice of active adapters.
+     *
+     * @param names the adapters applied, in order
+     * @param shares the part of the output each adapter contributes to, for adapters under an
+     *     {@code Average} or {@code Split}; adapters not named contribute to all of it
+     * @param needsRouting whether the choice gives branches their own rows ({@code Parallel},
+     *     {@code BatchSplit}), which only a routed forward can run
+     * @param setup what the choice was made from, for messages and the facade: a composition block,
+     *     or the list of names
+     * @param fusion the AdapterFusion layer that combines {@code names} at each site ({@link FusionSite}),
+     *     or null
+     */
+    public record Choice(List<String> names, Map<String, OutputShare> shares, boolean needsRouting, Object setup,
+            String fusion) {
+
+        /** Copies the collections. */
+        public Choice {
+            names = List.copyOf(names);
+            shares = Map.copyOf(shares);
+        }
+
+        /**
+         * A plain choice: every adapter on all of the output, in order.
+         *
+         * @param names adapter names
+         * @return the choice
+         */
+        public static Choice of(List<String> names) {
+            List<String> copy = List.copyOf(names);
+            return new Choice(copy, Map.of(), false, copy, null);
+        }
+
+        Choice without(String name) {
+            if (!names.contains(name)) {
+                return this;
+            }
+            Map<String, OutputShare> left = new LinkedHashMap<>(shares);
+            left.remove(name);
+            List<String> rest = names.stream().filter(n -> !n.equals(name)).toList();
+            // a composition that loses an adapter no longer means what it said: keep the rest as a plain list
+            return new Choice(rest, left, false, rest, null);
+        }
+    }
+
+    private static final Choice NONE = Choice.of(List.of());
+
+    private volatile Choice active = NONE;
+    private final ThreadLocal<Choice> chosenHere = new ThreadLocal<>();
     private volatile boolean disabled;
 
     /**
@@ -21,7 +70,16 @@ public final class AdapterActivation {
      * @return this thread's own choice when it made one, else the model-wide one; unmodifiable
      */
     public List<String> active() {
-        List<String> own = chosenHere.get();
+        return choice().names();
+    }
+
+    /**
+     * The whole choice applied by forwards on this thread.
+     *
+     * @return this thread's own choice when it made one, else the model-wide one
+     */
+    public Choice choice() {
+        Choice own = chosenHere.get();
         return own != null ? own : active;
     }
 
@@ -31,9 +89,17 @@ public final class AdapterActivation {
      * @param names adapter names, in the order their deltas are added
      */
     public void setActive(List<String> names) {
-        List<String> copy = List.copyOf(names);
-        this.active = copy;
-        chosenHere.set(copy);
+        setChoice(Choice.of(names));
+    }
+
+    /**
+     * Sets a whole choice, model-wide and for this thread.
+     *
+     * @param choice the choice
+     */
+    public void setChoice(Choice choice) {
+        this.active = choice;
+        chosenHere.set(choice);
     }
 
     /**
@@ -43,12 +109,10 @@ public final class AdapterActivation {
      * @param name the adapter
      */
     public void forget(String name) {
-        if (active.contains(name)) {
-            active = active.stream().filter(n -> !n.equals(name)).toList();
-        }
-        List<String> own = chosenHere.get();
-        if (own != null && own.contains(name)) {
-            chosenHere.set(own.stream().filter(n -> !n.equals(name)).toList());
+        active = active.without(name);
+        Choice own = chosenHere.get();
+        if (own != null) {
+            chosenHere.set(own.without(name));
         }
     }
 

@@ -55,6 +55,16 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock implem
     }
 
     /**
+     * The model's shared activation state, for a layer whose forward reads more of the active choice
+     * than its uses (an AdapterFusion layer).
+     *
+     * @return the activation
+     */
+    protected final AdapterActivation activation() {
+        return activation;
+    }
+
+    /**
      * The wrapped block.
      *
      * @return the block that was at the module

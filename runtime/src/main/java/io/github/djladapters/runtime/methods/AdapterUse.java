@@ -12,9 +12,23 @@ import ai.djl.ndarray.NDArray;
  * @param adapter the adapter's weights at this layer
  * @param rowMask a {@code [batch]} float mask, or null for every row
  * @param rows the indices of the rows the mask selects, ascending, or null for every row
+ * @param share the adapter's part of the output under an {@code Average} or {@code Split}
+ *     composition, or null for all of it
  * @param <A> the method's weight block
  */
-public record AdapterUse<A>(String name, A adapter, NDArray rowMask, int[] rows) {
+public record AdapterUse<A>(String name, A adapter, NDArray rowMask, int[] rows, OutputShare share) {
+
+    /**
+     * An adapter applied to some rows, or to every row when both are null.
+     *
+     * @param name the adapter name
+     * @param adapter the adapter's weights at this layer
+     * @param rowMask a {@code [batch]} float mask, or null for every row
+     * @param rows the indices of the rows the mask selects, or null for every row
+     */
+    public AdapterUse(String name, A adapter, NDArray rowMask, int[] rows) {
+        this(name, adapter, rowMask, rows, null);
+    }
 
     /**
      * An adapter applied to every row.
@@ -23,29 +37,33 @@ public record AdapterUse<A>(String name, A adapter, NDArray rowMask, int[] rows)
      * @param adapter the adapter's weights at this layer
      */
     public AdapterUse(String name, A adapter) {
-        this(name, adapter, null, null);
+        this(name, adapter, null, null, null);
     }
 
     /**
-     * Whether this adapter applies to some rows only.
+     * Whether this adapter's contribution reaches only part of the output, so that a method must
+     * pass it through {@link #onRows}.
      *
-     * @return true in a mixed batch where other rows use other adapters or the base model
+     * @return true in a mixed batch where other rows use other adapters or the base model, and for
+     *     a weighted or position share of an {@code Average} or {@code Split}
      */
     public boolean routed() {
-        return rowMask != null;
+        return rowMask != null || share != null;
     }
 
     /**
      * Keeps a contribution on this adapter's rows only.
      *
      * @param contribution {@code [batch, ...]}, what the adapter adds to the output
-     * @return the contribution, zero on rows that do not use this adapter
+     * @return the contribution, zero on rows that do not use this adapter, weighted and kept on its
+     *     positions under a {@link #share}
      */
     public NDArray onRows(NDArray contribution) {
+        NDArray out = share == null ? contribution : share.apply(contribution);
         if (rowMask == null) {
-            return contribution;
+            return out;
         }
-        return contribution.mul(mask(contribution.getShape().dimension()).toType(contribution.getDataType(), false));
+        return out.mul(mask(contribution.getShape().dimension()).toType(contribution.getDataType(), false));
     }
 
     /**
@@ -83,10 +101,18 @@ public record AdapterUse<A>(String name, A adapter, NDArray rowMask, int[] rows)
         }
         AdapterRouting.Routing routing = AdapterRouting.current().orElse(null);
         if (routing == null) {
-            for (String name : activation.active()) {
+            AdapterActivation.Choice choice = activation.choice();
+            if (choice.needsRouting()) {
+                throw new IllegalStateException("the active setup " + choice.setup() + " gives each branch its own"
+                        + " rows; run it through AdapterModel.forward (or forwardBranches), which replicates or splits"
+                        + " the batch");
+            }
+            for (String name : choice.names()) {
                 A weights = adapters.get(name);
                 if (weights != null && !merged.contains(name)) {
-                    uses.add(new AdapterUse<>(name, weights));
+                    OutputShare share = choice.shares().get(name);
+                    uses.add(share == null ? new AdapterUse<>(name, weights)
+                            : new AdapterUse<>(name, weights, null, null, share));
                 }
             }
         } else {

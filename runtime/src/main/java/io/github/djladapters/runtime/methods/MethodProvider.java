@@ -1,7 +1,10 @@
 package io.github.djladapters.runtime.methods;
 
 import io.github.djladapters.annotations.AdapterMethod;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.Optional;
 
 /**
@@ -98,4 +101,28 @@ public interface MethodProvider<C extends AdapterConfig> {
     default List<TargetModule> targets(C config, BoundModel model) {
         return List.of();
     }
+
+    /**
+     * The composition blocks that can combine several adapters of this method (see
+     * {@code docs/methods/composition.md}). A block with a single adapter of the method always works,
+     * as its plain activation. {@link CompositionKind#PARALLEL} and {@link CompositionKind#BATCH_SPLIT}
+     * need per-row routing ({@link AdapterUse#routed()} rows); {@link CompositionKind#AVERAGE} and
+     * {@link CompositionKind#SPLIT} need a contribution that is added to the output and passes
+     * through {@link AdapterUse#onRows} (the sum of the shares is then the weighted sum of outputs).
+     *
+     * @return the supported blocks; only {@code STACK} unless the method says more
+     */
+    default Set<CompositionKind> compositions() {
+        return EnumSet.of(CompositionKind.STACK);
+    }
+
+    /**
+     * Checks limits that depend on the configs of the adapters one block combines, before the
+     * setup is activated; only called for blocks in {@link #compositions()}.
+     *
+     * @param block the block
+     * @param configs the configs of this method's adapters under the block, by name, in order
+     * @throws IllegalArgumentException naming the block and the adapters when they cannot combine
+     */
+    default void checkComposition(CompositionKind block, Map<String, C> configs) {}
 }

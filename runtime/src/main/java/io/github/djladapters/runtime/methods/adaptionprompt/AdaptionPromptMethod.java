@@ -15,7 +15,10 @@ import io.github.djladapters.runtime.methods.BoundModel;
 import io.github.djladapters.runtime.methods.LinearBase;
 import io.github.djladapters.runtime.methods.PeftFormat;
 import java.util.ArrayList;
+import io.github.djladapters.runtime.methods.CompositionKind;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Optional;
 
 /**
@@ -25,6 +28,12 @@ import java.util.Optional;
  * so a new adapter leaves the model's output unchanged. Only prompts and gates train.
  */
 public final class AdaptionPromptMethod implements MethodProvider<AdaptionPromptConfig> {
+
+    /** Stack adds each adapter's gated attention to the prompt, as several active adaption prompts do. */
+    @Override
+    public Set<CompositionKind> compositions() {
+        return EnumSet.of(CompositionKind.STACK, CompositionKind.PARALLEL, CompositionKind.BATCH_SPLIT);
+    }
 
     @Override
     public Class<AdaptionPromptConfig> configType() {

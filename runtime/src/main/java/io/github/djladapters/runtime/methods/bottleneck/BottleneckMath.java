@@ -33,38 +33,87 @@ final class BottleneckMath {
 
     static NDArray replacement(ParameterStore store, BottleneckWeights w, NDArray h, NDArray x, Block layerNorm,
             boolean training, PairList<String, Object> params) {
-        BnConfig c = w.config();
+        return stacked(store, java.util.List.of(w), h, x, layerNorm, training, params);
+    }
+
+    /**
+     * The library's {@code Stack} of sequential adapters at one site ({@code compose_stack}, then the
+     * last adapter's {@code post_forward}): each adapter runs its own {@code pre_forward} on the
+     * previous adapter's output (the sub-block's output for the first) and the sub-block's residual
+     * input, then its {@code forward}; with one adapter, that adapter's replacement. Adapters in a
+     * stack agree on {@code original_ln_after} ({@link BottleneckMethod#checkComposition}).
+     */
+    static NDArray stacked(ParameterStore store, java.util.List<BottleneckWeights> stack, NDArray h, NDArray x,
+            Block layerNorm, boolean training, PairList<String, Object> params) {
+        BnConfig c = stack.get(0).config();
         NDArray out;
         if (c.isParallel()) {
             // ParallelAdapter: pre_forward hands it the residual input; post_forward adds the sub-block's output
-            out = body(store, w, require(x, c), training).add(h);
+            out = body(store, stack.get(0), require(x, c), training).add(h);
         } else {
-            NDArray residual = c.residualBeforeLn() == ResidualBeforeLn.TRUE ? h : null;
-            NDArray input = h;
-            if (c.originalLnBefore()) {
-                NDArray sum = h.add(require(x, c));
-                if (layerNorm != null) {
-                    residual = c.residualBeforeLn() == ResidualBeforeLn.POST_ADD ? sum : residual;
-                    input = layerNorm.forward(store, new NDList(sum), training, params).head();
-                } else {
-                    input = sum;
-                }
-            }
-            if (c.residualBeforeLn() == ResidualBeforeLn.FALSE) {
-                residual = input;
-            }
-            out = body(store, w, input, training);
-            if (c.adapterResidualBeforeLn()) {
-                out = out.add(residual);
-            }
-            if (c.lnAfter()) {
-                out = norm(store, out, w.normAfterWeight(), w.normAfterBias(), training);
-            }
-            if (!c.adapterResidualBeforeLn()) {
-                out = out.add(residual);
+            out = h;
+            for (BottleneckWeights w : stack) {
+                // compose_stack runs pre_block for every adapter, on the previous adapter's output
+                NDArray[] prepared = pre(store, w.config(), out, x, layerNorm, training, params);
+                out = adapter(store, w, prepared[0], prepared[1], training);
             }
         }
+        return stack.get(stack.size() - 1).config().originalLnAfter() ? out : out.sub(require(x, c));
+    }
+
+    /**
+     * The library's {@code compose_fuse}: the last adapter's {@code pre_forward}, each adapter's up
+     * projection on the same input, the fusion layer's attention over them, the last adapter's
+     * {@code post_forward}.
+     */
+    static NDArray fused(ParameterStore store, FusionWeights fusion, java.util.List<BottleneckWeights> fused, NDArray h,
+            NDArray x, Block layerNorm, boolean training, PairList<String, Object> params) {
+        BnConfig c = fused.get(fused.size() - 1).config();
+        NDArray[] prepared = pre(store, c, h, x, layerNorm, training, params);
+        NDArray query = fusion.config().queryBeforeLn() ? h : prepared[0];
+        NDList ups = new NDList(fused.size());
+        for (BottleneckWeights w : fused) {
+            ups.add(body(store, w, prepared[0], training));
+        }
+        NDArray out = fusion.fuse(store, query, ai.djl.ndarray.NDArrays.stack(ups, 2), prepared[1], training);
         return c.originalLnAfter() ? out : out.sub(require(x, c));
+    }
+
+    /** {@code Adapter.pre_forward} of a sequential adapter: {@code {adapter input, residual}}. */
+    private static NDArray[] pre(ParameterStore store, BnConfig c, NDArray h, NDArray x, Block layerNorm,
+            boolean training, PairList<String, Object> params) {
+        NDArray residual = c.residualBeforeLn() == ResidualBeforeLn.TRUE ? h : null;
+        NDArray input = h;
+        if (c.originalLnBefore()) {
+            NDArray sum = h.add(require(x, c));
+            if (layerNorm != null) {
+                residual = c.residualBeforeLn() == ResidualBeforeLn.POST_ADD ? sum : residual;
+                input = layerNorm.forward(store, new NDList(sum), training, params).head();
+            } else {
+                input = sum;
+            }
+        }
+        if (c.residualBeforeLn() == ResidualBeforeLn.FALSE) {
+            residual = input;
+        }
+        return new NDArray[] {input, residual};
+    }
+
+    /** The library's {@code Adapter.forward}: the body on {@code input}, the residual added before or after its layer norm. */
+    private static NDArray adapter(ParameterStore store, BottleneckWeights w, NDArray input, NDArray residual,
+            boolean training) {
+        BnConfig c = w.config();
+        NDArray out = body(store, w, input, training);
+        if (c.adapterResidualBeforeLn()) {
+            out = out.add(residual);
+        }
+        if (c.lnAfter()) {
+            out = norm(store, out, w.normAfterWeight(), w.normAfterBias(), training);
+        }
+        if (!c.adapterResidualBeforeLn()) {
+            out = out.add(residual);
+        }
+        return out;
     }
 
     /** {@code dropout(drop_path(up(act(down(ln_before(z))))) * scaling)}, without any residual. */

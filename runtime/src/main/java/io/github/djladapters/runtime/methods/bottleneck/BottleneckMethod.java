@@ -14,7 +14,14 @@ import io.github.djladapters.runtime.methods.LinearBase;
 import io.github.djladapters.runtime.methods.MethodCommandLine;
 import io.github.djladapters.runtime.methods.TargetModule;
 import java.util.ArrayList;
+import io.github.djladapters.runtime.methods.CompositionKind;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
 import java.util.Optional;
 
 /**
@@ -40,6 +47,48 @@ public final class BottleneckMethod implements MethodProvider<BnConfig> {
             this.hook = hook;
             this.norm = norm;
             this.hookedName = hookedName;
+        }
+    }
+
+    /**
+     * Stack chains the adapters at each site as the Adapters library does (each adapter's own
+     * pre-processing and forward on the previous one's output, the last one's post-processing);
+     * Average and Split weight or cut each adapter's output; Fuse runs an AdapterFusion layer over them.
+     */
+    @Override
+    public Set<CompositionKind> compositions() {
+        return EnumSet.of(CompositionKind.STACK, CompositionKind.PARALLEL, CompositionKind.BATCH_SPLIT,
+                CompositionKind.AVERAGE, CompositionKind.SPLIT, CompositionKind.FUSE);
+    }
+
+    @Override
+    public void checkComposition(CompositionKind block, Map<String, BnConfig> configs) {
+        if (block == CompositionKind.STACK || block == CompositionKind.FUSE) {
+            configs.forEach((name, config) -> {
+                if (config.isParallel()) {
+                    throw new IllegalArgumentException(block.blockName() + " cannot take bottleneck adapter '" + name
+                            + "' with is_parallel = true: a parallel adapter reads the sub-block's input, not the"
+                            + " sequential adapters' pre-processed one; adapters " + configs.keySet());
+                }
+            });
+            same(block, configs, "original_ln_after", BnConfig::originalLnAfter);
+        } else if (block == CompositionKind.AVERAGE || block == CompositionKind.SPLIT) {
+            // the library pre-processes once, with the first adapter's settings, for all of them
+            same(block, configs, "is_parallel", BnConfig::isParallel);
+            same(block, configs, "original_ln_before", BnConfig::originalLnBefore);
+            same(block, configs, "residual_before_ln", BnConfig::residualBeforeLn);
+            same(block, configs, "original_ln_after", BnConfig::originalLnAfter);
+        }
+    }
+
+    /** Several adapters at one site share the model's layer norm and residual: these fields must agree. */
+    private static void same(CompositionKind block, Map<String, BnConfig> configs, String field,
+            Function<BnConfig, Object> value) {
+        Map<String, Object> values = new LinkedHashMap<>();
+        configs.forEach((name, config) -> values.put(name, value.apply(config)));
+        if (new HashSet<>(values.values()).size() > 1) {
+            throw new IllegalArgumentException(block.blockName() + " cannot combine bottleneck adapters with different "
+                    + field + ": " + values);
         }
     }
 

@@ -40,7 +40,8 @@ final class NormBypass extends AdapterLayer<Marker> {
     protected NDList forwardWith(ParameterStore store, NDList inputs, boolean training,
             PairList<String, Object> params, List<AdapterUse<Marker>> uses) {
         NDArray sum = inputs.head();
-        if (uses.size() == 1 && !uses.get(0).routed()) {
+        if (uses.stream().noneMatch(AdapterUse::routed)) {
+            // one adapter or a Stack of adapters that all skip the model's layer norm
             return new NDList(sum);
         }
         NDArray normed = base().forward(store, inputs, training, params).head();

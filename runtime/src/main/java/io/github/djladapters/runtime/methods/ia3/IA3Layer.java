@@ -141,7 +141,7 @@ public final class IA3Layer extends AdapterLayer<IA3Weights> {
 
     /** {@code t * l} on the adapter's rows and features, {@code t} elsewhere; ops start from {@code t}. */
     private static NDArray scaled(NDArray t, NDArray l, AdapterUse<IA3Weights> use) {
-        if (use.rowMask() == null && !use.adapter().masked()) {
+        if (!use.routed() && !use.adapter().masked()) {
             return t.mul(l);
         }
         return t.add(use.onRows(use.adapter().maskOutputs(t.mul(l).sub(t))));

@@ -19,11 +19,20 @@ import io.github.djladapters.runtime.methods.TargetModule;
 import io.github.djladapters.runtime.methods.TargetResolver;
 import io.github.djladapters.runtime.methods.TargetSelection;
 import java.util.ArrayList;
+import io.github.djladapters.runtime.methods.CompositionKind;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Optional;
 
 /** Applies {@link IA3Config}: resolves its modules and puts an {@link IA3Layer} adapter on each. */
 public final class IA3Method implements MethodProvider<IA3Config> {
+
+    /** Stack multiplies the scaling vectors; Average is left out: products of weighted scalings are not a weighted sum of outputs. */
+    @Override
+    public Set<CompositionKind> compositions() {
+        return EnumSet.of(CompositionKind.STACK, CompositionKind.PARALLEL, CompositionKind.BATCH_SPLIT, CompositionKind.SPLIT);
+    }
 
     @Override
     public Class<IA3Config> configType() {

@@ -19,7 +19,10 @@ import io.github.djladapters.runtime.methods.TargetModule;
 import io.github.djladapters.runtime.methods.TargetResolver;
 import io.github.djladapters.runtime.methods.TargetSelection;
 import java.util.ArrayList;
+import io.github.djladapters.runtime.methods.CompositionKind;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Optional;
 import java.util.Map;
 import java.util.regex.Pattern;
@@ -28,6 +31,12 @@ import org.slf4j.LoggerFactory;
 
 /** Applies {@link LoRAConfig}: resolves its modules and puts a {@link LoRALayer} adapter on each. */
 public final class LoRAMethod implements MethodProvider<LoRAConfig> {
+
+    /** Stack adds the deltas (PEFT's several active adapters); Average and Split weight or cut each delta, fused qkv included. */
+    @Override
+    public Set<CompositionKind> compositions() {
+        return EnumSet.of(CompositionKind.STACK, CompositionKind.PARALLEL, CompositionKind.BATCH_SPLIT, CompositionKind.AVERAGE, CompositionKind.SPLIT);
+    }
 
     private static final Logger LOG = LoggerFactory.getLogger(LoRAMethod.class);
 

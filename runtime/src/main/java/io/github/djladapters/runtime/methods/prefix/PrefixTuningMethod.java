@@ -13,7 +13,10 @@ import io.github.djladapters.runtime.methods.BoundModel;
 import io.github.djladapters.runtime.methods.MethodCommandLine;
 import io.github.djladapters.runtime.methods.PeftFormat;
 import java.util.ArrayList;
+import io.github.djladapters.runtime.methods.CompositionKind;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Optional;
 
 /**
@@ -21,6 +24,12 @@ import java.util.Optional;
  * self-attention, through {@link KeyValueAttention}. See {@code docs/methods/prefix-tuning.md}.
  */
 public final class PrefixTuningMethod implements MethodProvider<PrefixTuningConfig> {
+
+    /** Stack concatenates the prefixes; prefixes lengthen the keys, so they are neither averaged nor split by position. */
+    @Override
+    public Set<CompositionKind> compositions() {
+        return EnumSet.of(CompositionKind.STACK, CompositionKind.PARALLEL, CompositionKind.BATCH_SPLIT);
+    }
 
     @Override
     public Class<PrefixTuningConfig> configType() {

@@ -9,7 +9,10 @@ import io.github.djladapters.runtime.methods.MethodProvider;
 import io.github.djladapters.runtime.methods.BoundModel;
 import io.github.djladapters.runtime.methods.MethodCommandLine;
 import io.github.djladapters.runtime.methods.PeftFormat;
+import io.github.djladapters.runtime.methods.CompositionKind;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Optional;
 
 /**
@@ -17,6 +20,16 @@ import java.util.Optional;
  * encoder, put before the inputs like prompt tuning's. See {@code docs/methods/prompt-tuning.md}.
  */
 public final class PTuningMethod implements MethodProvider<PromptEncoderConfig> {
+
+    /**
+     * None, as in the Adapters library: several prompts on one row are not combined, and a batch
+     * routed per row gives every row room for every routed prompt, so a branch's output would not
+     * have the shape of its adapter run alone.
+     */
+    @Override
+    public Set<CompositionKind> compositions() {
+        return EnumSet.noneOf(CompositionKind.class);
+    }
 
     @Override
     public Class<PromptEncoderConfig> configType() {

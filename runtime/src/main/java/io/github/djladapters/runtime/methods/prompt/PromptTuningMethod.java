@@ -7,7 +7,10 @@ import io.github.djladapters.runtime.methods.MethodProvider;
 import io.github.djladapters.runtime.methods.BoundModel;
 import io.github.djladapters.runtime.methods.MethodCommandLine;
 import io.github.djladapters.runtime.methods.PeftFormat;
+import io.github.djladapters.runtime.methods.CompositionKind;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Optional;
 
 /**
@@ -15,6 +18,16 @@ import java.util.Optional;
  * attached to the model's input hook. See {@code docs/methods/prompt-tuning.md}.
  */
 public final class PromptTuningMethod implements MethodProvider<PromptTuningConfig> {
+
+    /**
+     * None, as in the Adapters library: several prompts on one row are not combined, and a batch
+     * routed per row gives every row room for every routed prompt, so a branch's output would not
+     * have the shape of its adapter run alone.
+     */
+    @Override
+    public Set<CompositionKind> compositions() {
+        return EnumSet.noneOf(CompositionKind.class);
+    }
 
     @Override
     public Class<PromptTuningConfig> configType() {

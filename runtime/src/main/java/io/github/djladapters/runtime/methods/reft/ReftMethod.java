@@ -17,7 +17,10 @@ import io.github.djladapters.runtime.methods.BoundModel;
 import io.github.djladapters.runtime.methods.LinearBase;
 import io.github.djladapters.runtime.methods.TargetModule;
 import java.util.ArrayList;
+import io.github.djladapters.runtime.methods.CompositionKind;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Optional;
 
 /**
@@ -28,6 +31,12 @@ import java.util.Optional;
  * apply in activation order.
  */
 public final class ReftMethod implements MethodProvider<ReftConfig> {
+
+    /** Stack applies the interventions in order; an intervention is not additive in its input, so no Average or Split. */
+    @Override
+    public Set<CompositionKind> compositions() {
+        return EnumSet.of(CompositionKind.STACK, CompositionKind.PARALLEL, CompositionKind.BATCH_SPLIT);
+    }
 
     @Override
     public Class<ReftConfig> configType() {

@@ -11,7 +11,7 @@ import java.util.function.UnaryOperator;
  * model-integrated bottleneck layers as in its Llama: {@code attention_adapters(h, residual, None)}
  * after attention and {@code output_adapters(h, residual, None)} after the MLP.
  */
-final class BottleneckReference {
+class BottleneckReference {
 
     private final Map<String, float[]> weights;
     private final Map<String, float[]> adapter;
@@ -45,6 +45,12 @@ final class BottleneckReference {
             double[][] out = add(body(prefix, x), h);
             return post(out, x, layerNorm);
         }
+        double[][][] prepared = pre(h, x, layerNorm);
+        return post(adapter(prefix, prepared[0], prepared[1]), x, layerNorm);
+    }
+
+    /** {@code pre_forward}: the adapter's input and the residual it adds, {@code {hidden, residual}}. */
+    double[][][] pre(double[][] h, double[][] x, UnaryOperator<double[][]> layerNorm) {
         double[][] residual = config.residualBeforeLn() == ResidualBeforeLn.TRUE ? h : null;
         double[][] hidden = h;
         if (config.originalLnBefore()) {
@@ -61,6 +67,11 @@ final class BottleneckReference {
         if (config.residualBeforeLn() == ResidualBeforeLn.FALSE) {
             residual = hidden;
         }
+        return new double[][][] {hidden, residual};
+    }
+
+    /** {@code Adapter.forward}: the body on {@code hidden}, the residual added before or after its layer norm. */
+    double[][] adapter(String prefix, double[][] hidden, double[][] residual) {
         double[][] out = body(prefix, hidden);
         if (config.adapterResidualBeforeLn()) {
             out = add(out, residual);
@@ -72,10 +83,18 @@ final class BottleneckReference {
         if (!config.adapterResidualBeforeLn()) {
             out = add(out, residual);
         }
-        return post(out, x, layerNorm);
+        return out;
     }
 
-    private double[][] post(double[][] out, double[][] x, UnaryOperator<double[][]> layerNorm) {
+    /**
+     * The layer's hidden states after a sub-block; this reference's one adapter, or what a subclass
+     * composes there.
+     */
+    double[][] site(String prefix, double[][] h, double[][] x, UnaryOperator<double[][]> layerNorm) {
+        return bottleneck(prefix, h, x, layerNorm);
+    }
+
+    double[][] post(double[][] out, double[][] x, UnaryOperator<double[][]> layerNorm) {
         if (!config.originalLnAfter()) {
             return out;
         }
@@ -83,7 +102,7 @@ final class BottleneckReference {
     }
 
     /** {@code up(act(down(ln_before(z)))) * scaling}. */
-    private double[][] body(String prefix, double[][] z) {
+    double[][] body(String prefix, double[][] z) {
         String down = "adapter_down.0.";
         double[][] input = z;
         if (config.lnBefore()) {
@@ -152,7 +171,7 @@ final class BottleneckReference {
                 String p = "layers." + l + ".";
                 boolean on = !config.leaveOut().contains(l);
                 double[][] attended = attention(rms(x, p + "input_layernorm"), p + "self_attn.");
-                x = on && config.mhAdapter() ? bottleneck(p + "attention_adapters.", attended, x, null) : add(x, attended);
+                x = on && config.mhAdapter() ? site(p + "attention_adapters.", attended, x, null) : add(x, attended);
                 double[][] up = linear(rms(x, p + "post_attention_layernorm"), weights.get(p + "mlp.up_proj.weight"),
                         weights.get(p + "mlp.up_proj.bias"), TinyModel.FFN);
                 for (double[] r : up) {
@@ -162,7 +181,7 @@ final class BottleneckReference {
                 }
                 double[][] mlp = linear(up, weights.get(p + "mlp.down_proj.weight"), weights.get(p + "mlp.down_proj.bias"),
                         hidden);
-                x = on && config.outputAdapter() ? bottleneck(p + "output_adapters.", mlp, x, null) : add(x, mlp);
+                x = on && config.outputAdapter() ? site(p + "output_adapters.", mlp, x, null) : add(x, mlp);
             }
             for (int t = 0; t < seq; t++) {
                 for (int i = 0; i < hidden; i++) {
