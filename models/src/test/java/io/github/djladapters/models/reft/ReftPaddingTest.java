@@ -37,6 +37,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * the right) every row gives, on its real positions, exactly what it gives alone without padding, on
  * the encoder (tiny BERT) and the decoders (tiny Llama and GPT-2); and cached generation, where only
  * the prompt pass is intervened on, equals generation that recomputes the sequence at each step.
+ * BERT is checked with right padding only: its absolute positions count from column 0 (as in
+ * transformers), so a left-padded BERT row differs from the row alone even without adapters; the
+ * positions ReFT picks under left padding are checked directly in the runtime's {@code RealTokensTest}.
  */
 class ReftPaddingTest {
 
