@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.djladapters.runtime.architecture.ModelInputs;
+import io.github.djladapters.runtime.architecture.RealTokens;
 import io.github.djladapters.models.blocks.ForwardScope;
 import io.github.djladapters.models.blocks.InputExtendingBlock;
 import io.github.djladapters.annotations.AdapterMethod;
@@ -116,7 +117,10 @@ public class BertModel extends InputExtendingBlock {
             hidden = embeddings.combine(ps, extended.embeddings(), extended.positionIds(),
                     extended.tokenTypeIds(), training, params);
         }
-        NDArray last = encoder.forward(ps, new NDList(hidden, maskBias(mask)), training, params).head();
+        NDArray last;
+        try (RealTokens.Scope window = RealTokens.open(mask, hidden.getShape().get(1))) {
+            last = encoder.forward(ps, new NDList(hidden, maskBias(mask)), training, params).head();
+        }
         return pooler == null
                 ? new NDList(last)
                 : new NDList(last, pooler.forward(ps, new NDList(last), training, params).head());

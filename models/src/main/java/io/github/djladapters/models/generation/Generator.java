@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
+import io.github.djladapters.runtime.architecture.RealTokens;
 import java.util.Arrays;
 import java.util.List;
 
@@ -96,7 +97,9 @@ public final class Generator {
             for (int step = 0; step < config.maxNewTokens(); step++) {
                 int from = cache != null && step > 0 ? length - 1 : 0;
                 int[] next;
-                try (NDManager scope = run.newSubManager()) {
+                // recomputing the sequence, the tokens generated so far are not prompt: ReFT skips them
+                try (NDManager scope = run.newSubManager();
+                        RealTokens.Scope prompt = RealTokens.generated(from == 0 ? length - longest : 0)) {
                     NDArray ids = scope.create(columns(tokens, batch, total, from, length), new Shape(batch, length - from));
                     NDArray seen = scope.create(columns(mask, batch, total, 0, length), new Shape(batch, length));
                     NDArray positions = CausalAttentionMask.positionIds(seen, length - from);

@@ -9,6 +9,7 @@ import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.djladapters.runtime.architecture.ModelInputs;
+import io.github.djladapters.runtime.architecture.RealTokens;
 import io.github.djladapters.annotations.Embeddings;
 import io.github.djladapters.annotations.Layers;
 import io.github.djladapters.models.blocks.Embedding;
@@ -61,7 +62,10 @@ public final class GPT2Model extends DecoderModel {
         NDArray places = wpe.forward(ps, new NDList(in.positionIds()), training, params).head();
         NDArray bias = CausalAttentionMask.bias(in.attentionMask(), in.embeddings().getShape().get(1));
         NDArray first = in.embeddings().add(places);
-        NDArray last = DecoderStack.run(ps, h, first, new NDList(bias), cache, training, params);
+        NDArray last;
+        try (RealTokens.Scope window = RealTokens.open(in.attentionMask(), first.getShape().get(1))) {
+            last = DecoderStack.run(ps, h, first, new NDList(bias), cache, training, params);
+        }
         return ln_f.forward(ps, new NDList(last), training, params).head();
     }
 

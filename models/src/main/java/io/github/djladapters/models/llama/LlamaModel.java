@@ -9,6 +9,7 @@ import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.djladapters.runtime.architecture.ModelInputs;
+import io.github.djladapters.runtime.architecture.RealTokens;
 import io.github.djladapters.annotations.Embeddings;
 import io.github.djladapters.annotations.Layers;
 import io.github.djladapters.models.blocks.RmsNorm;
@@ -60,7 +61,10 @@ public final class LlamaModel extends DecoderModel {
         ModelInputs in = embed(ps, embed_tokens, ids, mask, positions, training, params);
         NDList shared = new NDList(CausalAttentionMask.bias(in.attentionMask(), in.embeddings().getShape().get(1)));
         shared.addAll(rotary.tables(in.positionIds()));
-        NDArray last = DecoderStack.run(ps, layers, in.embeddings(), shared, cache, training, params);
+        NDArray last;
+        try (RealTokens.Scope window = RealTokens.open(in.attentionMask(), in.embeddings().getShape().get(1))) {
+            last = DecoderStack.run(ps, layers, in.embeddings(), shared, cache, training, params);
+        }
         return norm.forward(ps, new NDList(last), training, params).head();
     }
 

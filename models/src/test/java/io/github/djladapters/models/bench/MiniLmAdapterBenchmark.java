@@ -20,6 +20,7 @@ import io.github.djladapters.runtime.methods.lora.LoRAConfig;
 import io.github.djladapters.runtime.methods.lora.LoRAInit;
 import io.github.djladapters.runtime.methods.prefix.PrefixTuningConfig;
 import io.github.djladapters.runtime.methods.prompt.PromptTuningConfig;
+import io.github.djladapters.runtime.methods.reft.ReftConfig;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,7 +36,8 @@ import java.util.function.Function;
  * What adapters cost on all-MiniLM-L6-v2, as ratios of variants measured side by side in one run:
  * LoRA (r=8 on query/value) unmerged and merged, IA3 (PEFT's BERT targets), a Pfeiffer bottleneck
  * adapter (the Adapters library's SeqBnConfig), prefix tuning and prompt tuning (20 virtual tokens
- * each) against the base forward; one batch that mixes eight LoRA adapters (one per row) against the same batch with one
+ * each), LoReFT (the Adapters library's LoReftConfig: all layers, prefix 3, rank 1) against the base
+ * forward; one batch that mixes eight LoRA adapters (one per row) against the same batch with one
  * adapter; a LoRA training step against a full fine-tuning step. Every variant is its own copy of
  * the model; the variants run round-robin, starting one later each round, so that whatever else the
  * machine does slows them alike. Each ratio is the median over rounds of the ratio within a round.
@@ -158,6 +160,13 @@ public final class MiniLmAdapterBenchmark {
         prompt.setActiveAdapters("prompt");
         variants.add(new Variant("prompt-20", true, prompt::forward));
 
+        // the Adapters library's LoReftConfig defaults (all layers, prefix_positions 3, suffix 0, r 1),
+        // nn.Linear init so that the intervention is not the identity, as after training
+        AdapterModel<BertModel> reft = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
+        reft.addAdapter("reft", ReftConfig.loReft().with(false, 0.05, null, "linear"));
+        reft.setActiveAdapters("reft");
+        variants.add(new Variant("loreft", true, reft::forward));
+
         AdapterModel<BertModel> multi = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
         List<String> perRow = new ArrayList<>();
         for (int i = 0; i < batch; i++) {
@@ -265,6 +274,7 @@ public final class MiniLmAdapterBenchmark {
                 new Ratio("Pfeiffer bottleneck / base", "bottleneck-seq", "base", Double.NaN, 1.05),
                 new Ratio("prefix (20) / base", "prefix-20", "base", Double.NaN, 1.10),
                 new Ratio("prompt (20) / base", "prompt-20", "base", Double.NaN, 1.18),
+                new Ratio("LoReFT (r1, prefix 3) / base", "loreft", "base", Double.NaN, Double.NaN),
                 new Ratio(mixed + " / single adapter", mixed, "single-adapter", 1.13, 1.13),
                 new Ratio("LoRA step / full step", "train-lora", "train-full", 0.62, 0.62),
                 new Ratio("routed same / single (info)", "routed-same", "single-adapter", Double.NaN, Double.NaN));

@@ -5,7 +5,8 @@ import ai.djl.ndarray.NDArray;
 /**
  * What an adapter does to the hidden states a transformer layer outputs (ReFT's interventions),
  * called by a {@link LayerOutputExtendingModel} after each layer. Arrays it creates belong to the
- * manager of the array it receives.
+ * manager of the array it receives. The real tokens of each row, for an extension that picks
+ * positions, are in {@link RealTokens#current()} when the model opened a window.
  */
 @FunctionalInterface
 public interface LayerOutputExtension {

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
+import io.github.djladapters.runtime.architecture.RealTokens;
 import io.github.djladapters.runtime.methods.AdapterUse;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,8 +17,9 @@ import java.util.Set;
 
 /**
  * The Adapters library's {@code ReftModule} on {@code [batch, seq, hidden]} hidden states: unit 0 on
- * the first {@code prefix_positions} positions, unit 1 (unit 0 when tied) on the last
- * {@code suffix_positions}, the suffix winning where they overlap; other positions unchanged. Each
+ * the first {@code prefix_positions} real tokens of each row, unit 1 (unit 0 when tied) on the last
+ * {@code suffix_positions}, the suffix winning where they overlap; other positions (padding
+ * included) unchanged. Real tokens come from the model's {@link RealTokens} window. Each
  * unit is position-wise: {@code dropout(h + (act(h W^T + b) - h R^T) R)}.
  */
 final class ReftIntervention {
@@ -28,50 +30,92 @@ final class ReftIntervention {
 
     private ReftIntervention() {}
 
-    /** The states after one adapter: {@code h} plus its change on its positions (and rows). */
+    /**
+     * The states after one adapter: {@code h} plus its change on its positions (and rows). The
+     * positions are counted on the real tokens of {@link RealTokens#current()} when the model opened a
+     * window, else on every position of {@code h}.
+     */
     static NDArray apply(ReftWeights weights, NDArray h, boolean training, AdapterUse<ReftWeights> use) {
         ReftConfig config = weights.config;
-        int seq = Math.toIntExact(h.getShape().get(1));
-        float[] prefix = new float[seq];
-        float[] suffix = new float[seq];
-        for (int i = 0; i < Math.min(config.prefixPositions(), seq); i++) {
-            prefix[i] = 1;
+        NDArray[] masks = positions(config, h);
+        if (masks == null) {
+            return h;
         }
-        for (int i = Math.max(0, seq - config.suffixPositions()); i < seq; i++) {
-            suffix[i] = 1;
-            prefix[i] = 0; // scattered after the prefix, as in the library
-        }
-        NDManager caller = h.getManager();
-        NDArray delta = null;
+        NDArray delta;
         if (config.tiedWeights()) {
-            float[] both = new float[seq];
-            for (int i = 0; i < seq; i++) {
-                both[i] = prefix[i] + suffix[i];
-            }
-            delta = change(weights.units.get(0), config, h, both, training);
+            delta = change(weights.units.get(0), config, h, sum(masks[0], masks[1]), training);
         } else {
-            delta = sum(change(weights.units.get(0), config, h, prefix, training),
-                    change(weights.units.get(1), config, h, suffix, training));
+            delta = sum(change(weights.units.get(0), config, h, masks[0], training),
+                    change(weights.units.get(1), config, h, masks[1], training));
         }
         return delta == null ? h : h.add(use.onRows(delta));
+    }
+
+    /**
+     * The prefix and suffix masks over {@code h}'s positions, {@code [batch or 1, seq, 1]} (null for a
+     * side the config does not use), or null when no position of {@code h} is intervened on.
+     */
+    static NDArray[] positions(ReftConfig config, NDArray h) {
+        int prefix = config.prefixPositions();
+        int suffix = config.suffixPositions();
+        if (prefix == 0 && suffix == 0) {
+            return null;
+        }
+        long batch = h.getShape().get(0);
+        long seq = h.getShape().get(1);
+        RealTokens.Window window = RealTokens.current().orElse(null);
+        NDArray[] masks;
+        if (window == null) {
+            masks = everyPosition(prefix, suffix, Math.toIntExact(seq), h.getManager());
+        } else {
+            if (window.batch() != batch || window.newPositions() != seq) {
+                throw new IllegalStateException("ReFT got hidden states of shape " + h.getShape() + " but the model's"
+                        + " real-token window covers " + window.batch() + " rows and " + window.newPositions()
+                        + " positions");
+            }
+            if (!window.countsNewPositions()) {
+                return null; // a pass that extends a cache: only the prompt pass is intervened on
+            }
+            masks = window.firstAndLast(prefix, suffix).clone();
+        }
+        if (prefix == 0) {
+            masks[0] = null;
+        }
+        if (suffix == 0) {
+            masks[1] = null;
+        }
+        for (int i = 0; i < 2; i++) {
+            if (masks[i] != null && masks[i].getDataType() != h.getDataType()) {
+                masks[i] = masks[i].toType(h.getDataType(), false);
+            }
+        }
+        return masks;
+    }
+
+    /** The first {@code prefix} and last {@code suffix} positions of a sequence without padding. */
+    private static NDArray[] everyPosition(int prefix, int suffix, int seq, NDManager manager) {
+        float[] first = new float[seq];
+        float[] last = new float[seq];
+        for (int i = 0; i < Math.min(prefix, seq); i++) {
+            first[i] = 1;
+        }
+        for (int i = Math.max(0, seq - suffix); i < seq; i++) {
+            last[i] = 1;
+            first[i] = 0; // scattered after the prefix, as in the library
+        }
+        return new NDArray[] {manager.create(first, new Shape(1, seq, 1)), manager.create(last, new Shape(1, seq, 1))};
     }
 
     private static NDArray sum(NDArray a, NDArray b) {
         return a == null ? b : b == null ? a : a.add(b);
     }
 
-    /** {@code mask * (unit(h) - h)}, or null when the mask selects nothing. */
-    private static NDArray change(ReftWeights.Unit unit, ReftConfig config, NDArray h, float[] mask, boolean training) {
-        boolean any = false;
-        for (float m : mask) {
-            any |= m != 0;
-        }
-        if (!any) {
+    /** {@code mask * (unit(h) - h)}, or null without a mask. */
+    private static NDArray change(ReftWeights.Unit unit, ReftConfig config, NDArray h, NDArray mask, boolean training) {
+        if (mask == null) {
             return null;
         }
-        NDManager caller = h.getManager();
-        NDArray positions = caller.create(mask, new Shape(1, mask.length, 1)).toType(h.getDataType(), false);
-        return unit(unit, config, h, training).sub(h).mul(positions);
+        return unit(unit, config, h, training).sub(h).mul(mask);
     }
 
     /** One unit on every position: {@code dropout(h + (act(h W^T + b) - h R^T) R)}. */

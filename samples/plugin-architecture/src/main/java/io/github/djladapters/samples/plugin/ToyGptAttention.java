@@ -1,6 +1,5 @@
 package io.github.djladapters.samples.plugin;
 
-import io.github.djladapters.runtime.engine.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -13,15 +12,29 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.djladapters.annotations.OProj;
 import io.github.djladapters.annotations.QKVProj;
+import io.github.djladapters.runtime.architecture.ExtendedKeyValues;
+import io.github.djladapters.runtime.architecture.KeyValueAttention;
+import io.github.djladapters.runtime.architecture.KeyValueExtension;
+import io.github.djladapters.runtime.engine.Scalars;
+import java.util.Optional;
 
-/** Causal multi-head self-attention with one fused q/k/v projection, as in GPT-2. */
-public final class ToyGptAttention extends AbstractBlock {
+/**
+ * Causal multi-head self-attention with one fused q/k/v projection, as in GPT-2. It implements
+ * {@link KeyValueAttention}, so prefix tuning (learned keys and values prepended) and LLaMA-Adapter
+ * adaption prompts (a gated attention over learned prompts, added after {@code c_proj} as PEFT does
+ * for a fused projection) can act inside it.
+ *
+ * <p>Inputs: hidden states {@code [batch, seq, hidden]} and the additive mask
+ * {@code [batch, 1, seq, seq]} (0 attends, a large negative value hides). Output: {@code [batch, seq, hidden]}.
+ */
+public final class ToyGptAttention extends AbstractBlock implements KeyValueAttention {
 
     @QKVProj Block cAttn;
     @OProj Block cProj;
 
     private final int hidden;
     private final int heads;
+    private KeyValueExtension extension;
 
     ToyGptAttention(int hidden, int heads) {
         this.hidden = hidden;
@@ -31,24 +44,43 @@ public final class ToyGptAttention extends AbstractBlock {
     }
 
     @Override
+    public void setKeyValueExtension(KeyValueExtension newExtension) {
+        this.extension = newExtension;
+    }
+
+    @Override
+    public Optional<KeyValueExtension> keyValueExtension() {
+        return Optional.ofNullable(extension);
+    }
+
+    @Override
+    public int keyValueHeads() {
+        return heads;
+    }
+
+    @Override
+    public int headDim() {
+        return hidden / heads;
+    }
+
+    @Override
     protected NDList forwardInternal(
             ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray x = inputs.head();
+        NDArray x = inputs.get(0);
+        NDArray maskBias = inputs.get(1);
         long batch = x.getShape().get(0);
         long seq = x.getShape().get(1);
-        long headDim = hidden / heads;
+        long headDim = headDim();
         NDArray qkv = cAttn.forward(store, new NDList(x), training).head();
         NDList parts = qkv.split(3, 2);
         NDArray q = heads(parts.get(0), batch, seq, headDim);
-        NDArray k = heads(parts.get(1), batch, seq, headDim);
-        NDArray v = heads(parts.get(2), batch, seq, headDim);
-        NDArray scores = Scalars.mul(q.matMul(k.transpose(0, 1, 3, 2)), 1 / Math.sqrt(headDim)); // autograd-safe constant
-        NDManager manager = x.getManager();
-        NDArray position = manager.arange((int) seq);
-        NDArray future = position.expandDims(0).gt(position.expandDims(1)); // key after query
-        scores = scores.sub(future.toType(scores.getDataType(), false).mul(1e9f));
-        NDArray context = scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape(batch, seq, hidden);
-        return cProj.forward(store, new NDList(context), training);
+        ExtendedKeyValues kv = extendKeyValues(q, heads(parts.get(1), batch, seq, headDim),
+                heads(parts.get(2), batch, seq, headDim));
+        NDArray scores = Scalars.mul(q.matMul(kv.keys().transpose(0, 1, 3, 2)), 1 / Math.sqrt(headDim));
+        scores = scores.add(kv.attentionMask(maskBias)); // prepended positions first, then this block's own
+        NDArray context = extendContext(q, scores.softmax(-1).matMul(kv.values()));
+        NDArray merged = context.transpose(0, 2, 1, 3).reshape(batch, seq, hidden);
+        return new NDList(extendOutput(q, cProj.forward(store, new NDList(merged), training).head()));
     }
 
     private NDArray heads(NDArray t, long batch, long seq, long headDim) {
@@ -57,13 +89,12 @@ public final class ToyGptAttention extends AbstractBlock {
 
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return inputShapes;
+        return new Shape[] {inputShapes[0]};
     }
 
     @Override
     protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-        cAttn.initialize(manager, dataType, inputShapes);
-        cProj.initialize(manager, dataType, inputShapes);
+        cAttn.initialize(manager, dataType, inputShapes[0]);
+        cProj.initialize(manager, dataType, inputShapes[0]);
     }
-
 }

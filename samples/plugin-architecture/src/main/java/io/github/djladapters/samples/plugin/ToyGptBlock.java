@@ -14,7 +14,10 @@ import io.github.djladapters.annotations.PreFfn;
 import io.github.djladapters.annotations.PreSelfAttention;
 import io.github.djladapters.annotations.SelfAttention;
 
-/** One pre-norm transformer layer: x + attn(ln_1(x)), then x + mlp(ln_2(x)). */
+/**
+ * One pre-norm transformer layer: x + attn(ln_1(x)), then x + mlp(ln_2(x)). Inputs: hidden states
+ * and the attention's additive mask; output: hidden states.
+ */
 public final class ToyGptBlock extends AbstractBlock {
 
     @PreSelfAttention Block ln1; // normalises the last axis of [batch, seq, hidden]
@@ -32,8 +35,9 @@ public final class ToyGptBlock extends AbstractBlock {
     @Override
     protected NDList forwardInternal(
             ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray x = inputs.head();
-        NDArray attended = attn.forward(store, ln1.forward(store, new NDList(x), training), training).head();
+        NDArray x = inputs.get(0);
+        NDArray normed = ln1.forward(store, new NDList(x), training).head();
+        NDArray attended = attn.forward(store, new NDList(normed, inputs.get(1)), training).head();
         x = x.add(attended);
         NDArray fed = mlp.forward(store, ln2.forward(store, new NDList(x), training), training).head();
         return new NDList(x.add(fed));
@@ -41,13 +45,13 @@ public final class ToyGptBlock extends AbstractBlock {
 
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return inputShapes;
+        return new Shape[] {inputShapes[0]};
     }
 
     @Override
     protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
         for (Block child : getChildren().values()) {
-            child.initialize(manager, dataType, inputShapes);
+            child.initialize(manager, dataType, inputShapes[0]);
         }
     }
 }

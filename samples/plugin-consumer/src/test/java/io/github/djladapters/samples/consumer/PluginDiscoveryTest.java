@@ -36,7 +36,8 @@ class PluginDiscoveryTest {
             AdapterModel<Block> bound = Adapters.init(model);
 
             assertEquals(PLUGIN_MODEL + "_AdapterBindings", bound.bindings().getClass().getName());
-            assertEquals(EnumSet.of(AdapterMethod.LORA, AdapterMethod.REFT, AdapterMethod.PROMPT_TUNING),
+            assertEquals(EnumSet.of(AdapterMethod.LORA, AdapterMethod.REFT, AdapterMethod.PROMPT_TUNING,
+                            AdapterMethod.PREFIX_TUNING, AdapterMethod.ADAPTION_PROMPT),
                     bound.methods());
             assertEquals(2, bound.layerCount());
             assertEquals("wte", bound.embeddingsPath());
