@@ -6,7 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Reads sampling settings in the two request shapes: OpenAI's completion fields ({@code max_tokens},
+ * Reads sampling settings in the two request shapes: OpenAI's completion and chat fields ({@code max_tokens},
  * {@code temperature} default 1, {@code top_p}, vLLM's {@code top_k}, {@code seed}, {@code stop}) and
  * DJL Serving's {@code parameters} ({@code max_new_tokens}, {@code do_sample} default false,
  * {@code temperature}, {@code top_k}, {@code top_p}, {@code seed}, {@code stop}).
@@ -18,6 +18,13 @@ final class GenerationParameters {
     static GenerationRequest openAi(JsonNode body, String prompt, String adapter) {
         float temperature = (float) number(body, "temperature", 1.0);
         return request(prompt, adapter, (int) number(body, "max_tokens", 16), temperature, body);
+    }
+
+    /** OpenAI's chat fields: {@code max_completion_tokens} (or the older {@code max_tokens}), default 16. */
+    static GenerationRequest openAiChat(JsonNode body, String prompt, String adapter) {
+        float temperature = (float) number(body, "temperature", 1.0);
+        String maxField = body.hasNonNull("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+        return request(prompt, adapter, (int) number(body, maxField, 16), temperature, body);
     }
 
     static GenerationRequest djl(JsonNode parameters, String prompt, String adapter) {

@@ -81,7 +81,11 @@ final class InferenceApi {
             return true;
         }
         Embeddings result = model.embeddings().embed(inputs, adapters).get();
-        exchange.sendJson(200, single ? result.vectors()[0] : result.vectors());
+        List<Object> outputs = new ArrayList<>();
+        for (int i = 0; i < inputs.size(); i++) { // a saved classifier's row: its labels; any other: its embedding
+            outputs.add(result.classes().get(i).isEmpty() ? result.vectors()[i] : result.classes().get(i));
+        }
+        exchange.sendJson(200, single ? outputs.get(0) : outputs);
         return true;
     }
 

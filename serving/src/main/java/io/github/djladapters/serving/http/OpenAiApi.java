@@ -19,21 +19,28 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * OpenAI-style endpoints, where the {@code model} field names the base model or an adapter (the
  * convention of vLLM and LoRAX): {@code GET /v1/models}, {@code POST /v1/embeddings} and
- * {@code POST /v1/completions} (with {@code "stream": true} as server-sent events).
+ * {@code POST /v1/completions} (with {@code "stream": true} as server-sent events), and
+ * {@code POST /v1/chat/completions} through {@link ChatCompletionsApi}.
  */
 final class OpenAiApi {
 
     private final ServedModel model;
     private final long created = System.currentTimeMillis() / 1000;
     private final AtomicLong ids = new AtomicLong();
+    private final ChatCompletionsApi chat;
 
     OpenAiApi(ServedModel model) {
         this.model = model;
+        this.chat = new ChatCompletionsApi(model, this::adapterOf);
     }
 
     /** Handles a request; false when no route matches its path. */
     boolean handle(Exchange exchange) throws Exception {
         List<String> path = exchange.segments();
+        if (path.size() == 3 && path.get(0).equals("v1") && path.get(1).equals("chat") && path.get(2).equals("completions")) {
+            chat.handle(exchange);
+            return true;
+        }
         if (path.size() != 2 || !path.get(0).equals("v1")) {
             return false;
         }

@@ -20,7 +20,8 @@ import java.util.function.IntConsumer;
 
 /**
  * Sentence embeddings (mean pooling, unit length, as sentence-transformers' all-MiniLM-L6-v2) from a
- * BERT-family encoder with adapters. Concurrent requests are gathered into one forward in which each
+ * BERT-family encoder with adapters, and text classification for adapters saved with a classifier
+ * head ({@link ClassifierHeads}). Concurrent requests are gathered into one forward in which each
  * row runs through its own adapter; in merged mode (or with {@link BatchSettings#perAdapter()}),
  * batches hold one adapter each.
  */
@@ -32,6 +33,7 @@ public final class EmbeddingService implements AutoCloseable {
     private final RequestBatcher<Job> batcher;
     private final boolean perAdapter;
     private final NDManager manager = NDManager.newBaseManager();
+    private final ClassifierHeads heads;
     private volatile IntConsumer batchObserver = rows -> { };
 
     /** One request's rows (all of one adapter in merged mode). */
@@ -58,6 +60,7 @@ public final class EmbeddingService implements AutoCloseable {
     public EmbeddingService(AdapterRegistry registry, PaddedBatchTokenizer tokenizer, BatchSettings settings) {
         this.registry = registry;
         this.tokenizer = tokenizer;
+        this.heads = new ClassifierHeads(registry);
         this.perAdapter = settings.perAdapter() || registry.options().mode() == ServingMode.MERGED;
         this.batcher = new RequestBatcher<>("embedding-batcher", settings.maxBatchSize(), settings.maxWaitMillis(), this::runBatch);
     }
@@ -98,15 +101,17 @@ public final class EmbeddingService implements AutoCloseable {
         return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new)).thenApply(done -> {
             float[][] vectors = new float[texts.size()][];
             int[] tokens = new int[texts.size()];
+            List<List<Embeddings.LabelScore>> classes = new ArrayList<>(java.util.Collections.nCopies(texts.size(), List.of()));
             int part = 0;
             for (List<Integer> rows : rowsByAdapter.values()) {
                 Embeddings e = parts.get(part++).join();
                 for (int i = 0; i < rows.size(); i++) {
                     vectors[rows.get(i)] = e.vectors()[i];
                     tokens[rows.get(i)] = e.tokens()[i];
+                    classes.set(rows.get(i), e.classes().get(i));
                 }
             }
-            return new Embeddings(vectors, tokens);
+            return new Embeddings(vectors, tokens, classes);
         });
     }
 
@@ -149,12 +154,12 @@ public final class EmbeddingService implements AutoCloseable {
             int n = job.rows();
             float[][] vectors = java.util.Arrays.copyOfRange(all.vectors(), row, row + n);
             int[] tokens = java.util.Arrays.copyOfRange(all.tokens(), row, row + n);
-            job.result().complete(new Embeddings(vectors, tokens));
+            job.result().complete(new Embeddings(vectors, tokens, List.copyOf(all.classes().subList(row, row + n))));
             row += n;
         }
     }
 
-    /** One forward over all rows, each through its adapter. */
+    /** One forward over all rows, each through its adapter; rows of saved classifiers also get their labels. */
     Embeddings compute(List<String> texts, List<String> adapters) {
         return registry.run(adapters, forward -> {
             try (NDManager batch = manager.newSubManager()) {
@@ -173,7 +178,7 @@ public final class EmbeddingService implements AutoCloseable {
                 for (int i = 0; i < counts.length; i++) {
                     tokens[i] = (int) counts[i];
                 }
-                return new Embeddings(vectors, tokens);
+                return new Embeddings(vectors, tokens, heads.classify(adapters, hidden, mask, batch));
             }
         });
     }
@@ -181,6 +186,7 @@ public final class EmbeddingService implements AutoCloseable {
     @Override
     public void close() {
         batcher.close();
+        heads.close();
         manager.close();
     }
 }

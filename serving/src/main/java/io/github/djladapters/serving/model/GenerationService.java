@@ -99,7 +99,21 @@ public final class GenerationService implements AutoCloseable {
      *     that is not registered
      */
     public CompletableFuture<Completion> generate(GenerationRequest request, Consumer<String> sink) {
-        int[] prompt = toInts(tokenizer.encode(request.prompt()).getIds());
+        return generate(request, sink, true);
+    }
+
+    /**
+     * Generates a continuation, choosing whether the tokenizer adds its special tokens to the prompt.
+     *
+     * @param request the prompt, adapter and sampling settings
+     * @param sink receives the text piece by piece, or null when not streaming
+     * @param addSpecialTokens false for a prompt that already holds them, such as one rendered by a
+     *     chat template (which writes {@code bos_token} itself)
+     * @return the completion once generated
+     */
+    public CompletableFuture<Completion> generate(GenerationRequest request, Consumer<String> sink,
+            boolean addSpecialTokens) {
+        int[] prompt = toInts(tokenizer.encode(request.prompt(), addSpecialTokens, false).getIds());
         if (prompt.length == 0) {
             throw new IllegalArgumentException("the prompt has no tokens");
         }

@@ -103,7 +103,8 @@ public final class ModelLoader {
                     AdapterRegistry registry = registry(Adapters.init(decoder), root, options);
                     resources.add(manager);
                     return new ServedModel(spec, source, registry, null,
-                            new GenerationService(registry, decoder, tokenizer, eos, pad, batching), resources);
+                            new GenerationService(registry, decoder, tokenizer, eos, pad, batching),
+                            ChatTemplate.read(dir), resources);
                 }
                 default -> throw new IOException(config + ": model_type '" + type
                         + "' is not served; expected bert, roberta, gpt2, llama, mistral or qwen2");

@@ -17,6 +17,7 @@ public final class ServedModel implements AutoCloseable {
     private final AdapterRegistry registry;
     private final EmbeddingService embeddings;
     private final GenerationService generation;
+    private final ChatTemplate chatTemplate;
     private final List<AutoCloseable> resources;
     private final Map<String, Workflow> workflows = new ConcurrentHashMap<>();
 
@@ -32,6 +33,23 @@ public final class ServedModel implements AutoCloseable {
      */
     public ServedModel(String name, String source, AdapterRegistry registry, EmbeddingService embeddings,
             GenerationService generation, List<AutoCloseable> resources) {
+        this(name, source, registry, embeddings, generation, null, resources);
+    }
+
+    /**
+     * A served model that generates text, with a chat template.
+     *
+     * @param name the name clients use
+     * @param source where it was loaded from
+     * @param registry its adapters
+     * @param embeddings its embedding service, or null when it does not embed
+     * @param generation its text generation service, or null when it does not generate
+     * @param chatTemplate its tokenizer's chat template, or null when it has none
+     * @param resources closed with the model (tokenizers, managers), in order
+     */
+    public ServedModel(String name, String source, AdapterRegistry registry, EmbeddingService embeddings,
+            GenerationService generation, ChatTemplate chatTemplate, List<AutoCloseable> resources) {
+        this.chatTemplate = chatTemplate;
         this.name = name;
         this.source = source;
         this.registry = registry;
@@ -102,6 +120,15 @@ public final class ServedModel implements AutoCloseable {
      */
     public GenerationService generation() {
         return generation;
+    }
+
+    /**
+     * The chat template that turns messages into a prompt.
+     *
+     * @return the template, or null when the model's tokenizer has none
+     */
+    public ChatTemplate chatTemplate() {
+        return chatTemplate;
     }
 
     /**

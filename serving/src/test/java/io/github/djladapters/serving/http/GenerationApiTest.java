@@ -146,6 +146,13 @@ class GenerationApiTest {
         assertEquals("The model `nope` does not exist.", Exchange.JSON.readTree(missing.body()).get("message").asText());
         assertEquals(400, post("/v1/completions", Map.of("prompt", "w1", "max_tokens", 0)).statusCode());
         assertEquals(400, post("/v1/embeddings", Map.of("input", "w1")).statusCode());
+        HttpResponse<String> noTemplate = post("/v1/chat/completions", Map.of("model", "g1",
+                "messages", List.of(Map.of("role", "user", "content", "w1"))));
+        assertEquals(400, noTemplate.statusCode());
+        JsonNode error = Exchange.JSON.readTree(noTemplate.body());
+        assertEquals("error", error.get("object").asText());
+        assertTrue(error.get("message").asText().startsWith("The model `" + model.name() + "` has no chat template"),
+                noTemplate.body());
         List<String> base = completionTexts(Map.of("model", "gpt2", "prompt", List.of("w3", "w4"), "max_tokens", 4,
                 "temperature", 0));
         assertEquals(2, base.size());
