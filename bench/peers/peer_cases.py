@@ -7,7 +7,8 @@ The same cases, shapes and thread count as io.github.djladapters.models.bench.Pe
   full-step    the same with every parameter trained
   generate-b1  greedy generate, Llama-shaped 100 M model (hidden 768, 12 layers, 12 heads over 4 KV
   generate-b8  heads, SwiGLU 2048, vocab 32000, tied), prompt 32, 64 new tokens, batch 1 or 8
-Weights are random (timings do not depend on their values). Prints one JSON line.
+Weights are random (timings do not depend on their values). --device cuda runs on the GPU (each run
+ends with torch.cuda.synchronize()). Prints one JSON line.
 
 A measuring tool only: never a dependency of the build or of the tests.
 """
@@ -29,15 +30,19 @@ def minilm(attn):
     return BertModel(config, add_pooling_layer=False)
 
 
+DEVICE = "cpu"
+
+
 def token_ids():
     rng = random.Random(42)
     rows = [[101] + [rng.randrange(1000, 30522) for _ in range(TOKENS - 2)] + [102] for _ in range(BATCH)]
     ids = torch.tensor(rows)
-    return dict(input_ids=ids, attention_mask=torch.ones_like(ids), token_type_ids=torch.zeros_like(ids))
+    return dict(input_ids=ids.to(DEVICE), attention_mask=torch.ones_like(ids).to(DEVICE),
+                token_type_ids=torch.zeros_like(ids).to(DEVICE))
 
 
 def forward_case(attn):
-    model = minilm(attn).eval()
+    model = minilm(attn).eval().to(DEVICE)
     inputs = token_ids()
 
     def run():
@@ -47,7 +52,7 @@ def forward_case(attn):
 
 
 def training_case(lora, attn):
-    model = minilm(attn).train()
+    model = minilm(attn).train().to(DEVICE)
     if lora:
         from peft import LoraConfig, get_peft_model
         model = get_peft_model(model, LoraConfig(r=8, lora_alpha=16, target_modules=["query", "value"]))
@@ -69,9 +74,9 @@ def generate_case(batch):
                          rope_theta=10000.0, tie_word_embeddings=True, bos_token_id=1, eos_token_id=None,
                          pad_token_id=0)
     torch.manual_seed(0)
-    model = LlamaForCausalLM(config).eval()
+    model = LlamaForCausalLM(config).eval().to(DEVICE)
     rng = random.Random(1)
-    ids = torch.tensor([[rng.randrange(3, 32000) for _ in range(PROMPT)] for _ in range(batch)])
+    ids = torch.tensor([[rng.randrange(3, 32000) for _ in range(PROMPT)] for _ in range(batch)]).to(DEVICE)
 
     def run():
         with torch.inference_mode():
@@ -96,7 +101,10 @@ def main():
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--attn", default="eager", choices=["eager", "sdpa"])
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     args = parser.parse_args()
+    global DEVICE
+    DEVICE = args.device
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
     torch.manual_seed(0)
@@ -113,6 +121,8 @@ def main():
     for round_ in range(-args.warmup, args.rounds):
         start = time.perf_counter()
         run()
+        if DEVICE == "cuda":
+            torch.cuda.synchronize()
         if round_ >= 0:
             millis.append((time.perf_counter() - start) * 1000)
     median = statistics.median(millis)
@@ -123,6 +133,7 @@ def main():
         "median_ms": round(median, 1), "min_ms": round(min(millis), 1),
         "tokens_per_s": round(tokens / (median / 1000), 2) if tokens else 0,
         "peak_rss_mb": round(rss_mb("VmHWM")), "setup_rss_mb": round(base_rss),
+        "device": DEVICE,
         "engine": f"PyTorch {torch.__version__}, transformers {transformers.__version__}, PEFT {peft.__version__}",
     }))
 

@@ -6,8 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
-import ai.djl.training.optimizer.Optimizer;
-import ai.djl.training.tracker.Tracker;
+import io.github.djladapters.models.training.FusedAdam;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -17,7 +16,7 @@ import java.util.Random;
 /**
  * Fine-tunes a {@link TextClassifier}: mini-batches of shuffled examples, mean cross-entropy,
  * gradients through DJL's {@link GradientCollector} (one open at a time per process), Adam updates
- * of the trainable parameters only. Each epoch's order depends only on the seed and the epoch, so a
+ * of the trainable parameters only ({@link FusedAdam}, the numbers of DJL's Adam in fewer passes). Each epoch's order depends only on the seed and the epoch, so a
  * run resumed from a checkpoint sees the batches a straight run would have seen; Adam's moments
  * restart from zero on resume.
  */
@@ -67,31 +66,33 @@ public final class ClassifierTraining {
             }
         }
         List<Parameter> trainable = classifier.trainableParameters();
-        Optimizer adam = Optimizer.adam().optLearningRateTracker(Tracker.fixed(settings.learningRate())).build();
         int stepsPerEpoch = settings.stepsPerEpoch(examples.size());
         int totalSteps = settings.totalSteps(examples.size());
         List<Float> losses = new ArrayList<>(resumeFrom.losses());
         int step = resumeFrom.epochs() * stepsPerEpoch;
         progress.started(step + 1, totalSteps);
-        for (int epoch = resumeFrom.epochs(); epoch < settings.epochs() && step < totalSteps; epoch++) {
-            List<LabelledText> order = new ArrayList<>(examples);
-            Collections.shuffle(order, new Random(settings.seed() * 31 + epoch));
-            Engine.getInstance().setRandomSeed((int) (settings.seed() + epoch)); // dropout, reproducible per epoch
-            for (int from = 0; from < order.size() && step < totalSteps; from += settings.batchSize()) {
-                List<LabelledText> batch = order.subList(from, Math.min(order.size(), from + settings.batchSize()));
-                float loss = step(batch, labels, trainable, adam);
-                losses.add(loss);
-                progress.stepped(++step, loss);
-            }
-            if (step % stepsPerEpoch == 0) {
-                progress.epochFinished(epoch + 1, new TrainingHistory(epoch + 1, losses));
+        try (NDManager moments = NDManager.newBaseManager();
+                FusedAdam adam = FusedAdam.adam(trainable, moments, settings.learningRate())) {
+            for (int epoch = resumeFrom.epochs(); epoch < settings.epochs() && step < totalSteps; epoch++) {
+                List<LabelledText> order = new ArrayList<>(examples);
+                Collections.shuffle(order, new Random(settings.seed() * 31 + epoch));
+                Engine.getInstance().setRandomSeed((int) (settings.seed() + epoch)); // dropout, reproducible per epoch
+                for (int from = 0; from < order.size() && step < totalSteps; from += settings.batchSize()) {
+                    List<LabelledText> batch = order.subList(from, Math.min(order.size(), from + settings.batchSize()));
+                    float loss = step(batch, labels, trainable, adam);
+                    losses.add(loss);
+                    progress.stepped(++step, loss);
+                }
+                if (step % stepsPerEpoch == 0) {
+                    progress.epochFinished(epoch + 1, new TrainingHistory(epoch + 1, losses));
+                }
             }
         }
         progress.finished();
         return new TrainingHistory(step / stepsPerEpoch, losses);
     }
 
-    private float step(List<LabelledText> batch, List<String> labels, List<Parameter> trainable, Optimizer adam) {
+    private float step(List<LabelledText> batch, List<String> labels, List<Parameter> trainable, FusedAdam adam) {
         try (NDManager scope = NDManager.newBaseManager()) {
             int[] ids = batch.stream().mapToInt(example -> labels.indexOf(example.label())).toArray();
             float loss;
@@ -107,12 +108,7 @@ public final class ClassifierTraining {
                 }
                 collector.backward(crossEntropy);
             }
-            for (Parameter parameter : trainable) {
-                NDArray gradient = parameter.getArray().getGradient();
-                gradient.attach(scope);
-                adam.update(parameter.getId(), parameter.getArray(), gradient);
-                gradient.subi(gradient); // PyTorch accumulates gradients; the next step starts at zero
-            }
+            adam.step(); // also sets the gradients back to zero, which PyTorch would accumulate into
             for (Parameter parameter : trainable) { // a step can overflow even when its loss was finite
                 NDArray array = parameter.getArray();
                 try (NDManager check = scope.newSubManager()) {

@@ -27,6 +27,10 @@ public final class CausalAttentionMask {
     public static NDArray bias(NDArray attentionMask, long queryLength) {
         NDManager manager = attentionMask.getManager();
         long keys = attentionMask.getShape().get(1);
+        if (queryLength == 1) { // one new position sees every earlier one: only padding is hidden
+            return attentionMask.gt(0).toType(DataType.FLOAT32, false).sub(1f).mul(Float.MAX_VALUE)
+                    .reshape(attentionMask.getShape().get(0), 1, 1, keys);
+        }
         NDArray keyPositions = manager.arange(0f, (float) keys).reshape(1, keys);
         NDArray queryPositions = manager.arange((float) (keys - queryLength), (float) keys).reshape(queryLength, 1);
         NDArray causal = keyPositions.lte(queryPositions); // [T, S]

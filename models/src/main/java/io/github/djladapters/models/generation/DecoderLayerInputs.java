@@ -2,6 +2,7 @@ package io.github.djladapters.models.generation;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.util.PairList;
 
 /**
  * The inputs of one decoder layer (and of its self-attention) by name, in the order
@@ -85,6 +86,31 @@ public record DecoderLayerInputs(NDArray hidden, NDArray attentionBias, NDList p
      */
     public NDArray withCachedValues(NDArray fresh) {
         return cachedValues == null ? fresh : cachedValues.concat(fresh, 2);
+    }
+
+    /**
+     * The keys of all positions, written in place into a preallocated {@link KeyValueCache} when the
+     * layer's parameters carry its {@link KeyValueCache.Append}, else as {@link #withCachedKeys(NDArray)}.
+     *
+     * @param fresh the keys of the new positions {@code [B, kvHeads, T, headDim]}
+     * @param params the parameters the layer received
+     * @return {@code [B, kvHeads, P + T, headDim]}
+     */
+    public NDArray withCachedKeys(NDArray fresh, PairList<String, Object> params) {
+        KeyValueCache.Append append = cachedKeys == null ? null : KeyValueCache.Append.of(params);
+        return append != null ? append.keys(fresh) : withCachedKeys(fresh);
+    }
+
+    /**
+     * The values of all positions, as {@link #withCachedKeys(NDArray, PairList)} does for keys.
+     *
+     * @param fresh the values of the new positions {@code [B, kvHeads, T, headDim]}
+     * @param params the parameters the layer received
+     * @return {@code [B, kvHeads, P + T, headDim]}
+     */
+    public NDArray withCachedValues(NDArray fresh, PairList<String, Object> params) {
+        KeyValueCache.Append append = cachedValues == null ? null : KeyValueCache.Append.of(params);
+        return append != null ? append.values(fresh) : withCachedValues(fresh);
     }
 
     /**

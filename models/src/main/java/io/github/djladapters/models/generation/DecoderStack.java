@@ -10,7 +10,9 @@ import java.util.List;
 /**
  * Runs the layers of a decoder one after another with a {@link KeyValueCache}: each layer gets
  * {@code (hidden, shared inputs..., [its own inputs...], [cached keys, cached values])} and returns
- * {@code (hidden, all keys, all values)}, which replace its cache entry.
+ * {@code (hidden, all keys, all values)}, which replace its cache entry. A preallocated cache hands each
+ * layer its {@link KeyValueCache.Append} among the parameters, through which the layer writes its new
+ * keys and values in place; the cached views a layer reads belong to the forward pass's manager.
  */
 public final class DecoderStack {
 
@@ -57,11 +59,10 @@ public final class DecoderStack {
             if (perLayer != null) {
                 in.addAll(perLayer.get(i));
             }
-            if (cache != null && cache.keys(i) != null) {
-                in.add(cache.keys(i));
-                in.add(cache.values(i));
+            if (cache != null) {
+                in.addAll(cache.read(i, current.getManager()));
             }
-            NDList out = layers.get(i).forward(ps, in, training, params);
+            NDList out = layers.get(i).forward(ps, in, training, cache == null ? params : cache.layerParams(i, params));
             current = out.get(0);
             if (cache != null) {
                 cache.update(i, out.get(1), out.get(2));

@@ -91,7 +91,7 @@ public final class Generator {
         TokenSampler sampler = new TokenSampler(config);
         try (GradientsOff off = GradientsOff.onThisThread();
                 NDManager run = manager.newSubManager();
-                KeyValueCache cache = config.useCache() ? new KeyValueCache(run, model.numLayers()) : null) {
+                KeyValueCache cache = config.useCache() ? new KeyValueCache(run, model.numLayers(), total) : null) {
             ParameterStore ps = new ParameterStore(run, false);
             int length = longest;
             for (int step = 0; step < config.maxNewTokens(); step++) {
@@ -102,7 +102,9 @@ public final class Generator {
                         RealTokens.Scope prompt = RealTokens.generated(from == 0 ? length - longest : 0)) {
                     NDArray ids = scope.create(columns(tokens, batch, total, from, length), new Shape(batch, length - from));
                     NDArray seen = scope.create(columns(mask, batch, total, 0, length), new Shape(batch, length));
-                    NDArray positions = CausalAttentionMask.positionIds(seen, length - from);
+                    NDArray positions = from == length - 1
+                            ? scope.create(lastPositions(mask, batch, total, length), new Shape(batch, 1))
+                            : CausalAttentionMask.positionIds(seen, length - from);
                     NDArray logits = model.logits(ps, ids, seen, positions, cache, true);
                     next = sampler.next(logits.reshape(batch, logits.getShape().get(2)));
                 }
@@ -124,6 +126,22 @@ public final class Generator {
             }
         }
         return generated.toArrays();
+    }
+
+    /**
+     * The position id of column {@code length - 1} of each row, counted over real tokens as
+     * {@link CausalAttentionMask#positionIds} counts them, without a tensor op.
+     */
+    static long[] lastPositions(long[] mask, int batch, int width, int length) {
+        long[] out = new long[batch];
+        for (int b = 0; b < batch; b++) {
+            long real = 0;
+            for (int t = 0; t < length; t++) {
+                real += mask[b * width + t];
+            }
+            out[b] = mask[b * width + length - 1] == 0 ? 1 : real - 1;
+        }
+        return out;
     }
 
     /** Columns {@code [from, to)} of every row of a row-major {@code [batch, width]} matrix. */

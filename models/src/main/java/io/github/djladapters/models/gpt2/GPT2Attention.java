@@ -51,8 +51,8 @@ public final class GPT2Attention extends KeyValueAttentionBlock {
         NDArray qkv = c_attn.forward(ps, new NDList(in.hidden()), training, params).head();
         NDList parts = qkv.split(3, 2);
         NDArray q = DotProductAttention.splitHeads(parts.get(0), heads);
-        NDArray k = in.withCachedKeys(DotProductAttention.splitHeads(parts.get(1), heads));
-        NDArray v = in.withCachedValues(DotProductAttention.splitHeads(parts.get(2), heads));
+        NDArray k = in.withCachedKeys(DotProductAttention.splitHeads(parts.get(1), heads), params);
+        NDArray v = in.withCachedValues(DotProductAttention.splitHeads(parts.get(2), heads), params);
         return attend(ps, c_proj, q, k, v, in.attentionBias(), scale, training, params);
     }
 

@@ -69,8 +69,8 @@ public final class LlamaAttention extends KeyValueAttentionBlock {
         NDArray k = DotProductAttention.splitHeads(k_proj.forward(ps, x, training, params).head(), kvHeads);
         NDArray v = DotProductAttention.splitHeads(v_proj.forward(ps, x, training, params).head(), kvHeads);
         q = RotaryEmbedding.apply(q, cos, sin);
-        k = in.withCachedKeys(RotaryEmbedding.apply(k, cos, sin));
-        v = in.withCachedValues(v);
+        k = in.withCachedKeys(RotaryEmbedding.apply(k, cos, sin), params);
+        v = in.withCachedValues(v, params);
         float scale = (float) (1 / Math.sqrt(headDim));
         return attend(ps, o_proj, q, k, v, in.attentionBias(), scale, training, params);
     }

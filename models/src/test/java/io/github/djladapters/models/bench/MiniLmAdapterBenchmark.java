@@ -7,11 +7,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
-import ai.djl.training.optimizer.Optimizer;
-import ai.djl.training.tracker.Tracker;
 import io.github.djladapters.models.bert.BertModel;
 import io.github.djladapters.models.generation.GradientsOff;
 import io.github.djladapters.models.pretrained.AllMiniLmL6V2;
+import io.github.djladapters.models.training.FusedAdam;
 import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.Adapters;
 import io.github.djladapters.runtime.methods.bottleneck.SeqBnConfig;
@@ -196,10 +195,10 @@ public final class MiniLmAdapterBenchmark {
         return variants;
     }
 
-    /** Forward in training mode, loss = mean of the last hidden state squared, backward, Adam on the trainable parameters. */
+    /** Forward in training mode, loss = mean of the last hidden state squared, backward, Adam ({@link FusedAdam}) on the trainable parameters. */
     private static Function<NDList, Object> trainingStep(String name, BertModel model) {
         List<Parameter> trainable = trainable(model);
-        Optimizer adam = Optimizer.adam().optLearningRateTracker(Tracker.fixed(1e-5f)).build();
+        FusedAdam adam = FusedAdam.adam(trainable, model.getParameters().valueAt(0).getArray().getManager(), 1e-5f);
         List<Double> optimizerMillis = OPTIMIZER_MILLIS.computeIfAbsent(name, n -> new ArrayList<>());
         return in -> {
             try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
@@ -207,11 +206,7 @@ public final class MiniLmAdapterBenchmark {
                 collector.backward(out.square().mean());
             }
             long start = System.nanoTime();
-            for (Parameter p : trainable) {
-                NDArray gradient = p.getArray().getGradient();
-                adam.update(p.getId(), p.getArray(), gradient);
-                gradient.subi(gradient); // PyTorch accumulates gradients; start the next step at zero
-            }
+            adam.step(); // also zeroes the gradients, which PyTorch accumulates into
             optimizerMillis.add((System.nanoTime() - start) / 1e6);
             return null;
         };
