@@ -1,16 +1,7 @@
 package io.github.djladapters.models.bert;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.Dropout;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import io.github.djladapters.annotations.LayerNorm2;
 import io.github.djladapters.annotations.OutputProj;
 import io.github.djladapters.models.blocks.LayerNorm;
@@ -20,41 +11,24 @@ import io.github.djladapters.models.blocks.LayerNorm;
  * width, dropout, residual add and {@code LayerNorm}. Inputs: the activated intermediate states and
  * the residual (the feed-forward block's input).
  */
-public final class BertOutput extends AbstractBlock {
+public final class BertOutput extends BertResidualNorm {
 
     @OutputProj Block dense;
     @LayerNorm2 Block layerNorm;
 
-    private final int hidden;
-    private final int intermediate;
-    private final float dropout;
-
     BertOutput(BertConfig config) {
-        hidden = config.hiddenSize();
-        intermediate = config.intermediateSize();
-        dropout = config.hiddenDropoutProb();
-        dense = addChildBlock("dense", Linear.builder().setUnits(hidden).build());
-        layerNorm = addChildBlock("LayerNorm", new LayerNorm(hidden, config.layerNormEps()));
+        super(config, config.intermediateSize());
+        dense = addChildBlock("dense", Linear.builder().setUnits(config.hiddenSize()).build());
+        layerNorm = addChildBlock("LayerNorm", new LayerNorm(config.hiddenSize(), config.layerNormEps()));
     }
 
     @Override
-    protected NDList forwardInternal(
-            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray projected = dense.forward(ps, new NDList(inputs.get(0)), training, params).head();
-        if (training && dropout > 0) {
-            projected = Dropout.dropout(projected, dropout, true).head();
-        }
-        return layerNorm.forward(ps, new NDList(projected.add(inputs.get(1))), training, params);
+    Block dense() {
+        return dense;
     }
 
     @Override
-    public Shape[] getOutputShapes(Shape[] inputShapes) {
-        return new Shape[] {inputShapes[1]};
-    }
-
-    @Override
-    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-        dense.initialize(manager, dataType, new Shape(1, intermediate));
-        layerNorm.initialize(manager, dataType, new Shape(1, hidden));
+    Block layerNorm() {
+        return layerNorm;
     }
 }

@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * A wrapper that an adapter method puts at one module in place of its block, holding the wrapped
@@ -85,6 +86,33 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock implem
         this.placedIn = model;
         this.placedAt = target;
         return this;
+    }
+
+    /**
+     * The wrapper of one kind already at a target, or a new one placed there. A wrapper of another
+     * kind there is an error: a module takes one adapter method.
+     *
+     * @param model the bound model
+     * @param target the module
+     * @param kind the wrapper class of the method
+     * @param create makes a new wrapper around the target's block
+     * @param <L> the wrapper type
+     * @return the wrapper at the target
+     * @throws IllegalArgumentException when another method's wrapper is there
+     */
+    public static <L extends AdapterLayer<?>> L at(BoundModel model, TargetModule target, Class<L> kind,
+            Function<TargetModule, L> create) {
+        if (kind.isInstance(target.block())) {
+            return kind.cast(target.block());
+        }
+        if (target.block() instanceof AdapterLayer<?> other) {
+            throw new IllegalArgumentException("module '" + target.path() + "' already holds "
+                    + other.getClass().getSimpleName() + " adapters " + other.adapterNames()
+                    + "; one adapter method per module");
+        }
+        L layer = create.apply(target);
+        layer.placeAt(model, target);
+        return layer;
     }
 
     @Override

@@ -3,9 +3,11 @@ package io.github.djladapters.runtime.methods;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.djladapters.runtime.safetensors.CheckpointException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * How a method appears in the Adapters library's (AdapterHub's) saved folder:
@@ -20,6 +22,49 @@ public interface AdaptersLibraryFormat<C extends AdapterConfig> {
 
     /** A parsed {@code "config"} object and the keys in it that were not understood. */
     record Parsed<C>(C config, List<String> unknownKeys) {}
+
+    /**
+     * A file key of one adapter, taken apart: the module path in the library's model, and what
+     * follows it in the internal key.
+     *
+     * @param modulePath for example {@code bert.encoder.layer.0.attention.self.query}
+     * @param suffix for example {@code .lora_A.weight}
+     */
+    record SavedKey(String modulePath, String suffix) {}
+
+    /**
+     * Renames file keys to internal keys ({@code base_model.model.<module path><suffix>}). The
+     * library's module paths start at its model class (a head model's {@code bert.}), so leading
+     * parts are dropped until the key is one of the expected ones; a key that never is, or that
+     * {@code parse} does not take, keeps its name, for the caller to report.
+     *
+     * @param fileKeys the keys in the file
+     * @param expected the internal keys the adapter has
+     * @param parse a key of the adapter taken apart, or null for any other key
+     * @return each file key to its internal key
+     */
+    static Map<String, String> renameKeys(Set<String> fileKeys, Set<String> expected,
+            Function<String, SavedKey> parse) {
+        Map<String, String> renamed = new LinkedHashMap<>();
+        for (String key : fileKeys) {
+            SavedKey saved = parse.apply(key);
+            String target = key;
+            if (saved != null) {
+                String path = saved.modulePath();
+                target = INTERNAL_PREFIX + path + saved.suffix();
+                while (!expected.contains(target) && path.contains(".")) {
+                    path = path.substring(path.indexOf('.') + 1);
+                    target = INTERNAL_PREFIX + path + saved.suffix();
+                }
+                target = expected.contains(target) ? target : key;
+            }
+            renamed.put(key, target);
+        }
+        return renamed;
+    }
+
+    /** What an internal key starts with, before the attachment's module path. */
+    String INTERNAL_PREFIX = "base_model.model.";
 
     /**
      * Whether a {@code "config"} object describes this method.

@@ -8,7 +8,6 @@ import io.github.djladapters.runtime.methods.ConfigJson;
 import io.github.djladapters.runtime.safetensors.CheckpointException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -26,9 +25,9 @@ import java.util.regex.Pattern;
 final class BottleneckLibraryFormat implements AdaptersLibraryFormat<BnConfig> {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String PREFIX = "base_model.model.";
+
     private static final Pattern FILE_KEY = Pattern.compile("(.+)\\.adapters\\.([^.]+)\\.((?:adapter_\\w+)(?:\\.\\w+)*|scaling)");
-    private static final Pattern OWN_KEY = Pattern.compile(Pattern.quote(PREFIX)
+    private static final Pattern OWN_KEY = Pattern.compile(Pattern.quote(INTERNAL_PREFIX)
             + "(.+?)\\.((?:adapter_(?:down|up|norm_before|norm_after))(?:\\.\\w+)*|scaling)");
 
     /** Keys that must have their off value, with it. */
@@ -132,21 +131,10 @@ final class BottleneckLibraryFormat implements AdaptersLibraryFormat<BnConfig> {
 
     @Override
     public Map<String, String> internalKeys(Set<String> fileKeys, String savedName, Set<String> expected) {
-        Map<String, String> renamed = new LinkedHashMap<>();
-        for (String key : fileKeys) {
+        return AdaptersLibraryFormat.renameKeys(fileKeys, expected, key -> {
             Matcher m = FILE_KEY.matcher(key);
-            String target = key;
-            if (m.matches() && (savedName == null || savedName.equals(m.group(2)))) {
-                String path = m.group(1);
-                target = PREFIX + path + "." + m.group(3);
-                while (!expected.contains(target) && path.contains(".")) {
-                    path = path.substring(path.indexOf('.') + 1);
-                    target = PREFIX + path + "." + m.group(3);
-                }
-                target = expected.contains(target) ? target : key;
-            }
-            renamed.put(key, target);
-        }
-        return renamed;
+            return m.matches() && (savedName == null || savedName.equals(m.group(2)))
+                    ? new SavedKey(m.group(1), "." + m.group(3)) : null;
+        });
     }
 }

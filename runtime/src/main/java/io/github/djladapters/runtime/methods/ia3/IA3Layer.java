@@ -11,9 +11,8 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.djladapters.runtime.methods.AdapterActivation;
-import io.github.djladapters.runtime.methods.AdapterLayer;
+import io.github.djladapters.runtime.methods.LinearAdapterLayer;
 import io.github.djladapters.runtime.methods.AdapterUse;
-import io.github.djladapters.runtime.methods.LinearBase;
 import io.github.djladapters.runtime.methods.PendingMerge;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -27,23 +26,11 @@ import java.util.Map;
  * Without gradients and for batches of many rows (whole sequences, not a decoding step), the
  * forward scales a copy of the weight for that call instead of the activations, the cheaper order.
  */
-public final class IA3Layer extends AdapterLayer<IA3Weights> {
+public final class IA3Layer extends LinearAdapterLayer<IA3Weights> {
 
     private static final float UNMERGE_EPS = 1e-8f;
-    private final LinearBase linear;
-
     IA3Layer(Block base, String modulePath, AdapterActivation activation) {
         super(base, modulePath, activation);
-        this.linear = LinearBase.of(base, modulePath);
-    }
-
-    /**
-     * The weights of the wrapped projection.
-     *
-     * @return the base weight and bias
-     */
-    public LinearBase linear() {
-        return linear;
     }
 
     void add(String name, IA3Weights weights) {
@@ -86,7 +73,7 @@ public final class IA3Layer extends AdapterLayer<IA3Weights> {
         Shape shape = x.getShape();
         long rows = shape.dimension() == 0 ? 0 : shape.size() / shape.get(shape.dimension() - 1);
         for (AdapterUse<IA3Weights> use : uses) {
-            long enough = use.adapter().feedforward() ? linear.outFeatures() : linear.inFeatures();
+            long enough = use.adapter().feedforward() ? linear().outFeatures() : linear().inFeatures();
             if (use.routed() || rows < enough) {
                 return false;
             }
@@ -111,8 +98,8 @@ public final class IA3Layer extends AdapterLayer<IA3Weights> {
             }
         }
         // [out, in] storage: output features are rows; [in, out] (fan_in_fan_out): columns
-        boolean inOut = linear.fanInFanOut();
-        NDArray weight = store.getValue(linear.weight(), device, false);
+        boolean inOut = linear().fanInFanOut();
+        NDArray weight = store.getValue(linear().weight(), device, false);
         NDArray scaled = null;
         if (outScale != null) {
             scaled = (inOut ? outScale.reshape(1, -1) : outScale.reshape(-1, 1)).mul(weight);
@@ -121,7 +108,7 @@ public final class IA3Layer extends AdapterLayer<IA3Weights> {
             NDArray column = inOut ? inScale.reshape(-1, 1) : inScale.reshape(1, -1);
             scaled = scaled == null ? column.mul(weight) : scaled.mul(column);
         }
-        NDArray bias = linear.bias() == null ? null : store.getValue(linear.bias(), device, false);
+        NDArray bias = linear().bias() == null ? null : store.getValue(linear().bias(), device, false);
         if (bias != null && outScale != null) {
             bias = outScale.mul(bias);
         }
@@ -149,12 +136,12 @@ public final class IA3Layer extends AdapterLayer<IA3Weights> {
 
     @Override
     protected PendingMerge prepareMerge(String name, IA3Weights w) {
-        NDManager scope = linear.weight().getArray().getManager().newSubManager();
+        NDManager scope = linear().weight().getArray().getManager().newSubManager();
         NDArray l = effectiveScale(scope, w);
         NDArray weight = weightOutIn(scope);
-        NDArray newWeight = linear.toStorage(w.feedforward() ? weight.mul(l.reshape(1, -1)) : weight.mul(l.reshape(-1, 1)));
+        NDArray newWeight = linear().toStorage(w.feedforward() ? weight.mul(l.reshape(1, -1)) : weight.mul(l.reshape(-1, 1)));
         List<NDArray> values = new ArrayList<>(List.of(newWeight));
-        Parameter bias = w.feedforward() ? null : linear.bias();
+        Parameter bias = w.feedforward() ? null : linear().bias();
         if (bias != null) {
             values.add(copyInto(scope, bias.getArray()).mul(l));
         }
@@ -167,7 +154,7 @@ public final class IA3Layer extends AdapterLayer<IA3Weights> {
             @Override
             public void apply() {
                 try (scope) {
-                    overwrite(linear.weight(), newWeight);
+                    overwrite(linear().weight(), newWeight);
                     if (bias != null) {
                         overwrite(bias, values.get(1));
                     }
@@ -183,13 +170,13 @@ public final class IA3Layer extends AdapterLayer<IA3Weights> {
 
     @Override
     protected void unmerge(String name, IA3Weights w) {
-        try (NDManager scope = linear.weight().getArray().getManager().newSubManager()) {
+        try (NDManager scope = linear().weight().getArray().getManager().newSubManager()) {
             NDArray l = effectiveScale(scope, w).add(UNMERGE_EPS);
             NDArray weight = weightOutIn(scope);
-            overwrite(linear.weight(), linear.toStorage(
+            overwrite(linear().weight(), linear().toStorage(
                     w.feedforward() ? weight.div(l.reshape(1, -1)) : weight.div(l.reshape(-1, 1))));
-            if (!w.feedforward() && linear.bias() != null) {
-                overwrite(linear.bias(), copyInto(scope, linear.bias().getArray()).div(l));
+            if (!w.feedforward() && linear().bias() != null) {
+                overwrite(linear().bias(), copyInto(scope, linear().bias().getArray()).div(l));
             }
         }
     }
@@ -201,8 +188,8 @@ public final class IA3Layer extends AdapterLayer<IA3Weights> {
     }
 
     private NDArray weightOutIn(NDManager scope) {
-        NDArray copy = copyInto(scope, linear.weight().getArray());
-        return linear.fanInFanOut() ? copy.transpose() : copy;
+        NDArray copy = copyInto(scope, linear().weight().getArray());
+        return linear().fanInFanOut() ? copy.transpose() : copy;
     }
 
     private static NDArray copyInto(NDManager scope, NDArray array) {

@@ -17,7 +17,6 @@ import io.github.djladapters.runtime.methods.MethodProvider;
 import io.github.djladapters.runtime.methods.LinearBase;
 import io.github.djladapters.runtime.methods.TargetModule;
 import io.github.djladapters.runtime.methods.TargetResolver;
-import io.github.djladapters.runtime.methods.TargetSelection;
 import java.util.ArrayList;
 import io.github.djladapters.runtime.methods.CompositionKind;
 import java.util.EnumSet;
@@ -74,8 +73,7 @@ public final class IA3Method implements MethodProvider<IA3Config> {
 
     @Override
     public List<TargetModule> targets(IA3Config config, BoundModel model) {
-        return TargetResolver.resolve(model, new TargetSelection(config.targetModules(), config.roles(),
-                config.layersToTransform(), config.layersPattern(), config.leaveOut()));
+        return TargetResolver.resolve(model, config.targetSelection());
     }
 
     @Override
@@ -90,17 +88,8 @@ public final class IA3Method implements MethodProvider<IA3Config> {
 
     private IA3Layer attach(String name, IA3Config config, BoundModel model, TargetModule target,
             AdapterActivation activation) {
-        IA3Layer layer;
-        if (target.block() instanceof IA3Layer existing) {
-            layer = existing;
-        } else if (target.block() instanceof AdapterLayer<?> other) {
-            throw new IllegalArgumentException("module '" + target.path() + "' already holds "
-                    + other.getClass().getSimpleName() + " adapters " + other.adapterNames()
-                    + "; one adapter method per module");
-        } else {
-            layer = new IA3Layer(target.block(), target.path(), activation);
-            layer.placeAt(model, target);
-        }
+        IA3Layer layer = AdapterLayer.at(model, target, IA3Layer.class,
+                t -> new IA3Layer(t.block(), t.path(), activation));
         boolean feedforward = config.targetModules() != null
                 ? config.feedforwardModules() != null && config.feedforwardModules().matches(target.path())
                 : target.site() == Site.OUTPUT_PROJ;

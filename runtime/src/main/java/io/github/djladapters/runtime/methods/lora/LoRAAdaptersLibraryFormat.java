@@ -7,7 +7,6 @@ import io.github.djladapters.runtime.methods.ConfigJson;
 import io.github.djladapters.runtime.safetensors.CheckpointException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -26,7 +25,6 @@ import org.slf4j.LoggerFactory;
 final class LoRAAdaptersLibraryFormat implements AdaptersLibraryFormat<LoRAConfig> {
 
     private static final Logger LOG = LoggerFactory.getLogger(LoRAAdaptersLibraryFormat.class);
-    private static final String PREFIX = "base_model.model.";
     private static final Pattern LORA_KEY = Pattern.compile("(.+)\\.loras\\.([^.]+)\\.(lora_A|lora_B)");
     private static final Set<String> LORA_KEYS = Set.of("architecture", "selfattn_lora", "intermediate_lora",
             "output_lora", "leave_out", "r", "alpha", "dropout", "attn_matrices", "composition_mode", "init_weights",
@@ -101,22 +99,10 @@ final class LoRAAdaptersLibraryFormat implements AdaptersLibraryFormat<LoRAConfi
      */
     @Override
     public Map<String, String> internalKeys(Set<String> keys, String savedName, Set<String> expected) {
-        Map<String, String> renamed = new LinkedHashMap<>();
-        for (String key : keys) {
+        return AdaptersLibraryFormat.renameKeys(keys, expected, key -> {
             Matcher m = LORA_KEY.matcher(key);
-            String target = key;
-            if (m.matches() && (savedName == null || savedName.equals(m.group(2)))) {
-                String path = m.group(1);
-                String suffix = "." + m.group(3) + ".weight";
-                target = PREFIX + path + suffix;
-                while (!expected.contains(target) && path.contains(".")) {
-                    path = path.substring(path.indexOf('.') + 1);
-                    target = PREFIX + path + suffix;
-                }
-                target = expected.contains(target) ? target : key;
-            }
-            renamed.put(key, target);
-        }
-        return renamed;
+            return m.matches() && (savedName == null || savedName.equals(m.group(2)))
+                    ? new SavedKey(m.group(1), "." + m.group(3) + ".weight") : null;
+        });
     }
 }

@@ -14,9 +14,8 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.djladapters.runtime.engine.Scalars;
 import io.github.djladapters.runtime.methods.AdapterActivation;
-import io.github.djladapters.runtime.methods.AdapterLayer;
+import io.github.djladapters.runtime.methods.LinearAdapterLayer;
 import io.github.djladapters.runtime.methods.AdapterUse;
-import io.github.djladapters.runtime.methods.LinearBase;
 import io.github.djladapters.runtime.methods.PendingMerge;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -34,22 +33,10 @@ import java.util.Map;
  * the cheaper order for batches of sequences; otherwise it runs the low-rank branch on the input.
  * In a mixed batch the rows' own A and B are stacked and applied in one batched product.
  */
-public final class LoRALayer extends AdapterLayer<LoRAWeights> {
-
-    private final LinearBase linear;
+public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
 
     LoRALayer(Block base, String modulePath, AdapterActivation activation) {
         super(base, modulePath, activation);
-        this.linear = LinearBase.of(base, modulePath);
-    }
-
-    /**
-     * The weights of the wrapped projection.
-     *
-     * @return the base weight and bias
-     */
-    public LinearBase linear() {
-        return linear;
     }
 
     void add(String name, LoRAWeights weights) {
@@ -135,7 +122,7 @@ public final class LoRALayer extends AdapterLayer<LoRAWeights> {
         }
         Shape shape = x.getShape();
         long rows = shape.dimension() == 0 ? 0 : shape.size() / shape.get(shape.dimension() - 1);
-        return rows >= linear.inFeatures();
+        return rows >= linear().inFeatures();
     }
 
     /** {@code x (W + sum s B A)^T + b}: the unmerged result through a weight built for this call only. */
@@ -151,9 +138,9 @@ public final class LoRALayer extends AdapterLayer<LoRAWeights> {
             NDArray product = scaledB.matMul(a);
             delta = delta == null ? product : delta.add(product);
         }
-        NDArray weight = store.getValue(linear.weight(), device, false);
-        NDArray bias = linear.bias() == null ? null : store.getValue(linear.bias(), device, false);
-        if (linear.fanInFanOut()) {
+        NDArray weight = store.getValue(linear().weight(), device, false);
+        NDArray bias = linear().bias() == null ? null : store.getValue(linear().bias(), device, false);
+        if (linear().fanInFanOut()) {
             NDArray product = x.matMul(delta.transpose().add(weight));
             return bias == null ? product : product.add(bias);
         }
@@ -171,8 +158,8 @@ public final class LoRALayer extends AdapterLayer<LoRAWeights> {
         Device device = x.getDevice();
         Shape shape = x.getShape();
         int batch = Math.toIntExact(shape.get(0));
-        long in = linear.inFeatures();
-        long out = linear.outFeatures();
+        long in = linear().inFeatures();
+        long out = linear().outFeatures();
         int rank = perRow.stream().mapToInt(use -> use.adapter().rank()).max().orElseThrow();
         NDArray[] downs = new NDArray[batch];
         NDArray[] ups = new NDArray[batch];
@@ -218,23 +205,23 @@ public final class LoRALayer extends AdapterLayer<LoRAWeights> {
     private NDArray doraDelta(ParameterStore store, LoRAWeights w, NDArray x, NDArray input, boolean dropping,
             NDArray result, NDArray lora, NDArray a, NDArray b, boolean training) {
         Device device = x.getDevice();
-        NDArray weight = store.getValue(linear.weight(), device, training);
+        NDArray weight = store.getValue(linear().weight(), device, training);
         // B A as PEFT computes it, through an identity input: [in, out], the transpose of [out, in].
-        int in = Math.toIntExact(linear.inFeatures());
+        int in = Math.toIntExact(linear().inFeatures());
         NDArray eye = x.getManager().eye(in, in, 0, x.getDataType());
         NDArray loraInOut = w.maskOutputs(Linear.linear(Linear.linear(eye, a).head(), b).head());
-        NDArray combined = linear.fanInFanOut() ? Scalars.mul(loraInOut, w.scaling()).add(weight)
+        NDArray combined = linear().fanInFanOut() ? Scalars.mul(loraInOut, w.scaling()).add(weight)
                 : Scalars.mul(loraInOut.transpose(), w.scaling()).add(weight);
-        NDArray norm = combined.square().sum(new int[] {linear.fanInFanOut() ? 0 : 1}).sqrt().stopGradient();
+        NDArray norm = combined.square().sum(new int[] {linear().fanInFanOut() ? 0 : 1}).sqrt().stopGradient();
         NDArray scale = NDArrays.div(store.getValue(w.magnitude(), device, training), norm);
         scale.attach(x.getManager()); // m / norm starts from the parameter; keep it out of the model's manager
         NDArray baseResult;
         if (dropping) {
-            baseResult = linear.fanInFanOut() ? input.matMul(weight) : Linear.linear(input, weight).head();
+            baseResult = linear().fanInFanOut() ? input.matMul(weight) : Linear.linear(input, weight).head();
         } else {
             // PEFT reuses the running result without the bias instead of a second matmul.
-            baseResult = linear.bias() == null ? result
-                    : result.sub(store.getValue(linear.bias(), device, training));
+            baseResult = linear().bias() == null ? result
+                    : result.sub(store.getValue(linear().bias(), device, training));
         }
         return scale.sub(1).mul(baseResult).add(Scalars.mul(scale.mul(lora), w.scaling()));
     }
@@ -250,7 +237,7 @@ public final class LoRALayer extends AdapterLayer<LoRAWeights> {
             throw new IllegalStateException("adapter '" + name + "' uses gating: its contribution depends on each"
                     + " input and cannot be merged into the weight of '" + modulePath() + "'; no weight was changed");
         }
-        NDManager scope = linear.weight().getArray().getManager().newSubManager();
+        NDManager scope = linear().weight().getArray().getManager().newSubManager();
         NDArray weight = weightOutIn(scope);
         NDArray merged = weight.add(delta(scope, w));
         NDArray norm = null;
@@ -258,7 +245,7 @@ public final class LoRALayer extends AdapterLayer<LoRAWeights> {
             norm = rowNorm(merged);
             merged = copyInto(scope, w.magnitude().getArray()).div(norm).reshape(-1, 1).mul(merged);
         }
-        NDArray stored = linear.toStorage(merged);
+        NDArray stored = linear().toStorage(merged);
         NDArray weightNorm = norm;
         return new PendingMerge() {
             @Override
@@ -269,10 +256,10 @@ public final class LoRALayer extends AdapterLayer<LoRAWeights> {
             @Override
             public void apply() {
                 try (scope) {
-                    overwrite(linear.weight(), stored);
+                    overwrite(linear().weight(), stored);
                     if (weightNorm != null) {
                         NDArray kept = weightNorm.duplicate();
-                        kept.attach(linear.weight().getArray().getManager());
+                        kept.attach(linear().weight().getArray().getManager());
                         w.setMergedWeightNorm(kept);
                     }
                 }
@@ -287,7 +274,7 @@ public final class LoRALayer extends AdapterLayer<LoRAWeights> {
 
     @Override
     protected void unmerge(String name, LoRAWeights w) {
-        try (NDManager scope = linear.weight().getArray().getManager().newSubManager()) {
+        try (NDManager scope = linear().weight().getArray().getManager().newSubManager()) {
             NDArray weight = weightOutIn(scope);
             NDArray delta = delta(scope, w);
             if (w.dora()) {
@@ -296,14 +283,14 @@ public final class LoRALayer extends AdapterLayer<LoRAWeights> {
                 weight = weight.div(factor);
                 w.setMergedWeightNorm(null);
             }
-            overwrite(linear.weight(), linear.toStorage(weight.sub(delta)));
+            overwrite(linear().weight(), linear().toStorage(weight.sub(delta)));
         }
     }
 
     /** A copy of the base weight in {@code [out, in]} layout, owned by {@code scope}. */
     private NDArray weightOutIn(NDManager scope) {
-        NDArray copy = copyInto(scope, linear.weight().getArray());
-        return linear.fanInFanOut() ? copy.transpose() : copy;
+        NDArray copy = copyInto(scope, linear().weight().getArray());
+        return linear().fanInFanOut() ? copy.transpose() : copy;
     }
 
     /** {@code s B A}, {@code [out, in]}, owned by {@code scope}. */

@@ -17,7 +17,6 @@ import io.github.djladapters.runtime.methods.MethodProvider;
 import io.github.djladapters.runtime.methods.LinearBase;
 import io.github.djladapters.runtime.methods.TargetModule;
 import io.github.djladapters.runtime.methods.TargetResolver;
-import io.github.djladapters.runtime.methods.TargetSelection;
 import java.util.ArrayList;
 import io.github.djladapters.runtime.methods.CompositionKind;
 import java.util.EnumSet;
@@ -93,8 +92,7 @@ public final class LoRAMethod implements MethodProvider<LoRAConfig> {
 
     @Override
     public List<TargetModule> targets(LoRAConfig config, BoundModel model) {
-        return TargetResolver.resolve(model, new TargetSelection(config.targetModules(), config.roles(),
-                config.layersToTransform(), config.layersPattern(), config.leaveOut()));
+        return TargetResolver.resolve(model, config.targetSelection());
     }
 
     @Override
@@ -109,17 +107,8 @@ public final class LoRAMethod implements MethodProvider<LoRAConfig> {
 
     private LoRALayer attach(String name, LoRAConfig config, BoundModel model, TargetModule target,
             AdapterActivation activation) {
-        LoRALayer layer;
-        if (target.block() instanceof LoRALayer existing) {
-            layer = existing;
-        } else if (target.block() instanceof AdapterLayer<?> other) {
-            throw new IllegalArgumentException("module '" + target.path() + "' already holds "
-                    + other.getClass().getSimpleName() + " adapters " + other.adapterNames()
-                    + "; one adapter method per module");
-        } else {
-            layer = new LoRALayer(target.block(), target.path(), activation);
-            layer.placeAt(model, target);
-        }
+        LoRALayer layer = AdapterLayer.at(model, target, LoRALayer.class,
+                t -> new LoRALayer(t.block(), t.path(), activation));
         LinearBase linear = layer.linear();
         if (config.fanInFanOut() != linear.fanInFanOut()) {
             // PEFT warns and follows the module type; so do we.

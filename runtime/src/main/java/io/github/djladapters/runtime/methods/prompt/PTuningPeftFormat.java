@@ -3,16 +3,14 @@ package io.github.djladapters.runtime.methods.prompt;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.djladapters.runtime.methods.AdapterAttachment;
 import io.github.djladapters.runtime.methods.BoundModel;
-import io.github.djladapters.runtime.methods.PeftFormat;
-import io.github.djladapters.runtime.methods.PeftKeys;
-import io.github.djladapters.runtime.methods.virtualtokens.PromptEmbeddingsKey;
+import io.github.djladapters.runtime.methods.virtualtokens.PromptLearningPeftFormat;
 import java.util.List;
 
 /**
  * P-tuning in PEFT's folder layout: {@code P_TUNING}, one tensor {@code prompt_embeddings} holding the
  * encoder's output (PEFT does not save the encoder).
  */
-final class PTuningPeftFormat implements PeftFormat<PromptEncoderConfig> {
+final class PTuningPeftFormat implements PromptLearningPeftFormat<PromptEncoderConfig> {
 
     @Override
     public String peftType() {
@@ -21,11 +19,9 @@ final class PTuningPeftFormat implements PeftFormat<PromptEncoderConfig> {
 
     @Override
     public ObjectNode keys() {
-        return PeftKeys.of("P_TUNING", """
-                "encoder_dropout": 0.0, "encoder_hidden_size": null, "encoder_num_layers": 2,
-                "encoder_reparameterization_type": "MLP", "modules_to_save": null, "num_attention_heads": null,
-                "num_layers": null, "num_transformer_submodules": null, "num_virtual_tokens": null,
-                "token_dim": null""");
+        return PromptLearningPeftFormat.keys("P_TUNING", """
+                "encoder_dropout": 0.0, "encoder_num_layers": 2, "encoder_reparameterization_type": "MLP",
+                "encoder_hidden_size": null""");
     }
 
     @Override
@@ -33,15 +29,5 @@ final class PTuningPeftFormat implements PeftFormat<PromptEncoderConfig> {
             List<AdapterAttachment> attachments, String name) {
         return config.saved(PromptWeightsFactory.tokenDim(model, config.tokenDim(), "P-tuning"), model.layerCount(),
                 config.numAttentionHeads());
-    }
-
-    @Override
-    public String fileKey(String key) {
-        return PromptEmbeddingsKey.fileKey(key);
-    }
-
-    @Override
-    public String internalKey(String fileKey) {
-        return PromptEmbeddingsKey.internalKey(fileKey);
     }
 }

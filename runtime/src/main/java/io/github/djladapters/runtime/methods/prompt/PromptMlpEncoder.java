@@ -41,13 +41,8 @@ public final class PromptMlpEncoder extends VirtualTokenWeights {
     }
 
     @Override
-    public int virtualTokens() {
-        return (int) embedding.getArray().getShape().get(0);
-    }
-
-    @Override
-    public int tokenDim() {
-        return (int) embedding.getArray().getShape().get(1);
+    protected Parameter embedding() {
+        return embedding;
     }
 
     @Override

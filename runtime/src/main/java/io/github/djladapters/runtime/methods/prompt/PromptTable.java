@@ -26,19 +26,11 @@ public final class PromptTable extends VirtualTokenWeights {
      *
      * @return {@code [num_virtual_tokens, token_dim]}
      */
+    @Override
     public Parameter embedding() {
         return embedding;
     }
 
-    @Override
-    public int virtualTokens() {
-        return (int) embedding.getArray().getShape().get(0);
-    }
-
-    @Override
-    public int tokenDim() {
-        return (int) embedding.getArray().getShape().get(1);
-    }
 
     @Override
     public NDArray prompts(NDManager manager) {

@@ -3,14 +3,12 @@ package io.github.djladapters.runtime.methods.prompt;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.djladapters.runtime.methods.AdapterAttachment;
 import io.github.djladapters.runtime.methods.BoundModel;
-import io.github.djladapters.runtime.methods.PeftFormat;
-import io.github.djladapters.runtime.methods.PeftKeys;
-import io.github.djladapters.runtime.methods.virtualtokens.PromptEmbeddingsKey;
+import io.github.djladapters.runtime.methods.virtualtokens.PromptLearningPeftFormat;
 import java.util.List;
 import java.util.Set;
 
 /** Prompt tuning in PEFT's folder layout: {@code PROMPT_TUNING}, one tensor {@code prompt_embeddings}. */
-final class PromptTuningPeftFormat implements PeftFormat<PromptTuningConfig> {
+final class PromptTuningPeftFormat implements PromptLearningPeftFormat<PromptTuningConfig> {
 
     @Override
     public String peftType() {
@@ -19,10 +17,8 @@ final class PromptTuningPeftFormat implements PeftFormat<PromptTuningConfig> {
 
     @Override
     public ObjectNode keys() {
-        return PeftKeys.of("PROMPT_TUNING", """
-                "modules_to_save": null, "num_attention_heads": null, "num_layers": null,
-                "num_transformer_submodules": null, "num_virtual_tokens": null, "prompt_tuning_init": "RANDOM",
-                "prompt_tuning_init_text": null, "token_dim": null, "tokenizer_kwargs": null,
+        return PromptLearningPeftFormat.keys("PROMPT_TUNING", """
+                "prompt_tuning_init": "RANDOM", "prompt_tuning_init_text": null, "tokenizer_kwargs": null,
                 "tokenizer_name_or_path": null""");
     }
 
@@ -37,15 +33,5 @@ final class PromptTuningPeftFormat implements PeftFormat<PromptTuningConfig> {
             List<AdapterAttachment> attachments, String name) {
         return config.saved(PromptWeightsFactory.tokenDim(model, config.tokenDim(), "prompt tuning"),
                 model.layerCount(), config.numAttentionHeads());
-    }
-
-    @Override
-    public String fileKey(String key) {
-        return PromptEmbeddingsKey.fileKey(key);
-    }
-
-    @Override
-    public String internalKey(String fileKey) {
-        return PromptEmbeddingsKey.internalKey(fileKey);
     }
 }

@@ -3,6 +3,7 @@ package io.github.djladapters.runtime.methods.prompt;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
 import io.github.djladapters.runtime.methods.AdapterWeights;
 
 /**
@@ -12,18 +13,30 @@ import io.github.djladapters.runtime.methods.AdapterWeights;
 public abstract class VirtualTokenWeights extends AdapterWeights {
 
     /**
+     * The learned table the embeddings come from, {@code [num_virtual_tokens, token_dim]}: the
+     * embeddings themselves for prompt tuning, an encoder's input (of the same shape) for P-tuning.
+     *
+     * @return the table's parameter
+     */
+    protected abstract Parameter embedding();
+
+    /**
      * How many virtual tokens.
      *
      * @return at least 1
      */
-    public abstract int virtualTokens();
+    public final int virtualTokens() {
+        return (int) embedding().getArray().getShape().get(0);
+    }
 
     /**
      * The embedding width.
      *
      * @return {@code token_dim}
      */
-    public abstract int tokenDim();
+    public final int tokenDim() {
+        return (int) embedding().getArray().getShape().get(1);
+    }
 
     /**
      * The virtual-token embeddings, connected to the parameters for gradients.

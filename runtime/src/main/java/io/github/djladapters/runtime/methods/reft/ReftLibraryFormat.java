@@ -8,7 +8,6 @@ import io.github.djladapters.runtime.methods.AdaptersLibraryFormat;
 import io.github.djladapters.runtime.safetensors.CheckpointException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -28,7 +27,6 @@ import java.util.regex.Pattern;
  */
 final class ReftLibraryFormat implements AdaptersLibraryFormat<ReftConfig> {
 
-    private static final String PREFIX = "base_model.model.";
     private static final Pattern FILE_KEY = Pattern.compile(
             "(.+)\\.reft_layer\\.refts\\.([^.]+)\\.(units\\.\\d+\\.)(learned_source\\.weight|learned_source\\.bias"
                     + "|projection\\.weight|projection\\.parametrizations\\.weight\\.original)");
@@ -108,24 +106,14 @@ final class ReftLibraryFormat implements AdaptersLibraryFormat<ReftConfig> {
     /** {@code X.reft_layer.refts.<name>.units...} becomes {@code base_model.model.X.reft_layer.units...}. */
     @Override
     public Map<String, String> internalKeys(Set<String> keys, String savedName, Set<String> expected) {
-        Map<String, String> renamed = new LinkedHashMap<>();
-        for (String key : keys) {
+        return AdaptersLibraryFormat.renameKeys(keys, expected, key -> {
             Matcher m = FILE_KEY.matcher(key);
-            String target = key;
-            if (m.matches() && (savedName == null || savedName.equals(m.group(2)))) {
-                String tensor = m.group(4).startsWith("projection") ? "projection.weight" : m.group(4);
-                String path = m.group(1);
-                String suffix = ".reft_layer." + m.group(3) + tensor;
-                target = PREFIX + path + suffix;
-                while (!expected.contains(target) && path.contains(".")) {
-                    path = path.substring(path.indexOf('.') + 1);
-                    target = PREFIX + path + suffix;
-                }
-                target = expected.contains(target) ? target : key;
+            if (!m.matches() || (savedName != null && !savedName.equals(m.group(2)))) {
+                return null;
             }
-            renamed.put(key, target);
-        }
-        return renamed;
+            String tensor = m.group(4).startsWith("projection") ? "projection.weight" : m.group(4);
+            return new SavedKey(m.group(1), ".reft_layer." + m.group(3) + tensor);
+        });
     }
 
     @Override
