@@ -252,14 +252,15 @@ class CompositionDecoderTest {
     }
 
     @Test
-    void promptTuningTakesPartInNoBlockAsInTheAdaptersLibrary() throws Exception {
+    void promptTuningTakesPartInStackOnly() throws Exception {
         AdapterModel<DecoderForCausalLM> peft = gpt2();
         peft.addAdapter("prompt1", PROMPT);
         peft.addAdapter("prompt2", PROMPT);
-        assertFails(peft, Stack.of("prompt1", "prompt2"), "Stack", "'prompt1', 'prompt2'", "prompt_tuning");
         assertFails(peft, Parallel.of("prompt1", "prompt2"), "Parallel", "'prompt1', 'prompt2'", "prompt_tuning");
-        peft.setActiveAdapters(Stack.of("prompt1")); // one adapter alone is its plain activation
-        assertEquals(List.of("prompt1"), peft.activeAdapters());
+        assertFails(peft, BatchSplit.of(1, "prompt1", "prompt2"), "BatchSplit", "prompt_tuning");
+        assertFails(peft, Average.of("prompt1", "prompt2"), "Average", "prompt_tuning");
+        peft.setActiveAdapters(Stack.of("prompt1", "prompt2")); // the prompts concatenated
+        assertEquals(List.of("prompt1", "prompt2"), peft.activeAdapters());
     }
 
     private static void assertFails(AdapterModel<?> peft, Composition setup, String... parts) {

@@ -22,13 +22,13 @@ import java.util.Optional;
 public final class PTuningMethod implements MethodProvider<PromptEncoderConfig> {
 
     /**
-     * None, as in the Adapters library: several prompts on one row are not combined, and a batch
-     * routed per row gives every row room for every routed prompt, so a branch's output would not
-     * have the shape of its adapter run alone.
+     * Stack only: several active prompts are concatenated before the input (the Adapters library has
+     * no block for prompt tuning). A batch routed per row gives every row room for every routed
+     * prompt, so a Parallel branch's output would not have the shape of its adapter run alone.
      */
     @Override
     public Set<CompositionKind> compositions() {
-        return EnumSet.noneOf(CompositionKind.class);
+        return EnumSet.of(CompositionKind.STACK);
     }
 
     @Override
