@@ -15,8 +15,9 @@ import java.util.List;
  * }</pre>
  *
  * @param layers {@code layers}: the layer indices to intervene on; null for {@code "all"}
- * @param prefixPositions {@code prefix_positions}: how many first positions, default 3
- * @param suffixPositions {@code suffix_positions}: how many last positions, default 0
+ * @param prefixPositions {@code prefix_positions}: how many first real tokens of each row (padding
+ *     skipped, see {@link io.github.djladapters.runtime.architecture.RealTokens}), default 3
+ * @param suffixPositions {@code suffix_positions}: how many last real tokens of each row, default 0
  * @param r {@code r}: the rank, default 1
  * @param orthogonality {@code orthogonality}: keep R's rows orthonormal (LoReFT), default true
  * @param tiedWeights {@code tied_weights}: one unit for prefix and suffix positions instead of one each
