@@ -18,8 +18,9 @@ import java.util.Objects;
  * <p>The defaults are the {@link Builder}'s, which are LoReFT's.
  *
  * @param layers {@code layers}: the layer indices to intervene on; null for {@code "all"}
- * @param prefixPositions {@code prefix_positions}: how many first positions, default 3
- * @param suffixPositions {@code suffix_positions}: how many last positions, default 0
+ * @param prefixPositions {@code prefix_positions}: how many first real tokens of each row (padding
+ *     skipped, see {@link io.github.djladapters.runtime.architecture.RealTokens}), default 3
+ * @param suffixPositions {@code suffix_positions}: how many last real tokens of each row, default 0
  * @param r {@code r}: the rank, default 1
  * @param orthogonality {@code orthogonality}: keep R's rows orthonormal (LoReFT), default true
  * @param tiedWeights {@code tied_weights}: one unit for prefix and suffix positions instead of one
