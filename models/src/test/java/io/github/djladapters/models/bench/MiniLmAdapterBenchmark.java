@@ -162,7 +162,7 @@ public final class MiniLmAdapterBenchmark {
         // the Adapters library's LoReftConfig defaults (all layers, prefix_positions 3, suffix 0, r 1),
         // nn.Linear init so that the intervention is not the identity, as after training
         AdapterModel<BertModel> reft = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
-        reft.addAdapter("reft", ReftConfig.loReft().with(false, 0.05, null, "linear"));
+        reft.addAdapter("reft", ReftConfig.loReft().tiedWeights(false).dropout(0.05).nonLinearity(null).initWeights("linear").build());
         reft.setActiveAdapters("reft");
         variants.add(new Variant("loreft", true, reft::forward));
 

@@ -59,10 +59,10 @@ class CompositionDecoderTest {
     enum Method {
         LORA(LoRAConfig.builder().r(4).loraAlpha(8).targetModules("c_attn", "c_fc").initLoraWeights(LoRAInit.NONE)
                 .build()),
-        IA3(IA3Config.defaults()),
+        IA3(IA3Config.builder().build()),
         BOTTLENECK(SeqBnConfig.builder().reductionFactor(8).build()),
         PREFIX(PrefixTuningConfig.builder().numVirtualTokens(3).build()),
-        REFT(ReftConfig.loReft().withR(2).withPositions(2, 2));
+        REFT(ReftConfig.loReft().r(2).positions(2, 2).build());
 
         final AdapterConfig config;
 

@@ -115,7 +115,7 @@ class ReftPaddingTest {
     void eachPaddedRowEqualsTheRowAloneOnItsRealPositions(String kind, String side) throws Exception {
         try (NDManager manager = NDManager.newBaseManager()) {
             Block model = load(kind, manager);
-            AdapterModel<Block> adapters = adapted(model, manager, ReftConfig.loReft().withR(2).withPositions(2, 2));
+            AdapterModel<Block> adapters = adapted(model, manager, ReftConfig.loReft().r(2).positions(2, 2).build());
             int width = 0;
             for (long[] row : ROWS) {
                 width = Math.max(width, row.length);
@@ -162,7 +162,7 @@ class ReftPaddingTest {
             List<int[]> base = generator.generate(manager, prompts, greedy);
             // prefix 3 is longer than the second prompt and the suffix moves as tokens are generated:
             // both would differ between the two loops if generated tokens were intervened on
-            adapted(model, manager, ReftConfig.loReft().withR(2).withPositions(3, 2));
+            adapted(model, manager, ReftConfig.loReft().r(2).positions(3, 2).build());
             List<int[]> cached = generator.generate(manager, prompts, greedy);
             List<int[]> recomputed = generator.generate(manager, prompts, greedy.withCache(false));
             for (int b = 0; b < prompts.size(); b++) {

@@ -158,7 +158,7 @@ class PluginAttentionAdaptersTest {
         try (NDManager manager = NDManager.newBaseManager()) {
             Block model = createPluginModel(manager);
             AdapterModel<Block> adapters = Adapters.init(model);
-            adapters.addAdapter("reft", ReftConfig.loReft().withR(2).withPositions(2, 1));
+            adapters.addAdapter("reft", ReftConfig.loReft().r(2).positions(2, 1).build());
             setTensors(adapters, "reft", manager, 3, key -> true, 0.3f);
             adapters.setActiveAdapters("reft");
             long[] longRow = {1, 5, 9, 2, 40};
