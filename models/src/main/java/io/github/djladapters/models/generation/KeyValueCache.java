@@ -32,8 +32,6 @@ public final class KeyValueCache implements AutoCloseable {
      */
     public static final String APPEND_PARAM = "djl_adapters.key_value_append";
 
-    private static final String ALL = ":, :, ";
-
     private final NDManager manager;
     private final int capacity;
     private final NDArray[] keys;
@@ -165,7 +163,7 @@ public final class KeyValueCache implements AutoCloseable {
         if (preallocated()) {
             if (allKeys != appendedKeys[layer] || allValues != appendedValues[layer]) {
                 ensureRoom(layer, allKeys, length);
-                NDIndex filled = new NDIndex(ALL + "0:" + length + ", :");
+                NDIndex filled = positions(0, length);
                 keys[layer].set(filled, allKeys);
                 values[layer].set(filled, allValues);
             }
@@ -198,8 +196,8 @@ public final class KeyValueCache implements AutoCloseable {
         long end = start + fresh.getShape().get(2);
         ensureRoom(layer, fresh, end);
         NDArray buffer = isKey ? keys[layer] : values[layer];
-        buffer.set(new NDIndex(ALL + start + ":" + end + ", :"), fresh);
-        NDArray all = buffer.get(new NDIndex(ALL + "0:" + end + ", :"));
+        buffer.set(positions(start, end), fresh);
+        NDArray all = buffer.get(positions(0, end));
         all.attach(fresh.getManager());
         if (isKey) {
             appendedKeys[layer] = all;
@@ -220,7 +218,7 @@ public final class KeyValueCache implements AutoCloseable {
         NDArray newKeys = manager.zeros(shape, like.getDataType(), like.getDevice());
         NDArray newValues = manager.zeros(shape, like.getDataType(), like.getDevice());
         if (keys[layer] != null && lengths[layer] > 0) {
-            NDIndex filled = new NDIndex(ALL + "0:" + lengths[layer] + ", :");
+            NDIndex filled = positions(0, lengths[layer]);
             try (NDManager scope = manager.newSubManager()) {
                 NDArray oldKeys = keys[layer].get(filled);
                 NDArray oldValues = values[layer].get(filled);
@@ -242,9 +240,14 @@ public final class KeyValueCache implements AutoCloseable {
         if (stored == null || !preallocated()) {
             return stored;
         }
-        NDArray view = stored.get(new NDIndex(ALL + "0:" + lengths[layer] + ", :"));
+        NDArray view = stored.get(positions(0, lengths[layer]));
         view.attach(owner);
         return view;
+    }
+
+    /** Positions {@code [from, to)} of a {@code [B, kvHeads, P, headDim]} array (built, not parsed: this runs per layer and step). */
+    private static NDIndex positions(long from, long to) {
+        return new NDIndex().addAllDim(2).addSliceDim(from, to);
     }
 
     /** Frees every cached array. */
