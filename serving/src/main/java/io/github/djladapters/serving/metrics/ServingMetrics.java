@@ -1,5 +1,8 @@
 package io.github.djladapters.serving.metrics;
 
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
 import io.github.djladapters.serving.registry.RegistryStats;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
@@ -20,6 +23,16 @@ import java.util.function.Supplier;
  */
 public final class ServingMetrics {
 
+    /**
+     * The most distinct values of the {@code adapter} label; later ones are counted under
+     * {@value #OTHER_ADAPTERS}. Clients name adapters freely (unknown names, registered and
+     * unregistered ones under churn), and every label value is a series kept for the process's life.
+     */
+    public static final int MAX_ADAPTER_LABELS = 256;
+
+    /** The {@code adapter} label of requests beyond {@link #MAX_ADAPTER_LABELS}. */
+    public static final String OTHER_ADAPTERS = "other";
+
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
     private final Counter requests;
@@ -29,6 +42,7 @@ public final class ServingMetrics {
     private final Counter generatedTokens;
     private final Histogram tokensPerSecond;
     private final Histogram batchRows;
+    private final Set<String> adapterLabels = ConcurrentHashMap.newKeySet();
 
     /**
      * The metrics, reading residency and queue depth when scraped.
@@ -77,9 +91,10 @@ public final class ServingMetrics {
      */
     public void request(String endpoint, String adapter, int status, double seconds) {
         String code = Integer.toString(status);
-        requests.labelValues(endpoint, adapter, code).inc();
+        String label = adapterLabel(adapter);
+        requests.labelValues(endpoint, label, code).inc();
         if (status >= 400) {
-            errors.labelValues(endpoint, adapter, code).inc();
+            errors.labelValues(endpoint, label, code).inc();
         }
         latency.labelValues(endpoint).observe(seconds);
     }
@@ -110,10 +125,24 @@ public final class ServingMetrics {
      * @param seconds how long generation took
      */
     public void generated(String adapter, int tokens, double seconds) {
-        generatedTokens.labelValues(adapter).inc(tokens);
+        generatedTokens.labelValues(adapterLabel(adapter)).inc(tokens);
         if (seconds > 0) {
             tokensPerSecond.observe(tokens / seconds);
         }
+    }
+
+    /** The adapter's own label value while fewer than {@link #MAX_ADAPTER_LABELS} are in use, else {@value #OTHER_ADAPTERS}. */
+    private String adapterLabel(String adapter) {
+        if (adapterLabels.contains(adapter)) {
+            return adapter;
+        }
+        synchronized (adapterLabels) {
+            if (adapterLabels.size() < MAX_ADAPTER_LABELS) {
+                adapterLabels.add(adapter);
+                return adapter;
+            }
+        }
+        return OTHER_ADAPTERS;
     }
 
     /**

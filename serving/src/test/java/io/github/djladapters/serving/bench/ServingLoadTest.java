@@ -38,7 +38,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * with the same adapter's single-request result, taken before the run. After an unrecorded warm-up
  * round ({@code seconds / 4}), it runs three phases of {@code seconds} each: the adapters mixed in one forward, the same load on one adapter, and the
  * adapters with one forward per adapter group; and prints a Markdown table (throughput, p50/p99
- * latency, failures, mismatches, resident set size after warm-up and at the end).
+ * latency, failures, mismatches, resident set size and committed Java heap after warm-up and at the end).
  *
  * <p>{@code ./mvnw -o -q -B -pl serving -am -DskipTests test-compile exec:exec@load-test
  * [-Dload.seconds=60 -Dload.adapters=16 -Dload.clients=32]}
@@ -55,7 +55,7 @@ public final class ServingLoadTest {
 
     /** One phase's outcome. */
     record Phase(String name, double seconds, long requests, long failed, long mismatched, long churn, long p50Micros,
-            long p99Micros, long rssWarmKib, long rssEndKib) {}
+            long p99Micros, long rssWarmKib, long rssEndKib, long heapWarmKib, long heapEndKib) {}
 
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 60;
@@ -80,12 +80,13 @@ public final class ServingLoadTest {
                 seconds, true));
         System.out.println();
         System.out.println("| load | requests/s | p50 ms | p99 ms | requests | failed | mismatched | churn cycles"
-                + " | RSS after warm-up | RSS at end |");
-        System.out.println("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+                + " | RSS after warm-up | RSS at end | Java heap committed after warm-up | at end |");
+        System.out.println("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         for (Phase p : phases) {
-            System.out.printf("| %s | %.1f | %.1f | %.1f | %d | %d | %d | %d | %d MiB | %d MiB |%n", p.name(),
-                    p.requests() / p.seconds(), p.p50Micros() / 1000.0, p.p99Micros() / 1000.0, p.requests(), p.failed(),
-                    p.mismatched(), p.churn(), p.rssWarmKib() / 1024, p.rssEndKib() / 1024);
+            System.out.printf("| %s | %.1f | %.1f | %.1f | %d | %d | %d | %d | %d MiB | %d MiB | %d MiB | %d MiB |%n",
+                    p.name(), p.requests() / p.seconds(), p.p50Micros() / 1000.0, p.p99Micros() / 1000.0, p.requests(),
+                    p.failed(), p.mismatched(), p.churn(), p.rssWarmKib() / 1024, p.rssEndKib() / 1024,
+                    p.heapWarmKib() / 1024, p.heapEndKib() / 1024);
         }
         double mixed = phases.get(0).requests() / phases.get(0).seconds();
         System.out.printf("%nthroughput with %d adapters / one adapter: %.2fx; mixed / one forward per group: %.2fx%n",
@@ -143,6 +144,7 @@ public final class ServingLoadTest {
             AtomicLong mismatched = new AtomicLong();
             AtomicLong churn = new AtomicLong();
             long[] rssWarm = new long[1];
+            long[] heapWarm = new long[1];
             List<List<Long>> latencies = Collections.synchronizedList(new ArrayList<>());
             List<Thread> threads = new ArrayList<>();
             long start = System.nanoTime();
@@ -189,6 +191,7 @@ public final class ServingLoadTest {
                 Thread.sleep(50);
             }
             rssWarm[0] = rssKib();
+            heapWarm[0] = heapCommittedKib();
             for (Thread thread : threads) {
                 thread.join();
             }
@@ -199,7 +202,7 @@ public final class ServingLoadTest {
             long p50 = all.isEmpty() ? 0 : all.get(all.size() / 2);
             long p99 = all.isEmpty() ? 0 : all.get(Math.min(all.size() - 1, (int) (all.size() * 0.99)));
             Phase phase = new Phase(name, elapsed, all.size(), failed.get(), mismatched.get(), churn.get(), p50, p99,
-                    rssWarm[0], rssKib());
+                    rssWarm[0], rssKib(), heapWarm[0], heapCommittedKib());
             System.out.println(phase);
             return phase;
         }
@@ -249,6 +252,11 @@ public final class ServingLoadTest {
             }
         }
         return true;
+    }
+
+    /** The Java heap the JVM has taken from the system: part of the RSS, grown and shrunk by the collector. */
+    private static long heapCommittedKib() {
+        return java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted() / 1024;
     }
 
     private static long rssKib() throws Exception {
