@@ -16,6 +16,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import io.github.djladapters.models.generation.GenerationConfig;
 import io.github.djladapters.models.generation.Seq2SeqGenerator;
+import io.github.djladapters.models.gpt2.GPT2Models;
 import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.Adapters;
 import io.github.djladapters.runtime.methods.prefix.PrefixTuningConfig;
@@ -37,7 +38,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * output and {@code disableAdapters} restores it; save and reload give identical logits; gradients
  * reach the adapter only; the trainable count is {@code n x 2 x 3 x 24}; a row routed to the base
  * model gives the base logits and rows routed to adapters of different lengths give what each
- * gives alone, also through cached and uncached generation.
+ * gives alone, also through cached and uncached generation. Layouts PEFT cannot run are refused.
  */
 class T5PrefixTuningTest {
 
@@ -196,6 +197,15 @@ class T5PrefixTuningTest {
                     null);
             e = assertThrows(IllegalArgumentException.class, () -> adapters.addAdapter("a", layers));
             assertTrue(e.getMessage().contains("num_layers is 2") && e.getMessage().contains("encoder layer count"),
+                    e.getMessage());
+
+            Path gpt2 = Path.of(T5PrefixTuningTest.class.getResource("/fixtures/gpt2-tiny/expected.json").toURI())
+                    .getParent().resolve("base");
+            AdapterModel<?> decoder = Adapters.init(GPT2Models.fromCheckpoint(gpt2, manager));
+            PrefixTuningConfig two = new PrefixTuningConfig(N, null, false, null, null, null, null, 2, null, false,
+                    null);
+            e = assertThrows(IllegalArgumentException.class, () -> decoder.addAdapter("a", two));
+            assertTrue(e.getMessage().contains("num_transformer_submodules 2 is for encoder-decoder models"),
                     e.getMessage());
         }
     }

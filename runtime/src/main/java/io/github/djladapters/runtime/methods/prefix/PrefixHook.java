@@ -65,15 +65,6 @@ final class PrefixHook extends AdapterHook<PrefixWeights> implements InputExtens
         return attention.get(0).keyValueExtension().orElse(null) instanceof LayerPrefix layer ? layer.hook() : null;
     }
 
-    /**
-     * The layout of the table of keys and values.
-     *
-     * @return the layout this hook reads with
-     */
-    PrefixLayout layout() {
-        return layout;
-    }
-
     @Override
     protected void installHook() {
         InputExtension inputs = model == null ? null : model.inputExtension().orElse(null);
