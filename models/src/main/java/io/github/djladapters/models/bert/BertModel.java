@@ -111,8 +111,9 @@ public class BertModel extends InputExtendingBlock {
         if (inputExtension().isEmpty()) {
             hidden = embeddings.forward(ps, new NDList(ids, types), training, params).head();
         } else {
+            // BERT's positions are one row every row shares ([T]); RoBERTa's are per row
             ModelInputs extended = extendInputs(new ModelInputs(embeddings.words(ps, ids, training, params), mask,
-                    embeddings.positionIds(ids).broadcast(ids.getShape()), types));
+                    embeddings.positionIds(ids), types));
             mask = extended.attentionMask();
             hidden = embeddings.combine(ps, extended.embeddings(), extended.positionIds(),
                     extended.tokenTypeIds(), training, params);

@@ -73,4 +73,29 @@ public final class RelativePositionBuckets {
         }
         return table;
     }
+
+    /**
+     * The largest distance with a bucket of its own; all farther distances share the last bucket.
+     *
+     * @return {@code relative_attention_max_distance}
+     */
+    public int maxDistance() {
+        return maxDistance;
+    }
+
+    /**
+     * The bucket of every relative position from {@code -maxDistance} to {@code maxDistance}: entry
+     * {@code r + maxDistance} holds the bucket of {@code r}. Positions beyond either end share the
+     * end's bucket, so clamping a relative position into that range and looking it up here gives its
+     * bucket.
+     *
+     * @return {@code 2 * maxDistance + 1} bucket ids
+     */
+    public long[] clampedTable() {
+        long[] table = new long[2 * maxDistance + 1];
+        for (int r = -maxDistance; r <= maxDistance; r++) {
+            table[r + maxDistance] = bucket(r);
+        }
+        return table;
+    }
 }

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Block;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
@@ -18,6 +19,7 @@ import io.github.djladapters.models.blocks.DotProductAttention;
 import io.github.djladapters.models.blocks.Embedding;
 import io.github.djladapters.models.blocks.KeyValueAttentionBlock;
 import io.github.djladapters.models.generation.DecoderLayerInputs;
+import io.github.djladapters.runtime.architecture.ExtendedKeyValues;
 import io.github.djladapters.runtime.architecture.KeyValueAttention;
 
 /**
@@ -34,8 +36,11 @@ import io.github.djladapters.runtime.architecture.KeyValueAttention;
  * values attended to.
  *
  * <p>It implements {@link KeyValueAttention} so that the shared {@link DotProductAttention} serves it
- * as it serves the decoders; T5's declarations do not offer prefix tuning or adaption prompts, so
- * no extension is installed unless a caller sets one.
+ * as it serves the decoders. Prefix tuning prepends keys and values to the decoder's self-attention
+ * ({@link T5ForConditionalGeneration} declares it); T5 has no absolute positions to move, so this
+ * block places the prepended keys itself ({@link #placesPrependedKeys}): as in transformers, where
+ * the prefix sits in the cache before the real tokens, each prepended key gets the relative position
+ * bias of its distance from the query, from the stack's shared {@code relative_attention_bias}.
  */
 public final class T5Attention extends KeyValueAttentionBlock {
 
@@ -50,6 +55,9 @@ public final class T5Attention extends KeyValueAttentionBlock {
     private final int heads;
     private final int inner;
     private final RelativePositionBuckets buckets;
+    /** The stack's relative position bias (block 0's), for prepended keys; null until the stack shares it. */
+    private Embedding positionBias;
+    private RelativePositionBuckets positionBuckets;
 
     /**
      * An attention block.
@@ -78,6 +86,64 @@ public final class T5Attention extends KeyValueAttentionBlock {
         } else {
             buckets = null;
         }
+    }
+
+    /**
+     * Takes the stack's relative position bias, which block 0's self-attention owns, for prepended keys.
+     *
+     * @param owner block 0's self-attention
+     */
+    void sharePositionBias(T5Attention owner) {
+        positionBias = owner.relative_attention_bias;
+        positionBuckets = owner.buckets;
+    }
+
+    @Override
+    public boolean placesPrependedKeys() {
+        return true;
+    }
+
+    /**
+     * Applies the installed extension and adds, for self-attention, the relative position bias of the
+     * prepended keys to their mask.
+     */
+    @Override
+    public ExtendedKeyValues extendKeyValues(NDArray query, NDArray keys, NDArray values) {
+        ExtendedKeyValues kv = super.extendKeyValues(query, keys, values);
+        if (kv.prefixLength() == 0 || cross) {
+            return kv; // cross-attention has no position bias
+        }
+        if (positionBias == null) {
+            throw new IllegalStateException("this T5 attention block has no relative position bias to place "
+                    + "prepended keys with; its stack shares block 0's");
+        }
+        long queries = query.getShape().get(2);
+        NDArray bias = prependedKeyBias(kv.prependedPositions(), keys.getShape().get(2) - queries, queries)
+                .toType(keys.getDataType(), false);
+        NDArray mask = kv.prefixMask() == null ? bias : bias.add(kv.prefixMask());
+        return new ExtendedKeyValues(kv.keys(), kv.values(), kv.prefixLength(), mask, kv.prefixPositions());
+    }
+
+    /**
+     * The relative position bias of prepended keys, as transformers computes it for keys that sit in
+     * the cache before the real tokens: key at {@code positions[r, p]} (before the first real token,
+     * so negative), query {@code t} at {@code first + t}.
+     *
+     * @param positions {@code [1 or B, P]} int64
+     * @param first the position of the first query (the cached real tokens)
+     * @param queries the number of queries
+     * @return {@code [1 or B, heads, queries, P]}
+     */
+    private NDArray prependedKeyBias(NDArray positions, long first, long queries) {
+        NDManager manager = positions.getManager();
+        int max = positionBuckets.maxDistance();
+        NDArray queryPositions = manager.arange(first, first + queries, 1L, DataType.INT64).reshape(1, queries, 1);
+        // positions beyond +-max share the end buckets: clamp, then look the bias up per relative position
+        NDArray relative = positions.expandDims(1).sub(queryPositions).clip(-max, max).add(max); // [R, T, P]
+        NDArray perPosition = ai.djl.nn.core.Embedding.embedding(manager.create(positionBuckets.clampedTable()),
+                positionBias.weight().getArray(), SparseFormat.DENSE).head(); // [2 max + 1, heads]
+        NDArray bias = ai.djl.nn.core.Embedding.embedding(relative, perPosition, SparseFormat.DENSE).head();
+        return bias.transpose(0, 3, 1, 2);
     }
 
     /** A bias-free projection, as every T5 linear layer. */

@@ -18,6 +18,7 @@ import io.github.djladapters.annotations.Layers;
 import io.github.djladapters.models.blocks.Embedding;
 import io.github.djladapters.models.generation.EncoderDecoderCache;
 import io.github.djladapters.models.generation.Seq2SeqLanguageModel;
+import io.github.djladapters.runtime.architecture.EncoderDecoderModel;
 import java.util.List;
 
 /**
@@ -48,9 +49,12 @@ import java.util.List;
  *
  * <p>The stacks themselves carry no roles, so that walking either one never finds a second
  * {@code @Layers}; the declared list {@link #decoderLayers} is the decoder's own {@code block} list,
- * and module paths are read off the block tree ({@code decoder.block.N...}). Only
- * {@link AdapterMethod#LORA} (and IA3) is declared: prompt tuning on {@code shared} would reach the
- * decoder input as well as the encoder input.
+ * and module paths are read off the block tree ({@code decoder.block.N...}). Declared:
+ * {@link AdapterMethod#LORA} (and IA3), and {@link AdapterMethod#PREFIX_TUNING} with PEFT's
+ * sequence-to-sequence semantics ({@link EncoderDecoderModel}): the prefix reaches the decoder's
+ * self-attention only, as it does in PEFT, where the encoder does not read {@code past_key_values}.
+ * Prompt tuning is not declared: on {@code shared} it would reach the decoder input as well as the
+ * encoder input.
  *
  * <pre>{@code
  * T5ForConditionalGeneration t5 = T5Models.fromCheckpoint(Path.of("flan-t5-small"), manager);
@@ -58,8 +62,8 @@ import java.util.List;
  * peft.addAdapter("summarize", LoRAConfig.builder().r(8).targetModules("q", "v").build());
  * }</pre>
  */
-@AdaptableModel(methods = AdapterMethod.LORA)
-public class T5ForConditionalGeneration extends AbstractBlock implements Seq2SeqLanguageModel {
+@AdaptableModel(methods = {AdapterMethod.LORA, AdapterMethod.PREFIX_TUNING})
+public class T5ForConditionalGeneration extends AbstractBlock implements Seq2SeqLanguageModel, EncoderDecoderModel {
 
     @Embeddings Block shared;
     T5EncoderStack encoder;
@@ -95,6 +99,11 @@ public class T5ForConditionalGeneration extends AbstractBlock implements Seq2Seq
      */
     public T5Config config() {
         return config;
+    }
+
+    @Override
+    public int encoderLayerCount() {
+        return config.numLayers();
     }
 
     @Override

@@ -36,6 +36,9 @@ public abstract class T5Stack<B extends T5Block> extends AbstractBlock {
     T5Stack(T5Config config, List<B> blocks) {
         this.config = config;
         block = addChildBlock("block", new ModuleList<>(blocks)).asList();
+        for (B b : block) {
+            b.selfAttention().sharePositionBias(block.get(0).selfAttention());
+        }
         final_layer_norm = addChildBlock("final_layer_norm", new RmsNorm(config.dModel(), config.layerNormEpsilon()));
     }
 

@@ -21,6 +21,8 @@ import io.github.djladapters.runtime.methods.prefix.PrefixTuningConfig;
 import io.github.djladapters.runtime.methods.prompt.PromptTuningConfig;
 import io.github.djladapters.runtime.methods.reft.ReftConfig;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -40,6 +42,9 @@ import java.util.function.Function;
  * adapter; a LoRA training step against a full fine-tuning step. Every variant is its own copy of
  * the model; the variants run round-robin, starting one later each round, so that whatever else the
  * machine does slows them alike. Each ratio is the median over rounds of the ratio within a round.
+ * The variant {@code base-plus-20} is the base forward on 20 more real tokens, the floor of prompt
+ * tuning's cost. The system property {@code bench.variants} (comma-separated names) runs only those
+ * variants; ratios that need another are left out.
  * Not a unit test: run it by hand (see docs/benchmarks.md).
  *
  * <pre>
@@ -56,7 +61,30 @@ public final class MiniLmAdapterBenchmark {
     /** Milliseconds each training variant spent in the optimizer update (and gradient reset), per run. */
     private static final Map<String, List<Double>> OPTIMIZER_MILLIS = new LinkedHashMap<>();
 
+    /** Virtual tokens of the prefix and prompt variants, and the extra real tokens of {@code base-plus-20}. */
+    private static final int VIRTUAL = 20;
+
+    /** The variants to run ({@code -Dbench.variants=base,prompt-20}); empty for all. */
+    private static final List<String> ONLY = Arrays.stream(System.getProperty("bench.variants", "").split(","))
+            .map(String::trim).filter(n -> !n.isEmpty()).toList();
+
+    /**
+     * What a sample measures: {@code wall} (default) or {@code cpu}, the calling thread's CPU time,
+     * which other processes on the machine hardly change; with {@code -Dbench.threads=1} PyTorch runs
+     * every op on that thread, so it is the whole forward's work.
+     */
+    private static final boolean CPU_CLOCK = "cpu".equals(System.getProperty("bench.clock", "wall"));
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
     private MiniLmAdapterBenchmark() {}
+
+    private static long now() {
+        return CPU_CLOCK ? THREADS.getCurrentThreadCpuTime() : System.nanoTime();
+    }
+
+    private static boolean wanted(String name) {
+        return ONLY.isEmpty() || ONLY.contains(name);
+    }
 
     /** One measured setting: a forward or a training step on its own model copy. */
     private record Variant(String name, boolean inference, Function<NDList, Object> step) {}
@@ -86,9 +114,10 @@ public final class MiniLmAdapterBenchmark {
         Path cacheDir = Path.of(System.getProperty("java.io.tmpdir"), "djl-adapters-minilm");
         try (NDManager manager = NDManager.newBaseManager()) {
             long[][] ids = tokenIds(batch, tokens, new Random(42));
-            List<Variant> variants = variants(manager, cacheDir, batch);
+            List<Variant> variants = variants(manager, cacheDir, batch).stream().filter(v -> wanted(v.name())).toList();
             System.out.printf("all-MiniLM-L6-v2, batch %d x %d tokens, %d warm-up + %d measured rounds, sample = fastest"
-                    + " of %d runs, %d CPU cores, %s threads, PyTorch %s%n", batch, tokens, warmUp, rounds, repeats,
+                    + " of %d runs (%s time), %d CPU cores, %s threads, PyTorch %s%n", batch, tokens, warmUp, rounds,
+                    repeats, CPU_CLOCK ? "thread CPU" : "wall",
                     Runtime.getRuntime().availableProcessors(), threads > 0 ? threads : "default",
                     Engine.getInstance().getVersion());
 
@@ -119,80 +148,119 @@ public final class MiniLmAdapterBenchmark {
         BertModel base = AllMiniLmL6V2.load(manager, cacheDir);
         variants.add(new Variant("base", true,
                 in -> base.forward(new ParameterStore(in.head().getManager(), false), in, false)));
+        // the floor of prompt tuning: the base forward on as many more real tokens as it has virtual ones
+        variants.add(new Variant("base-plus-" + VIRTUAL, true,
+                in -> base.forward(new ParameterStore(in.head().getManager(), false), longer(in), false)));
 
         LoRAConfig lora = LoRAConfig.builder().r(8).loraAlpha(16).targetModules("query", "value")
                 .initLoraWeights(LoRAInit.NONE).build(); // random B, as after training
-        AdapterModel<BertModel> unmerged = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
-        unmerged.addAdapter("lora", lora);
-        unmerged.setActiveAdapters("lora");
-        variants.add(new Variant("lora-unmerged", true, unmerged::forward));
+        AdapterModel<BertModel> unmerged = null;
+        AdapterModel<BertModel> ia3 = null;
+        AdapterModel<BertModel> loraTraining = null;
+        if (wanted("lora-unmerged")) {
+            unmerged = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
+            unmerged.addAdapter("lora", lora);
+            unmerged.setActiveAdapters("lora");
+            variants.add(new Variant("lora-unmerged", true, unmerged::forward));
+        }
 
-        AdapterModel<BertModel> merged = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
-        merged.addAdapter("lora", lora);
-        merged.setActiveAdapters("lora");
-        merged.mergeAdapter("lora"); // wrappers stay in place, as after PEFT's merge_adapter()
-        variants.add(new Variant("lora-merged", true, merged::forward));
+        if (wanted("lora-merged")) {
+            AdapterModel<BertModel> merged = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
+            merged.addAdapter("lora", lora);
+            merged.setActiveAdapters("lora");
+            merged.mergeAdapter("lora"); // wrappers stay in place, as after PEFT's merge_adapter()
+            variants.add(new Variant("lora-merged", true, merged::forward));
+        }
 
-        // PEFT's default IA3 targets for BERT; "output.dense" matches the attention output and the
-        // feed-forward output alike, and both scale their input
-        IA3Config ia3Config = IA3Config.builder().targetModules("key", "value", "output.dense")
-                .feedforwardModules("output.dense").initIa3Weights(false).build();
-        AdapterModel<BertModel> ia3 = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
-        ia3.addAdapter("ia3", ia3Config);
-        ia3.setActiveAdapters("ia3");
-        variants.add(new Variant("ia3", true, ia3::forward));
+        if (wanted("ia3")) {
+            // PEFT's default IA3 targets for BERT; "output.dense" matches the attention output and the
+            // feed-forward output alike, and both scale their input
+            IA3Config ia3Config = IA3Config.builder().targetModules("key", "value", "output.dense")
+                    .feedforwardModules("output.dense").initIa3Weights(false).build();
+            ia3 = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
+            ia3.addAdapter("ia3", ia3Config);
+            ia3.setActiveAdapters("ia3");
+            variants.add(new Variant("ia3", true, ia3::forward));
+        }
 
-        // the Adapters library's Pfeiffer adapter (reduction 16) with bert init: small non-zero weights, as after training
-        AdapterModel<BertModel> pfeiffer = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
-        pfeiffer.addAdapter("seq_bn", SeqBnConfig.create());
-        pfeiffer.setActiveAdapters("seq_bn");
-        variants.add(new Variant("bottleneck-seq", true, pfeiffer::forward));
+        if (wanted("bottleneck-seq")) {
+            // the Adapters library's Pfeiffer adapter (reduction 16) with bert init: small non-zero weights, as after training
+            AdapterModel<BertModel> pfeiffer = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
+            pfeiffer.addAdapter("seq_bn", SeqBnConfig.create());
+            pfeiffer.setActiveAdapters("seq_bn");
+            variants.add(new Variant("bottleneck-seq", true, pfeiffer::forward));
+        }
 
         // 20 virtual tokens each: prefix tuning adds 20 keys and values per layer, prompt tuning 20 positions
-        AdapterModel<BertModel> prefix = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
-        prefix.addAdapter("prefix", PrefixTuningConfig.builder().numVirtualTokens(20).build());
-        prefix.setActiveAdapters("prefix");
-        variants.add(new Variant("prefix-20", true, prefix::forward));
-
-        AdapterModel<BertModel> prompt = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
-        prompt.addAdapter("prompt", PromptTuningConfig.builder().numVirtualTokens(20).build());
-        prompt.setActiveAdapters("prompt");
-        variants.add(new Variant("prompt-20", true, prompt::forward));
-
-        // the Adapters library's LoReftConfig defaults (all layers, prefix_positions 3, suffix 0, r 1),
-        // nn.Linear init so that the intervention is not the identity, as after training
-        AdapterModel<BertModel> reft = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
-        reft.addAdapter("reft", ReftConfig.loReft().tiedWeights(false).dropout(0.05).nonLinearity(null).initWeights("linear").build());
-        reft.setActiveAdapters("reft");
-        variants.add(new Variant("loreft", true, reft::forward));
-
-        AdapterModel<BertModel> multi = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
-        List<String> perRow = new ArrayList<>();
-        for (int i = 0; i < batch; i++) {
-            multi.addAdapter("lora" + i, lora);
-            perRow.add("lora" + i);
+        if (wanted("prefix-20")) {
+            AdapterModel<BertModel> prefix = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
+            prefix.addAdapter("prefix", PrefixTuningConfig.builder().numVirtualTokens(20).build());
+            prefix.setActiveAdapters("prefix");
+            variants.add(new Variant("prefix-20", true, prefix::forward));
         }
-        multi.setActiveAdapters("lora0");
-        List<String> sameForAll = Collections.nCopies(batch, "lora0");
-        variants.add(new Variant("single-adapter", true, multi::forward));
-        variants.add(new Variant("mixed-" + batch, true, in -> multi.forward(in, perRow)));
-        variants.add(new Variant("routed-same", true, in -> multi.forward(in, sameForAll)));
 
-        AdapterModel<BertModel> loraTraining = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
-        loraTraining.addAdapter("lora", LoRAConfig.builder().r(8).loraAlpha(16).targetModules("query", "value")
-                .build());
-        loraTraining.trainAdapter("lora"); // base frozen, only the adapter trains
-        variants.add(new Variant("train-lora", false, trainingStep("train-lora", loraTraining.model())));
+        if (wanted("loreft")) {
+            // the Adapters library's LoReftConfig defaults (all layers, prefix_positions 3, suffix 0, r 1),
+            // nn.Linear init so that the intervention is not the identity, as after training
+            AdapterModel<BertModel> reft = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
+            reft.addAdapter("reft", ReftConfig.loReft().tiedWeights(false).dropout(0.05).nonLinearity(null)
+                    .initWeights("linear").build());
+            reft.setActiveAdapters("reft");
+            variants.add(new Variant("loreft", true, reft::forward));
+        }
 
-        BertModel full = AllMiniLmL6V2.load(manager, cacheDir);
-        full.freezeParameters(false);
-        variants.add(new Variant("train-full", false, trainingStep("train-full", full)));
+        if (wanted("prompt-20")) {
+            AdapterModel<BertModel> prompt = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
+            prompt.addAdapter("prompt", PromptTuningConfig.builder().numVirtualTokens(20).build());
+            prompt.setActiveAdapters("prompt");
+            variants.add(new Variant("prompt-20", true, prompt::forward));
+        }
 
-        System.out.printf("LoRA training: %s%nfull fine-tuning: %d trainable parameters%n",
-                loraTraining.trainableParameters(), trainable(full).stream().mapToLong(p -> p.getArray().size()).sum());
-        System.out.printf("IA3 wraps %d modules; LoRA wraps %d%n", ia3.adapterLayers().size(),
-                unmerged.adapterLayers().size());
+        if (wanted("single-adapter") || wanted("mixed-" + batch) || wanted("routed-same")) {
+            AdapterModel<BertModel> multi = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
+            List<String> perRow = new ArrayList<>();
+            for (int i = 0; i < batch; i++) {
+                multi.addAdapter("lora" + i, lora);
+                perRow.add("lora" + i);
+            }
+            multi.setActiveAdapters("lora0");
+            List<String> sameForAll = Collections.nCopies(batch, "lora0");
+            variants.add(new Variant("single-adapter", true, multi::forward));
+            variants.add(new Variant("mixed-" + batch, true, in -> multi.forward(in, perRow)));
+            variants.add(new Variant("routed-same", true, in -> multi.forward(in, sameForAll)));
+        }
+
+        if (wanted("train-lora")) {
+            loraTraining = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
+            loraTraining.addAdapter("lora", LoRAConfig.builder().r(8).loraAlpha(16).targetModules("query", "value")
+                    .build());
+            loraTraining.trainAdapter("lora"); // base frozen, only the adapter trains
+            variants.add(new Variant("train-lora", false, trainingStep("train-lora", loraTraining.model())));
+        }
+
+        if (wanted("train-full")) {
+            BertModel full = AllMiniLmL6V2.load(manager, cacheDir);
+            full.freezeParameters(false);
+            variants.add(new Variant("train-full", false, trainingStep("train-full", full)));
+        }
+
+        if (loraTraining != null) {
+            System.out.printf("LoRA training: %s%n", loraTraining.trainableParameters());
+        }
+        if (ia3 != null && unmerged != null) {
+            System.out.printf("IA3 wraps %d modules; LoRA wraps %d%n", ia3.adapterLayers().size(),
+                    unmerged.adapterLayers().size());
+        }
         return variants;
+    }
+
+    /** The inputs with their first {@link #VIRTUAL} tokens repeated at the front. */
+    private static NDList longer(NDList in) {
+        NDList out = new NDList();
+        for (NDArray a : in) {
+            out.add(a.get(":, 0:" + VIRTUAL).concat(a, 1));
+        }
+        return out;
     }
 
     /** Forward in training mode, loss = mean of the last hidden state squared, backward, Adam ({@link FusedAdam}) on the trainable parameters. */
@@ -230,14 +298,14 @@ public final class MiniLmAdapterBenchmark {
                     scope.zeros(input.getShape(), input.getDataType()));
             if (variant.inference()) {
                 try (GradientsOff off = GradientsOff.onThisThread()) {
-                    long start = System.nanoTime();
+                    long start = now();
                     variant.step().apply(inputs);
-                    return (System.nanoTime() - start) / 1e6;
+                    return (now() - start) / 1e6;
                 }
             }
-            long start = System.nanoTime();
+            long start = now();
             variant.step().apply(inputs);
-            return (System.nanoTime() - start) / 1e6;
+            return (now() - start) / 1e6;
         }
     }
 
@@ -261,7 +329,8 @@ public final class MiniLmAdapterBenchmark {
             System.out.printf("%-16s %10.1f %10.1f %10.1f%n", variants.get(v).name(), median(millis[v]), sorted[0],
                     sorted[sorted.length - 1]);
         }
-        String mixed = variants.stream().map(Variant::name).filter(n -> n.startsWith("mixed-")).findFirst().orElseThrow();
+        String mixed = variants.stream().map(Variant::name).filter(n -> n.startsWith("mixed-")).findFirst()
+                .orElse("mixed-8");
         List<Ratio> ratios = List.of(
                 new Ratio("LoRA unmerged / base", "lora-unmerged", "base", 1.04, 1.04),
                 new Ratio("LoRA merged / base", "lora-merged", "base", 0.98, 1.01),
@@ -270,12 +339,17 @@ public final class MiniLmAdapterBenchmark {
                 new Ratio("prefix (20) / base", "prefix-20", "base", Double.NaN, 1.10),
                 new Ratio("prompt (20) / base", "prompt-20", "base", Double.NaN, 1.18),
                 new Ratio("LoReFT (r1, prefix 3) / base", "loreft", "base", Double.NaN, Double.NaN),
+                new Ratio("base +20 tokens / base (info)", "base-plus-" + VIRTUAL, "base", Double.NaN, Double.NaN),
+                new Ratio("prompt (20) / base +20 tokens", "prompt-20", "base-plus-" + VIRTUAL, Double.NaN, Double.NaN),
                 new Ratio(mixed + " / single adapter", mixed, "single-adapter", 1.13, 1.13),
                 new Ratio("LoRA step / full step", "train-lora", "train-full", 0.62, 0.62),
                 new Ratio("routed same / single (info)", "routed-same", "single-adapter", Double.NaN, Double.NaN));
         System.out.println();
         System.out.printf("%-30s %7s %7s %7s %s%n", "ratio (median of per-round)", "ours", "PEFT", "target", "");
         for (Ratio ratio : ratios) {
+            if (index(variants, ratio.numerator()) < 0 || index(variants, ratio.denominator()) < 0) {
+                continue;
+            }
             double[] n = millis[index(variants, ratio.numerator())];
             double[] d = millis[index(variants, ratio.denominator())];
             double[] perRound = new double[n.length];
@@ -286,6 +360,9 @@ public final class MiniLmAdapterBenchmark {
             String verdict = Double.isNaN(ratio.target()) ? "" : ours <= ratio.target() ? "met" : "MISSED";
             System.out.printf("%-30s %7.3f %7s %7s %s%n", ratio.label(), ours, format(ratio.peft()),
                     format(ratio.target()), verdict);
+        }
+        if (index(variants, "train-lora") < 0 || index(variants, "train-full") < 0 || index(variants, "base") < 0) {
+            return;
         }
         // the optimizer's share: DJL updates parameter by parameter, which weighs on 22.6 M parameters
         double loraOptimizer = median(OPTIMIZER_MILLIS.get("train-lora").stream().mapToDouble(d -> d).toArray());
@@ -310,7 +387,7 @@ public final class MiniLmAdapterBenchmark {
                 return i;
             }
         }
-        throw new IllegalArgumentException(name);
+        return -1;
     }
 
     private static double median(double[] values) {

@@ -3,12 +3,15 @@ package io.github.djladapters.runtime.architecture;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.Objects;
 
 /**
  * Keys and values after a {@link KeyValueExtension}: {@code prefixLength} positions prepended to the
- * layer's own, and an additive mask for the prepended positions only.
+ * layer's own, an additive mask for the prepended positions only, and where those positions sit, for
+ * attention with relative positions (T5 adds its relative position bias for the prepended keys, see
+ * {@link KeyValueAttention#placesPrependedKeys}).
  *
  * @param keys the keys, {@code [batch, heads, prefixLength + seq, headDim]}
  * @param values the values, {@code [batch, heads, prefixLength + seq, headDim]}
@@ -16,8 +19,12 @@ import java.util.Objects;
  * @param prefixMask additive mask for the prepended positions, broadcastable to
  *     {@code [batch, heads, querySeq, prefixLength]} (0 attends, a large negative value hides), or
  *     {@code null} to attend to all of them
+ * @param prefixPositions the positions of the prepended keys relative to the row's first own key
+ *     (the last prepended key a row sees at -1), {@code [1 or batch, prefixLength]} int64; {@code null}
+ *     for {@code -prefixLength .. -1} on every row
  */
-public record ExtendedKeyValues(NDArray keys, NDArray values, long prefixLength, NDArray prefixMask) {
+public record ExtendedKeyValues(NDArray keys, NDArray values, long prefixLength, NDArray prefixMask,
+        NDArray prefixPositions) {
 
     /**
      * Checks that keys and values are present and the prefix is not negative.
@@ -31,6 +38,31 @@ public record ExtendedKeyValues(NDArray keys, NDArray values, long prefixLength,
             throw new IllegalArgumentException("prefix length " + prefixLength + " does not fit keys of shape "
                     + keys.getShape());
         }
+    }
+
+    /**
+     * Prepended keys and values at the default positions {@code -prefixLength .. -1}.
+     *
+     * @param keys the keys, {@code [batch, heads, prefixLength + seq, headDim]}
+     * @param values the values
+     * @param prefixLength how many positions were prepended
+     * @param prefixMask additive mask for the prepended positions, or {@code null}
+     */
+    public ExtendedKeyValues(NDArray keys, NDArray values, long prefixLength, NDArray prefixMask) {
+        this(keys, values, prefixLength, prefixMask, null);
+    }
+
+    /**
+     * The positions of the prepended keys relative to each row's first own key.
+     *
+     * @return {@code prefixPositions}, or {@code [1, prefixLength]} of {@code -prefixLength .. -1}
+     *     (int64, in the keys' manager) when it is null
+     */
+    public NDArray prependedPositions() {
+        if (prefixPositions != null) {
+            return prefixPositions;
+        }
+        return keys.getManager().arange(-prefixLength, 0L, 1L, DataType.INT64).reshape(1, prefixLength);
     }
 
     /**

@@ -64,6 +64,18 @@ public interface KeyValueAttention extends Block {
     }
 
     /**
+     * Whether this block gives prepended keys their positions itself, from
+     * {@link ExtendedKeyValues#prefixPositions}, as T5's relative position bias does; then a prefix
+     * does not need the model's inputs moved after it (no {@link InputExtendingModel} is needed for
+     * prefix tuning). Blocks with absolute positions (rotary, learned) return false.
+     *
+     * @return true when the block places prepended keys by their relative positions
+     */
+    default boolean placesPrependedKeys() {
+        return false;
+    }
+
+    /**
      * Applies the installed extension to this layer's keys and values, or returns them unchanged.
      *
      * @param query the projected query, {@code [batch, heads, querySeq, headDim]}

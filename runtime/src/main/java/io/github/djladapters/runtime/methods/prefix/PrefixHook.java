@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.github.djladapters.runtime.architecture.ExtendedKeyValues;
 import io.github.djladapters.runtime.architecture.KeyValueAttention;
@@ -26,7 +27,10 @@ import java.util.Map;
  * {@link InputExtension} moves the real tokens' position ids right by the number of prefix positions,
  * as they move in PEFT behind a prefilled cache. The attention mask is left alone: the prefix
  * positions are attended through {@link ExtendedKeyValues}. With the generation cache the cache holds
- * the real tokens only and the prefix is prepended again at every step.
+ * the real tokens only and the prefix is prepended again at every step. Attention with relative
+ * positions (T5, {@link KeyValueAttention#placesPrependedKeys}) needs no input extension: it places the
+ * prefix keys by {@link ExtendedKeyValues#prefixPositions}. Layer {@code i} reads the table's block
+ * {@link PrefixLayout#tableLayer}.
  *
  * <p>Several applied adapters stack their prefixes; in a batch routed per row, a row does not see the
  * prefixes of adapters it does not use (an additive mask hides them) and its positions move by the
@@ -37,27 +41,33 @@ final class PrefixHook extends AdapterHook<PrefixWeights> implements InputExtens
     /** The suffix of the one tensor PEFT saves. */
     static final String PROMPT_EMBEDDINGS = PromptEmbeddingsKey.SUFFIX;
 
-    private final InputExtendingModel model;
+    private final InputExtendingModel model; // null where the attention places the prefix keys itself
     private final List<KeyValueAttention> attention;
+    private final PrefixLayout layout;
     private final List<LayerPrefix> layers = new ArrayList<>();
 
-    PrefixHook(InputExtendingModel model, List<KeyValueAttention> attention, AdapterActivation activation) {
+    PrefixHook(InputExtendingModel model, List<KeyValueAttention> attention, PrefixLayout layout,
+            AdapterActivation activation) {
         super("", activation);
         this.model = model;
         this.attention = List.copyOf(attention);
+        this.layout = layout;
         for (int i = 0; i < attention.size(); i++) {
             layers.add(new LayerPrefix(i));
         }
     }
 
-    /** The hook on {@code model} already, if any. */
-    static PrefixHook on(InputExtendingModel model) {
-        return model.inputExtension().orElse(null) instanceof PrefixHook hook ? hook : null;
+    /** The hook on the model already, if any: found on its inputs, or on its first attention block. */
+    static PrefixHook on(InputExtendingModel model, List<KeyValueAttention> attention) {
+        if (model != null) {
+            return model.inputExtension().orElse(null) instanceof PrefixHook hook ? hook : null;
+        }
+        return attention.get(0).keyValueExtension().orElse(null) instanceof LayerPrefix layer ? layer.hook() : null;
     }
 
     @Override
     protected void installHook() {
-        InputExtension inputs = model.inputExtension().orElse(null);
+        InputExtension inputs = model == null ? null : model.inputExtension().orElse(null);
         if (inputs != null && inputs != this) {
             throw new IllegalStateException("the model's inputs are already extended by "
                     + inputs.getClass().getSimpleName() + "; prefix tuning takes them alone");
@@ -69,7 +79,9 @@ final class PrefixHook extends AdapterHook<PrefixWeights> implements InputExtens
                         + current.getClass().getSimpleName() + "; prefix tuning takes it alone");
             }
         }
-        model.setInputExtension(this);
+        if (model != null) {
+            model.setInputExtension(this);
+        }
         for (int i = 0; i < attention.size(); i++) {
             attention.get(i).setKeyValueExtension(layers.get(i));
         }
@@ -77,7 +89,7 @@ final class PrefixHook extends AdapterHook<PrefixWeights> implements InputExtens
 
     @Override
     protected void uninstallHook() {
-        if (model.inputExtension().orElse(null) == this) {
+        if (model != null && model.inputExtension().orElse(null) == this) {
             model.setInputExtension(null);
         }
         for (int i = 0; i < attention.size(); i++) {
@@ -98,7 +110,7 @@ final class PrefixHook extends AdapterHook<PrefixWeights> implements InputExtens
         long batch = embeddings.getShape().get(0);
         NDArray positions = inputs.positionIds();
         if (positions == null) {
-            positions = manager.arange(0L, embeddings.getShape().get(1), 1L, ai.djl.ndarray.types.DataType.INT64)
+            positions = manager.arange(0L, embeddings.getShape().get(1), 1L, DataType.INT64)
                     .expandDims(0).broadcast(new Shape(batch, embeddings.getShape().get(1)));
         }
         NDArray shifted = positions.add(rows(uses, batch, manager).shift(positions.getDataType()));
@@ -147,7 +159,7 @@ final class PrefixHook extends AdapterHook<PrefixWeights> implements InputExtens
         }
         NDArray copy = table.getManager().create(value.toFloatArray(), value.getShape());
         removeAdapter(name);
-        putAdapter(name, PrefixWeights.table(copy, attention.size()));
+        putAdapter(name, PrefixWeights.table(copy, layout.tableLayers()));
     }
 
     /** One layer's extension: the applied adapters' keys and values for that layer, in order. */
@@ -157,6 +169,10 @@ final class PrefixHook extends AdapterHook<PrefixWeights> implements InputExtens
 
         LayerPrefix(int layer) {
             this.layer = layer;
+        }
+
+        PrefixHook hook() {
+            return PrefixHook.this;
         }
 
         @Override
@@ -177,7 +193,7 @@ final class PrefixHook extends AdapterHook<PrefixWeights> implements InputExtens
                     throw new IllegalStateException("prefix adapter '" + use.name() + "' has keys " + weights.dim()
                             + " wide but layer " + layer + " has " + heads + " key/value heads of " + headDim);
                 }
-                NDArray kv = weights.layerKeyValues(layer, manager).toType(keys.getDataType(), false)
+                NDArray kv = weights.layerKeyValues(layout.tableLayer(layer), manager).toType(keys.getDataType(), false)
                         .reshape(weights.virtualTokens(), 2, heads, headDim).transpose(1, 2, 0, 3); // [2, H, n, d]
                 prefixKeys.add(kv.get("0:1"));
                 prefixValues.add(kv.get("1:2"));
@@ -188,9 +204,16 @@ final class PrefixHook extends AdapterHook<PrefixWeights> implements InputExtens
             if (uses.stream().noneMatch(AdapterUse::routed)) {
                 return extended; // every row sees every prefix
             }
-            NDArray hidden = rows(uses, shape.get(0), manager).additiveMask();
-            return hidden == null ? extended : new ExtendedKeyValues(extended.keys(), extended.values(),
-                    extended.prefixLength(), hidden.toType(keys.getDataType(), false));
+            VirtualTokenRows rows = rows(uses, shape.get(0), manager);
+            NDArray hidden = rows.additiveMask();
+            if (hidden == null) {
+                return extended;
+            }
+            // each row counts only the prefix positions it sees, the last at -1 before its own keys
+            NDArray shift = rows.shift(DataType.INT64);
+            NDArray positions = rows.positions(shift.zerosLike()).sub(shift);
+            return new ExtendedKeyValues(extended.keys(), extended.values(), extended.prefixLength(),
+                    hidden.toType(keys.getDataType(), false), positions);
         }
     }
 }

@@ -28,6 +28,7 @@ final class PrefixPeftFormat implements PromptLearningPeftFormat<PrefixTuningCon
     public PrefixTuningConfig configToSave(PrefixTuningConfig config, BoundModel model,
             List<AdapterAttachment> attachments, String name) {
         KeyValueAttention first = PrefixTuningMethod.attention(model).get(0);
-        return config.saved(first.keyValueHeads() * first.headDim(), model.layerCount(), first.keyValueHeads());
+        PrefixLayout layout = PrefixLayout.of(model, config);
+        return config.saved(first.keyValueHeads() * first.headDim(), layout, first.keyValueHeads());
     }
 }

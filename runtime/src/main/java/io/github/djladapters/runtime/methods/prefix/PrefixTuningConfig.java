@@ -31,10 +31,12 @@ import java.util.List;
  *     null for random
  * @param tokenDim the key/value width of one layer, {@code key_value_heads * head_dim}; the model's
  *     when null (filled in when saved)
- * @param numLayers the model's layer count; filled in when saved
+ * @param numLayers the model's layer count (an encoder-decoder model's encoder layers, as PEFT counts);
+ *     filled in when saved
  * @param numAttentionHeads the key/value heads (PEFT's value for grouped-query attention); filled in
  *     when saved
- * @param numTransformerSubmodules 1 (2 for encoder-decoder models, which this method does not take yet)
+ * @param numTransformerSubmodules 1, or 2 for encoder-decoder models (T5), whose decoder
+ *     self-attention takes the prefix as PEFT lays it out; the model's when null (filled in when saved)
  * @param taskType PEFT's {@code task_type}, which picks the PEFT model class that applies the
  *     prefix when Python loads the adapter; null to leave it out
  * @param inferenceMode true in saved files: the adapter is the table of keys and values
@@ -95,13 +97,13 @@ public record PrefixTuningConfig(
      * This config as PEFT saves it, with the model's dimensions filled in.
      *
      * @param dim the key/value width of one layer
-     * @param layers the layer count
+     * @param layout the table's blocks and the transformer submodules
      * @param heads the key/value heads
      * @return a copy in inference mode
      */
-    PrefixTuningConfig saved(int dim, int layers, int heads) {
+    PrefixTuningConfig saved(int dim, PrefixLayout layout, int heads) {
         return toBuilder().encoderHiddenSize(encoderHiddenSize == null ? dim : encoderHiddenSize)
-                .savedFor(dim, layers, heads).build();
+                .savedFor(dim, layout.tableLayers(), heads).numTransformerSubmodules(layout.submodules()).build();
     }
 
     /** Builds a {@link PrefixTuningConfig}; also how Jackson reads one, so absent keys keep these defaults. */

@@ -21,7 +21,9 @@ import java.util.Optional;
 
 /**
  * Prefix tuning ({@link PrefixTuningConfig}): learned keys and values before every layer's
- * self-attention, through {@link KeyValueAttention}. See {@code docs/methods/prefix-tuning.md}.
+ * self-attention, through {@link KeyValueAttention}; on an encoder-decoder model, before every
+ * decoder layer's self-attention, laid out as PEFT's ({@link PrefixLayout}). See
+ * {@code docs/methods/prefix-tuning.md}.
  */
 public final class PrefixTuningMethod implements MethodProvider<PrefixTuningConfig> {
 
@@ -60,31 +62,36 @@ public final class PrefixTuningMethod implements MethodProvider<PrefixTuningConf
             throw new IllegalArgumentException("prefix tuning encoder_hidden_size must be at least 1, got "
                     + config.encoderHiddenSize());
         }
-        if (config.numTransformerSubmodules() != null && config.numTransformerSubmodules() != 1) {
-            throw new IllegalArgumentException("prefix tuning num_transformer_submodules "
-                    + config.numTransformerSubmodules() + " is not supported: encoder-decoder models do not take "
-                    + "prefix tuning here yet");
+        Integer submodules = config.numTransformerSubmodules();
+        if (submodules != null && submodules != 1 && submodules != 2) {
+            throw new IllegalArgumentException("prefix tuning num_transformer_submodules must be 1 or 2, got "
+                    + submodules);
         }
     }
 
     @Override
     public List<AdapterAttachment> attach(String name, PrefixTuningConfig config, BoundModel model,
             AdapterActivation activation) {
-        InputExtendingModel inputs = model.inputHooks().orElseThrow(() -> new IllegalArgumentException(
-                "prefix tuning needs a model whose inputs adapters can extend (InputExtendingModel), to move "
-                        + "positions after the prefix; " + model.model().getClass().getSimpleName() + " is not one"));
         List<KeyValueAttention> attention = attention(model);
         KeyValueAttention first = attention.get(0);
+        // positions move after the prefix through the inputs, unless the attention places the prefix keys itself
+        InputExtendingModel inputs = first.placesPrependedKeys() ? null
+                : model.inputHooks().orElseThrow(() -> new IllegalArgumentException(
+                        "prefix tuning needs a model whose inputs adapters can extend (InputExtendingModel), to move "
+                                + "positions after the prefix; " + model.model().getClass().getSimpleName()
+                                + " is not one"));
+        PrefixLayout layout = PrefixLayout.of(model, config);
         int dim = first.keyValueHeads() * first.headDim();
         check(config.tokenDim(), dim, "token_dim", "the model's key/value width (key/value heads x head dim)");
         check(config.numAttentionHeads(), first.keyValueHeads(), "num_attention_heads", "the model's key/value heads");
-        check(config.numLayers(), model.layerCount(), "num_layers", "the model's layer count");
-        PrefixHook hook = PrefixHook.on(inputs);
+        check(config.numLayers(), layout.tableLayers(), "num_layers", layout.submodules() == 1
+                ? "the model's layer count" : "the model's encoder layer count (PEFT's num_layers)");
+        PrefixHook hook = PrefixHook.on(inputs, attention);
         if (hook == null) {
-            hook = new PrefixHook(inputs, attention, activation);
+            hook = new PrefixHook(inputs, attention, layout, activation);
         }
         NDManager manager = first.getParameters().valueAt(0).getArray().getManager();
-        int layers = model.layerCount();
+        int layers = layout.tableLayers();
         PrefixWeights weights;
         if (config.inferenceMode()) {
             Shape saved = new Shape(config.numVirtualTokens(), 2L * layers * dim);

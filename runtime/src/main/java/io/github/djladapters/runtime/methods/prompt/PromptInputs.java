@@ -22,6 +22,8 @@ import java.util.Map;
  * go before the word embeddings, as PEFT's {@code cat((prompts, inputs_embeds), dim=1)}, and the
  * rest grows to match: the attention mask gets ones for them, token type ids zeros, and position ids
  * count the virtual tokens first ({@code 0..n-1}) and the real tokens after them ({@code n + p}).
+ * Positions every row shares ({@code [seq]}, BERT's) stay one row: nothing per row is built or looked
+ * up unless a batch is routed.
  * Outputs keep the virtual positions first, as PEFT's do.
  *
  * <p>With the generation cache, the virtual tokens are embedded in the first step only: a later step
@@ -120,9 +122,11 @@ final class PromptInputs extends AdapterHook<VirtualTokenWeights> implements Inp
         Shape shape = embeddings.getShape();
         long batch = shape.get(0);
         long seq = shape.get(1);
-        List<VirtualTokenRows.Segment> segments = uses.stream()
-                .map(u -> new VirtualTokenRows.Segment(u.adapter().virtualTokens(), u.rowMask())).toList();
-        VirtualTokenRows rows = VirtualTokenRows.of(segments, batch, manager);
+        // every row sees every virtual token unless a batch is routed per row
+        boolean shared = uses.stream().noneMatch(AdapterUse::routed);
+        VirtualTokenRows rows = shared ? null : VirtualTokenRows.of(uses.stream()
+                .map(u -> new VirtualTokenRows.Segment(u.adapter().virtualTokens(), u.rowMask())).toList(), batch, manager);
+        long virtual = uses.stream().mapToLong(u -> u.adapter().virtualTokens()).sum();
         NDArray mask = inputs.attentionMask();
         // a cached generation step: the virtual tokens are already in the cache, only mask and positions grow
         boolean cachedStep = mask != null && mask.getShape().get(1) > seq;
@@ -137,17 +141,31 @@ final class PromptInputs extends AdapterHook<VirtualTokenWeights> implements Inp
             parts.add(embeddings);
             newEmbeddings = NDArrays.concat(parts, 1);
             if (tokenTypes != null) {
-                tokenTypes = manager.zeros(new Shape(batch, rows.length()), tokenTypes.getDataType())
-                        .concat(tokenTypes, 1);
+                tokenTypes = manager.zeros(new Shape(batch, virtual), tokenTypes.getDataType()).concat(tokenTypes, 1);
             }
         }
         NDArray realMask = mask != null ? mask : manager.ones(new Shape(batch, seq), DataType.INT64);
-        NDArray newMask = rows.mask(realMask.getDataType()).concat(realMask, 1);
+        NDArray newMask = (shared ? manager.ones(new Shape(batch, virtual), realMask.getDataType())
+                : rows.mask(realMask.getDataType())).concat(realMask, 1);
         NDArray positions = inputs.positionIds();
-        if (positions != null) {
-            NDArray shifted = positions.add(rows.shift(positions.getDataType()));
-            positions = cachedStep ? shifted
-                    : rows.positions(VirtualTokenRows.firstPosition(positions, realMask)).concat(shifted, 1);
+        if (positions != null && shared && positions.getShape().dimension() == 1) {
+            // positions every row shares (BERT's 0..T-1): one row of them, the virtual tokens counted
+            // first, as PEFT's model counts 0..n+T-1 over the extended sequence
+            NDArray shifted = positions.add(virtual);
+            positions = cachedStep ? shifted : manager.arange(0L, virtual, 1L, positions.getDataType())
+                    .add(positions.get("0:1")).concat(shifted, 0);
+        } else if (positions != null) {
+            if (positions.getShape().dimension() == 1) {
+                positions = positions.expandDims(0).broadcast(new Shape(batch, positions.getShape().get(0)));
+            }
+            if (rows == null) {
+                rows = VirtualTokenRows.of(uses.stream()
+                        .map(u -> new VirtualTokenRows.Segment(u.adapter().virtualTokens(), null)).toList(), batch,
+                        manager);
+            }
+            NDArray shiftedRows = positions.add(rows.shift(positions.getDataType()));
+            positions = cachedStep ? shiftedRows
+                    : rows.positions(VirtualTokenRows.firstPosition(positions, realMask)).concat(shiftedRows, 1);
         }
         return new ModelInputs(newEmbeddings, newMask, positions, tokenTypes);
     }
