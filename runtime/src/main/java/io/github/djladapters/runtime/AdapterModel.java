@@ -36,9 +36,10 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -688,7 +689,8 @@ public final class AdapterModel<M extends Block> implements AdapterStore {
      * The adapters library's {@code adapter_summary()}; {@code toString()} gives its table. An
      * adapter's row counts its copies of modules to save; the full model counts their originals.
      *
-     * @return one row per adapter, then the full model
+     * @return one row per adapter and per AdapterFusion layer (architecture {@code fusion}), then the
+     *     full model
      */
     public AdapterSummary adapterSummary() {
         List<AdapterSummary.Row> rows = new ArrayList<>();
@@ -704,7 +706,18 @@ public final class AdapterModel<M extends Block> implements AdapterStore {
             rows.add(new AdapterSummary.Row(entry.getKey(), entry.getValue().architecture(), count,
                     activeAdapters().contains(entry.getKey()), train));
         }
-        Set<Parameter> adapterParameters = inventory.adapterParameters();
+        Set<Parameter> adapterParameters = new HashSet<>(inventory.adapterParameters());
+        for (String fusion : fusions.all().keySet()) {
+            long count = 0;
+            boolean train = true;
+            for (Parameter parameter : fusions.parameters(fusion)) {
+                count += parameter.getArray().size();
+                train &= parameter.requiresGradient();
+                adapterParameters.add(parameter);
+            }
+            adapterTotal += count;
+            rows.add(new AdapterSummary.Row(fusion, "fusion", count, false, train));
+        }
         boolean baseTrainable = true;
         for (Parameter parameter : allParameters()) {
             if (!adapterParameters.contains(parameter)) {

@@ -18,6 +18,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import io.github.djladapters.runtime.AdapterModel;
+import io.github.djladapters.runtime.AdapterSummary;
 import io.github.djladapters.runtime.composition.Fuse;
 import io.github.djladapters.runtime.files.AdapterFusionFiles;
 import io.github.djladapters.runtime.methods.ReferenceWeights;
@@ -78,6 +79,16 @@ class BottleneckFusionTest {
                 }
             });
             assertEquals(LAYERS * 5, trainableNames.size(), trainableNames.toString());
+            long fusionCount = LAYERS * (3L * HIDDEN * HIDDEN + 2 * HIDDEN);
+            AdapterSummary summary = peft.adapterSummary();
+            AdapterSummary.Row fusionRow = summary.rows().stream().filter(r -> r.name().equals("a,b")).findFirst()
+                    .orElseThrow(() -> new AssertionError("no fusion row in " + summary));
+            assertEquals("fusion", fusionRow.architecture());
+            assertEquals(fusionCount, fusionRow.parameters());
+            assertTrue(fusionRow.train());
+            long adapterRows = summary.rows().stream().mapToLong(AdapterSummary.Row::parameters).sum();
+            assertEquals(peft.trainableParameters().all(), summary.baseParameters() + adapterRows,
+                    "the fusion layers are not counted as base parameters");
 
             List<Float> losses = train(peft, trainable, manager);
             assertTrue(losses.get(losses.size() - 1) < 0.9 * losses.get(0), "loss " + losses);
