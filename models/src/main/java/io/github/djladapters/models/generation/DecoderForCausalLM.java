@@ -10,6 +10,7 @@ import ai.djl.util.PairList;
 import io.github.djladapters.models.blocks.ForwardScope;
 import io.github.djladapters.runtime.architecture.InputExtendingModel;
 import io.github.djladapters.runtime.architecture.InputExtension;
+import io.github.djladapters.runtime.architecture.OutputEmbeddingsModel;
 import java.util.Optional;
 
 /**
@@ -20,12 +21,16 @@ import java.util.Optional;
  *
  * <p>The block's forward takes {@code input_ids [B, T]}, optionally {@code attention_mask [B, T]}
  * and {@code position_ids [B, T]} (counted over tokens when absent), and returns logits
- * {@code [B, T, vocab]}. Input extensions (prompt tuning) are installed on the decoder.
+ * {@code [B, T, vocab]}. Input extensions (prompt tuning) are installed on the decoder; an
+ * {@link OutputEmbeddingsModel} hook (an invertible adapter's inverse) runs on the final hidden
+ * states before the head.
  */
-public abstract class DecoderForCausalLM extends AbstractBlock implements CausalLanguageModel, InputExtendingModel {
+public abstract class DecoderForCausalLM extends AbstractBlock
+        implements CausalLanguageModel, InputExtendingModel, OutputEmbeddingsModel {
 
     private final int numLayers;
     private final int vocabSize;
+    private OutputEmbeddingsInput outputEmbeddingsInput;
 
     /**
      * A model of the given size; the subclass adds its blocks.
@@ -80,6 +85,16 @@ public abstract class DecoderForCausalLM extends AbstractBlock implements Causal
     }
 
     @Override
+    public void setOutputEmbeddingsInput(OutputEmbeddingsInput hook) {
+        outputEmbeddingsInput = hook;
+    }
+
+    @Override
+    public Optional<OutputEmbeddingsInput> outputEmbeddingsInput() {
+        return Optional.ofNullable(outputEmbeddingsInput);
+    }
+
+    @Override
     public NDArray logits(ParameterStore ps, NDArray inputIds, NDArray attentionMask, NDArray positionIds,
             KeyValueCache cache, boolean lastPositionOnly) {
         return logits(ps, inputIds, attentionMask, positionIds, cache, lastPositionOnly, false, null);
@@ -93,7 +108,7 @@ public abstract class DecoderForCausalLM extends AbstractBlock implements Causal
             if (lastPositionOnly) {
                 hidden = LanguageModelHead.lastPosition(hidden);
             }
-            NDArray logits = headLogits(ps, hidden, training, params);
+            NDArray logits = headLogits(ps, beforeOutputEmbeddings(ps, hidden, training), training, params);
             logits.attach(caller);
             return logits;
         }

@@ -28,7 +28,8 @@ import io.github.djladapters.models.generation.DecoderModel;
     AdapterMethod.PREFIX_TUNING,
     AdapterMethod.ADAPTION_PROMPT,
     AdapterMethod.PROMPT_TUNING,
-    AdapterMethod.REFT
+    AdapterMethod.REFT,
+    AdapterMethod.INVERTIBLE
 })
 public class GPT2LMHeadModel extends DecoderForCausalLM {
 

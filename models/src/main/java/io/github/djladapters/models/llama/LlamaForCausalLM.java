@@ -34,7 +34,8 @@ import io.github.djladapters.models.generation.DecoderModel;
     AdapterMethod.PREFIX_TUNING,
     AdapterMethod.ADAPTION_PROMPT,
     AdapterMethod.PROMPT_TUNING,
-    AdapterMethod.REFT
+    AdapterMethod.REFT,
+    AdapterMethod.INVERTIBLE
 })
 public class LlamaForCausalLM extends DecoderForCausalLM {
 

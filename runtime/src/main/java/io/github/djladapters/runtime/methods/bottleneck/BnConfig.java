@@ -44,6 +44,11 @@ import java.util.Set;
  * @param dropout {@code dropout} on the adapter's output while training (default 0)
  * @param stochasticDepth {@code stochastic_depth}: probability of dropping the adapter's output per row
  *     while training (default 0; AdapterPlus uses 0.1)
+ * @param invAdapter {@code inv_adapter}: an invertible adapter on the embeddings output, {@code nice}
+ *     (see {@link InvertibleAdapterLayer}) or null for none (default); {@code glow} is read but refused
+ *     when attached
+ * @param invAdapterReductionFactor {@code inv_adapter_reduction_factor}: the width of the invertible
+ *     adapter's subnets, {@code floor(half // factor)}; required with {@code inv_adapter}
  */
 @JsonDeserialize(builder = BnConfig.Builder.class)
 public record BnConfig(
@@ -62,7 +67,9 @@ public record BnConfig(
         @JsonProperty("adapter_residual_before_ln") boolean adapterResidualBeforeLn,
         @JsonProperty("leave_out") List<Integer> leaveOut,
         @JsonProperty("dropout") double dropout,
-        @JsonProperty("stochastic_depth") double stochasticDepth) implements AdapterConfig {
+        @JsonProperty("stochastic_depth") double stochasticDepth,
+        @JsonProperty("inv_adapter") String invAdapter,
+        @JsonProperty("inv_adapter_reduction_factor") Double invAdapterReductionFactor) implements AdapterConfig {
 
     /** The keys the Adapters library's {@code BnConfig} has no default for. */
     public static final List<String> REQUIRED_KEYS = List.of("mh_adapter", "output_adapter", "reduction_factor",
@@ -74,6 +81,9 @@ public record BnConfig(
 
     /** The values of {@code init_weights}. */
     public static final Set<String> INITS = Set.of("bert", "mam_adapter", "houlsby");
+
+    /** The values of {@code inv_adapter} besides null. */
+    public static final Set<String> INV_ADAPTERS = Set.of("nice", "glow");
 
     /** Checks every value; the defaults are the {@link Builder}'s. */
     public BnConfig {
@@ -103,6 +113,16 @@ public record BnConfig(
         if (residualBeforeLn == ResidualBeforeLn.POST_ADD && !originalLnBefore) {
             throw new IllegalArgumentException("residual_before_ln \"post_add\" needs original_ln_before: the sum it"
                     + " takes is made there");
+        }
+        if (invAdapter != null) {
+            if (!INV_ADAPTERS.contains(invAdapter)) {
+                throw new IllegalArgumentException("inv_adapter '" + invAdapter + "' is not one of "
+                        + new java.util.TreeSet<>(INV_ADAPTERS) + " (or null for none)");
+            }
+            if (invAdapterReductionFactor == null || !(invAdapterReductionFactor > 0)) {
+                throw new IllegalArgumentException("inv_adapter_reduction_factor must be a positive number with"
+                        + " inv_adapter '" + invAdapter + "', got " + invAdapterReductionFactor);
+            }
         }
     }
 
@@ -151,6 +171,8 @@ public record BnConfig(
         b.leaveOut = leaveOut;
         b.dropout = dropout;
         b.stochasticDepth = stochasticDepth;
+        b.invAdapter = invAdapter;
+        b.invAdapterReductionFactor = invAdapterReductionFactor;
         return b;
     }
 
@@ -188,6 +210,8 @@ public record BnConfig(
         private List<Integer> leaveOut = List.of();
         private double dropout;
         private double stochasticDepth;
+        private String invAdapter;
+        private Double invAdapterReductionFactor;
 
         Builder() {}
 
@@ -406,6 +430,30 @@ public record BnConfig(
         }
 
         /**
+         * Sets {@code inv_adapter}.
+         *
+         * @param v {@code nice}, {@code glow} or null for none
+         * @return this
+         */
+        @JsonProperty("inv_adapter")
+        public Builder invAdapter(String v) {
+            invAdapter = v;
+            return this;
+        }
+
+        /**
+         * Sets {@code inv_adapter_reduction_factor}.
+         *
+         * @param v the factor, or null without an invertible adapter
+         * @return this
+         */
+        @JsonProperty("inv_adapter_reduction_factor")
+        public Builder invAdapterReductionFactor(Double v) {
+            invAdapterReductionFactor = v;
+            return this;
+        }
+
+        /**
          * Builds the config.
          *
          * @return the config
@@ -414,7 +462,8 @@ public record BnConfig(
         public BnConfig build() {
             return new BnConfig(mhAdapter, outputAdapter, reductionFactor, nonLinearity, originalLnBefore,
                     originalLnAfter, lnBefore, lnAfter, initWeights, isParallel, scaling, residualBeforeLn,
-                    adapterResidualBeforeLn, leaveOut, dropout, stochasticDepth);
+                    adapterResidualBeforeLn, leaveOut, dropout, stochasticDepth, invAdapter,
+                    invAdapterReductionFactor);
         }
     }
 }

@@ -17,10 +17,12 @@ import java.util.regex.Pattern;
 /**
  * Bottleneck adapters in the Adapters library's layout. {@code "config"} is its {@code BnConfig}
  * as {@code dataclasses.asdict} writes it ({@code architecture} null); features not supported here
- * ({@code use_gating}, {@code phm_layer}, {@code inv_adapter}, {@code cross_adapter},
- * {@code init_weights_seed}) must have their off values. Tensor keys are the model's state-dict keys
+ * ({@code use_gating}, {@code phm_layer}, {@code cross_adapter}, {@code init_weights_seed}) must have
+ * their off values. Tensor keys are the model's state-dict keys
  * {@code <location>.adapters.<name>.adapter_down.0.weight} and so on (see {@link BottleneckLayer} for
- * the location), with a head model's prefix ({@code bert.}) dropped when reading.
+ * the location), and for an invertible adapter the base model's
+ * {@code invertible_adapters.<name>.F.0.weight} (see {@link InvertibleAdapterLayer}), with a head
+ * model's prefix ({@code bert.}) dropped when reading.
  */
 final class BottleneckLibraryFormat implements AdaptersLibraryFormat<BnConfig> {
 
@@ -31,16 +33,20 @@ final class BottleneckLibraryFormat implements AdaptersLibraryFormat<BnConfig> {
             + "(.+?)\\.((?:adapter_(?:down|up|norm_before|norm_after))(?:\\.\\w+)*|scaling)");
 
     /** Keys that must have their off value, with it. */
+    private static final Pattern INV_FILE_KEY = Pattern.compile("(?:(.+)\\.)?" + InvertibleAdapterLayer.MODULE
+            + "\\.([^.]+)\\.(" + InvertibleAdapterLayer.TENSOR_NAME + ")");
+    private static final Pattern INV_OWN_KEY = Pattern.compile(Pattern.quote(INTERNAL_PREFIX
+            + InvertibleAdapterLayer.MODULE + ".") + "(" + InvertibleAdapterLayer.TENSOR_NAME + ")");
+
     private static final Map<String, JsonNode> OFF = Map.of(
             "use_gating", JSON.getNodeFactory().booleanNode(false),
             "phm_layer", JSON.getNodeFactory().booleanNode(false),
-            "inv_adapter", JSON.getNodeFactory().nullNode(),
             "cross_adapter", JSON.getNodeFactory().booleanNode(false),
             "init_weights_seed", JSON.getNodeFactory().nullNode());
 
-    /** Keys that only matter for features that are off (PHM layers, invertible adapters), with the library's defaults. */
+    /** Keys that only matter for features that are off (PHM layers), with the library's defaults. */
     private static final String INACTIVE = """
-            {"inv_adapter_reduction_factor": null, "phm_dim": 4, "factorized_phm_W": true, "shared_W_phm": false,
+            {"phm_dim": 4, "factorized_phm_W": true, "shared_W_phm": false,
              "shared_phm_rule": true, "factorized_phm_rule": false, "phm_c_init": "normal", "phm_init_range": 0.0001,
              "learn_phm": true, "hypercomplex_nonlinearity": "glorot-uniform", "phm_rank": 1, "phm_bias": true}""";
 
@@ -122,6 +128,10 @@ final class BottleneckLibraryFormat implements AdaptersLibraryFormat<BnConfig> {
 
     @Override
     public String fileKey(String key, String name) {
+        Matcher inv = INV_OWN_KEY.matcher(key);
+        if (inv.matches()) {
+            return InvertibleAdapterLayer.MODULE + "." + name + "." + inv.group(1);
+        }
         Matcher m = OWN_KEY.matcher(key);
         if (!m.matches()) {
             throw new IllegalArgumentException("'" + key + "' is not a bottleneck adapter key");
@@ -132,6 +142,12 @@ final class BottleneckLibraryFormat implements AdaptersLibraryFormat<BnConfig> {
     @Override
     public Map<String, String> internalKeys(Set<String> fileKeys, String savedName, Set<String> expected) {
         return AdaptersLibraryFormat.renameKeys(fileKeys, expected, key -> {
+            Matcher inv = INV_FILE_KEY.matcher(key);
+            if (inv.matches()) {
+                String prefix = inv.group(1) == null ? "" : inv.group(1) + ".";
+                return savedName == null || savedName.equals(inv.group(2))
+                        ? new SavedKey(prefix + InvertibleAdapterLayer.MODULE, "." + inv.group(3)) : null;
+            }
             Matcher m = FILE_KEY.matcher(key);
             return m.matches() && (savedName == null || savedName.equals(m.group(2)))
                     ? new SavedKey(m.group(1), "." + m.group(3)) : null;

@@ -28,7 +28,8 @@ import java.util.Optional;
  * Applies {@link BnConfig}: in every layer not left out, for {@code mh_adapter} and/or
  * {@code output_adapter}, a {@link ResidualRecorder} at the hook point before the sub-block, a
  * {@link BottleneckLayer} at its output projection and, for {@code original_ln_after = false} in a
- * model that declares the layer norm after the sub-block, a {@link NormBypass} there.
+ * model that declares the layer norm after the sub-block, a {@link NormBypass} there; with
+ * {@code inv_adapter}, an {@link InvertibleAdapterLayer} at the embeddings.
  */
 public final class BottleneckMethod implements MethodProvider<BnConfig> {
 
@@ -125,6 +126,9 @@ public final class BottleneckMethod implements MethodProvider<BnConfig> {
     @Override
     public List<AdapterAttachment> attach(String name, BnConfig config, BoundModel model,
             AdapterActivation activation) {
+        if (config.invAdapter() != null) {
+            InvertibleAdapterLayer.check(config, model);
+        }
         List<AdapterAttachment> attached = new ArrayList<>();
         for (int layer = 0; layer < model.layerCount(); layer++) {
             if (config.leaveOut().contains(layer)) {
@@ -140,6 +144,9 @@ public final class BottleneckMethod implements MethodProvider<BnConfig> {
         if (attached.isEmpty()) {
             throw new IllegalArgumentException("leave_out " + config.leaveOut() + " leaves out every one of the "
                     + model.layerCount() + " layers");
+        }
+        if (config.invAdapter() != null) {
+            attached.add(InvertibleAdapterLayer.attach(name, config, model, activation));
         }
         return attached;
     }

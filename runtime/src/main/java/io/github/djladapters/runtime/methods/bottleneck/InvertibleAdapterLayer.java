@@ -1,0 +1,204 @@
+package io.github.djladapters.runtime.methods.bottleneck;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import io.github.djladapters.annotations.AdapterMethod;
+import io.github.djladapters.runtime.architecture.OutputEmbeddingsModel;
+import io.github.djladapters.runtime.methods.AdapterActivation;
+import io.github.djladapters.runtime.methods.AdapterLayer;
+import io.github.djladapters.runtime.methods.AdapterUse;
+import io.github.djladapters.runtime.methods.BoundModel;
+import io.github.djladapters.runtime.methods.PendingMerge;
+import io.github.djladapters.runtime.methods.TargetModule;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The invertible adapters of bottleneck configs with {@code inv_adapter} (the Adapters library's
+ * {@code InvertibleAdapterLayer}): a wrapper at the model's {@code @Embeddings} block that runs the
+ * first active adapter's {@link NiceCoupling} on the embeddings output and, when the model is an
+ * {@link OutputEmbeddingsModel} (a language-model head), its inverse on the final hidden states
+ * before the output projection. Encoders get the forward coupling only. Its module path is the
+ * library's {@code invertible_adapters} on the base model, so tensors are saved as
+ * {@code invertible_adapters.<name>.F.0.weight} and so on.
+ */
+final class InvertibleAdapterLayer extends AdapterLayer<NiceCoupling>
+        implements OutputEmbeddingsModel.OutputEmbeddingsInput {
+
+    /** The library's module name of the invertible adapters, on the base model. */
+    static final String MODULE = "invertible_adapters";
+
+    /** A regular expression matching the tensor names of one coupling. */
+    static final String TENSOR_NAME = "(?:F|G)\\.[02]\\.(?:weight|bias)";
+
+    private final OutputEmbeddingsModel head;
+
+    private InvertibleAdapterLayer(Block embeddings, AdapterActivation activation, OutputEmbeddingsModel head) {
+        super(embeddings, MODULE, activation);
+        this.head = head;
+    }
+
+    /**
+     * Adds one adapter's coupling at the model's embeddings, wrapping them on first use.
+     *
+     * @param name the adapter name
+     * @param config a config with {@code inv_adapter}
+     * @param model the bound model
+     * @param activation the model's activation state
+     * @return the wrapper, placed but not necessarily installed
+     */
+    static InvertibleAdapterLayer attach(String name, BnConfig config, BoundModel model,
+            AdapterActivation activation) {
+        check(config, model);
+        Block block = model.embeddings();
+        InvertibleAdapterLayer layer;
+        if (block instanceof InvertibleAdapterLayer existing) {
+            layer = existing;
+        } else {
+            if (block instanceof AdapterLayer<?> other) {
+                throw new IllegalArgumentException("module '" + model.embeddingsPath() + "' already holds "
+                        + other.getClass().getSimpleName() + " adapters " + other.adapterNames()
+                        + "; invertible adapters need it for themselves");
+            }
+            OutputEmbeddingsModel head = model.model() instanceof OutputEmbeddingsModel m ? m : null;
+            layer = new InvertibleAdapterLayer(block, activation, head);
+            layer.placeAt(model, new TargetModule(model.embeddingsPath(), block, -1, null));
+        }
+        Parameter table = layer.base().getParameters().valueAt(0);
+        Shape shape = table.getArray().getShape();
+        layer.putAdapter(name, new NiceCoupling(shape.get(shape.dimension() - 1), config.invAdapterReductionFactor(),
+                config.nonLinearity(), table.getArray().getManager()));
+        return layer;
+    }
+
+    /**
+     * Refuses what cannot be attached, before anything is.
+     *
+     * @param config a config with {@code inv_adapter}
+     * @param model the bound model
+     */
+    static void check(BnConfig config, BoundModel model) {
+        if ("glow".equals(config.invAdapter())) {
+            throw new IllegalArgumentException("inv_adapter 'glow' is not supported: the Adapters library's"
+                    + " GLOWCouplingBlock splits its subnet outputs along the sequence axis of [batch, tokens, hidden]"
+                    + " inputs and its forward is not the inverse of its reverse; use inv_adapter 'nice'");
+        }
+        if (!model.methods().contains(AdapterMethod.INVERTIBLE)) {
+            throw new IllegalArgumentException("inv_adapter '" + config.invAdapter() + "' needs a model declaring "
+                    + AdapterMethod.INVERTIBLE + "; " + model.model().getClass().getName() + " declares "
+                    + model.methods());
+        }
+        Block block = model.embeddings();
+        Block base = block instanceof InvertibleAdapterLayer existing ? existing.base() : block;
+        if (base.getParameters().isEmpty()) {
+            throw new IllegalArgumentException("the embeddings at '" + model.embeddingsPath() + "' have no"
+                    + " parameters to take the hidden size from");
+        }
+    }
+
+    @Override
+    public void install() {
+        super.install();
+        if (head != null) {
+            head.setOutputEmbeddingsInput(this);
+        }
+    }
+
+    @Override
+    public void uninstall(Block with) {
+        boolean wasInstalled = installed();
+        super.uninstall(with);
+        if (wasInstalled && head != null && head.outputEmbeddingsInput().orElse(null) == this) {
+            head.setOutputEmbeddingsInput(null);
+        }
+    }
+
+    @Override
+    public boolean mergeable() {
+        return false;
+    }
+
+    @Override
+    protected NDList forwardWith(ParameterStore store, NDList inputs, boolean training,
+            PairList<String, Object> params, List<AdapterUse<NiceCoupling>> uses) {
+        NDList out = base().forward(store, inputs, training, params);
+        NDList result = new NDList(couple(store, out.head(), uses, false, training));
+        for (int i = 1; i < out.size(); i++) {
+            result.add(out.get(i));
+        }
+        return result;
+    }
+
+    /** The inverse of the first active adapter's coupling, before the output projection. */
+    @Override
+    public NDArray apply(ParameterStore store, NDArray hidden, boolean training) {
+        Map<String, NiceCoupling> held = new LinkedHashMap<>();
+        adapterNames().forEach(n -> held.put(n, adapter(n)));
+        List<AdapterUse<NiceCoupling>> uses = AdapterUse.select(activation(), held, mergedAdapters());
+        return uses.isEmpty() ? hidden : couple(store, hidden, uses, true, training);
+    }
+
+    /**
+     * Runs the couplings: as the library, only the first adapter of the active setup (when it has an
+     * invertible adapter); in a mixed batch each routed adapter on its own rows.
+     */
+    private NDArray couple(ParameterStore store, NDArray x, List<AdapterUse<NiceCoupling>> uses, boolean reverse,
+            boolean training) {
+        if (uses.stream().noneMatch(AdapterUse::routed)) {
+            List<String> active = activation().choice().names();
+            AdapterUse<NiceCoupling> first = uses.get(0);
+            if (!active.isEmpty() && !active.get(0).equals(first.name())) {
+                return x;
+            }
+            return first.adapter().apply(store, x, reverse, training);
+        }
+        NDArray out = x;
+        for (AdapterUse<NiceCoupling> use : uses) {
+            NDArray changed = use.adapter().apply(store, x, reverse, training);
+            out = out.add(use.onRows(changed.sub(x)));
+        }
+        return out;
+    }
+
+    @Override
+    protected PendingMerge prepareMerge(String name, NiceCoupling weights) {
+        throw new UnsupportedOperationException("invertible adapters are not merged");
+    }
+
+    @Override
+    protected void unmerge(String name, NiceCoupling weights) {}
+
+    @Override
+    public Map<String, NDArray> exportTensors(String name, NDManager manager) {
+        Map<String, NDArray> tensors = new LinkedHashMap<>();
+        require(name).namedParameters().forEach((key, parameter) -> {
+            NDArray copy = parameter.getArray().duplicate();
+            copy.attach(manager);
+            tensors.put(key, copy);
+        });
+        return tensors;
+    }
+
+    @Override
+    public Map<String, Shape> tensorShapes(String name) {
+        Map<String, Shape> shapes = new LinkedHashMap<>();
+        require(name).namedParameters().forEach((key, parameter) -> shapes.put(key, parameter.getArray().getShape()));
+        return shapes;
+    }
+
+    @Override
+    public void importTensor(String name, String suffix, NDArray value) {
+        Parameter parameter = require(name).namedParameters().get(suffix);
+        if (parameter == null) {
+            throw new IllegalArgumentException("invertible adapter '" + name + "' has no tensor '" + suffix + "'");
+        }
+        overwrite(parameter, value);
+    }
+}
