@@ -97,7 +97,8 @@ final class ModelView<M extends Block> implements BoundModel {
             String path = target.path();
             int dot = path.lastIndexOf('.');
             Block owner = dot < 0 ? model : moduleTree().get(path.substring(0, dot));
-            ChildReplacement.replaceChildAndFields(owner, current, with);
+            // the embeddings may also sit in a typed field for a tied LM head, which keeps the table itself
+            ChildReplacement.replaceChildAndFields(owner, current, with, path.equals(embeddingsPath()));
         }
     }
 }

@@ -55,8 +55,25 @@ public final class ChildReplacement {
      *     it cannot take {@code with}
      */
     public static void replaceChildAndFields(Block owner, Block old, Block with) {
+        replaceChildAndFields(owner, old, with, false);
+    }
+
+    /**
+     * As {@link #replaceChildAndFields(Block, Block, Block)}, optionally leaving fields whose type
+     * cannot hold {@code with} on the old block: for a block the owner also keeps under its concrete
+     * type for another use (a decoder's token table, read again by a tied LM head).
+     *
+     * @param owner the block that registered {@code old}
+     * @param old the current child
+     * @param with the replacement
+     * @param keepNarrowFields whether fields that cannot hold {@code with} keep {@code old} instead of failing
+     */
+    public static void replaceChildAndFields(Block owner, Block old, Block with, boolean keepNarrowFields) {
         childList(owner); // fail before touching anything when the owner is not an AbstractBlock
-        List<Field> holding = fieldsHolding(owner, old);
+        List<Field> holding = new java.util.ArrayList<>(fieldsHolding(owner, old));
+        if (keepNarrowFields) {
+            holding.removeIf(field -> !field.getType().isInstance(with));
+        }
         for (Field field : holding) {
             if (!field.getType().isInstance(with)) {
                 throw new IllegalArgumentException("field " + field.getDeclaringClass().getName() + "."
