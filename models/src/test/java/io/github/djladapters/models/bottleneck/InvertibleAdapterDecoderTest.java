@@ -11,6 +11,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
@@ -123,6 +124,49 @@ class InvertibleAdapterDecoderTest {
         peft.deleteAdapter("inv");
         assertFalse(head.outputEmbeddingsInput().isPresent(), "deleting the adapter removes the head hook");
         assertArrayEquals(base, logits(peft));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Decoder.class)
+    void theHookBeforeTheHeadInvertsTheWrappedEmbeddingsExactly(Decoder decoder) throws Exception {
+        AdapterModel<DecoderForCausalLM> peft = model(decoder);
+        peft.addAdapter("a", SeqBnInvConfig.builder().reductionFactor(8).build());
+        peft.addAdapter("b", SeqBnInvConfig.builder().reductionFactor(8).build());
+        setCoupling(peft, "a", 0.5f);
+        peft.setActiveAdapters("a");
+        Block wrapper = find(peft.model());
+        OutputEmbeddingsModel.OutputEmbeddingsInput inverse =
+                ((OutputEmbeddingsModel) peft.model()).outputEmbeddingsInput().orElseThrow();
+        try (NDManager scope = manager.newSubManager()) {
+            ParameterStore store = new ParameterStore(scope, false);
+            NDList ids = new NDList(scope.create(IDS));
+            NDArray coupled = wrapper.forward(store, ids, false).head();
+            float[] table;
+            try (AdapterModel.DisabledScope off = peft.disableAdapters()) {
+                table = wrapper.forward(store, ids, false).head().toFloatArray();
+            }
+            assertTrue(maxDiff(table, coupled.toFloatArray()) > 1e-2, "the coupling changes the embeddings");
+            float[] back = inverse.apply(store, coupled, false).toFloatArray();
+            assertArrayEquals(table, back, 1e-5f, "inverse(forward(E[ids])) = E[ids] through the installed pieces");
+            peft.setActiveAdapters("b");
+            assertTrue(maxDiff(table, inverse.apply(store, coupled, false).toFloatArray()) > 1e-3,
+                    "adapter b has its own coupling");
+        }
+        peft.deleteAdapter("a");
+        assertTrue(((OutputEmbeddingsModel) peft.model()).outputEmbeddingsInput().isPresent(), "b keeps the hook");
+    }
+
+    private static Block find(Block block) {
+        if (block.getClass().getSimpleName().equals("InvertibleAdapterLayer")) {
+            return block;
+        }
+        for (Block child : block.getChildren().values()) {
+            Block found = find(child);
+            if (found != null) {
+                return found;
+            }
+        }
+        return null;
     }
 
     @ParameterizedTest
