@@ -8,10 +8,11 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * {@code train --method seq_bn | double_seq_bn | par_bn | adapter_plus} (the Adapters library's
- * config strings; {@code pfeiffer} and {@code houlsby} as aliases), with {@code --dropout} and
- * {@code --method-option} for {@code reduction_factor}, {@code non_linearity}, {@code init_weights},
- * {@code scaling} and {@code leave_out}.
+ * {@code train --method seq_bn | double_seq_bn | par_bn | adapter_plus | seq_bn_inv | double_seq_bn_inv}
+ * (the Adapters library's config strings; {@code pfeiffer}, {@code houlsby}, {@code pfeiffer+inv} and
+ * {@code houlsby+inv} as aliases), with {@code --dropout} and {@code --method-option} for
+ * {@code reduction_factor}, {@code non_linearity}, {@code init_weights}, {@code scaling},
+ * {@code leave_out}, {@code inv_adapter} and {@code inv_adapter_reduction_factor}.
  */
 final class BottleneckCommandLine implements MethodCommandLine {
 
@@ -20,6 +21,8 @@ final class BottleneckCommandLine implements MethodCommandLine {
     private static final String INIT = "init_weights";
     private static final String SCALING = "scaling";
     private static final String LEAVE_OUT = "leave_out";
+    private static final String INV = "inv_adapter";
+    private static final String INV_REDUCTION = "inv_adapter_reduction_factor";
 
     @Override
     public Map<String, String> methods() {
@@ -30,6 +33,10 @@ final class BottleneckCommandLine implements MethodCommandLine {
         methods.put("houlsby", "The same as double_seq_bn.");
         methods.put("par_bn", "Parallel bottleneck adapter on the feed-forward block (ParBnConfig).");
         methods.put("adapter_plus", "AdapterPlus (AdapterPlusConfig).");
+        methods.put("seq_bn_inv", "seq_bn with a NICE invertible adapter on the embeddings (SeqBnInvConfig).");
+        methods.put("pfeiffer+inv", "The same as seq_bn_inv.");
+        methods.put("double_seq_bn_inv", "double_seq_bn with a NICE invertible adapter (DoubleSeqBnInvConfig).");
+        methods.put("houlsby+inv", "The same as double_seq_bn_inv.");
         return methods;
     }
 
@@ -42,6 +49,8 @@ final class BottleneckCommandLine implements MethodCommandLine {
         options.put(INIT, "bert, mam_adapter or houlsby");
         options.put(SCALING, "a number, learned or channel");
         options.put(LEAVE_OUT, "comma-separated layer indices without adapters");
+        options.put(INV, "nice: an invertible adapter on the embeddings (preset default)");
+        options.put(INV_REDUCTION, "the invertible adapter's reduction factor (default 2)");
         return options;
     }
 
@@ -52,6 +61,8 @@ final class BottleneckCommandLine implements MethodCommandLine {
             case "double_seq_bn", "houlsby" -> DoubleSeqBnConfig.builder();
             case "par_bn" -> ParBnConfig.builder();
             case "adapter_plus" -> AdapterPlusConfig.builder();
+            case "seq_bn_inv", "pfeiffer+inv" -> SeqBnInvConfig.builder();
+            case "double_seq_bn_inv", "houlsby+inv" -> DoubleSeqBnInvConfig.builder();
             default -> SeqBnConfig.builder();
         };
         if (arguments.text(MethodArguments.DROPOUT) != null) {
@@ -73,6 +84,12 @@ final class BottleneckCommandLine implements MethodCommandLine {
         }
         if (arguments.text(LEAVE_OUT) != null) {
             builder.leaveOut(arguments.list(LEAVE_OUT, java.util.List.of()).stream().map(Integer::valueOf).toList());
+        }
+        if (arguments.text(INV) != null) {
+            builder.invAdapter(arguments.text(INV));
+        }
+        if (arguments.text(INV) != null || arguments.text(INV_REDUCTION) != null) {
+            builder.invAdapterReductionFactor(arguments.decimal(INV_REDUCTION, 2)); // the presets' value
         }
         return builder.build();
     }

@@ -12,6 +12,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import io.github.djladapters.runtime.files.AdapterConfigFile;
+import io.github.djladapters.runtime.methods.MethodArguments;
 import io.github.djladapters.runtime.safetensors.CheckpointException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -126,6 +127,17 @@ class NiceCouplingTest {
         Files.writeString(file, library.replace("\"inv_adapter\": \"nice\"", "\"inv_adapter\": \"flow\""));
         CheckpointException bad = assertThrows(CheckpointException.class, () -> AdapterConfigFile.read(file));
         assertTrue(bad.getMessage().contains("inv_adapter 'flow'"), bad.getMessage());
+    }
+
+    @Test
+    void commandLineNamesTheInvertiblePresetsAndOptions() {
+        BottleneckCommandLine cli = new BottleneckCommandLine();
+        assertEquals(SeqBnInvConfig.create(), cli.config("seq_bn_inv", new MethodArguments(Map.of())));
+        assertEquals(DoubleSeqBnInvConfig.create(), cli.config("houlsby+inv", new MethodArguments(Map.of())));
+        assertEquals(SeqBnConfig.builder().invAdapter("nice").invAdapterReductionFactor(4.0).build(),
+                cli.config("seq_bn", new MethodArguments(Map.of("inv_adapter", "nice",
+                        "inv_adapter_reduction_factor", "4"))));
+        assertEquals(SeqBnInvConfig.create(), cli.config("seq_bn", new MethodArguments(Map.of("inv_adapter", "nice"))));
     }
 
     /** The library's NICE forward in doubles: y1 = x1 + F(x2), y2 = x2 + G(y1), F and G Linear-ReLU-Linear. */
