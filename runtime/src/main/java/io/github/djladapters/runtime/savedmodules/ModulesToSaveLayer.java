@@ -13,9 +13,9 @@ import io.github.djladapters.runtime.bindings.ModulePaths;
 import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.AdapterLayer;
 import io.github.djladapters.runtime.methods.AdapterUse;
+import io.github.djladapters.runtime.methods.ParameterTensors;
 import io.github.djladapters.runtime.methods.PendingMerge;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -131,21 +131,12 @@ public final class ModulesToSaveLayer extends AdapterLayer<Block> {
 
     @Override
     public Map<String, NDArray> exportTensors(String name, NDManager manager) {
-        Map<String, NDArray> tensors = new LinkedHashMap<>();
-        ModulePaths.parameters(require(name)).forEach((key, parameter) -> {
-            NDArray copy = parameter.getArray().duplicate();
-            copy.attach(manager);
-            tensors.put(key, copy);
-        });
-        return tensors;
+        return ParameterTensors.copies(ModulePaths.parameters(require(name)), "", manager);
     }
 
     @Override
     public Map<String, Shape> tensorShapes(String name) {
-        Map<String, Shape> shapes = new LinkedHashMap<>();
-        ModulePaths.parameters(require(name)).forEach((key, parameter) -> shapes.put(key,
-                parameter.getArray().getShape()));
-        return shapes;
+        return ParameterTensors.shapes(ModulePaths.parameters(require(name)), "");
     }
 
     @Override

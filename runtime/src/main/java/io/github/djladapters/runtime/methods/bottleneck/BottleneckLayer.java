@@ -15,6 +15,7 @@ import io.github.djladapters.runtime.methods.AdapterRouting;
 import io.github.djladapters.runtime.methods.FusionSite;
 import io.github.djladapters.runtime.methods.AdapterLayer;
 import io.github.djladapters.runtime.methods.AdapterUse;
+import io.github.djladapters.runtime.methods.ParameterTensors;
 import io.github.djladapters.runtime.methods.PendingMerge;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -127,21 +128,12 @@ final class BottleneckLayer extends AdapterLayer<BottleneckWeights> implements F
 
     @Override
     public Map<String, NDArray> exportFusion(String name, NDManager manager) {
-        Map<String, NDArray> tensors = new LinkedHashMap<>();
-        requireFusion(name).namedParameters().forEach((key, parameter) -> {
-            NDArray copy = parameter.getArray().duplicate();
-            copy.attach(manager);
-            tensors.put(FUSION_PREFIX + name + "." + key, copy);
-        });
-        return tensors;
+        return ParameterTensors.copies(requireFusion(name).namedParameters(), FUSION_PREFIX + name + ".", manager);
     }
 
     @Override
     public Map<String, Shape> fusionShapes(String name) {
-        Map<String, Shape> shapes = new LinkedHashMap<>();
-        requireFusion(name).namedParameters().forEach((key, parameter) ->
-                shapes.put(FUSION_PREFIX + name + "." + key, parameter.getArray().getShape()));
-        return shapes;
+        return ParameterTensors.shapes(requireFusion(name).namedParameters(), FUSION_PREFIX + name + ".");
     }
 
     @Override
@@ -191,20 +183,12 @@ final class BottleneckLayer extends AdapterLayer<BottleneckWeights> implements F
 
     @Override
     public Map<String, NDArray> exportTensors(String name, NDManager manager) {
-        Map<String, NDArray> tensors = new LinkedHashMap<>();
-        require(name).namedParameters().forEach((key, parameter) -> {
-            NDArray copy = parameter.getArray().duplicate();
-            copy.attach(manager);
-            tensors.put(key, copy);
-        });
-        return tensors;
+        return ParameterTensors.copies(require(name).namedParameters(), "", manager);
     }
 
     @Override
     public Map<String, Shape> tensorShapes(String name) {
-        Map<String, Shape> shapes = new LinkedHashMap<>();
-        require(name).namedParameters().forEach((key, parameter) -> shapes.put(key, parameter.getArray().getShape()));
-        return shapes;
+        return ParameterTensors.shapes(require(name).namedParameters(), "");
     }
 
     @Override

@@ -14,6 +14,7 @@ import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.AdapterLayer;
 import io.github.djladapters.runtime.methods.AdapterUse;
 import io.github.djladapters.runtime.methods.BoundModel;
+import io.github.djladapters.runtime.methods.ParameterTensors;
 import io.github.djladapters.runtime.methods.PendingMerge;
 import io.github.djladapters.runtime.methods.TargetModule;
 import java.util.LinkedHashMap;
@@ -177,20 +178,12 @@ final class InvertibleAdapterLayer extends AdapterLayer<NiceCoupling>
 
     @Override
     public Map<String, NDArray> exportTensors(String name, NDManager manager) {
-        Map<String, NDArray> tensors = new LinkedHashMap<>();
-        require(name).namedParameters().forEach((key, parameter) -> {
-            NDArray copy = parameter.getArray().duplicate();
-            copy.attach(manager);
-            tensors.put(key, copy);
-        });
-        return tensors;
+        return ParameterTensors.copies(require(name).namedParameters(), "", manager);
     }
 
     @Override
     public Map<String, Shape> tensorShapes(String name) {
-        Map<String, Shape> shapes = new LinkedHashMap<>();
-        require(name).namedParameters().forEach((key, parameter) -> shapes.put(key, parameter.getArray().getShape()));
-        return shapes;
+        return ParameterTensors.shapes(require(name).namedParameters(), "");
     }
 
     @Override
