@@ -13,6 +13,7 @@ import io.github.djladapters.models.llama.LlamaForCausalLM;
 import io.github.djladapters.models.llama.LlamaModels;
 import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.Adapters;
+import io.github.djladapters.runtime.methods.bottleneck.SeqBnInvConfig;
 import io.github.djladapters.runtime.methods.lora.LoRAConfig;
 import io.github.djladapters.runtime.methods.lora.LoRAInit;
 import java.nio.ByteBuffer;
@@ -53,6 +54,7 @@ class GenerationReleasesArraysTest {
             AdapterModel<GPT2LMHeadModel> gpt2Adapters = Adapters.init(gpt2);
             gpt2Adapters.addAdapter("a", LORA);
             gpt2Adapters.addAdapter("b", LORA.toBuilder().r(2).build());
+            gpt2Adapters.addAdapter("inv", SeqBnInvConfig.create()); // bottleneck + NICE on embeddings and head
             AdapterModel<LlamaForCausalLM> llamaAdapters = Adapters.init(llama);
             llamaAdapters.addAdapter("a", LORA);
             llamaAdapters.addAdapter("d", LORA.toBuilder().useDora(true).build());
@@ -60,6 +62,10 @@ class GenerationReleasesArraysTest {
             List<Supplier<List<int[]>>> runs = List.of(
                     () -> {
                         gpt2Adapters.setActiveAdapters("a", "b");
+                        return new Generator(gpt2).generate(caller, PROMPTS, GenerationConfig.greedy(8));
+                    },
+                    () -> {
+                        gpt2Adapters.setActiveAdapters("inv");
                         return new Generator(gpt2).generate(caller, PROMPTS, GenerationConfig.greedy(8));
                     },
                     () -> {

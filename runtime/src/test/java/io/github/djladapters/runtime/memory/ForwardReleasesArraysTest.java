@@ -12,6 +12,10 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import io.github.djladapters.runtime.AdapterModel;
+import io.github.djladapters.runtime.composition.Average;
+import io.github.djladapters.runtime.composition.BatchSplit;
+import io.github.djladapters.runtime.composition.Parallel;
+import io.github.djladapters.runtime.composition.Split;
 import io.github.djladapters.runtime.methods.ia3.IA3Config;
 import io.github.djladapters.runtime.methods.lora.LoRAConfig;
 import io.github.djladapters.runtime.methods.lora.LoRAInit;
@@ -63,6 +67,24 @@ class ForwardReleasesArraysTest {
             peft.addAdapter("b", LORA.toBuilder().r(3).build());
             peft.addAdapter("i", IA3Config.builder().initIa3Weights(false).attnMatrices("k").build());
         }, (peft, scope) -> peft.forward(new NDList(scope.create(IDS)), List.of("a", "i", "b")));
+    }
+
+    @Test
+    void compositionBlocks() {
+        assertFlat(peft -> {
+            peft.addAdapter("a", LORA);
+            peft.addAdapter("b", LORA.toBuilder().r(3).build());
+        }, (peft, scope) -> {
+            peft.setActiveAdapters(Parallel.of("a", "b"));
+            peft.forward(new NDList(scope.create(IDS)));
+            peft.forwardBranches(new NDList(scope.create(IDS)));
+            peft.setActiveAdapters(BatchSplit.of(List.of(1, 2), "a", "b"));
+            peft.forward(new NDList(scope.create(IDS)));
+            peft.setActiveAdapters(Average.of(List.of(0.25, 0.75), "a", "b"));
+            peft.forward(new NDList(scope.create(IDS)));
+            peft.setActiveAdapters(Split.of(2, "a", "b"));
+            peft.forward(new NDList(scope.create(IDS)));
+        });
     }
 
     @Test
