@@ -133,7 +133,7 @@ def main():
         "median_ms": round(median, 1), "min_ms": round(min(millis), 1),
         "tokens_per_s": round(tokens / (median / 1000), 2) if tokens else 0,
         "peak_rss_mb": round(rss_mb("VmHWM")), "setup_rss_mb": round(base_rss),
-        "device": DEVICE,
+        "device": torch.cuda.get_device_name() if DEVICE == "cuda" else "cpu",
         "engine": f"PyTorch {torch.__version__}, transformers {transformers.__version__}, PEFT {peft.__version__}",
     }))
 

@@ -52,10 +52,13 @@ def main(results_path, page_path):
             lines.append(f"| step memory: LoRA / full (peak RSS above set-up) | {threads} | MB | {peer_text} | "
                          f"{lora[0]:.0f} / {full[0]:.0f} MB | {ratio:.3f} | <= 0.60 | {'yes' if ratio <= 0.6 else 'no'} |")
     engines = sorted({r["engine"] for r in rows})
-    header = (f"Measured {datetime.date.today().isoformat()} on {platform.machine()}, {os.cpu_count()} CPU cores, "
-              f"Linux {platform.release()}; {'; '.join(engines)}. Each case runs in its own process, "
-              f"median over the measured rounds; random weights for the peer's models (the timings do not depend on "
-              f"their values), the real all-MiniLM-L6-v2 for ours.")
+    gpus = sorted({r["device"] for r in rows if r["side"] == "peer" and r.get("device", "cpu") != "cpu"})
+    ours_random = any(r.get("weights") == "random" for r in ours.values())
+    header = (f"Measured {datetime.date.today().isoformat()} on {platform.machine()}, {os.cpu_count()} CPU cores"
+              f"{', ' + ', '.join(gpus) if gpus else ''}, Linux {platform.release()}; {'; '.join(engines)}. "
+              f"Each case runs in its own process, median over the measured rounds; random weights for the peer's "
+              f"models (the timings do not depend on their values), "
+              f"{'random weights of the same shapes' if ours_random else 'the real all-MiniLM-L6-v2'} for ours.")
     table = "\n".join([header, "", *lines])
     print(table)
     page = open(page_path).read() if os.path.exists(page_path) else ""

@@ -10,6 +10,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.NormalInitializer;
+import io.github.djladapters.models.bert.BertConfig;
 import io.github.djladapters.models.bert.BertModel;
 import io.github.djladapters.models.generation.GenerationConfig;
 import io.github.djladapters.models.generation.Generator;
@@ -94,8 +95,9 @@ public final class PeerBenchmark {
             double tokensPerSecond = step.tokens > 0 ? step.tokens / (median / 1000) : 0;
             System.out.printf(Locale.ROOT, "{\"side\":\"djl-adapters\",\"case\":\"%s\",\"threads\":%d,\"median_ms\":%.1f,"
                     + "\"min_ms\":%.1f,\"tokens_per_s\":%.2f,\"peak_rss_mb\":%.0f,\"setup_rss_mb\":%.0f,"
-                    + "\"engine\":\"PyTorch %s via DJL\"}%n",
+                    + "\"device\":\"%s\",\"weights\":\"%s\",\"engine\":\"PyTorch %s via DJL\"}%n",
                     name, threads, median, millis[0], tokensPerSecond, rssMegabytes("VmHWM:"), setupRss,
+                    manager.getDevice(), randomWeights() ? "random" : "all-MiniLM-L6-v2",
                     Engine.getInstance().getVersion());
         }
     }
@@ -104,7 +106,7 @@ public final class PeerBenchmark {
     private record Measured(Runnable run, int tokens) {}
 
     private static Measured forward(NDManager manager) throws IOException {
-        BertModel model = AllMiniLmL6V2.load(manager, cacheDir());
+        BertModel model = miniLm(manager);
         long[][] ids = tokenIds(new Random(42));
         return new Measured(() -> {
             try (NDManager scope = manager.newSubManager(); GradientsOff off = GradientsOff.onThisThread()) {
@@ -114,7 +116,7 @@ public final class PeerBenchmark {
     }
 
     private static Measured trainingStep(NDManager manager, boolean lora) throws IOException {
-        BertModel base = AllMiniLmL6V2.load(manager, cacheDir());
+        BertModel base = miniLm(manager);
         BertModel model;
         if (lora) {
             AdapterModel<BertModel> adapters = Adapters.init(base);
@@ -190,6 +192,25 @@ public final class PeerBenchmark {
             }
         }
         return ids;
+    }
+
+    /**
+     * all-MiniLM-L6-v2: its real weights, or with {@code -Dbench.weights=random} the same shapes with
+     * random weights, as the Python side uses (timings do not depend on the values; a host without the
+     * 90 MB model jar, such as a GPU machine without network, can still run every case).
+     */
+    private static BertModel miniLm(NDManager manager) throws IOException {
+        if (randomWeights()) {
+            BertModel model = new BertModel(BertConfig.allMiniLmL6V2(), false);
+            model.setInitializer(new NormalInitializer(0.02f), p -> true);
+            model.initialize(manager);
+            return model;
+        }
+        return AllMiniLmL6V2.load(manager, cacheDir());
+    }
+
+    private static boolean randomWeights() {
+        return "random".equals(System.getProperty("bench.weights"));
     }
 
     private static Path cacheDir() {
