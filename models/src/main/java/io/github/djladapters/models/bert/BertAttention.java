@@ -1,6 +1,5 @@
 package io.github.djladapters.models.bert;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -53,9 +52,7 @@ public final class BertAttention extends AbstractBlock implements KeyValueAttent
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray x = inputs.get(0);
-        NDArray context = self.forward(ps, inputs, training, params).head();
-        return output.forward(ps, new NDList(context, x), training, params);
+        return output.after(self, ps, inputs, training, params);
     }
 
     @Override
@@ -65,8 +62,6 @@ public final class BertAttention extends AbstractBlock implements KeyValueAttent
 
     @Override
     protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-        Shape in = new Shape(1, 1, hidden);
-        self.initialize(manager, dataType, in, new Shape(1, 1, 1, 1));
-        output.initialize(manager, dataType, in, in);
+        output.initializeAfter(self, manager, dataType, new Shape(1, 1, hidden), new Shape(1, 1, 1, 1));
     }
 }

@@ -2,12 +2,13 @@ package io.github.djladapters.models.bert;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.djladapters.models.checkpoint.ConfigJson;
 import io.github.djladapters.models.checkpoint.ConfigLimits;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * The {@code config.json} of a Hugging Face BERT, RoBERTa or XLM-RoBERTa model, with the field
@@ -102,8 +103,7 @@ public record BertConfig(
      * @throws IOException when the file cannot be read or is not valid JSON (the message names the file)
      */
     public static BertConfig read(Path file) throws IOException {
-        return ConfigJson.read(file, "BERT",
-                json -> ConfigJson.MAPPER.treeToValue(json, JsonConfig.class).toConfig());
+        return ConfigJson.read(file, "BERT", BertConfig::fromJson);
     }
 
     /**
@@ -114,7 +114,42 @@ public record BertConfig(
      * @throws IOException when the text is not a valid config
      */
     public static BertConfig parse(String json) throws IOException {
-        return ConfigJson.MAPPER.readValue(json, JsonConfig.class).toConfig();
+        JsonNode tree = ConfigJson.MAPPER.readTree(json);
+        if (tree == null || !tree.isObject()) {
+            throw new IOException("expected a JSON object");
+        }
+        return fromJson(tree);
+    }
+
+    /**
+     * Binds a config.json object after filling what depends on other keys: the label count from
+     * {@code id2label}, the padding id by model type, dropouts that are absent (an explicit 0 stays).
+     */
+    private static BertConfig fromJson(JsonNode json) throws IOException {
+        // keys that change the math of the model this code builds are errors, not ignored
+        String positions = json.path("position_embedding_type").asText("absolute");
+        if (!positions.equals("absolute")) {
+            throw new IllegalArgumentException("position_embedding_type '" + positions
+                    + "' is not supported; only absolute position embeddings");
+        }
+        if (json.path("is_decoder").booleanValue() || json.path("add_cross_attention").booleanValue()) {
+            throw new IllegalArgumentException("is_decoder / add_cross_attention: only the BERT encoder is supported");
+        }
+        ObjectNode filled = json.deepCopy();
+        JsonNode labels = json.path("id2label");
+        if (labels.isObject() && labels.size() > 0) {
+            filled.put("num_labels", labels.size());
+        }
+        String type = json.path("model_type").asText("bert").toLowerCase(Locale.ROOT);
+        if (!json.hasNonNull("pad_token_id")) {
+            filled.put("pad_token_id", isRobertaType(type) ? 1 : 0);
+        }
+        for (String dropout : new String[] {"hidden_dropout_prob", "attention_probs_dropout_prob"}) {
+            if (!json.hasNonNull(dropout)) {
+                filled.put(dropout, 0.1f);
+            }
+        }
+        return ConfigJson.MAPPER.treeToValue(filled, BertConfig.class);
     }
 
     /**
@@ -164,47 +199,5 @@ public record BertConfig(
 
     private static boolean isRobertaType(String type) {
         return type.equals("roberta") || type.equals("xlm-roberta") || type.equals("camembert");
-    }
-
-    /** config.json as written, so that {@code id2label} can set the label count. */
-    @JsonIgnoreProperties(ignoreUnknown = true)
-    private record JsonConfig(
-            @JsonProperty("model_type") String modelType,
-            @JsonProperty("vocab_size") int vocabSize,
-            @JsonProperty("hidden_size") int hiddenSize,
-            @JsonProperty("num_hidden_layers") int numHiddenLayers,
-            @JsonProperty("num_attention_heads") int numAttentionHeads,
-            @JsonProperty("intermediate_size") int intermediateSize,
-            @JsonProperty("hidden_act") String hiddenAct,
-            @JsonProperty("hidden_dropout_prob") Float hiddenDropoutProb,
-            @JsonProperty("attention_probs_dropout_prob") Float attentionProbsDropoutProb,
-            @JsonProperty("max_position_embeddings") int maxPositionEmbeddings,
-            @JsonProperty("type_vocab_size") int typeVocabSize,
-            @JsonProperty("layer_norm_eps") double layerNormEps,
-            @JsonProperty("pad_token_id") Integer padTokenId,
-            @JsonProperty("num_labels") int numLabels,
-            @JsonProperty("id2label") Map<String, String> id2label,
-            @JsonProperty("position_embedding_type") String positionEmbeddingType,
-            @JsonProperty("is_decoder") Boolean isDecoder,
-            @JsonProperty("add_cross_attention") Boolean addCrossAttention) {
-
-        BertConfig toConfig() {
-            // keys that change the math of the model this code builds are errors, not ignored
-            if (positionEmbeddingType != null && !positionEmbeddingType.equals("absolute")) {
-                throw new IllegalArgumentException("position_embedding_type '" + positionEmbeddingType
-                        + "' is not supported; only absolute position embeddings");
-            }
-            if (Boolean.TRUE.equals(isDecoder) || Boolean.TRUE.equals(addCrossAttention)) {
-                throw new IllegalArgumentException("is_decoder / add_cross_attention: only the BERT encoder is supported");
-            }
-            int labels = id2label != null && !id2label.isEmpty() ? id2label.size() : numLabels;
-            String type = modelType == null ? "bert" : modelType.toLowerCase(Locale.ROOT);
-            int pad = padTokenId != null ? padTokenId : (isRobertaType(type) ? 1 : 0);
-            return new BertConfig(type, vocabSize, hiddenSize, numHiddenLayers, numAttentionHeads,
-                    intermediateSize, hiddenAct,
-                    hiddenDropoutProb == null ? 0.1f : hiddenDropoutProb,
-                    attentionProbsDropoutProb == null ? 0.1f : attentionProbsDropoutProb,
-                    maxPositionEmbeddings, typeVocabSize, layerNormEps, pad, labels);
-        }
     }
 }

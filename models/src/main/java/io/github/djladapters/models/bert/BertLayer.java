@@ -30,11 +30,9 @@ public final class BertLayer extends AbstractBlock {
     BertOutput output;
 
     private final int hidden;
-    private final int intermediateSize;
 
     BertLayer(BertConfig config) {
         hidden = config.hiddenSize();
-        intermediateSize = config.intermediateSize();
         preSelfAttention = addChildBlock("pre_self_attention", new HookPoint());
         attention = addChildBlock("attention", new BertAttention(config));
         preFfn = addChildBlock("pre_ffn", new HookPoint());
@@ -49,8 +47,7 @@ public final class BertLayer extends AbstractBlock {
         NDArray attentionIn = preSelfAttention.forward(ps, new NDList(inputs.get(0)), training, params).head();
         NDArray attended = attention.forward(ps, new NDList(attentionIn, maskBias), training, params).head();
         NDArray ffnIn = preFfn.forward(ps, new NDList(attended), training, params).head();
-        NDArray activated = intermediate.forward(ps, new NDList(ffnIn), training, params).head();
-        return output.forward(ps, new NDList(activated, ffnIn), training, params);
+        return output.after(intermediate, ps, new NDList(ffnIn), training, params);
     }
 
     @Override
@@ -64,7 +61,6 @@ public final class BertLayer extends AbstractBlock {
         preSelfAttention.initialize(manager, dataType, in);
         attention.initialize(manager, dataType, in, new Shape(1, 1, 1, 1));
         preFfn.initialize(manager, dataType, in);
-        intermediate.initialize(manager, dataType, in);
-        output.initialize(manager, dataType, new Shape(1, 1, intermediateSize), in);
+        output.initializeAfter(intermediate, manager, dataType, in);
     }
 }

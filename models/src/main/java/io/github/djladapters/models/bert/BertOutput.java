@@ -1,10 +1,8 @@
 package io.github.djladapters.models.bert;
 
 import ai.djl.nn.Block;
-import ai.djl.nn.core.Linear;
 import io.github.djladapters.annotations.LayerNorm2;
 import io.github.djladapters.annotations.OutputProj;
-import io.github.djladapters.models.blocks.LayerNorm;
 
 /**
  * The second half of a BERT feed-forward block ({@code output}): {@code dense} back to the hidden
@@ -18,17 +16,7 @@ public final class BertOutput extends BertResidualNorm {
 
     BertOutput(BertConfig config) {
         super(config, config.intermediateSize());
-        dense = addChildBlock("dense", Linear.builder().setUnits(config.hiddenSize()).build());
-        layerNorm = addChildBlock("LayerNorm", new LayerNorm(config.hiddenSize(), config.layerNormEps()));
-    }
-
-    @Override
-    Block dense() {
-        return dense;
-    }
-
-    @Override
-    Block layerNorm() {
-        return layerNorm;
+        dense = dense();
+        layerNorm = layerNorm();
     }
 }

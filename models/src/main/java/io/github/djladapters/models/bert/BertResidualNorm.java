@@ -5,44 +5,99 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
+import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.models.blocks.LayerNorm;
+import io.github.djladapters.models.blocks.PartsBlock;
 
 /**
  * The end of a BERT sub-block, shared by the attention output and the feed-forward output:
  * {@code dense} back to the hidden width, dropout, residual add and {@code LayerNorm}. Inputs: the
- * sub-block's states and the residual (the sub-block's input). The subclasses hold the two child
- * blocks in fields carrying their roles, so that adapters can find and replace them.
+ * sub-block's states and the residual (the sub-block's input). This class builds the two children;
+ * the subclasses only keep them in fields carrying their roles, so that adapters can find and
+ * replace them.
  */
-abstract class BertResidualNorm extends AbstractBlock {
+abstract class BertResidualNorm extends PartsBlock<BertResidualNorm.Part> {
+
+    /** The two children. */
+    enum Part {
+        DENSE,
+        LAYER_NORM
+    }
 
     private final int inputWidth;
     private final int hidden;
     private final float dropout;
 
     BertResidualNorm(BertConfig config, int inputWidth) {
+        super(Part.class);
         this.inputWidth = inputWidth;
         this.hidden = config.hiddenSize();
         this.dropout = config.hiddenDropoutProb();
+        addPart(Part.DENSE, "dense", Linear.builder().setUnits(hidden).build());
+        addPart(Part.LAYER_NORM, "LayerNorm", new LayerNorm(hidden, config.layerNormEps()));
     }
 
-    /** The projection back to the hidden width, as the subclass's field holds it now. */
-    abstract Block dense();
+    /**
+     * Runs {@code states} on {@code inputs}, then this block over its output and the residual
+     * {@code inputs[0]}: a whole BERT sub-block ({@code attention}, or {@code intermediate} and
+     * {@code output} of a layer).
+     *
+     * @param states the block before this one ({@code self}, {@code intermediate})
+     * @param ps the parameter store
+     * @param inputs the sub-block's input hidden states first
+     * @param training whether this is a training pass
+     * @param params passed through to both blocks
+     * @return the sub-block's output hidden states
+     */
+    final NDList after(Block states, ParameterStore ps, NDList inputs, boolean training,
+            PairList<String, Object> params) {
+        NDArray computed = states.forward(ps, inputs, training, params).head();
+        return forward(ps, new NDList(computed, inputs.head()), training, params);
+    }
 
-    /** The layer norm after the residual add, as the subclass's field holds it now. */
-    abstract Block layerNorm();
+    /**
+     * Initialises {@code states} for {@code statesInputs} and this block after it.
+     *
+     * @param states the block before this one
+     * @param manager the parameter manager
+     * @param dataType the parameter type
+     * @param statesInputs the input shapes of {@code states}, hidden states first
+     */
+    final void initializeAfter(Block states, NDManager manager, DataType dataType, Shape... statesInputs) {
+        states.initialize(manager, dataType, statesInputs);
+        initialize(manager, dataType, new Shape(1, 1, inputWidth), statesInputs[0]);
+    }
+
+    /**
+     * The dense projection, as the subclass keeps it in its role field.
+     *
+     * @return the block registered as {@code dense}
+     */
+    final Block dense() {
+        return part(Part.DENSE);
+    }
+
+    /**
+     * The layer norm, as the subclass keeps it in its role field.
+     *
+     * @return the block registered as {@code LayerNorm}
+     */
+    final Block layerNorm() {
+        return part(Part.LAYER_NORM);
+    }
 
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray projected = dense().forward(ps, new NDList(inputs.get(0)), training, params).head();
+        NDArray projected = part(Part.DENSE).forward(ps, new NDList(inputs.get(0)), training, params).head();
         if (training && dropout > 0) {
             projected = Dropout.dropout(projected, dropout, true).head();
         }
-        return layerNorm().forward(ps, new NDList(projected.add(inputs.get(1))), training, params);
+        return part(Part.LAYER_NORM).forward(ps, new NDList(projected.add(inputs.get(1))), training, params);
     }
 
     @Override
@@ -52,7 +107,7 @@ abstract class BertResidualNorm extends AbstractBlock {
 
     @Override
     protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-        dense().initialize(manager, dataType, new Shape(1, inputWidth));
-        layerNorm().initialize(manager, dataType, new Shape(1, hidden));
+        part(Part.DENSE).initialize(manager, dataType, new Shape(1, inputWidth));
+        part(Part.LAYER_NORM).initialize(manager, dataType, new Shape(1, hidden));
     }
 }

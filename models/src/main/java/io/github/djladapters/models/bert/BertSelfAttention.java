@@ -17,6 +17,7 @@ import io.github.djladapters.runtime.engine.Scalars;
 import io.github.djladapters.annotations.KProj;
 import io.github.djladapters.annotations.QProj;
 import io.github.djladapters.annotations.VProj;
+import io.github.djladapters.runtime.architecture.AttentionHeads;
 
 /**
  * Multi-head scaled dot-product attention of one BERT layer ({@code attention.self}): children
@@ -49,9 +50,9 @@ public final class BertSelfAttention extends AbstractBlock {
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.get(0);
         NDArray maskBias = inputs.get(1);
-        NDArray q = splitHeads(query.forward(ps, new NDList(x), training, params).head());
-        NDArray k = splitHeads(key.forward(ps, new NDList(x), training, params).head());
-        NDArray v = splitHeads(value.forward(ps, new NDList(x), training, params).head());
+        NDArray q = AttentionHeads.split(query.forward(ps, new NDList(x), training, params).head(), heads);
+        NDArray k = AttentionHeads.split(key.forward(ps, new NDList(x), training, params).head(), heads);
+        NDArray v = AttentionHeads.split(value.forward(ps, new NDList(x), training, params).head(), heads);
         if (extension != null) {
             ExtendedKeyValues kv = extension.extend(q, k, v);
             k = kv.keys();
@@ -76,11 +77,6 @@ public final class BertSelfAttention extends AbstractBlock {
 
     int headDim() {
         return hidden / heads;
-    }
-
-    private NDArray splitHeads(NDArray projected) {
-        Shape shape = projected.getShape();
-        return projected.reshape(shape.get(0), shape.get(1), heads, hidden / heads).transpose(0, 2, 1, 3);
     }
 
     @Override

@@ -3,14 +3,14 @@ package io.github.djladapters.models.blocks;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import io.github.djladapters.runtime.engine.Scalars;
+import io.github.djladapters.runtime.architecture.AttentionHeads;
 import io.github.djladapters.runtime.architecture.ExtendedKeyValues;
 import io.github.djladapters.runtime.architecture.KeyValueAttention;
 
 /**
  * Scaled dot-product attention shared by the decoder attention blocks, with the
  * {@link KeyValueAttention} hooks through which prefix tuning and adaption prompts act, and
- * grouped-query attention (each key/value head serves {@code heads / kvHeads} consecutive query
- * heads, Hugging Face's {@code repeat_kv}).
+ * grouped-query attention ({@link AttentionHeads#repeat}).
  */
 public final class DotProductAttention {
 
@@ -33,8 +33,8 @@ public final class DotProductAttention {
         Shape q = query.getShape();
         long heads = q.get(1);
         ExtendedKeyValues kv = block.extendKeyValues(query, keys, values);
-        NDArray k = repeatHeads(kv.keys(), heads);
-        NDArray v = repeatHeads(kv.values(), heads);
+        NDArray k = AttentionHeads.repeat(kv.keys(), heads);
+        NDArray v = AttentionHeads.repeat(kv.values(), heads);
         NDArray scores = Scalars.mul(query.matMul(k.transpose(0, 1, 3, 2)), scale);
         NDArray mask = kv.attentionMask(maskBias);
         if (mask != null) {
@@ -42,35 +42,5 @@ public final class DotProductAttention {
         }
         NDArray context = block.extendContext(query, scores.softmax(-1).matMul(v));
         return context.transpose(0, 2, 1, 3).reshape(q.get(0), q.get(2), heads * q.get(3));
-    }
-
-    /**
-     * Repeats each key/value head {@code heads / kvHeads} times in place, so that query head
-     * {@code h} meets key/value head {@code h / (heads / kvHeads)}.
-     *
-     * @param kv {@code [B, kvHeads, S, headDim]}
-     * @param heads the number of query heads, a multiple of {@code kvHeads}
-     * @return {@code [B, heads, S, headDim]}
-     */
-    public static NDArray repeatHeads(NDArray kv, long heads) {
-        Shape s = kv.getShape();
-        long groups = heads / s.get(1);
-        if (groups == 1) {
-            return kv;
-        }
-        return kv.expandDims(2).broadcast(new Shape(s.get(0), s.get(1), groups, s.get(2), s.get(3)))
-                .reshape(s.get(0), heads, s.get(2), s.get(3));
-    }
-
-    /**
-     * Splits projected features into heads.
-     *
-     * @param projected {@code [B, T, heads * headDim]}
-     * @param heads the number of heads
-     * @return {@code [B, heads, T, headDim]}
-     */
-    public static NDArray splitHeads(NDArray projected, long heads) {
-        Shape s = projected.getShape();
-        return projected.reshape(s.get(0), s.get(1), heads, s.get(2) / heads).transpose(0, 2, 1, 3);
     }
 }

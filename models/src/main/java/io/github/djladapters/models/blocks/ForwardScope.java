@@ -1,7 +1,9 @@
 package io.github.djladapters.models.blocks;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import java.util.function.Function;
 
 /**
  * Where a forward pass keeps its intermediate arrays. For inference, a sub-manager of the caller's,
@@ -37,6 +39,29 @@ public final class ForwardScope implements AutoCloseable {
      */
     public static ForwardScope open(NDManager caller, boolean training) {
         return training ? new ForwardScope(caller, false) : new ForwardScope(caller.newSubManager(), true);
+    }
+
+    /**
+     * Runs one forward pass in a scope over the manager of {@code inputs}: adopts the inputs,
+     * computes, and hands the result to that manager before the intermediates are freed.
+     *
+     * <pre>{@code
+     * NDArray out = ForwardScope.run(new NDList(ids, mask), training, scope -> encoder(ids, mask));
+     * }</pre>
+     *
+     * @param inputs the pass's inputs, first the one whose manager receives the result
+     * @param training whether a backward pass may follow
+     * @param pass computes the result; its argument is the manager for intermediates
+     * @return the result, owned by the manager of {@code inputs.head()}
+     */
+    public static NDArray run(NDList inputs, boolean training, Function<NDManager, NDArray> pass) {
+        NDManager caller = inputs.head().getManager();
+        try (ForwardScope scope = open(caller, training)) {
+            scope.adopt(inputs);
+            NDArray result = pass.apply(scope.manager());
+            result.attach(caller);
+            return result;
+        }
     }
 
     /**

@@ -3,7 +3,6 @@ package io.github.djladapters.models.checkpoint;
 import io.github.djladapters.runtime.files.SmallFiles;
 import io.github.djladapters.runtime.safetensors.SafetensorsFile;
 import io.github.djladapters.runtime.safetensors.TensorInfo;
-import io.github.djladapters.runtime.safetensors.TensorSource;
 import io.github.djladapters.runtime.safetensors.CheckpointException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -24,21 +23,18 @@ import java.util.Map;
  * shard is opened and validated up front, and every key of the weight map must be in the shard it
  * names.
  */
-public final class ShardedSafetensors implements TensorSource {
+public final class ShardedSafetensors extends IndexedTensorSource {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final Path index;
     private final List<SafetensorsFile> shards;
     private final Map<String, SafetensorsFile> owner;
-    private final Map<String, TensorInfo> tensors;
 
     private ShardedSafetensors(Path index, List<SafetensorsFile> shards, Map<String, SafetensorsFile> owner,
             Map<String, TensorInfo> tensors) {
-        this.index = index;
+        super(index.toString(), tensors);
         this.shards = shards;
         this.owner = owner;
-        this.tensors = tensors;
     }
 
     /**
@@ -105,22 +101,8 @@ public final class ShardedSafetensors implements TensorSource {
     }
 
     @Override
-    public Map<String, TensorInfo> tensors() {
-        return tensors;
-    }
-
-    @Override
-    public ByteBuffer readFloat32(String name) throws IOException {
-        SafetensorsFile shard = owner.get(name);
-        if (shard == null) {
-            throw new IllegalArgumentException(index + ": no tensor '" + name + "'");
-        }
-        return shard.readFloat32(name);
-    }
-
-    @Override
-    public String describe() {
-        return index.toString();
+    protected ByteBuffer read(String name, TensorInfo info) throws IOException {
+        return owner.get(name).readFloat32(name);
     }
 
     @Override

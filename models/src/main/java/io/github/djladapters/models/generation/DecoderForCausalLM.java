@@ -3,6 +3,7 @@ package io.github.djladapters.models.generation;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.training.ParameterStore;
@@ -15,32 +16,47 @@ import java.util.Optional;
 
 /**
  * The shape every causal language model of this module shares: a {@link DecoderModel} and a head
- * over its last hidden states (by default logits over the tied token table). The subclass declares
- * the decoder (and an untied head) as fields under their checkpoint names, returns the decoder from
- * {@link #decoder()}, and overrides {@link #headLogits} for an untied head.
+ * over its last hidden states (by default logits over the tied token table), built from a config of
+ * type {@code C}. The subclass declares the decoder (and an untied head) as fields under their
+ * checkpoint names, returns the decoder from {@link #decoder()}, and overrides {@link #headLogits}
+ * for an untied head.
  *
  * <p>The block's forward takes {@code input_ids [B, T]}, optionally {@code attention_mask [B, T]}
  * and {@code position_ids [B, T]} (counted over tokens when absent), and returns logits
  * {@code [B, T, vocab]}. Input extensions (prompt tuning) are installed on the decoder; an
  * {@link OutputEmbeddingsModel} hook (an invertible adapter's inverse) runs on the final hidden
  * states before the head.
+ *
+ * @param <C> the architecture's config type
  */
-public abstract class DecoderForCausalLM extends AbstractBlock
+public abstract class DecoderForCausalLM<C> extends AbstractBlock
         implements CausalLanguageModel, InputExtendingModel, OutputEmbeddingsModel {
 
+    private final C config;
     private final int numLayers;
     private final int vocabSize;
     private OutputEmbeddingsInput outputEmbeddingsInput;
 
     /**
-     * A model of the given size; the subclass adds its blocks.
+     * An uninitialised model of the given size; the subclass adds its blocks.
      *
+     * @param config the architecture
      * @param numLayers the number of decoder layers
      * @param vocabSize the number of token ids the logits cover
      */
-    protected DecoderForCausalLM(int numLayers, int vocabSize) {
+    protected DecoderForCausalLM(C config, int numLayers, int vocabSize) {
+        this.config = config;
         this.numLayers = numLayers;
         this.vocabSize = vocabSize;
+    }
+
+    /**
+     * The architecture.
+     *
+     * @return the config the model was built from
+     */
+    public final C config() {
+        return config;
     }
 
     @Override
@@ -102,16 +118,13 @@ public abstract class DecoderForCausalLM extends AbstractBlock
 
     private NDArray logits(ParameterStore ps, NDArray ids, NDArray mask, NDArray positions, KeyValueCache cache,
             boolean lastPositionOnly, boolean training, PairList<String, Object> params) {
-        NDManager caller = ids.getManager();
-        try (ForwardScope scope = ForwardScope.open(caller, training)) {
+        return ForwardScope.run(new NDList(ids), training, scope -> {
             NDArray hidden = decoder().hiddenStates(ps, ids, mask, positions, cache, training, params);
             if (lastPositionOnly) {
                 hidden = LanguageModelHead.lastPosition(hidden);
             }
-            NDArray logits = headLogits(ps, beforeOutputEmbeddings(ps, hidden, training), training, params);
-            logits.attach(caller);
-            return logits;
-        }
+            return headLogits(ps, beforeOutputEmbeddings(ps, hidden, training), training, params);
+        });
     }
 
     @Override
@@ -121,6 +134,11 @@ public abstract class DecoderForCausalLM extends AbstractBlock
             NDList causal = LanguageModelHead.causalInputs(inputs, scope.manager());
             return new NDList(logits(ps, causal.get(0), causal.get(1), causal.get(2), null, false, training, params));
         }
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        decoder().initialize(manager, dataType, new Shape(1, 1));
     }
 
     @Override

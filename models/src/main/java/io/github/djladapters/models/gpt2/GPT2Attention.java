@@ -11,10 +11,10 @@ import ai.djl.util.PairList;
 import io.github.djladapters.annotations.OProj;
 import io.github.djladapters.annotations.QKVProj;
 import io.github.djladapters.models.blocks.Conv1D;
-import io.github.djladapters.models.blocks.DotProductAttention;
 import io.github.djladapters.models.blocks.KeyValueAttentionBlock;
 import io.github.djladapters.models.generation.DecoderLayerInputs;
 import io.github.djladapters.runtime.architecture.KeyValueAttention;
+import io.github.djladapters.runtime.architecture.AttentionHeads;
 
 /**
  * Causal self-attention of one GPT-2 layer ({@code h.N.attn}): the fused {@code c_attn} projection
@@ -50,9 +50,9 @@ public final class GPT2Attention extends KeyValueAttentionBlock {
         DecoderLayerInputs in = DecoderLayerInputs.of(inputs, 0);
         NDArray qkv = c_attn.forward(ps, new NDList(in.hidden()), training, params).head();
         NDList parts = qkv.split(3, 2);
-        NDArray q = DotProductAttention.splitHeads(parts.get(0), heads);
-        NDArray k = in.withCachedKeys(DotProductAttention.splitHeads(parts.get(1), heads), params);
-        NDArray v = in.withCachedValues(DotProductAttention.splitHeads(parts.get(2), heads), params);
+        NDArray q = AttentionHeads.split(parts.get(0), heads);
+        NDArray k = in.withCachedKeys(AttentionHeads.split(parts.get(1), heads), params);
+        NDArray v = in.withCachedValues(AttentionHeads.split(parts.get(2), heads), params);
         return attend(ps, c_proj, q, k, v, in.attentionBias(), scale, training, params);
     }
 

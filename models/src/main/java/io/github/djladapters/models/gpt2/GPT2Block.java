@@ -22,29 +22,9 @@ public final class GPT2Block extends PreNormDecoderLayer {
     GPT2Block(GPT2Config config, int layerIndex) {
         super(config.nEmbd());
         int hidden = config.nEmbd();
-        ln_1 = addChildBlock("ln_1", new LayerNorm(hidden, config.layerNormEpsilon()));
-        attn = addChildBlock("attn", new GPT2Attention(config, layerIndex));
-        ln_2 = addChildBlock("ln_2", new LayerNorm(hidden, config.layerNormEpsilon()));
-        mlp = addChildBlock("mlp", new GPT2MLP(config));
-    }
-
-    @Override
-    protected Block attentionNorm() {
-        return ln_1;
-    }
-
-    @Override
-    protected Block attention() {
-        return attn;
-    }
-
-    @Override
-    protected Block feedForwardNorm() {
-        return ln_2;
-    }
-
-    @Override
-    protected Block feedForward() {
-        return mlp;
+        ln_1 = addPart(Part.ATTENTION_NORM, "ln_1", new LayerNorm(hidden, config.layerNormEpsilon()));
+        attn = addPart(Part.ATTENTION, "attn", new GPT2Attention(config, layerIndex));
+        ln_2 = addPart(Part.FEED_FORWARD_NORM, "ln_2", new LayerNorm(hidden, config.layerNormEpsilon()));
+        mlp = addPart(Part.FEED_FORWARD, "mlp", new GPT2MLP(config));
     }
 }

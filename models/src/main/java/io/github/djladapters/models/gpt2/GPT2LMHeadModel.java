@@ -1,8 +1,5 @@
 package io.github.djladapters.models.gpt2;
 
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.annotations.AdaptableModel;
 import io.github.djladapters.models.generation.DecoderForCausalLM;
@@ -31,11 +28,9 @@ import io.github.djladapters.models.generation.DecoderModel;
     AdapterMethod.REFT,
     AdapterMethod.INVERTIBLE
 })
-public class GPT2LMHeadModel extends DecoderForCausalLM {
+public class GPT2LMHeadModel extends DecoderForCausalLM<GPT2Config> {
 
     GPT2Model transformer;
-
-    private final GPT2Config config;
 
     /**
      * An uninitialised model.
@@ -43,27 +38,12 @@ public class GPT2LMHeadModel extends DecoderForCausalLM {
      * @param config the architecture
      */
     public GPT2LMHeadModel(GPT2Config config) {
-        super(config.nLayer(), config.vocabSize());
-        this.config = config;
+        super(config, config.nLayer(), config.vocabSize());
         transformer = addChildBlock("transformer", new GPT2Model(config));
-    }
-
-    /**
-     * The architecture.
-     *
-     * @return the config
-     */
-    public GPT2Config config() {
-        return config;
     }
 
     @Override
     protected DecoderModel decoder() {
         return transformer;
-    }
-
-    @Override
-    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-        transformer.initialize(manager, dataType, new Shape(1, 1));
     }
 }

@@ -35,8 +35,6 @@ public final class GPT2Model extends DecoderModel {
     @Layers List<GPT2Block> h;
     Block ln_f;
 
-    private final GPT2Config config;
-
     /**
      * An uninitialised transformer.
      *
@@ -44,40 +42,26 @@ public final class GPT2Model extends DecoderModel {
      */
     public GPT2Model(GPT2Config config) {
         super(config.nEmbd());
-        this.config = config;
         wte = addTokenTable("wte", config.vocabSize());
         wpe = addChildBlock("wpe", new Embedding(config.nPositions(), config.nEmbd()));
         List<GPT2Block> blocks = new ArrayList<>();
         for (int i = 0; i < config.nLayer(); i++) {
             blocks.add(new GPT2Block(config, i));
         }
-        h = addChildBlock("h", new ModuleList<>(blocks)).asList();
-        ln_f = addChildBlock("ln_f", new LayerNorm(config.nEmbd(), config.layerNormEpsilon()));
+        h = addLayers("h", blocks);
+        ln_f = addFinalNorm("ln_f", new LayerNorm(config.nEmbd(), config.layerNormEpsilon()));
     }
 
+    /** Adds the learned position embeddings {@code wpe} to the token embeddings. */
     @Override
-    public NDArray hiddenStates(ParameterStore ps, NDArray ids, NDArray mask, NDArray positions, KeyValueCache cache,
-            boolean training, PairList<String, Object> params) {
-        ModelInputs in = embed(ps, wte, ids, mask, positions, training, params);
-        NDArray places = wpe.forward(ps, new NDList(in.positionIds()), training, params).head();
-        NDArray bias = CausalAttentionMask.bias(in.attentionMask(), in.embeddings().getShape().get(1));
-        NDArray first = in.embeddings().add(places);
-        NDArray last;
-        try (RealTokens.Scope window = RealTokens.open(in.attentionMask(), first.getShape().get(1))) {
-            last = DecoderStack.run(ps, h, first, new NDList(bias), cache, training, params);
-        }
-        return ln_f.forward(ps, new NDList(last), training, params).head();
+    protected NDArray layerInputs(ParameterStore ps, ModelInputs in, NDList shared, boolean training,
+            PairList<String, Object> params) {
+        return in.embeddings().add(wpe.forward(ps, new NDList(in.positionIds()), training, params).head());
     }
 
     @Override
     protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-        Shape ids = new Shape(1, 1);
-        Shape hidden = new Shape(1, 1, config.nEmbd());
-        wte.initialize(manager, dataType, ids);
-        wpe.initialize(manager, dataType, ids);
-        for (GPT2Block block : h) {
-            block.initialize(manager, dataType, hidden, new Shape(1, 1, 1, 1));
-        }
-        ln_f.initialize(manager, dataType, hidden);
+        super.initializeChildBlocks(manager, dataType, inputShapes);
+        wpe.initialize(manager, dataType, new Shape(1, 1));
     }
 }

@@ -1,14 +1,9 @@
 package io.github.djladapters.models.gpt2;
 
 import ai.djl.ndarray.NDManager;
+import io.github.djladapters.models.checkpoint.CausalLMCheckpoint;
 import io.github.djladapters.models.checkpoint.CheckpointDirectory;
-import io.github.djladapters.models.checkpoint.CheckpointLoader;
-import io.github.djladapters.models.checkpoint.PretrainedWeights;
-import io.github.djladapters.runtime.safetensors.TensorSource;
-import io.github.djladapters.models.checkpoint.TiedCopies;
 import java.io.IOException;
-import java.util.Map;
-import java.util.Set;
 import java.nio.file.Path;
 
 /**
@@ -34,15 +29,8 @@ public final class GPT2Models {
      */
     public static GPT2LMHeadModel fromCheckpoint(Path dir, NDManager manager) throws IOException {
         GPT2Config config = CheckpointDirectory.config(dir, GPT2Config::read, GPT2Config::parameterCount);
-        GPT2LMHeadModel model = new GPT2LMHeadModel(config);
-        try (TensorSource weights = CheckpointDirectory.open(dir)) {
-            Set<String> copies = TiedCopies.verified(weights, Map.of("lm_head.weight", weights.tensors()
-                    .containsKey("transformer.wte.weight") ? "transformer.wte.weight" : "wte.weight"));
-            // the causal-mask buffers of older checkpoints carry no weights
-            PretrainedWeights.load(model, weights, manager, new CheckpointLoader().basePrefixes("transformer")
-                    .ignoreUnexpected(key -> copies.contains(key) || key.endsWith(".attn.bias")
-                            || key.endsWith(".attn.masked_bias")));
-        }
-        return model;
+        // the causal-mask buffers of older checkpoints carry no weights
+        return CausalLMCheckpoint.load(new GPT2LMHeadModel(config), dir, manager, "transformer", "wte.weight",
+                key -> key.endsWith(".attn.bias") || key.endsWith(".attn.masked_bias"));
     }
 }

@@ -13,10 +13,10 @@ import io.github.djladapters.annotations.KProj;
 import io.github.djladapters.annotations.OProj;
 import io.github.djladapters.annotations.QProj;
 import io.github.djladapters.annotations.VProj;
-import io.github.djladapters.models.blocks.DotProductAttention;
 import io.github.djladapters.models.blocks.KeyValueAttentionBlock;
 import io.github.djladapters.models.generation.DecoderLayerInputs;
 import io.github.djladapters.runtime.architecture.KeyValueAttention;
+import io.github.djladapters.runtime.architecture.AttentionHeads;
 
 /**
  * Grouped-query self-attention with rotary embeddings of one Llama/Mistral/Qwen2 layer
@@ -65,9 +65,9 @@ public final class LlamaAttention extends KeyValueAttentionBlock {
         NDList x = new NDList(in.hidden());
         NDArray cos = in.positional().get(0);
         NDArray sin = in.positional().get(1);
-        NDArray q = DotProductAttention.splitHeads(q_proj.forward(ps, x, training, params).head(), heads);
-        NDArray k = DotProductAttention.splitHeads(k_proj.forward(ps, x, training, params).head(), kvHeads);
-        NDArray v = DotProductAttention.splitHeads(v_proj.forward(ps, x, training, params).head(), kvHeads);
+        NDArray q = AttentionHeads.split(q_proj.forward(ps, x, training, params).head(), heads);
+        NDArray k = AttentionHeads.split(k_proj.forward(ps, x, training, params).head(), kvHeads);
+        NDArray v = AttentionHeads.split(v_proj.forward(ps, x, training, params).head(), kvHeads);
         q = RotaryEmbedding.apply(q, cos, sin);
         k = in.withCachedKeys(RotaryEmbedding.apply(k, cos, sin), params);
         v = in.withCachedValues(v, params);

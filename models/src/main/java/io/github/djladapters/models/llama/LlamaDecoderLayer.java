@@ -24,29 +24,9 @@ public final class LlamaDecoderLayer extends PreNormDecoderLayer {
     LlamaDecoderLayer(LlamaConfig config) {
         super(config.hiddenSize());
         int hidden = config.hiddenSize();
-        input_layernorm = addChildBlock("input_layernorm", new RmsNorm(hidden, config.rmsNormEps()));
-        self_attn = addChildBlock("self_attn", new LlamaAttention(config));
-        post_attention_layernorm = addChildBlock("post_attention_layernorm", new RmsNorm(hidden, config.rmsNormEps()));
-        mlp = addChildBlock("mlp", new LlamaMLP(config));
-    }
-
-    @Override
-    protected Block attentionNorm() {
-        return input_layernorm;
-    }
-
-    @Override
-    protected Block attention() {
-        return self_attn;
-    }
-
-    @Override
-    protected Block feedForwardNorm() {
-        return post_attention_layernorm;
-    }
-
-    @Override
-    protected Block feedForward() {
-        return mlp;
+        input_layernorm = addPart(Part.ATTENTION_NORM, "input_layernorm", new RmsNorm(hidden, config.rmsNormEps()));
+        self_attn = addPart(Part.ATTENTION, "self_attn", new LlamaAttention(config));
+        post_attention_layernorm = addPart(Part.FEED_FORWARD_NORM, "post_attention_layernorm", new RmsNorm(hidden, config.rmsNormEps()));
+        mlp = addPart(Part.FEED_FORWARD, "mlp", new LlamaMLP(config));
     }
 }

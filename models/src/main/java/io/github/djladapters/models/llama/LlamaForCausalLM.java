@@ -37,12 +37,10 @@ import io.github.djladapters.models.generation.DecoderModel;
     AdapterMethod.REFT,
     AdapterMethod.INVERTIBLE
 })
-public class LlamaForCausalLM extends DecoderForCausalLM {
+public class LlamaForCausalLM extends DecoderForCausalLM<LlamaConfig> {
 
     LlamaModel model;
     Block lm_head;
-
-    private final LlamaConfig config;
 
     /**
      * An uninitialised model.
@@ -50,21 +48,11 @@ public class LlamaForCausalLM extends DecoderForCausalLM {
      * @param config the architecture
      */
     public LlamaForCausalLM(LlamaConfig config) {
-        super(config.numHiddenLayers(), config.vocabSize());
-        this.config = config;
+        super(config, config.numHiddenLayers(), config.vocabSize());
         model = addChildBlock("model", new LlamaModel(config));
         if (!config.tieWordEmbeddings()) {
             lm_head = addChildBlock("lm_head", LlamaAttention.linear(config.vocabSize(), false));
         }
-    }
-
-    /**
-     * The architecture.
-     *
-     * @return the config
-     */
-    public LlamaConfig config() {
-        return config;
     }
 
     @Override
@@ -81,9 +69,9 @@ public class LlamaForCausalLM extends DecoderForCausalLM {
 
     @Override
     protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-        model.initialize(manager, dataType, new Shape(1, 1));
+        super.initializeChildBlocks(manager, dataType, inputShapes);
         if (lm_head != null) {
-            lm_head.initialize(manager, dataType, new Shape(1, config.hiddenSize()));
+            lm_head.initialize(manager, dataType, new Shape(1, config().hiddenSize()));
         }
     }
 }

@@ -34,7 +34,6 @@ public final class LlamaModel extends DecoderModel {
     @Layers List<LlamaDecoderLayer> layers;
     Block norm;
 
-    private final LlamaConfig config;
     private final RotaryEmbedding rotary;
 
     /**
@@ -44,37 +43,21 @@ public final class LlamaModel extends DecoderModel {
      */
     public LlamaModel(LlamaConfig config) {
         super(config.hiddenSize());
-        this.config = config;
         rotary = new RotaryEmbedding(config.headDim(), config.ropeTheta());
         embed_tokens = addTokenTable("embed_tokens", config.vocabSize());
         List<LlamaDecoderLayer> blocks = new ArrayList<>();
         for (int i = 0; i < config.numHiddenLayers(); i++) {
             blocks.add(new LlamaDecoderLayer(config));
         }
-        layers = addChildBlock("layers", new ModuleList<>(blocks)).asList();
-        norm = addChildBlock("norm", new RmsNorm(config.hiddenSize(), config.rmsNormEps()));
+        layers = addLayers("layers", blocks);
+        norm = addFinalNorm("norm", new RmsNorm(config.hiddenSize(), config.rmsNormEps()));
     }
 
+    /** Every layer also reads the rotary {@code cos} and {@code sin} tables of the positions. */
     @Override
-    public NDArray hiddenStates(ParameterStore ps, NDArray ids, NDArray mask, NDArray positions, KeyValueCache cache,
-            boolean training, PairList<String, Object> params) {
-        ModelInputs in = embed(ps, embed_tokens, ids, mask, positions, training, params);
-        NDList shared = new NDList(CausalAttentionMask.bias(in.attentionMask(), in.embeddings().getShape().get(1)));
+    protected NDArray layerInputs(ParameterStore ps, ModelInputs in, NDList shared, boolean training,
+            PairList<String, Object> params) {
         shared.addAll(rotary.tables(in.positionIds()));
-        NDArray last;
-        try (RealTokens.Scope window = RealTokens.open(in.attentionMask(), in.embeddings().getShape().get(1))) {
-            last = DecoderStack.run(ps, layers, in.embeddings(), shared, cache, training, params);
-        }
-        return norm.forward(ps, new NDList(last), training, params).head();
-    }
-
-    @Override
-    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-        Shape hidden = new Shape(1, 1, config.hiddenSize());
-        embed_tokens.initialize(manager, dataType, new Shape(1, 1));
-        for (LlamaDecoderLayer layer : layers) {
-            layer.initialize(manager, dataType, hidden);
-        }
-        norm.initialize(manager, dataType, hidden);
+        return in.embeddings();
     }
 }

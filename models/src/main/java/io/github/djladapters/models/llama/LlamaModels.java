@@ -1,14 +1,9 @@
 package io.github.djladapters.models.llama;
 
 import ai.djl.ndarray.NDManager;
+import io.github.djladapters.models.checkpoint.CausalLMCheckpoint;
 import io.github.djladapters.models.checkpoint.CheckpointDirectory;
-import io.github.djladapters.models.checkpoint.CheckpointLoader;
-import io.github.djladapters.models.checkpoint.PretrainedWeights;
-import io.github.djladapters.runtime.safetensors.TensorSource;
-import io.github.djladapters.models.checkpoint.TiedCopies;
 import java.io.IOException;
-import java.util.Map;
-import java.util.Set;
 import java.nio.file.Path;
 
 /**
@@ -34,15 +29,9 @@ public final class LlamaModels {
      */
     public static LlamaForCausalLM fromCheckpoint(Path dir, NDManager manager) throws IOException {
         LlamaConfig config = CheckpointDirectory.config(dir, LlamaConfig::read, LlamaConfig::parameterCount);
-        LlamaForCausalLM model = new LlamaForCausalLM(config);
-        try (TensorSource weights = CheckpointDirectory.open(dir)) {
-            Set<String> copies = config.tieWordEmbeddings()
-                    ? TiedCopies.verified(weights, Map.of("lm_head.weight", "model.embed_tokens.weight")) : Set.of();
-            // rotary inverse frequencies are a buffer in older checkpoints, recomputed from rope_theta here
-            PretrainedWeights.load(model, weights, manager, new CheckpointLoader().basePrefixes("model")
-                    .ignoreUnexpected(key -> copies.contains(key) || key.endsWith("rotary_emb.inv_freq")));
-        }
-        return model;
+        // rotary inverse frequencies are a buffer in older checkpoints, recomputed from rope_theta here
+        return CausalLMCheckpoint.load(new LlamaForCausalLM(config), dir, manager, "model", "embed_tokens.weight",
+                key -> key.endsWith("rotary_emb.inv_freq"));
     }
 
     /**

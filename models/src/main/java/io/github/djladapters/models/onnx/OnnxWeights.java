@@ -4,7 +4,7 @@ import ai.djl.ndarray.types.Shape;
 import io.github.djladapters.runtime.safetensors.CheckpointException;
 import io.github.djladapters.runtime.safetensors.TensorDType;
 import io.github.djladapters.runtime.safetensors.TensorInfo;
-import io.github.djladapters.runtime.safetensors.TensorSource;
+import io.github.djladapters.models.checkpoint.IndexedTensorSource;
 import io.github.djladapters.models.onnx.OnnxGraphReader.Graph;
 import io.github.djladapters.models.onnx.OnnxGraphReader.Initializer;
 import io.github.djladapters.models.onnx.OnnxGraphReader.Node;
@@ -39,21 +39,18 @@ import java.util.Map;
  * }
  * }</pre>
  */
-public final class OnnxWeights implements TensorSource {
+public final class OnnxWeights extends IndexedTensorSource {
 
-    private final String origin;
     private final MappedByteBuffer file;
     private final Path deleteOnClose;
-    private final Map<String, TensorInfo> tensors;
     private final Map<String, Initializer> initializerOf;
     private final Map<String, Boolean> transposed;
 
     private OnnxWeights(String origin, MappedByteBuffer file, Path deleteOnClose, Map<String, TensorInfo> tensors,
             Map<String, Initializer> initializerOf, Map<String, Boolean> transposed) {
-        this.origin = origin;
+        super(origin, tensors);
         this.file = file;
         this.deleteOnClose = deleteOnClose;
-        this.tensors = tensors;
         this.initializerOf = initializerOf;
         this.transposed = transposed;
     }
@@ -168,20 +165,7 @@ public final class OnnxWeights implements TensorSource {
     }
 
     @Override
-    public Map<String, TensorInfo> tensors() {
-        return tensors;
-    }
-
-    @Override
-    public ByteBuffer readFloat32(String name) throws IOException {
-        TensorInfo info = tensors.get(name);
-        if (info == null) {
-            throw new IllegalArgumentException(origin + ": no initializer '" + name + "'");
-        }
-        if (!info.dtype().isFloating()) {
-            throw new IllegalArgumentException(origin + ": initializer '" + name + "' has dtype " + info.dtype()
-                    + ", which cannot be loaded into float parameters");
-        }
+    protected ByteBuffer read(String name, TensorInfo info) {
         Initializer init = initializerOf.get(name);
         ByteBuffer raw = init.offset() < 0
                 ? ByteBuffer.allocate(0)
@@ -215,11 +199,6 @@ public final class OnnxWeights implements TensorSource {
      */
     public List<String> transposedWeights() {
         return transposed.entrySet().stream().filter(Map.Entry::getValue).map(Map.Entry::getKey).sorted().toList();
-    }
-
-    @Override
-    public String describe() {
-        return origin;
     }
 
     @Override

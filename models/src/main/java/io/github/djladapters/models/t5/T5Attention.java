@@ -21,6 +21,7 @@ import io.github.djladapters.models.blocks.KeyValueAttentionBlock;
 import io.github.djladapters.models.generation.DecoderLayerInputs;
 import io.github.djladapters.runtime.architecture.ExtendedKeyValues;
 import io.github.djladapters.runtime.architecture.KeyValueAttention;
+import io.github.djladapters.runtime.architecture.AttentionHeads;
 
 /**
  * T5 multi-head attention ({@code SelfAttention} or {@code EncDecAttention}): bias-free {@code q},
@@ -186,8 +187,8 @@ public final class T5Attention extends KeyValueAttentionBlock {
      */
     NDList keyValues(ParameterStore ps, NDArray source, boolean training, PairList<String, Object> params) {
         NDList in = new NDList(source);
-        NDArray keys = DotProductAttention.splitHeads(k.forward(ps, in, training, params).head(), heads);
-        NDArray values = DotProductAttention.splitHeads(v.forward(ps, in, training, params).head(), heads);
+        NDArray keys = AttentionHeads.split(k.forward(ps, in, training, params).head(), heads);
+        NDArray values = AttentionHeads.split(v.forward(ps, in, training, params).head(), heads);
         return new NDList(keys, values);
     }
 
@@ -195,7 +196,7 @@ public final class T5Attention extends KeyValueAttentionBlock {
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDList x = new NDList(inputs.get(0));
-        NDArray query = DotProductAttention.splitHeads(q.forward(ps, x, training, params).head(), heads);
+        NDArray query = AttentionHeads.split(q.forward(ps, x, training, params).head(), heads);
         NDArray keys;
         NDArray values;
         if (cross) {

@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.models.blocks.ForwardScope;
 import io.github.djladapters.models.blocks.PaddingMask;
 import io.github.djladapters.models.generation.CausalAttentionMask;
 import io.github.djladapters.models.generation.DecoderStack;
@@ -87,14 +88,8 @@ public final class T5DecoderStack extends T5Stack<T5DecoderBlock> {
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDManager caller = inputs.get(0).getManager();
-        try (NDManager scope = caller.newSubManager()) {
-            inputs.tempAttach(scope);
-            NDArray decoderMask = inputs.size() > 3 ? inputs.get(3) : null;
-            NDArray out = hiddenStates(ps, inputs.get(0), decoderMask, inputs.get(1), inputs.get(2), null, training,
-                    params);
-            out.attach(caller);
-            return new NDList(out);
-        }
+        NDArray decoderMask = inputs.size() > 3 ? inputs.get(3) : null;
+        return new NDList(ForwardScope.run(inputs, training, scope -> hiddenStates(ps, inputs.get(0), decoderMask,
+                inputs.get(1), inputs.get(2), null, training, params)));
     }
 }

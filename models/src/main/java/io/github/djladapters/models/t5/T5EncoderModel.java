@@ -9,6 +9,7 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.models.blocks.ForwardScope;
 import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.annotations.AdaptableModel;
 import io.github.djladapters.annotations.Embeddings;
@@ -65,8 +66,8 @@ public class T5EncoderModel extends AbstractBlock {
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray ids = inputs.get(0);
-        try (NDManager scope = ids.getManager().newSubManager()) {
-            NDArray mask = inputs.size() > 1 ? inputs.get(1) : scope.ones(ids.getShape(), DataType.INT64);
+        try (ForwardScope scope = ForwardScope.open(ids.getManager(), training)) {
+            NDArray mask = inputs.size() > 1 ? inputs.get(1) : scope.manager().ones(ids.getShape(), DataType.INT64);
             return new NDList(encoder.encode(ps, shared, ids, mask, training, params));
         }
     }

@@ -2,11 +2,11 @@ package io.github.djladapters.models.t5;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.models.blocks.ForwardScope;
 import io.github.djladapters.models.blocks.PaddingMask;
 import java.util.ArrayList;
 import java.util.List;
@@ -71,28 +71,18 @@ public final class T5EncoderStack extends T5Stack<T5EncoderBlock> {
      */
     NDArray encode(ParameterStore ps, Block embeddings, NDArray ids, NDArray mask, boolean training,
             PairList<String, Object> params) {
-        NDManager caller = ids.getManager();
-        try (NDManager scope = caller.newSubManager()) {
-            scope.tempAttachAll(ids, mask);
-            NDArray embedded = embeddings.forward(ps, new NDList(ids), training, params).head();
-            NDArray out = hiddenStates(ps, embedded, mask, training, params);
-            out.attach(caller);
-            return out;
-        }
+        return ForwardScope.run(new NDList(ids, mask), training, scope -> hiddenStates(ps,
+                embeddings.forward(ps, new NDList(ids), training, params).head(), mask, training, params));
     }
 
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray embeddings = inputs.get(0);
-        NDManager caller = embeddings.getManager();
-        try (NDManager scope = caller.newSubManager()) {
-            inputs.tempAttach(scope);
+        return new NDList(ForwardScope.run(inputs, training, scope -> {
             NDArray mask = inputs.size() > 1 ? inputs.get(1)
                     : scope.ones(embeddings.getShape().slice(0, 2), DataType.INT64);
-            NDArray out = hiddenStates(ps, embeddings, mask, training, params);
-            out.attach(caller);
-            return new NDList(out);
-        }
+            return hiddenStates(ps, embeddings, mask, training, params);
+        }));
     }
 }

@@ -10,6 +10,7 @@ import ai.djl.nn.Block;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.models.blocks.ForwardScope;
 import io.github.djladapters.runtime.engine.Scalars;
 import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.annotations.AdaptableModel;
@@ -135,31 +136,26 @@ public class T5ForConditionalGeneration extends AbstractBlock implements Seq2Seq
     private NDArray logits(ParameterStore ps, NDArray ids, NDArray decoderMask, NDArray encoderHidden,
             NDArray encoderMask, EncoderDecoderCache cache, boolean lastPositionOnly, boolean training,
             PairList<String, Object> params) {
-        NDManager caller = ids.getManager();
-        try (NDManager scope = caller.newSubManager()) {
-            scope.tempAttachAll(ids, encoderHidden, encoderMask);
-            if (decoderMask != null) {
-                scope.tempAttachAll(decoderMask);
-            }
+        NDList inputs = new NDList(ids, encoderHidden, encoderMask);
+        if (decoderMask != null) {
+            inputs.add(decoderMask);
+        }
+        return ForwardScope.run(inputs, training, scope -> {
             NDArray embeddings = shared.forward(ps, new NDList(ids), training, params).head();
             NDArray hidden = decoder.hiddenStates(ps, embeddings, decoderMask, encoderHidden, encoderMask, cache,
                     training, params);
             if (lastPositionOnly) {
                 hidden = hidden.get(":, " + (hidden.getShape().get(1) - 1) + ":, :");
             }
-            NDArray logits;
             if (config.scaleDecoderOutputs()) {
                 hidden = Scalars.mul(hidden, Math.pow(config.dModel(), -0.5));
             }
             if (lm_head != null) {
-                logits = lm_head.forward(ps, new NDList(hidden), training, params).head();
-            } else {
-                NDArray table = ps.getValue(sharedTable.weight(), hidden.getDevice(), training);
-                logits = Linear.linear(hidden, table).head(); // h W^T without copying the transposed table
+                return lm_head.forward(ps, new NDList(hidden), training, params).head();
             }
-            logits.attach(caller);
-            return logits;
-        }
+            NDArray table = ps.getValue(sharedTable.weight(), hidden.getDevice(), training);
+            return Linear.linear(hidden, table).head(); // h W^T without copying the transposed table
+        });
     }
 
     @Override
@@ -168,11 +164,11 @@ public class T5ForConditionalGeneration extends AbstractBlock implements Seq2Seq
         NDArray ids = inputs.get(0);
         boolean masked = inputs.size() > 2;
         NDArray decoderIds = inputs.get(masked ? 2 : 1);
-        try (NDManager scope = ids.getManager().newSubManager()) {
-            NDArray mask = masked ? inputs.get(1) : scope.ones(ids.getShape(), DataType.INT64);
+        try (ForwardScope scope = ForwardScope.open(ids.getManager(), training)) {
+            NDArray mask = masked ? inputs.get(1) : scope.manager().ones(ids.getShape(), DataType.INT64);
             NDArray decoderMask = inputs.size() > 3 ? inputs.get(3) : null;
             NDArray encoded = encoder.encode(ps, shared, ids, mask, training, params);
-            encoded.attach(scope);
+            encoded.attach(scope.manager());
             return new NDList(logits(ps, decoderIds, decoderMask, encoded, mask, null, false, training, params));
         }
     }

@@ -76,7 +76,7 @@ class BottleneckDecoderTest {
             }
         }
 
-        DecoderForCausalLM load(Path checkpoint, NDManager manager) throws Exception {
+        DecoderForCausalLM<?> load(Path checkpoint, NDManager manager) throws Exception {
             return this == GPT2 ? GPT2Models.fromCheckpoint(checkpoint, manager)
                     : LlamaModels.fromCheckpoint(checkpoint, manager);
         }
@@ -97,7 +97,7 @@ class BottleneckDecoderTest {
         manager.close();
     }
 
-    private AdapterModel<DecoderForCausalLM> model(Decoder decoder) throws Exception {
+    private AdapterModel<DecoderForCausalLM<?>> model(Decoder decoder) throws Exception {
         Path checkpoint = dir.resolve(decoder.name());
         if (!Files.exists(checkpoint)) {
             decoder.write(checkpoint);
@@ -105,7 +105,7 @@ class BottleneckDecoderTest {
         return Adapters.init(decoder.load(checkpoint, manager));
     }
 
-    private float[] logits(AdapterModel<DecoderForCausalLM> peft) {
+    private float[] logits(AdapterModel<DecoderForCausalLM<?>> peft) {
         try (NDManager scope = manager.newSubManager()) {
             return peft.forward(new NDList(scope.create(IDS))).head().toFloatArray();
         }
@@ -122,7 +122,7 @@ class BottleneckDecoderTest {
     @ParameterizedTest
     @EnumSource(Decoder.class)
     void identityAtMamInitThenTrainedAdapterSavesLoadsAndGenerates(Decoder decoder) throws Exception {
-        AdapterModel<DecoderForCausalLM> peft = model(decoder);
+        AdapterModel<DecoderForCausalLM<?>> peft = model(decoder);
         float[] base = logits(peft);
         long all = peft.trainableParameters().all();
         peft.addAdapter("bn", SeqBnConfig.builder().reductionFactor(8).initWeights("mam_adapter").build());
@@ -144,7 +144,7 @@ class BottleneckDecoderTest {
             assertArrayEquals(base, logits(peft));
         }
         peft.saveAdapter(dir.resolve("saved"));
-        AdapterModel<DecoderForCausalLM> fresh = model(decoder);
+        AdapterModel<DecoderForCausalLM<?>> fresh = model(decoder);
         fresh.loadAdapter(dir.resolve("saved").resolve("bn"), "bn");
         fresh.setActiveAdapters("bn");
         assertArrayEquals(trained, logits(fresh));
@@ -158,7 +158,7 @@ class BottleneckDecoderTest {
     @ParameterizedTest
     @EnumSource(Decoder.class)
     void adapterPlusSkipsTheResidualAfterTheAdapterOnAPreLnModel(Decoder decoder) throws Exception {
-        AdapterModel<DecoderForCausalLM> peft = model(decoder);
+        AdapterModel<DecoderForCausalLM<?>> peft = model(decoder);
         float[] base = logits(peft);
         peft.addAdapter("plus", AdapterPlusConfig.builder().reductionFactor(8).initWeights("mam_adapter").build());
         peft.setActiveAdapters("plus");
@@ -168,7 +168,7 @@ class BottleneckDecoderTest {
         assertTrue(maxDiff(base, logits(peft)) > 1e-2);
     }
 
-    private static int[] uncachedGreedy(AdapterModel<DecoderForCausalLM> peft, long[] prompt, int steps,
+    private static int[] uncachedGreedy(AdapterModel<DecoderForCausalLM<?>> peft, long[] prompt, int steps,
             int vocabSize) {
         long[] ids = prompt.clone();
         int[] generated = new int[steps];

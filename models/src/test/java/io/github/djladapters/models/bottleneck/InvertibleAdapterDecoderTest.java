@@ -60,7 +60,7 @@ class InvertibleAdapterDecoderTest {
         manager.close();
     }
 
-    private AdapterModel<DecoderForCausalLM> model(Decoder decoder) throws Exception {
+    private AdapterModel<DecoderForCausalLM<?>> model(Decoder decoder) throws Exception {
         Path checkpoint = dir.resolve(decoder.name());
         if (!Files.exists(checkpoint)) {
             decoder.write(checkpoint);
@@ -68,7 +68,7 @@ class InvertibleAdapterDecoderTest {
         return Adapters.init(decoder.load(checkpoint, manager));
     }
 
-    private float[] logits(AdapterModel<DecoderForCausalLM> peft) {
+    private float[] logits(AdapterModel<DecoderForCausalLM<?>> peft) {
         try (NDManager scope = manager.newSubManager()) {
             return peft.forward(new NDList(scope.create(IDS))).head().toFloatArray();
         }
@@ -89,7 +89,7 @@ class InvertibleAdapterDecoderTest {
     @ParameterizedTest
     @EnumSource(Decoder.class)
     void zeroCouplingIsTheIdentityAndATrainedOneChangesTheOutputUntilDisabled(Decoder decoder) throws Exception {
-        AdapterModel<DecoderForCausalLM> peft = model(decoder);
+        AdapterModel<DecoderForCausalLM<?>> peft = model(decoder);
         float[] base = logits(peft);
         long all = peft.trainableParameters().all();
         // mam_adapter: the bottleneck adapters start as the identity, so only the coupling can change logits
@@ -129,7 +129,7 @@ class InvertibleAdapterDecoderTest {
     @ParameterizedTest
     @EnumSource(Decoder.class)
     void theHookBeforeTheHeadInvertsTheWrappedEmbeddingsExactly(Decoder decoder) throws Exception {
-        AdapterModel<DecoderForCausalLM> peft = model(decoder);
+        AdapterModel<DecoderForCausalLM<?>> peft = model(decoder);
         peft.addAdapter("a", SeqBnInvConfig.builder().reductionFactor(8).build());
         peft.addAdapter("b", SeqBnInvConfig.builder().reductionFactor(8).build());
         setCoupling(peft, "a", 0.5f);
@@ -172,7 +172,7 @@ class InvertibleAdapterDecoderTest {
     @ParameterizedTest
     @EnumSource(Decoder.class)
     void savesTheLibraryKeysAndLoadsIntoAFreshModelIdentically(Decoder decoder) throws Exception {
-        AdapterModel<DecoderForCausalLM> peft = model(decoder);
+        AdapterModel<DecoderForCausalLM<?>> peft = model(decoder);
         peft.addAdapter("inv", SeqBnInvConfig.builder().reductionFactor(8).build());
         setCoupling(peft, "inv", 0.5f);
         peft.setActiveAdapters("inv");
@@ -190,7 +190,7 @@ class InvertibleAdapterDecoderTest {
         assertTrue(config.contains("\"inv_adapter\": \"nice\"") && config.contains(
                 "\"inv_adapter_reduction_factor\": 2.0"), config);
 
-        AdapterModel<DecoderForCausalLM> fresh = model(decoder);
+        AdapterModel<DecoderForCausalLM<?>> fresh = model(decoder);
         fresh.loadAdapter(folder, "inv");
         fresh.setActiveAdapters("inv");
         assertArrayEquals(trained, logits(fresh));
@@ -206,7 +206,7 @@ class InvertibleAdapterDecoderTest {
             }
             writer.write(prefixed.resolve("adapter.safetensors"));
         }
-        AdapterModel<DecoderForCausalLM> third = model(decoder);
+        AdapterModel<DecoderForCausalLM<?>> third = model(decoder);
         third.loadAdapter(prefixed, "inv");
         third.setActiveAdapters("inv");
         assertArrayEquals(trained, logits(third));
@@ -215,7 +215,7 @@ class InvertibleAdapterDecoderTest {
     @ParameterizedTest
     @EnumSource(Decoder.class)
     void gradientsReachTheCouplingAndGlowIsRefusedBeforeAnythingChanges(Decoder decoder) throws Exception {
-        AdapterModel<DecoderForCausalLM> peft = model(decoder);
+        AdapterModel<DecoderForCausalLM<?>> peft = model(decoder);
         peft.addAdapter("inv", SeqBnInvConfig.builder().reductionFactor(8).build());
         peft.trainAdapter("inv");
         try (NDManager scope = manager.newSubManager();

@@ -86,7 +86,7 @@ class CompositionDecoderTest {
         manager.close();
     }
 
-    private AdapterModel<DecoderForCausalLM> gpt2() throws Exception {
+    private AdapterModel<DecoderForCausalLM<?>> gpt2() throws Exception {
         GPT2Config config = TinyDecoderCheckpoints.tinyGpt2();
         Map<String, Shape> shapes = TinyDecoderCheckpoints.shapes(config);
         Path checkpoint = dir.resolve("gpt2");
@@ -105,8 +105,8 @@ class CompositionDecoderTest {
         peft.loadAdapterTensors(name, random);
     }
 
-    private AdapterModel<DecoderForCausalLM> twoAdapters(AdapterConfig config) throws Exception {
-        AdapterModel<DecoderForCausalLM> peft = gpt2();
+    private AdapterModel<DecoderForCausalLM<?>> twoAdapters(AdapterConfig config) throws Exception {
+        AdapterModel<DecoderForCausalLM<?>> peft = gpt2();
         peft.addAdapter("a", config);
         peft.addAdapter("b", config);
         perturb(peft, "a", 5);
@@ -128,7 +128,7 @@ class CompositionDecoderTest {
     @ParameterizedTest
     @EnumSource(Method.class)
     void parallelGivesEachBranchTheOutputOfItsAdapterAlone(Method method) throws Exception {
-        AdapterModel<DecoderForCausalLM> peft = twoAdapters(method.config);
+        AdapterModel<DecoderForCausalLM<?>> peft = twoAdapters(method.config);
         float[] a = alone(peft, "a", IDS);
         float[] b = alone(peft, "b", IDS);
         assertTrue(maxDiff(a, b) > 1e-3, method + ": the two adapters differ");
@@ -152,7 +152,7 @@ class CompositionDecoderTest {
     @ParameterizedTest
     @EnumSource(Method.class)
     void batchSplitEqualsSplittingTheBatchByHand(Method method) throws Exception {
-        AdapterModel<DecoderForCausalLM> peft = twoAdapters(method.config);
+        AdapterModel<DecoderForCausalLM<?>> peft = twoAdapters(method.config);
         float[] first = alone(peft, "a", new long[][] {IDS[0]});
         float[] rest = alone(peft, "b", new long[][] {IDS[1], IDS[2]});
 
@@ -168,7 +168,7 @@ class CompositionDecoderTest {
 
     @Test
     void averageOfLoRAOnTheFusedQkvIsTheWeightedSumOfTheDeltas() throws Exception {
-        AdapterModel<DecoderForCausalLM> peft = twoAdapters(Method.LORA.config);
+        AdapterModel<DecoderForCausalLM<?>> peft = twoAdapters(Method.LORA.config);
         // independent: copies whose lora_B carry the weights, activated together (their deltas add up)
         peft.addAdapter("a_weighted", Method.LORA.config);
         peft.addAdapter("b_weighted", Method.LORA.config);
@@ -191,7 +191,7 @@ class CompositionDecoderTest {
 
     @Test
     void splitOfLoRAOnACausalDecoderGivesTheFirstPositionsTheFirstAdapterAlone() throws Exception {
-        AdapterModel<DecoderForCausalLM> peft = twoAdapters(Method.LORA.config);
+        AdapterModel<DecoderForCausalLM<?>> peft = twoAdapters(Method.LORA.config);
         float[] a = alone(peft, "a", IDS);
         peft.setActiveAdapters(Split.of(List.of(2, 3), "a", "b"));
         float[] split = run(peft, IDS);
@@ -213,7 +213,7 @@ class CompositionDecoderTest {
 
     @Test
     void stackOfLoRAAdaptersAddsTheirDeltasAsSeveralActiveNamesDo() throws Exception {
-        AdapterModel<DecoderForCausalLM> peft = twoAdapters(Method.LORA.config);
+        AdapterModel<DecoderForCausalLM<?>> peft = twoAdapters(Method.LORA.config);
         peft.setActiveAdapters("a", "b");
         float[] both = run(peft, IDS);
         peft.setActiveAdapters(Stack.of("a", "b"));
@@ -222,7 +222,7 @@ class CompositionDecoderTest {
 
     @Test
     void unsupportedSetupsFailAtSetActiveAdaptersNamingBlockAndAdapterAndKeepThePreviousOne() throws Exception {
-        AdapterModel<DecoderForCausalLM> peft = gpt2();
+        AdapterModel<DecoderForCausalLM<?>> peft = gpt2();
         peft.addAdapter("p", Method.PREFIX.config);
         peft.addAdapter("q", Method.PREFIX.config);
         peft.addAdapter("l", LoRAConfig.builder().r(2).targetModules("c_fc").initLoraWeights(LoRAInit.NONE).build());
@@ -253,7 +253,7 @@ class CompositionDecoderTest {
 
     @Test
     void promptTuningTakesPartInStackOnly() throws Exception {
-        AdapterModel<DecoderForCausalLM> peft = gpt2();
+        AdapterModel<DecoderForCausalLM<?>> peft = gpt2();
         peft.addAdapter("prompt1", PROMPT);
         peft.addAdapter("prompt2", PROMPT);
         assertFails(peft, Parallel.of("prompt1", "prompt2"), "Parallel", "'prompt1', 'prompt2'", "prompt_tuning");

@@ -16,6 +16,7 @@ import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.AdapterHook;
 import io.github.djladapters.runtime.methods.AdapterUse;
 import io.github.djladapters.runtime.methods.BoundModel;
+import io.github.djladapters.runtime.architecture.AttentionHeads;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -98,8 +99,9 @@ final class AdaptionPromptHook extends AdapterHook<AdaptionPromptWeights> implem
             NDArray prompt = caller.zeros(promptValues.getShape(), promptValues.getDataType(), query.getDevice())
                     .add(promptValues);
             NDArray[] keyValues = keysAndValues(prompt);
-            NDArray keys = repeatHeads(splitHeads(keyValues[0], headDim), heads);
-            NDArray values = repeatHeads(splitHeads(keyValues[1], headDim), heads);
+            long kvHeads = keyValues[0].getShape().get(2) / headDim;
+            NDArray keys = AttentionHeads.repeat(AttentionHeads.split(keyValues[0], kvHeads), heads);
+            NDArray values = AttentionHeads.repeat(AttentionHeads.split(keyValues[1], kvHeads), heads);
             NDArray scores = Scalars.mul(query.matMul(keys.transpose(0, 1, 3, 2)), 1 / Math.sqrt(headDim));
             NDArray probabilities = scores.getDataType() == DataType.FLOAT32 ? scores.softmax(-1)
                     : scores.toType(DataType.FLOAT32, false).softmax(-1).toType(scores.getDataType(), false);
@@ -121,23 +123,6 @@ final class AdaptionPromptHook extends AdapterHook<AdaptionPromptWeights> implem
         }
         return new NDArray[] {model.block(layer, Site.K_PROJ).forward(store, input, false).head(),
             model.block(layer, Site.V_PROJ).forward(store, input, false).head()};
-    }
-
-    /** {@code [1, len, kvHeads * headDim]} to {@code [1, kvHeads, len, headDim]}. */
-    private static NDArray splitHeads(NDArray projected, long headDim) {
-        Shape s = projected.getShape();
-        return projected.reshape(s.get(0), s.get(1), s.get(2) / headDim, headDim).transpose(0, 2, 1, 3);
-    }
-
-    /** Each key/value head repeated for the consecutive query heads it serves (PyTorch's {@code repeat_interleave}). */
-    private static NDArray repeatHeads(NDArray kv, long heads) {
-        Shape s = kv.getShape();
-        long groups = heads / s.get(1);
-        if (groups == 1) {
-            return kv;
-        }
-        return kv.expandDims(2).broadcast(new Shape(s.get(0), s.get(1), groups, s.get(2), s.get(3)))
-                .reshape(s.get(0), heads, s.get(2), s.get(3));
     }
 
     @Override
