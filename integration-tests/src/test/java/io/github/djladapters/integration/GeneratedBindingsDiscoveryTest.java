@@ -26,7 +26,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** {@code Adapters.init} finds and checks the bindings the processor generated for {@link DeclaredTinyModel}. */
+/**
+ * {@code Adapters.init} finds and checks the bindings the processor generated for {@link DeclaredTinyModel},
+ * and uses those of the {@link TinyDescriptor} descriptor only when named.
+ */
 class GeneratedBindingsDiscoveryTest {
 
     /** A model nobody declared. */
@@ -92,6 +95,29 @@ class GeneratedBindingsDiscoveryTest {
         String message = assertThrows(IllegalArgumentException.class,
                 () -> Adapters.init(new UndeclaredModel(), DeclaredTinyModel.class)).getMessage();
         assertTrue(message.contains("are for " + DeclaredTinyModel.class.getName()), message);
+    }
+
+    @Test
+    void descriptorWithoutTargetIsUsedOnlyWhenNamed() {
+        TinyModel model = new TinyModel(manager, false);
+        AdapterModel<TinyModel> bound = Adapters.init(model, TinyDescriptor.class);
+        assertInstanceOf(TinyDescriptor_AdapterBindings.class, bound.bindings());
+        assertSame(TinyDescriptor.class, bound.bindings().declaringType());
+        assertEquals(Set.of(AdapterMethod.LORA), bound.methods());
+        assertEquals("layers.0.mlp.up_proj", bound.modulePath(0, Site.INTERMEDIATE_PROJ));
+        assertSame(model.layers.get(1).selfAttn.qProj, bound.moduleTree().get("layers.1.self_attn.q_proj"));
+
+        String message = assertThrows(IllegalStateException.class, () -> Adapters.init(model)).getMessage();
+        assertTrue(message.contains("no adapter bindings for " + TinyModel.class.getName()), message);
+    }
+
+    @Test
+    void undeclaredModelMessageListsTheDeclarationsFoundOnTheClassPath() {
+        String message = assertThrows(IllegalStateException.class, () -> Adapters.init(new UndeclaredModel()))
+                .getMessage();
+        assertTrue(message.contains("Bindings found on the class path: "), message);
+        assertTrue(message.contains(TinyDescriptor.class.getName()), message);
+        assertTrue(message.contains(DeclaredTinyModel.class.getName()), message);
     }
 
     @Test

@@ -6,9 +6,12 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import io.github.djladapters.runtime.composition.CompositionPlanner;
 import io.github.djladapters.runtime.composition.Fuse;
+import io.github.djladapters.runtime.files.AdapterFusionFiles;
 import io.github.djladapters.runtime.methods.AdapterAttachment;
 import io.github.djladapters.runtime.methods.AdapterFusionConfig;
 import io.github.djladapters.runtime.methods.FusionSite;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -153,6 +156,30 @@ final class AdapterFusions {
             }
         });
         expected.keySet().forEach(key -> owner.get(key).importFusion(name, suffixes.get(key), tensors.get(key)));
+    }
+
+    /** Writes a fusion in the Adapters library's layout; see {@link AdapterModel#saveAdapterFusion}. */
+    void save(Path dir, String name) throws IOException {
+        Fusion fusion = require(name);
+        try (NDManager scope = NDManager.newBaseManager()) {
+            AdapterFusionFiles.save(dir, name, fusion.config(), export(name, scope));
+        }
+    }
+
+    /** Reads a fusion and adds it, all or nothing; see {@link AdapterModel#loadAdapterFusion}. */
+    Fuse load(Path dir) throws IOException {
+        try (NDManager scope = NDManager.newBaseManager()) {
+            AdapterFusionFiles.Loaded loaded = AdapterFusionFiles.read(dir, scope);
+            Fuse fuse = Fuse.of(loaded.name().split(","));
+            String name = add(fuse, loaded.config());
+            try {
+                load(name, loaded.tensors(), dir.resolve(AdapterFusionFiles.WEIGHTS_FILE).toString());
+            } catch (RuntimeException e) {
+                delete(name);
+                throw e;
+            }
+            return fuse;
+        }
     }
 
     private List<FusionSite> fusionSites() {

@@ -7,7 +7,6 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import io.github.djladapters.annotations.AdapterMethod;
-import io.github.djladapters.runtime.architecture.KeyValueAttention;
 import io.github.djladapters.runtime.bindings.ModelBindings;
 import io.github.djladapters.runtime.composition.BatchCopies;
 import io.github.djladapters.runtime.composition.Composition;
@@ -19,10 +18,7 @@ import io.github.djladapters.runtime.composition.BatchSplit;
 import io.github.djladapters.runtime.composition.Average;
 import io.github.djladapters.runtime.composition.Split;
 import io.github.djladapters.runtime.composition.Stack;
-import io.github.djladapters.runtime.bindings.ModulePaths;
 import io.github.djladapters.runtime.bindings.Site;
-import io.github.djladapters.runtime.engine.ArrayValues;
-import io.github.djladapters.runtime.files.AdapterFusionFiles;
 import io.github.djladapters.runtime.files.AdapterStore;
 import io.github.djladapters.runtime.files.PeftAdapterFiles;
 import io.github.djladapters.runtime.methods.AdapterActivation;
@@ -35,9 +31,6 @@ import io.github.djladapters.runtime.methods.BoundModel;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.HashSet;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -87,6 +80,7 @@ public final class AdapterModel<M extends Block> implements AdapterStore {
     private final ModelView<M> view;
     private final AdapterInventory inventory;
     private final AdapterFusions fusions;
+    private final ParameterCensus census;
     private final ModelLock lock = new ModelLock();
     private volatile String baseModelNameOrPath;
 
@@ -96,6 +90,7 @@ public final class AdapterModel<M extends Block> implements AdapterStore {
         this.view = new ModelView<>(model, bindings);
         this.inventory = new AdapterInventory(view, BASE_MODEL);
         this.fusions = new AdapterFusions(inventory);
+        this.census = new ParameterCensus(model, inventory, fusions);
     }
 
     /** Checks the bindings against the model and binds them. */
@@ -106,9 +101,8 @@ public final class AdapterModel<M extends Block> implements AdapterStore {
             throw new IllegalArgumentException("adapter bindings declared by " + bindings.declaringType().getName()
                     + " are for " + bindings.modelType().getName() + ", not " + model.getClass().getName());
         }
-        AdapterModel<M> bound = new AdapterModel<>(model, bindings);
-        bound.check();
-        return bound;
+        BindingsCheck.verify(model, bindings);
+        return new AdapterModel<>(model, bindings);
     }
 
     /**
@@ -419,10 +413,8 @@ public final class AdapterModel<M extends Block> implements AdapterStore {
      * @throws IOException when writing fails
      */
     public void saveAdapterFusion(Path dir, Fuse fuse) throws IOException {
-        try (ModelLock.Held held = lock.shared(); NDManager scope = NDManager.newBaseManager()) {
-            String name = CompositionPlanner.fusionName(fuse);
-            AdapterFusions.Fusion fusion = fusions.require(name);
-            AdapterFusionFiles.save(dir, name, fusion.config(), fusions.export(name, scope));
+        try (ModelLock.Held held = lock.shared()) {
+            fusions.save(dir, CompositionPlanner.fusionName(fuse));
         }
     }
 
@@ -437,18 +429,8 @@ public final class AdapterModel<M extends Block> implements AdapterStore {
      * @throws IOException when a file cannot be read
      */
     public Fuse loadAdapterFusion(Path dir) throws IOException {
-        try (ModelLock.Held held = lock.exclusive("loadAdapterFusion");
-                NDManager scope = NDManager.newBaseManager()) {
-            AdapterFusionFiles.Loaded loaded = AdapterFusionFiles.read(dir, scope);
-            Fuse fuse = Fuse.of(loaded.name().split(","));
-            String name = fusions.add(fuse, loaded.config());
-            try {
-                fusions.load(name, loaded.tensors(), dir.resolve(AdapterFusionFiles.WEIGHTS_FILE).toString());
-            } catch (RuntimeException e) {
-                fusions.delete(name);
-                throw e;
-            }
-            return fuse;
+        try (ModelLock.Held held = lock.exclusive("loadAdapterFusion")) {
+            return fusions.load(dir);
         }
     }
 
@@ -653,25 +635,7 @@ public final class AdapterModel<M extends Block> implements AdapterStore {
      * @return the counts
      */
     public TrainableParameters trainableParameters() {
-        long trainable = 0;
-        long all = 0;
-        for (Parameter parameter : allParameters()) {
-            long size = parameter.getArray().size();
-            all += size;
-            trainable += parameter.requiresGradient() ? size : 0;
-        }
-        return TrainableParameters.of(trainable, all);
-    }
-
-    /**
-     * The model's parameters and the parameters of attachments outside its block tree (hooks).
-     *
-     * @return every parameter once
-     */
-    private List<Parameter> allParameters() {
-        List<Parameter> all = new ArrayList<>(model.getParameters().values());
-        all.addAll(inventory.outsideModel(all));
-        return all;
+        return census.trainableParameters();
     }
 
     /**
@@ -693,38 +657,7 @@ public final class AdapterModel<M extends Block> implements AdapterStore {
      *     full model
      */
     public AdapterSummary adapterSummary() {
-        List<AdapterSummary.Row> rows = new ArrayList<>();
-        long adapterTotal = 0;
-        for (Map.Entry<String, AdapterConfig> entry : inventory.configs().entrySet()) {
-            long count = 0;
-            boolean train = true;
-            for (Parameter parameter : inventory.parameters(entry.getKey())) {
-                count += parameter.getArray().size();
-                train &= parameter.requiresGradient();
-            }
-            adapterTotal += count;
-            rows.add(new AdapterSummary.Row(entry.getKey(), entry.getValue().architecture(), count,
-                    activeAdapters().contains(entry.getKey()), train));
-        }
-        Set<Parameter> adapterParameters = new HashSet<>(inventory.adapterParameters());
-        for (String fusion : fusions.all().keySet()) {
-            long count = 0;
-            boolean train = true;
-            for (Parameter parameter : fusions.parameters(fusion)) {
-                count += parameter.getArray().size();
-                train &= parameter.requiresGradient();
-                adapterParameters.add(parameter);
-            }
-            adapterTotal += count;
-            rows.add(new AdapterSummary.Row(fusion, "fusion", count, false, train));
-        }
-        boolean baseTrainable = true;
-        for (Parameter parameter : allParameters()) {
-            if (!adapterParameters.contains(parameter)) {
-                baseTrainable &= parameter.requiresGradient();
-            }
-        }
-        return new AdapterSummary(rows, trainableParameters().all() - adapterTotal, baseTrainable);
+        return census.adapterSummary(activeAdapters());
     }
 
     /**
@@ -738,7 +671,7 @@ public final class AdapterModel<M extends Block> implements AdapterStore {
      * @throws IllegalArgumentException when a BatchSplit's batch sizes do not add up to the batch
      */
     public NDList forward(NDList inputs) {
-        CompositionPlan routed = routedPlan();
+        CompositionPlan routed = RowRouting.routedPlan(inventory);
         if (routed != null) {
             long batch = inputs.head().getShape().get(0);
             List<String> rows = routed.rowAdapters(batch);
@@ -769,22 +702,12 @@ public final class AdapterModel<M extends Block> implements AdapterStore {
      * @return one output list per branch, in branch order, owned by the inputs' manager
      */
     public List<NDList> forwardBranches(NDList inputs) {
-        CompositionPlan routed = routedPlan();
+        CompositionPlan routed = RowRouting.routedPlan(inventory);
         NDList outputs = forward(inputs);
         if (routed == null || !routed.replicates()) {
             return List.of(outputs);
         }
         return BatchCopies.cut(outputs, routed.branches().size(), inputs.head().getShape().get(0));
-    }
-
-    /** The plan of this thread's active setup when it routes rows (Parallel, BatchSplit) and is not overridden. */
-    private CompositionPlan routedPlan() {
-        AdapterActivation.Choice choice = inventory.activation().choice();
-        if (!choice.needsRouting() || AdapterRouting.current().isPresent() || inventory.activation().disabled()
-                || !(choice.setup() instanceof Composition setup)) {
-            return null;
-        }
-        return CompositionPlanner.plan(setup, inventory::require);
     }
 
     /**
@@ -833,50 +756,11 @@ public final class AdapterModel<M extends Block> implements AdapterStore {
     public RowAdapters routeRows(List<String> rowAdapters, NDManager manager) {
         ModelLock.Held held = lock.shared(); // until the scope closes: no adapter changes under the rows
         try {
-            return routeRowsHeld(rowAdapters, manager, held);
+            return RowRouting.open(rowAdapters, BASE_MODEL, manager, inventory, held);
         } catch (RuntimeException | Error e) {
             held.close();
             throw e;
         }
-    }
-
-    private RowAdapters routeRowsHeld(List<String> rowAdapters, NDManager manager, ModelLock.Held held) {
-        if (!inventory.mergeOrder().isEmpty()) {
-            throw new IllegalStateException("adapters " + inventory.mergeOrder() + " are merged into the base"
-                    + " weights and would apply to every row; unmerge them (unmergeAdapter) before a per-row forward");
-        }
-        Map<String, float[]> masks = new LinkedHashMap<>();
-        Map<String, List<Integer>> rows = new LinkedHashMap<>();
-        for (int row = 0; row < rowAdapters.size(); row++) {
-            String name = rowAdapters.get(row);
-            if (name == null || name.isEmpty() || BASE_MODEL.equals(name)) {
-                continue;
-            }
-            inventory.require(name);
-            masks.computeIfAbsent(name, n -> new float[rowAdapters.size()])[row] = 1f;
-            rows.computeIfAbsent(name, n -> new ArrayList<>()).add(row);
-        }
-        NDManager scope = manager.newSubManager();
-        Map<String, NDArray> rowMasks = new LinkedHashMap<>();
-        // PyTorch-owned copies: autograd keeps views of the masks, which may outlive this scope
-        masks.forEach((name, mask) -> rowMasks.put(name, ArrayValues.owned(scope.create(mask))));
-        Map<String, int[]> rowIndices = new LinkedHashMap<>();
-        rows.forEach((name, used) -> rowIndices.put(name, used.stream().mapToInt(Integer::intValue).toArray()));
-        AdapterRouting.Scope routed;
-        try {
-            routed = AdapterRouting.route(rowAdapters.size(), rowMasks, rowIndices);
-        } catch (RuntimeException e) {
-            scope.close();
-            throw e;
-        }
-        return () -> {
-            try {
-                routed.close();
-                scope.close();
-            } finally {
-                held.close();
-            }
-        };
     }
 
     /** A per-row adapter routing in force on this thread until closed; see {@link #routeRows}. */
@@ -1005,73 +889,5 @@ public final class AdapterModel<M extends Block> implements AdapterStore {
      */
     public void loadAdapter(Path dir) throws IOException {
         loadAdapter(dir, PeftAdapterFiles.DEFAULT_ADAPTER);
-    }
-
-    /** Resolves every declared part once, so that a wrong declaration fails here and not mid-training. */
-    private void check() {
-        Map<Block, String> registered = new IdentityHashMap<>();
-        ModulePaths.all(model).forEach((path, block) -> registered.putIfAbsent(block, path));
-        String declaration = "adapter bindings declared by " + bindings.declaringType().getName() + " for "
-                + model.getClass().getName();
-        Block embeddings;
-        try {
-            embeddings = bindings.embeddings(model);
-        } catch (RuntimeException e) {
-            throw new IllegalStateException(declaration + ": the embeddings do not resolve: " + e.getMessage(), e);
-        }
-        if (embeddings == null || !registered.containsKey(embeddings)) {
-            throw new IllegalStateException(declaration + ": the embeddings are "
-                    + (embeddings == null ? "null" : "not a registered child of the model (add them with addChildBlock)"));
-        }
-        for (AdapterMethod method : bindings.methods()) {
-            for (Class<? extends java.lang.annotation.Annotation> role : method.requiredRoles()) {
-                if (!bindings.sites().contains(Site.ofRole(role))) {
-                    throw new IllegalStateException(declaration + ": " + method.configName() + " needs @"
-                            + role.getSimpleName() + " (" + Site.ofRole(role).interfaceKey() + ") declared");
-                }
-            }
-            if (method.needsKeyValueAttention() && !bindings.sites().contains(Site.SELF_ATTENTION)) {
-                throw new IllegalStateException(declaration + ": " + method.configName() + " needs the"
-                        + " self-attention block (layer_self_attn / @SelfAttention) declared");
-            }
-        }
-        int layers;
-        try {
-            layers = bindings.layerCount(model);
-        } catch (RuntimeException e) {
-            throw new IllegalStateException(declaration + ": the layers do not resolve: " + e.getMessage(), e);
-        }
-        for (int layer = 0; layer < layers; layer++) {
-            for (Site site : bindings.sites()) {
-                checkSite(declaration, registered, layer, site);
-            }
-        }
-    }
-
-    private void checkSite(String declaration, Map<Block, String> registered, int layer, Site site) {
-        String where = declaration + ": site " + site + " of layer " + layer + " (declared at "
-                + bindings.declaredAt(site) + ")";
-        Block block;
-        try {
-            block = bindings.get(model, layer, site);
-        } catch (RuntimeException e) {
-            throw new IllegalStateException(where + " does not resolve: " + e.getMessage(), e);
-        }
-        if (block == null) {
-            throw new IllegalStateException(where + " is null");
-        }
-        if (!registered.containsKey(block)) {
-            throw new IllegalStateException(where + " is a " + block.getClass().getName()
-                    + " that is not a registered child of the model; add it with addChildBlock so adapters can"
-                    + " name, replace and save it");
-        }
-        boolean attention = site == Site.SELF_ATTENTION || site == Site.CROSS_ATTENTION;
-        for (AdapterMethod method : bindings.methods()) {
-            if (method.needsKeyValueAttention() && attention && !(block instanceof KeyValueAttention)) {
-                throw new IllegalStateException(where + " is a " + block.getClass().getName() + ", which does not"
-                        + " implement " + KeyValueAttention.class.getName() + "; " + method.configName()
-                        + " needs it to reach the keys and values");
-            }
-        }
     }
 }

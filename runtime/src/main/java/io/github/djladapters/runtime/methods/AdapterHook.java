@@ -2,11 +2,7 @@ package io.github.djladapters.runtime.methods;
 
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -28,7 +24,7 @@ public abstract class AdapterHook<A extends Block> implements AdapterAttachment 
 
     private final String modulePath;
     private final AdapterActivation activation;
-    private final Map<String, A> adapters = new LinkedHashMap<>();
+    private final HeldAdapters<A> adapters;
     private boolean installed;
 
     /**
@@ -40,6 +36,7 @@ public abstract class AdapterHook<A extends Block> implements AdapterAttachment 
     protected AdapterHook(String modulePath, AdapterActivation activation) {
         this.modulePath = modulePath;
         this.activation = activation;
+        this.adapters = new HeldAdapters<>(modulePath);
     }
 
     @Override
@@ -49,7 +46,7 @@ public abstract class AdapterHook<A extends Block> implements AdapterAttachment 
 
     @Override
     public Set<String> adapterNames() {
-        return Collections.unmodifiableSet(adapters.keySet());
+        return adapters.names();
     }
 
     /**
@@ -69,30 +66,22 @@ public abstract class AdapterHook<A extends Block> implements AdapterAttachment 
      * @param weights its weights
      */
     public void putAdapter(String name, A weights) {
-        if (adapters.containsKey(name)) {
-            throw new IllegalArgumentException("'" + modulePath + "' already holds adapter '" + name + "'");
-        }
         adapters.put(name, weights);
     }
 
     @Override
     public List<Parameter> parameters(String name) {
-        A weights = adapters.get(name);
-        return weights == null ? List.of() : new ArrayList<>(weights.getParameters().values());
+        return adapters.parameters(name);
     }
 
     @Override
     public void removeAdapter(String name) {
-        A weights = adapters.remove(name);
-        if (weights != null) {
-            weights.getParameters().values().forEach(Parameter::close);
-        }
+        HeldAdapters.free(adapters.remove(name));
     }
 
     @Override
     public void release() {
-        adapters.values().forEach(w -> w.getParameters().values().forEach(Parameter::close));
-        adapters.clear();
+        adapters.releaseAll();
     }
 
     /**
@@ -101,7 +90,7 @@ public abstract class AdapterHook<A extends Block> implements AdapterAttachment 
      * @return the uses, in order
      */
     protected List<AdapterUse<A>> uses() {
-        return AdapterUse.select(activation, adapters, List.of());
+        return AdapterUse.select(activation, adapters.byName(), List.of());
     }
 
     @Override

@@ -10,10 +10,8 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import io.github.djladapters.runtime.engine.ArrayValues;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -36,7 +34,7 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock implem
     private final Block base;
     private final String modulePath;
     private final AdapterActivation activation;
-    private final Map<String, A> adapters = new LinkedHashMap<>();
+    private final HeldAdapters<A> adapters;
     private final List<String> merged = new ArrayList<>();
     private BoundModel placedIn;
     private TargetModule placedAt;
@@ -53,6 +51,7 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock implem
         this.base = addChildBlock("base_layer", base);
         this.modulePath = modulePath;
         this.activation = activation;
+        this.adapters = new HeldAdapters<>(modulePath);
     }
 
     /**
@@ -163,7 +162,7 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock implem
      */
     @Override
     public Set<String> adapterNames() {
-        return Collections.unmodifiableSet(adapters.keySet());
+        return adapters.names();
     }
 
     /**
@@ -184,12 +183,7 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock implem
      */
     @Override
     public List<Parameter> parameters(String name) {
-        A weights = adapters.get(name);
-        List<Parameter> parameters = new ArrayList<>();
-        if (weights != null) {
-            weights.getParameters().values().forEach(parameters::add);
-        }
-        return parameters;
+        return adapters.parameters(name);
     }
 
     /**
@@ -199,10 +193,8 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock implem
      * @param weights its weights
      */
     protected final void putAdapter(String name, A weights) {
-        if (adapters.containsKey(name)) {
-            throw new IllegalArgumentException("module '" + modulePath + "' already holds adapter '" + name + "'");
-        }
-        adapters.put(name, addChildBlock(name, weights));
+        adapters.put(name, weights);
+        addChildBlock(name, weights);
     }
 
     /**
@@ -212,10 +204,7 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock implem
      */
     @Override
     public void removeAdapter(String name) {
-        A weights = detachAdapter(name);
-        if (weights != null) {
-            weights.getParameters().values().forEach(Parameter::close);
-        }
+        HeldAdapters.free(detachAdapter(name));
     }
 
     /**
@@ -249,10 +238,7 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock implem
      */
     @Override
     public void release() {
-        for (A weights : adapters.values()) {
-            weights.getParameters().values().forEach(Parameter::close);
-        }
-        adapters.clear();
+        adapters.releaseAll();
         merged.clear();
     }
 
@@ -333,7 +319,7 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock implem
     @Override
     protected final NDList forwardInternal(ParameterStore store, NDList inputs, boolean training,
             PairList<String, Object> params) {
-        List<AdapterUse<A>> uses = AdapterUse.select(activation, adapters, merged);
+        List<AdapterUse<A>> uses = AdapterUse.select(activation, adapters.byName(), merged);
         if (uses.isEmpty()) {
             return base.forward(store, inputs, training, params);
         }
@@ -406,28 +392,17 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock implem
      * @return its weights
      */
     protected final A require(String name) {
-        A weights = adapters.get(name);
-        if (weights == null) {
-            throw new IllegalArgumentException("module '" + modulePath + "' holds no adapter '" + name + "'");
-        }
-        return weights;
+        return adapters.require(name);
     }
 
     /**
-     * Gives a parameter new values: its array takes over a private copy of {@code value}'s tensor
-     * (DJL's {@code intern}), so the caller may close {@code value} and nothing shares memory with
-     * a temporary buffer; trainability is kept.
+     * Gives a parameter new values, as {@link ParameterTensors#overwrite(Parameter, NDArray)}.
      *
      * @param parameter a base or adapter parameter
      * @param value the new values, same shape
      */
     protected static void overwrite(Parameter parameter, NDArray value) {
-        if (!parameter.getArray().getShape().equals(value.getShape())) {
-            throw new IllegalArgumentException("parameter " + parameter.getName() + " has shape "
-                    + parameter.getArray().getShape() + ", not " + value.getShape());
-        }
-        ArrayValues.replace(parameter.getArray(), value);
-        parameter.getArray().setRequiresGradient(parameter.requiresGradient());
+        ParameterTensors.overwrite(parameter, value);
     }
 
     @Override

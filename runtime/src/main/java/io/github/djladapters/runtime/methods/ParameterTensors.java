@@ -4,10 +4,14 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import io.github.djladapters.runtime.engine.ArrayValues;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Exported copies and shapes of named parameters, for attachments that save their weights as they are named. */
+/**
+ * Exported copies, shapes and loaded values of named parameters, for attachments that save their
+ * weights as they are named.
+ */
 public final class ParameterTensors {
 
     private ParameterTensors() {}
@@ -41,5 +45,40 @@ public final class ParameterTensors {
         Map<String, Shape> shapes = new LinkedHashMap<>();
         parameters.forEach((key, parameter) -> shapes.put(prefix + key, parameter.getArray().getShape()));
         return shapes;
+    }
+
+    /**
+     * Gives the parameter named {@code name} new values, as {@link #overwrite(Parameter, NDArray)}.
+     *
+     * @param parameters the parameters by name
+     * @param name the tensor's name among them
+     * @param value the new values, same shape
+     * @param owner what holds the parameters, for the message, such as {@code adapter 'a' at 'layers.0'}
+     * @throws IllegalArgumentException naming the owner and the names it has when none is called {@code name}
+     */
+    public static void overwrite(Map<String, Parameter> parameters, String name, NDArray value, String owner) {
+        Parameter parameter = parameters.get(name);
+        if (parameter == null) {
+            throw new IllegalArgumentException(owner + " has no tensor '" + name + "'; it has " + parameters.keySet());
+        }
+        overwrite(parameter, value);
+    }
+
+    /**
+     * Gives a parameter new values: its array takes over a private copy of {@code value}'s tensor
+     * (DJL's {@code intern}), so the caller may close {@code value} and nothing shares memory with
+     * a temporary buffer; trainability is kept.
+     *
+     * @param parameter a base or adapter parameter
+     * @param value the new values, same shape
+     * @throws IllegalArgumentException when the shapes differ
+     */
+    public static void overwrite(Parameter parameter, NDArray value) {
+        if (!parameter.getArray().getShape().equals(value.getShape())) {
+            throw new IllegalArgumentException("parameter " + parameter.getName() + " has shape "
+                    + parameter.getArray().getShape() + ", not " + value.getShape());
+        }
+        ArrayValues.replace(parameter.getArray(), value);
+        parameter.getArray().setRequiresGradient(parameter.requiresGradient());
     }
 }

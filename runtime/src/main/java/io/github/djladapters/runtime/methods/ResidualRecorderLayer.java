@@ -1,14 +1,10 @@
 package io.github.djladapters.runtime.methods;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A wrapper at a pre-sub-block hook point that records its input in a {@link ResidualSlot} for the
@@ -16,13 +12,9 @@ import java.util.Map;
  * method that needs one subclasses it in its own package, so that one method's recorder is not
  * mistaken for another's.
  */
-public abstract class ResidualRecorderLayer extends AdapterLayer<ResidualRecorderLayer.Marker> {
-
-    /** A parameter-free stand-in for one adapter. */
-    public static final class Marker extends AdapterWeights {}
+public abstract class ResidualRecorderLayer extends MarkerLayer {
 
     private final ResidualSlot slot;
-    private final String method;
 
     /**
      * Wraps a hook point.
@@ -35,9 +27,8 @@ public abstract class ResidualRecorderLayer extends AdapterLayer<ResidualRecorde
      */
     protected ResidualRecorderLayer(Block base, String modulePath, AdapterActivation activation, ResidualSlot slot,
             String method) {
-        super(base, modulePath, activation);
+        super(base, modulePath, activation, method, "the residual recorder");
         this.slot = slot;
-        this.method = method;
     }
 
     /**
@@ -49,47 +40,10 @@ public abstract class ResidualRecorderLayer extends AdapterLayer<ResidualRecorde
         return slot;
     }
 
-    /**
-     * Registers an adapter that reads the residual recorded here.
-     *
-     * @param name the adapter name
-     */
-    public void add(String name) {
-        putAdapter(name, new Marker());
-    }
-
-    @Override
-    public boolean mergeable() {
-        return false;
-    }
-
     @Override
     protected NDList forwardWith(ParameterStore store, NDList inputs, boolean training,
             PairList<String, Object> params, List<AdapterUse<Marker>> uses) {
         slot.put(inputs.head());
         return base().forward(store, inputs, training, params);
-    }
-
-    @Override
-    protected PendingMerge prepareMerge(String name, Marker weights) {
-        throw new UnsupportedOperationException(method + " are not merged");
-    }
-
-    @Override
-    protected void unmerge(String name, Marker weights) {}
-
-    @Override
-    public Map<String, NDArray> exportTensors(String name, NDManager manager) {
-        return Map.of();
-    }
-
-    @Override
-    public Map<String, Shape> tensorShapes(String name) {
-        return Map.of();
-    }
-
-    @Override
-    public void importTensor(String name, String suffix, NDArray value) {
-        throw new IllegalArgumentException("the residual recorder at '" + modulePath() + "' holds no tensors");
     }
 }

@@ -3,7 +3,6 @@ package io.github.djladapters.runtime.savedmodules;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
@@ -11,10 +10,8 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.djladapters.runtime.bindings.ModulePaths;
 import io.github.djladapters.runtime.methods.AdapterActivation;
-import io.github.djladapters.runtime.methods.AdapterLayer;
 import io.github.djladapters.runtime.methods.AdapterUse;
-import io.github.djladapters.runtime.methods.ParameterTensors;
-import io.github.djladapters.runtime.methods.PendingMerge;
+import io.github.djladapters.runtime.methods.NamedParameterLayer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +35,7 @@ import java.util.Map;
  *       {@code base_model.model.<module path>.<param>}.
  * </ul>
  */
-public final class ModulesToSaveLayer extends AdapterLayer<Block> {
+public final class ModulesToSaveLayer extends NamedParameterLayer<Block> {
 
     /**
      * Wraps a module.
@@ -48,7 +45,7 @@ public final class ModulesToSaveLayer extends AdapterLayer<Block> {
      * @param activation the model's shared activation state
      */
     public ModulesToSaveLayer(Block original, String modulePath, AdapterActivation activation) {
-        super(original, modulePath, activation);
+        super(original, modulePath, activation, "modules_to_save copies");
     }
 
     /**
@@ -73,11 +70,6 @@ public final class ModulesToSaveLayer extends AdapterLayer<Block> {
      */
     public Block detach(String name) {
         return detachAdapter(name);
-    }
-
-    @Override
-    public boolean mergeable() {
-        return false;
     }
 
     @Override
@@ -119,32 +111,9 @@ public final class ModulesToSaveLayer extends AdapterLayer<Block> {
         return NDArrays.where(rows, own, others);
     }
 
+    /** The copy's parameters under their Hugging Face names relative to the module. */
     @Override
-    protected PendingMerge prepareMerge(String name, Block copy) {
-        throw new UnsupportedOperationException("module '" + modulePath() + "' (modules_to_save) has nothing to merge");
-    }
-
-    @Override
-    protected void unmerge(String name, Block copy) {
-        // never merged: mergeable() is false
-    }
-
-    @Override
-    public Map<String, NDArray> exportTensors(String name, NDManager manager) {
-        return ParameterTensors.copies(ModulePaths.parameters(require(name)), "", manager);
-    }
-
-    @Override
-    public Map<String, Shape> tensorShapes(String name) {
-        return ParameterTensors.shapes(ModulePaths.parameters(require(name)), "");
-    }
-
-    @Override
-    public void importTensor(String name, String suffix, NDArray value) {
-        Parameter parameter = ModulePaths.parameters(require(name)).get(suffix);
-        if (parameter == null) {
-            throw new IllegalArgumentException("module '" + modulePath() + "' has no parameter " + suffix);
-        }
-        overwrite(parameter, value);
+    protected Map<String, Parameter> namedParameters(Block copy) {
+        return ModulePaths.parameters(copy);
     }
 }

@@ -10,14 +10,13 @@ import io.github.djladapters.runtime.architecture.ExtendedKeyValues;
 import io.github.djladapters.runtime.architecture.KeyValueAttention;
 import io.github.djladapters.runtime.architecture.KeyValueExtension;
 import io.github.djladapters.runtime.bindings.Site;
-import io.github.djladapters.runtime.engine.ArrayValues;
 import io.github.djladapters.runtime.engine.Scalars;
 import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.AdapterHook;
 import io.github.djladapters.runtime.methods.AdapterUse;
 import io.github.djladapters.runtime.methods.BoundModel;
 import io.github.djladapters.runtime.architecture.AttentionHeads;
-import java.util.LinkedHashMap;
+import io.github.djladapters.runtime.methods.ParameterTensors;
 import java.util.List;
 import java.util.Map;
 
@@ -127,38 +126,17 @@ final class AdaptionPromptHook extends AdapterHook<AdaptionPromptWeights> implem
 
     @Override
     public Map<String, NDArray> exportTensors(String name, NDManager manager) {
-        AdaptionPromptWeights weights = adapter(name);
-        Map<String, NDArray> tensors = new LinkedHashMap<>();
-        tensors.put("adaption_prompt", copy(weights.prompt.getArray(), manager));
-        tensors.put("adaption_gate", copy(weights.gate.getArray(), manager));
-        return tensors;
-    }
-
-    private static NDArray copy(NDArray array, NDManager manager) {
-        NDArray copy = array.duplicate();
-        copy.attach(manager);
-        return copy;
+        return ParameterTensors.copies(adapter(name).namedParameters(), "", manager);
     }
 
     @Override
     public Map<String, Shape> tensorShapes(String name) {
-        AdaptionPromptWeights weights = adapter(name);
-        Map<String, Shape> shapes = new LinkedHashMap<>();
-        shapes.put("adaption_prompt", weights.prompt.getArray().getShape());
-        shapes.put("adaption_gate", weights.gate.getArray().getShape());
-        return shapes;
+        return ParameterTensors.shapes(adapter(name).namedParameters(), "");
     }
 
     @Override
     public void importTensor(String name, String suffix, NDArray value) {
-        AdaptionPromptWeights weights = adapter(name);
-        ai.djl.nn.Parameter parameter = switch (suffix) {
-            case "adaption_prompt" -> weights.prompt;
-            case "adaption_gate" -> weights.gate;
-            default -> throw new IllegalArgumentException("'" + modulePath() + "' has no adaption prompt tensor "
-                    + suffix);
-        };
-        ArrayValues.replace(parameter.getArray(), value);
-        parameter.getArray().setRequiresGradient(parameter.requiresGradient());
+        ParameterTensors.overwrite(adapter(name).namedParameters(), suffix, value,
+                "adaption prompt '" + name + "' at '" + modulePath() + "'");
     }
 }

@@ -10,7 +10,7 @@ import io.github.djladapters.runtime.bindings.Site;
 import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.AdapterAttachment;
 import io.github.djladapters.runtime.methods.AdapterLayer;
-import io.github.djladapters.runtime.methods.MethodProvider;
+import io.github.djladapters.runtime.methods.AbstractMethodProvider;
 import io.github.djladapters.runtime.methods.BoundModel;
 import io.github.djladapters.runtime.methods.LinearBase;
 import io.github.djladapters.runtime.methods.PeftFormat;
@@ -27,27 +27,17 @@ import java.util.Optional;
  * {@link KeyValueAttention}. A new prompt is drawn from N(0, 1) (PEFT's init) and its gate is zero,
  * so a new adapter leaves the model's output unchanged. Only prompts and gates train.
  */
-public final class AdaptionPromptMethod implements MethodProvider<AdaptionPromptConfig> {
+public final class AdaptionPromptMethod extends AbstractMethodProvider<AdaptionPromptConfig> {
+
+    /** Creates the method; {@link java.util.ServiceLoader} calls this. */
+    public AdaptionPromptMethod() {
+        super(AdaptionPromptConfig.class, "adaption_prompt", AdapterMethod.ADAPTION_PROMPT);
+    }
 
     /** Stack adds each adapter's gated attention to the prompt, as several active adaption prompts do. */
     @Override
     public Set<CompositionKind> compositions() {
         return EnumSet.of(CompositionKind.STACK, CompositionKind.PARALLEL, CompositionKind.BATCH_SPLIT);
-    }
-
-    @Override
-    public Class<AdaptionPromptConfig> configType() {
-        return AdaptionPromptConfig.class;
-    }
-
-    @Override
-    public String name() {
-        return "adaption_prompt";
-    }
-
-    @Override
-    public AdapterMethod family() {
-        return AdapterMethod.ADAPTION_PROMPT;
     }
 
     @Override

@@ -1,26 +1,18 @@
 package io.github.djladapters.runtime.methods.adaptionprompt;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.djladapters.runtime.methods.AbstractPeftFormat;
 import io.github.djladapters.runtime.methods.AdapterAttachment;
 import io.github.djladapters.runtime.methods.BoundModel;
-import io.github.djladapters.runtime.methods.PeftFormat;
-import io.github.djladapters.runtime.methods.PeftKeys;
 import java.util.List;
 
 /**
  * Adaption prompts in PEFT's layout: {@code peft_type} {@code ADAPTION_PROMPT}, tensors
  * {@code base_model.model.<attention path>.adaption_prompt} and {@code .adaption_gate}.
  */
-final class AdaptionPromptPeftFormat implements PeftFormat<AdaptionPromptConfig> {
+final class AdaptionPromptPeftFormat extends AbstractPeftFormat<AdaptionPromptConfig> {
 
-    @Override
-    public String peftType() {
-        return "ADAPTION_PROMPT";
-    }
-
-    @Override
-    public ObjectNode keys() {
-        return PeftKeys.of("ADAPTION_PROMPT", "\"adapter_layers\": null, \"adapter_len\": null, \"target_modules\": null");
+    AdaptionPromptPeftFormat() {
+        super("ADAPTION_PROMPT", "\"adapter_layers\": null, \"adapter_len\": null, \"target_modules\": null");
     }
 
     /** PEFT needs {@code target_modules}: the attention module's own name, such as {@code self_attn}. */

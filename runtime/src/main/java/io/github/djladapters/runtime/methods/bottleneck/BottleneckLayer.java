@@ -13,10 +13,9 @@ import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.AdapterFusionConfig;
 import io.github.djladapters.runtime.methods.AdapterRouting;
 import io.github.djladapters.runtime.methods.FusionSite;
-import io.github.djladapters.runtime.methods.AdapterLayer;
 import io.github.djladapters.runtime.methods.AdapterUse;
+import io.github.djladapters.runtime.methods.NamedParameterLayer;
 import io.github.djladapters.runtime.methods.ParameterTensors;
-import io.github.djladapters.runtime.methods.PendingMerge;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +31,7 @@ import java.util.Map;
  * output ({@link BottleneckMath#stacked}); under per-row routing, {@code Average} or {@code Split}
  * each adapter's change to the output reaches its rows, weight or positions.
  */
-final class BottleneckLayer extends AdapterLayer<BottleneckWeights> implements FusionSite {
+final class BottleneckLayer extends NamedParameterLayer<BottleneckWeights> implements FusionSite {
 
     /** The library's module name for the fusion layers at a site, the prefix of their tensor keys. */
     static final String FUSION_PREFIX = "adapter_fusion_layer.";
@@ -44,18 +43,13 @@ final class BottleneckLayer extends AdapterLayer<BottleneckWeights> implements F
 
     BottleneckLayer(Block base, String locationPath, AdapterActivation activation, ResidualSlot residual,
             Block layerNorm) {
-        super(base, locationPath, activation);
+        super(base, locationPath, activation, "bottleneck adapters");
         this.residual = residual;
         this.layerNorm = layerNorm;
     }
 
     void add(String name, BottleneckWeights weights) {
         putAdapter(name, weights);
-    }
-
-    @Override
-    public boolean mergeable() {
-        return false;
     }
 
     @Override
@@ -174,30 +168,7 @@ final class BottleneckLayer extends AdapterLayer<BottleneckWeights> implements F
     }
 
     @Override
-    protected PendingMerge prepareMerge(String name, BottleneckWeights weights) {
-        throw new UnsupportedOperationException("bottleneck adapters are not merged");
-    }
-
-    @Override
-    protected void unmerge(String name, BottleneckWeights weights) {}
-
-    @Override
-    public Map<String, NDArray> exportTensors(String name, NDManager manager) {
-        return ParameterTensors.copies(require(name).namedParameters(), "", manager);
-    }
-
-    @Override
-    public Map<String, Shape> tensorShapes(String name) {
-        return ParameterTensors.shapes(require(name).namedParameters(), "");
-    }
-
-    @Override
-    public void importTensor(String name, String suffix, NDArray value) {
-        Parameter parameter = require(name).namedParameters().get(suffix);
-        if (parameter == null) {
-            throw new IllegalArgumentException("bottleneck adapter '" + name + "' at '" + modulePath() + "' has no"
-                    + " tensor '" + suffix + "'");
-        }
-        overwrite(parameter, value);
+    protected Map<String, Parameter> namedParameters(BottleneckWeights weights) {
+        return weights.namedParameters();
     }
 }

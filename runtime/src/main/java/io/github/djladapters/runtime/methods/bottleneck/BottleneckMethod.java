@@ -7,7 +7,7 @@ import io.github.djladapters.runtime.bindings.Site;
 import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.AdapterAttachment;
 import io.github.djladapters.runtime.methods.AdapterLayer;
-import io.github.djladapters.runtime.methods.MethodProvider;
+import io.github.djladapters.runtime.methods.AbstractMethodProvider;
 import io.github.djladapters.runtime.methods.AdaptersLibraryFormat;
 import io.github.djladapters.runtime.methods.BoundModel;
 import io.github.djladapters.runtime.methods.LinearBase;
@@ -31,7 +31,7 @@ import java.util.Optional;
  * model that declares the layer norm after the sub-block, a {@link NormBypass} there; with
  * {@code inv_adapter}, an {@link InvertibleAdapterLayer} at the embeddings.
  */
-public final class BottleneckMethod implements MethodProvider<BnConfig> {
+public final class BottleneckMethod extends AbstractMethodProvider<BnConfig> {
 
     /** Where in a layer: after attention or after the feed-forward block. */
     enum Location {
@@ -49,6 +49,11 @@ public final class BottleneckMethod implements MethodProvider<BnConfig> {
             this.norm = norm;
             this.hookedName = hookedName;
         }
+    }
+
+    /** Creates the method; {@link java.util.ServiceLoader} calls this. */
+    public BottleneckMethod() {
+        super(BnConfig.class, "bottleneck", AdapterMethod.BOTTLENECK);
     }
 
     /**
@@ -91,21 +96,6 @@ public final class BottleneckMethod implements MethodProvider<BnConfig> {
             throw new IllegalArgumentException(block.blockName() + " cannot combine bottleneck adapters with different "
                     + field + ": " + values);
         }
-    }
-
-    @Override
-    public Class<BnConfig> configType() {
-        return BnConfig.class;
-    }
-
-    @Override
-    public String name() {
-        return "bottleneck";
-    }
-
-    @Override
-    public AdapterMethod family() {
-        return AdapterMethod.BOTTLENECK;
     }
 
     @Override

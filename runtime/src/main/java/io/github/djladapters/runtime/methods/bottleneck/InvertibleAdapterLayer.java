@@ -2,7 +2,6 @@ package io.github.djladapters.runtime.methods.bottleneck;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
@@ -13,9 +12,8 @@ import io.github.djladapters.runtime.architecture.OutputEmbeddingsModel;
 import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.AdapterLayer;
 import io.github.djladapters.runtime.methods.AdapterUse;
+import io.github.djladapters.runtime.methods.NamedParameterLayer;
 import io.github.djladapters.runtime.methods.BoundModel;
-import io.github.djladapters.runtime.methods.ParameterTensors;
-import io.github.djladapters.runtime.methods.PendingMerge;
 import io.github.djladapters.runtime.methods.TargetModule;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,7 +28,7 @@ import java.util.Map;
  * library's {@code invertible_adapters} on the base model, so tensors are saved as
  * {@code invertible_adapters.<name>.F.0.weight} and so on.
  */
-final class InvertibleAdapterLayer extends AdapterLayer<NiceCoupling>
+final class InvertibleAdapterLayer extends NamedParameterLayer<NiceCoupling>
         implements OutputEmbeddingsModel.OutputEmbeddingsInput {
 
     /** The library's module name of the invertible adapters, on the base model. */
@@ -42,7 +40,7 @@ final class InvertibleAdapterLayer extends AdapterLayer<NiceCoupling>
     private final OutputEmbeddingsModel head;
 
     private InvertibleAdapterLayer(Block embeddings, AdapterActivation activation, OutputEmbeddingsModel head) {
-        super(embeddings, MODULE, activation);
+        super(embeddings, MODULE, activation, "invertible adapters");
         this.head = head;
     }
 
@@ -122,11 +120,6 @@ final class InvertibleAdapterLayer extends AdapterLayer<NiceCoupling>
     }
 
     @Override
-    public boolean mergeable() {
-        return false;
-    }
-
-    @Override
     protected NDList forwardWith(ParameterStore store, NDList inputs, boolean training,
             PairList<String, Object> params, List<AdapterUse<NiceCoupling>> uses) {
         NDList out = base().forward(store, inputs, training, params);
@@ -169,29 +162,7 @@ final class InvertibleAdapterLayer extends AdapterLayer<NiceCoupling>
     }
 
     @Override
-    protected PendingMerge prepareMerge(String name, NiceCoupling weights) {
-        throw new UnsupportedOperationException("invertible adapters are not merged");
-    }
-
-    @Override
-    protected void unmerge(String name, NiceCoupling weights) {}
-
-    @Override
-    public Map<String, NDArray> exportTensors(String name, NDManager manager) {
-        return ParameterTensors.copies(require(name).namedParameters(), "", manager);
-    }
-
-    @Override
-    public Map<String, Shape> tensorShapes(String name) {
-        return ParameterTensors.shapes(require(name).namedParameters(), "");
-    }
-
-    @Override
-    public void importTensor(String name, String suffix, NDArray value) {
-        Parameter parameter = require(name).namedParameters().get(suffix);
-        if (parameter == null) {
-            throw new IllegalArgumentException("invertible adapter '" + name + "' has no tensor '" + suffix + "'");
-        }
-        overwrite(parameter, value);
+    protected Map<String, Parameter> namedParameters(NiceCoupling weights) {
+        return weights.namedParameters();
     }
 }

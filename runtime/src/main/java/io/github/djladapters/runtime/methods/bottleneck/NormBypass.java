@@ -2,17 +2,13 @@ package io.github.djladapters.runtime.methods.bottleneck;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.djladapters.runtime.methods.AdapterActivation;
-import io.github.djladapters.runtime.methods.AdapterLayer;
 import io.github.djladapters.runtime.methods.AdapterUse;
-import io.github.djladapters.runtime.methods.PendingMerge;
+import io.github.djladapters.runtime.methods.MarkerLayer;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The wrapper around a post-sub-block layer norm ({@code @LayerNorm1}, {@code @LayerNorm2}) for
@@ -21,19 +17,10 @@ import java.util.Map;
  * is the sub-block's result), as in the Adapters library's model-integrated layers. Other rows get
  * the layer norm.
  */
-final class NormBypass extends AdapterLayer<Marker> {
+final class NormBypass extends MarkerLayer {
 
     NormBypass(Block base, String modulePath, AdapterActivation activation) {
-        super(base, modulePath, activation);
-    }
-
-    void add(String name) {
-        putAdapter(name, new Marker());
-    }
-
-    @Override
-    public boolean mergeable() {
-        return false;
+        super(base, modulePath, activation, "bottleneck adapters", "the layer-norm bypass");
     }
 
     @Override
@@ -50,28 +37,5 @@ final class NormBypass extends AdapterLayer<Marker> {
             out = out.add(use.onRows(sum.sub(normed)));
         }
         return new NDList(out);
-    }
-
-    @Override
-    protected PendingMerge prepareMerge(String name, Marker weights) {
-        throw new UnsupportedOperationException("bottleneck adapters are not merged");
-    }
-
-    @Override
-    protected void unmerge(String name, Marker weights) {}
-
-    @Override
-    public Map<String, NDArray> exportTensors(String name, NDManager manager) {
-        return Map.of();
-    }
-
-    @Override
-    public Map<String, Shape> tensorShapes(String name) {
-        return Map.of();
-    }
-
-    @Override
-    public void importTensor(String name, String suffix, NDArray value) {
-        throw new IllegalArgumentException("the layer-norm bypass at '" + modulePath() + "' holds no tensors");
     }
 }

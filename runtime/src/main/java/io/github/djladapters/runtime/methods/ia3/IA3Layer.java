@@ -38,12 +38,9 @@ public final class IA3Layer extends LinearAdapterLayer<IA3Weights> {
     }
 
     @Override
-    protected NDList forwardWith(ParameterStore store, NDList inputs, boolean training,
+    protected NDList forwardOnActivations(ParameterStore store, NDList inputs, boolean training,
             PairList<String, Object> params, List<AdapterUse<IA3Weights>> uses) {
         NDArray x = inputs.head();
-        if (!training && inputs.size() == 1 && scalesWeight(x, uses)) {
-            return new NDList(forwardScaledWeight(store, x, uses));
-        }
         Device device = x.getDevice();
         for (AdapterUse<IA3Weights> use : uses) {
             if (use.adapter().feedforward()) {
@@ -69,9 +66,8 @@ public final class IA3Layer extends LinearAdapterLayer<IA3Weights> {
      * {@code [rows, in]} inputs once there are at least {@code out} rows (a batch of sequences; not
      * a decoding step). Only without gradients and not for per-row adapters.
      */
-    private boolean scalesWeight(NDArray x, List<AdapterUse<IA3Weights>> uses) {
-        Shape shape = x.getShape();
-        long rows = shape.dimension() == 0 ? 0 : shape.size() / shape.get(shape.dimension() - 1);
+    @Override
+    protected boolean foldsIntoWeight(long rows, List<AdapterUse<IA3Weights>> uses) {
         for (AdapterUse<IA3Weights> use : uses) {
             long enough = use.adapter().feedforward() ? linear().outFeatures() : linear().inFeatures();
             if (use.routed() || rows < enough) {
@@ -82,7 +78,8 @@ public final class IA3Layer extends LinearAdapterLayer<IA3Weights> {
     }
 
     /** {@code x (l_out W l_in)^T + l_out b}: the unmerged result through a weight scaled for this call only. */
-    private NDArray forwardScaledWeight(ParameterStore store, NDArray x, List<AdapterUse<IA3Weights>> uses) {
+    @Override
+    protected NDArray forwardThroughWeight(ParameterStore store, NDArray x, List<AdapterUse<IA3Weights>> uses) {
         NDManager caller = x.getManager();
         Device device = x.getDevice();
         NDArray outScale = null;

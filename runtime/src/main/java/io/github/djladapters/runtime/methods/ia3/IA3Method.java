@@ -13,39 +13,28 @@ import io.github.djladapters.runtime.methods.BoundModel;
 import io.github.djladapters.runtime.methods.MethodCommandLine;
 import io.github.djladapters.runtime.methods.PeftFormat;
 import io.github.djladapters.runtime.methods.AdapterLayer;
-import io.github.djladapters.runtime.methods.MethodProvider;
+import io.github.djladapters.runtime.methods.AbstractMethodProvider;
+import io.github.djladapters.runtime.methods.ModuleWrappingMethod;
 import io.github.djladapters.runtime.methods.LinearBase;
 import io.github.djladapters.runtime.methods.TargetModule;
-import io.github.djladapters.runtime.methods.TargetResolver;
-import java.util.ArrayList;
 import io.github.djladapters.runtime.methods.CompositionKind;
 import java.util.EnumSet;
-import java.util.List;
 import java.util.Set;
 import java.util.Optional;
 
 /** Applies {@link IA3Config}: resolves its modules and puts an {@link IA3Layer} adapter on each. */
-public final class IA3Method implements MethodProvider<IA3Config> {
+public final class IA3Method extends AbstractMethodProvider<IA3Config>
+        implements ModuleWrappingMethod<IA3Config> {
+
+    /** Creates the method; {@link java.util.ServiceLoader} calls this. */
+    public IA3Method() {
+        super(IA3Config.class, "ia3", AdapterMethod.LORA); // IA3 belongs to the LoRA family, as in the Adapters library
+    }
 
     /** Stack multiplies the scaling vectors; Average is left out: products of weighted scalings are not a weighted sum of outputs. */
     @Override
     public Set<CompositionKind> compositions() {
         return EnumSet.of(CompositionKind.STACK, CompositionKind.PARALLEL, CompositionKind.BATCH_SPLIT, CompositionKind.SPLIT);
-    }
-
-    @Override
-    public Class<IA3Config> configType() {
-        return IA3Config.class;
-    }
-
-    @Override
-    public String name() {
-        return "ia3";
-    }
-
-    @Override
-    public AdapterMethod family() {
-        return AdapterMethod.LORA; // IA3 belongs to the LoRA family, as in the Adapters library
     }
 
     @Override
@@ -72,21 +61,7 @@ public final class IA3Method implements MethodProvider<IA3Config> {
     }
 
     @Override
-    public List<TargetModule> targets(IA3Config config, BoundModel model) {
-        return TargetResolver.resolve(model, config.targetSelection());
-    }
-
-    @Override
-    public List<AdapterAttachment> attach(String name, IA3Config config, BoundModel model,
-            AdapterActivation activation) {
-        List<AdapterAttachment> attached = new ArrayList<>();
-        for (TargetModule target : targets(config, model)) {
-            attached.add(attach(name, config, model, target, activation));
-        }
-        return attached;
-    }
-
-    private IA3Layer attach(String name, IA3Config config, BoundModel model, TargetModule target,
+    public AdapterAttachment attachAt(String name, IA3Config config, BoundModel model, TargetModule target,
             AdapterActivation activation) {
         IA3Layer layer = AdapterLayer.at(model, target, IA3Layer.class,
                 t -> new IA3Layer(t.block(), t.path(), activation));

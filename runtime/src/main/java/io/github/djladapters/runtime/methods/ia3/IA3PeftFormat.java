@@ -1,12 +1,10 @@
 package io.github.djladapters.runtime.methods.ia3;
 
 import ai.djl.ndarray.types.Shape;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.djladapters.runtime.methods.AbstractPeftFormat;
 import io.github.djladapters.runtime.methods.AdapterAttachment;
 import io.github.djladapters.runtime.methods.BoundModel;
 import io.github.djladapters.runtime.methods.ExplicitTargets;
-import io.github.djladapters.runtime.methods.PeftFormat;
-import io.github.djladapters.runtime.methods.PeftKeys;
 import io.github.djladapters.runtime.methods.TargetModules;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,16 +12,10 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /** IA3 in PEFT's layout: {@code peft_type} {@code IA3}, PEFT 0.21's keys. */
-final class IA3PeftFormat implements PeftFormat<IA3Config> {
+final class IA3PeftFormat extends AbstractPeftFormat<IA3Config> {
 
-    @Override
-    public String peftType() {
-        return "IA3";
-    }
-
-    @Override
-    public ObjectNode keys() {
-        return PeftKeys.of("IA3", """
+    IA3PeftFormat() {
+        super("IA3", """
                 "exclude_modules": null, "fan_in_fan_out": false, "feedforward_modules": null,
                 "init_ia3_weights": true, "modules_to_save": null, "target_modules": null""");
     }

@@ -44,15 +44,12 @@ public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
     }
 
     @Override
-    protected NDList forwardWith(ParameterStore store, NDList inputs, boolean training,
+    protected NDList forwardOnActivations(ParameterStore store, NDList inputs, boolean training,
             PairList<String, Object> params, List<AdapterUse<LoRAWeights>> uses) {
         // Every op below starts from an input-derived array, or has its result attached to the
         // input's manager, so results belong to the caller's manager and not to the model's (where
         // they would pile up, one set per forward).
         NDArray x = inputs.head();
-        if (!training && inputs.size() == 1 && mergesOnTheFly(x, uses)) {
-            return new NDList(forwardMerged(store, x, uses));
-        }
         Device device = x.getDevice();
         NDArray result = base().forward(store, inputs, training, params).head();
         // DoRA reads the running result, so it must not change under it
@@ -114,19 +111,19 @@ public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
      * many rows as input features (a batch of sequences; not a decoding step). Only without
      * gradients, where the weight's gradient is never needed, and not for DoRA or per-row adapters.
      */
-    private boolean mergesOnTheFly(NDArray x, List<AdapterUse<LoRAWeights>> uses) {
+    @Override
+    protected boolean foldsIntoWeight(long rows, List<AdapterUse<LoRAWeights>> uses) {
         for (AdapterUse<LoRAWeights> use : uses) {
             if (use.routed() || use.adapter().dora() || use.adapter().gated()) {
                 return false;
             }
         }
-        Shape shape = x.getShape();
-        long rows = shape.dimension() == 0 ? 0 : shape.size() / shape.get(shape.dimension() - 1);
         return rows >= linear().inFeatures();
     }
 
     /** {@code x (W + sum s B A)^T + b}: the unmerged result through a weight built for this call only. */
-    private NDArray forwardMerged(ParameterStore store, NDArray x, List<AdapterUse<LoRAWeights>> uses) {
+    @Override
+    protected NDArray forwardThroughWeight(ParameterStore store, NDArray x, List<AdapterUse<LoRAWeights>> uses) {
         NDManager caller = x.getManager();
         Device device = x.getDevice();
         NDArray delta = null; // [out, in]

@@ -13,14 +13,12 @@ import io.github.djladapters.runtime.methods.MethodCommandLine;
 import io.github.djladapters.runtime.methods.PeftFormat;
 import io.github.djladapters.runtime.methods.AdaptersLibraryFormat;
 import io.github.djladapters.runtime.methods.AdapterLayer;
-import io.github.djladapters.runtime.methods.MethodProvider;
+import io.github.djladapters.runtime.methods.AbstractMethodProvider;
+import io.github.djladapters.runtime.methods.ModuleWrappingMethod;
 import io.github.djladapters.runtime.methods.LinearBase;
 import io.github.djladapters.runtime.methods.TargetModule;
-import io.github.djladapters.runtime.methods.TargetResolver;
-import java.util.ArrayList;
 import io.github.djladapters.runtime.methods.CompositionKind;
 import java.util.EnumSet;
-import java.util.List;
 import java.util.Set;
 import java.util.Optional;
 import java.util.Map;
@@ -29,7 +27,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Applies {@link LoRAConfig}: resolves its modules and puts a {@link LoRALayer} adapter on each. */
-public final class LoRAMethod implements MethodProvider<LoRAConfig> {
+public final class LoRAMethod extends AbstractMethodProvider<LoRAConfig>
+        implements ModuleWrappingMethod<LoRAConfig> {
 
     /** Stack adds the deltas (PEFT's several active adapters); Average and Split weight or cut each delta, fused qkv included. */
     @Override
@@ -39,19 +38,9 @@ public final class LoRAMethod implements MethodProvider<LoRAConfig> {
 
     private static final Logger LOG = LoggerFactory.getLogger(LoRAMethod.class);
 
-    @Override
-    public Class<LoRAConfig> configType() {
-        return LoRAConfig.class;
-    }
-
-    @Override
-    public String name() {
-        return "lora";
-    }
-
-    @Override
-    public AdapterMethod family() {
-        return AdapterMethod.LORA;
+    /** Creates the method; {@link java.util.ServiceLoader} calls this. */
+    public LoRAMethod() {
+        super(LoRAConfig.class, "lora", AdapterMethod.LORA);
     }
 
     @Override
@@ -91,21 +80,7 @@ public final class LoRAMethod implements MethodProvider<LoRAConfig> {
     }
 
     @Override
-    public List<TargetModule> targets(LoRAConfig config, BoundModel model) {
-        return TargetResolver.resolve(model, config.targetSelection());
-    }
-
-    @Override
-    public List<AdapterAttachment> attach(String name, LoRAConfig config, BoundModel model,
-            AdapterActivation activation) {
-        List<AdapterAttachment> attached = new ArrayList<>();
-        for (TargetModule target : targets(config, model)) {
-            attached.add(attach(name, config, model, target, activation));
-        }
-        return attached;
-    }
-
-    private LoRALayer attach(String name, LoRAConfig config, BoundModel model, TargetModule target,
+    public AdapterAttachment attachAt(String name, LoRAConfig config, BoundModel model, TargetModule target,
             AdapterActivation activation) {
         LoRALayer layer = AdapterLayer.at(model, target, LoRALayer.class,
                 t -> new LoRALayer(t.block(), t.path(), activation));

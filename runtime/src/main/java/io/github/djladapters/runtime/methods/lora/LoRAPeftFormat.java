@@ -1,11 +1,9 @@
 package io.github.djladapters.runtime.methods.lora;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.djladapters.runtime.methods.AbstractPeftFormat;
 import io.github.djladapters.runtime.methods.AdapterAttachment;
 import io.github.djladapters.runtime.methods.BoundModel;
 import io.github.djladapters.runtime.methods.ExplicitTargets;
-import io.github.djladapters.runtime.methods.PeftFormat;
-import io.github.djladapters.runtime.methods.PeftKeys;
 import io.github.djladapters.runtime.methods.TargetModule;
 import io.github.djladapters.runtime.methods.TargetModules;
 import java.util.ArrayList;
@@ -14,16 +12,10 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /** LoRA (and DoRA) in PEFT's layout: {@code peft_type} {@code LORA}, PEFT 0.21's keys. */
-final class LoRAPeftFormat implements PeftFormat<LoRAConfig> {
+final class LoRAPeftFormat extends AbstractPeftFormat<LoRAConfig> {
 
-    @Override
-    public String peftType() {
-        return "LORA";
-    }
-
-    @Override
-    public ObjectNode keys() {
-        return PeftKeys.of("LORA", """
+    LoRAPeftFormat() {
+        super("LORA", """
                 "alora_invocation_tokens": null, "alpha_pattern": {}, "arrow_config": null, "bias": "none",
                 "corda_config": null, "ensure_weight_tying": false, "eva_config": null, "exclude_modules": null,
                 "fan_in_fan_out": false, "init_lora_weights": true, "kasa_config": null,

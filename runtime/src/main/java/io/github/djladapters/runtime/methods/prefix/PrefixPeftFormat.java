@@ -1,7 +1,7 @@
 package io.github.djladapters.runtime.methods.prefix;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.djladapters.runtime.architecture.KeyValueAttention;
+import io.github.djladapters.runtime.methods.AbstractPeftFormat;
 import io.github.djladapters.runtime.methods.AdapterAttachment;
 import io.github.djladapters.runtime.methods.BoundModel;
 import io.github.djladapters.runtime.methods.virtualtokens.PromptLearningPeftFormat;
@@ -11,17 +11,12 @@ import java.util.List;
  * Prefix tuning in PEFT's folder layout: {@code PREFIX_TUNING}, one tensor {@code prompt_embeddings}
  * holding the keys and values (with {@code prefix_projection}, the projection's output).
  */
-final class PrefixPeftFormat implements PromptLearningPeftFormat<PrefixTuningConfig> {
+final class PrefixPeftFormat extends AbstractPeftFormat<PrefixTuningConfig>
+        implements PromptLearningPeftFormat<PrefixTuningConfig> {
 
-    @Override
-    public String peftType() {
-        return "PREFIX_TUNING";
-    }
-
-    @Override
-    public ObjectNode keys() {
-        return PromptLearningPeftFormat.keys("PREFIX_TUNING", """
-                "encoder_hidden_size": null, "init_weights": null, "prefix_projection": false""");
+    PrefixPeftFormat() {
+        super("PREFIX_TUNING", PromptLearningPeftFormat.withSharedKeys("""
+                "encoder_hidden_size": null, "init_weights": null, "prefix_projection": false"""));
     }
 
     @Override

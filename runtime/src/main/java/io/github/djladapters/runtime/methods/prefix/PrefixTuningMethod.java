@@ -8,7 +8,7 @@ import io.github.djladapters.runtime.bindings.Site;
 import io.github.djladapters.runtime.architecture.InputExtendingModel;
 import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.AdapterAttachment;
-import io.github.djladapters.runtime.methods.MethodProvider;
+import io.github.djladapters.runtime.methods.AbstractMethodProvider;
 import io.github.djladapters.runtime.methods.BoundModel;
 import io.github.djladapters.runtime.methods.MethodCommandLine;
 import io.github.djladapters.runtime.methods.PeftFormat;
@@ -25,27 +25,17 @@ import java.util.Optional;
  * decoder layer's self-attention, laid out as PEFT's ({@link PrefixLayout}). See
  * {@code docs/methods/prefix-tuning.md}.
  */
-public final class PrefixTuningMethod implements MethodProvider<PrefixTuningConfig> {
+public final class PrefixTuningMethod extends AbstractMethodProvider<PrefixTuningConfig> {
+
+    /** Creates the method; {@link java.util.ServiceLoader} calls this. */
+    public PrefixTuningMethod() {
+        super(PrefixTuningConfig.class, "prefix_tuning", AdapterMethod.PREFIX_TUNING);
+    }
 
     /** Stack concatenates the prefixes; prefixes lengthen the keys, so they are neither averaged nor split by position. */
     @Override
     public Set<CompositionKind> compositions() {
         return EnumSet.of(CompositionKind.STACK, CompositionKind.PARALLEL, CompositionKind.BATCH_SPLIT);
-    }
-
-    @Override
-    public Class<PrefixTuningConfig> configType() {
-        return PrefixTuningConfig.class;
-    }
-
-    @Override
-    public String name() {
-        return "prefix_tuning";
-    }
-
-    @Override
-    public AdapterMethod family() {
-        return AdapterMethod.PREFIX_TUNING;
     }
 
     @Override

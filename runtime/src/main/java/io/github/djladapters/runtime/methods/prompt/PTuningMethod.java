@@ -5,7 +5,7 @@ import ai.djl.ndarray.types.Shape;
 import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.AdapterAttachment;
-import io.github.djladapters.runtime.methods.MethodProvider;
+import io.github.djladapters.runtime.methods.AbstractMethodProvider;
 import io.github.djladapters.runtime.methods.BoundModel;
 import io.github.djladapters.runtime.methods.MethodCommandLine;
 import io.github.djladapters.runtime.methods.PeftFormat;
@@ -19,7 +19,12 @@ import java.util.Optional;
  * P-tuning ({@link PromptEncoderConfig}): virtual-token embeddings computed by an MLP or LSTM
  * encoder, put before the inputs like prompt tuning's. See {@code docs/methods/prompt-tuning.md}.
  */
-public final class PTuningMethod implements MethodProvider<PromptEncoderConfig> {
+public final class PTuningMethod extends AbstractMethodProvider<PromptEncoderConfig> {
+
+    /** Creates the method; {@link java.util.ServiceLoader} calls this. */
+    public PTuningMethod() {
+        super(PromptEncoderConfig.class, "p_tuning", AdapterMethod.PROMPT_TUNING);
+    }
 
     /**
      * Stack only: several active prompts are concatenated before the input (the Adapters library has
@@ -29,21 +34,6 @@ public final class PTuningMethod implements MethodProvider<PromptEncoderConfig> 
     @Override
     public Set<CompositionKind> compositions() {
         return EnumSet.of(CompositionKind.STACK);
-    }
-
-    @Override
-    public Class<PromptEncoderConfig> configType() {
-        return PromptEncoderConfig.class;
-    }
-
-    @Override
-    public String name() {
-        return "p_tuning";
-    }
-
-    @Override
-    public AdapterMethod family() {
-        return AdapterMethod.PROMPT_TUNING;
     }
 
     @Override

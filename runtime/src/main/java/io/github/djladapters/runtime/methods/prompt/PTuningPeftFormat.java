@@ -1,6 +1,6 @@
 package io.github.djladapters.runtime.methods.prompt;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.djladapters.runtime.methods.AbstractPeftFormat;
 import io.github.djladapters.runtime.methods.AdapterAttachment;
 import io.github.djladapters.runtime.methods.BoundModel;
 import io.github.djladapters.runtime.methods.virtualtokens.PromptLearningPeftFormat;
@@ -10,18 +10,13 @@ import java.util.List;
  * P-tuning in PEFT's folder layout: {@code P_TUNING}, one tensor {@code prompt_embeddings} holding the
  * encoder's output (PEFT does not save the encoder).
  */
-final class PTuningPeftFormat implements PromptLearningPeftFormat<PromptEncoderConfig> {
+final class PTuningPeftFormat extends AbstractPeftFormat<PromptEncoderConfig>
+        implements PromptLearningPeftFormat<PromptEncoderConfig> {
 
-    @Override
-    public String peftType() {
-        return "P_TUNING";
-    }
-
-    @Override
-    public ObjectNode keys() {
-        return PromptLearningPeftFormat.keys("P_TUNING", """
+    PTuningPeftFormat() {
+        super("P_TUNING", PromptLearningPeftFormat.withSharedKeys("""
                 "encoder_dropout": 0.0, "encoder_num_layers": 2, "encoder_reparameterization_type": "MLP",
-                "encoder_hidden_size": null""");
+                "encoder_hidden_size": null"""));
     }
 
     @Override

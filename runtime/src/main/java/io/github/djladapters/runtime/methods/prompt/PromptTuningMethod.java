@@ -3,7 +3,7 @@ package io.github.djladapters.runtime.methods.prompt;
 import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.AdapterAttachment;
-import io.github.djladapters.runtime.methods.MethodProvider;
+import io.github.djladapters.runtime.methods.AbstractMethodProvider;
 import io.github.djladapters.runtime.methods.BoundModel;
 import io.github.djladapters.runtime.methods.MethodCommandLine;
 import io.github.djladapters.runtime.methods.PeftFormat;
@@ -17,7 +17,12 @@ import java.util.Optional;
  * Prompt tuning ({@link PromptTuningConfig}): learned virtual-token embeddings before the inputs,
  * attached to the model's input hook. See {@code docs/methods/prompt-tuning.md}.
  */
-public final class PromptTuningMethod implements MethodProvider<PromptTuningConfig> {
+public final class PromptTuningMethod extends AbstractMethodProvider<PromptTuningConfig> {
+
+    /** Creates the method; {@link java.util.ServiceLoader} calls this. */
+    public PromptTuningMethod() {
+        super(PromptTuningConfig.class, "prompt_tuning", AdapterMethod.PROMPT_TUNING);
+    }
 
     /**
      * Stack only: several active prompts are concatenated before the input (the Adapters library has
@@ -27,21 +32,6 @@ public final class PromptTuningMethod implements MethodProvider<PromptTuningConf
     @Override
     public Set<CompositionKind> compositions() {
         return EnumSet.of(CompositionKind.STACK);
-    }
-
-    @Override
-    public Class<PromptTuningConfig> configType() {
-        return PromptTuningConfig.class;
-    }
-
-    @Override
-    public String name() {
-        return "prompt_tuning";
-    }
-
-    @Override
-    public AdapterMethod family() {
-        return AdapterMethod.PROMPT_TUNING;
     }
 
     @Override

@@ -1,6 +1,6 @@
 package io.github.djladapters.runtime.methods.prompt;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.djladapters.runtime.methods.AbstractPeftFormat;
 import io.github.djladapters.runtime.methods.AdapterAttachment;
 import io.github.djladapters.runtime.methods.BoundModel;
 import io.github.djladapters.runtime.methods.virtualtokens.PromptLearningPeftFormat;
@@ -8,18 +8,13 @@ import java.util.List;
 import java.util.Set;
 
 /** Prompt tuning in PEFT's folder layout: {@code PROMPT_TUNING}, one tensor {@code prompt_embeddings}. */
-final class PromptTuningPeftFormat implements PromptLearningPeftFormat<PromptTuningConfig> {
+final class PromptTuningPeftFormat extends AbstractPeftFormat<PromptTuningConfig>
+        implements PromptLearningPeftFormat<PromptTuningConfig> {
 
-    @Override
-    public String peftType() {
-        return "PROMPT_TUNING";
-    }
-
-    @Override
-    public ObjectNode keys() {
-        return PromptLearningPeftFormat.keys("PROMPT_TUNING", """
+    PromptTuningPeftFormat() {
+        super("PROMPT_TUNING", PromptLearningPeftFormat.withSharedKeys("""
                 "prompt_tuning_init": "RANDOM", "prompt_tuning_init_text": null, "tokenizer_kwargs": null,
-                "tokenizer_name_or_path": null""");
+                "tokenizer_name_or_path": null"""));
     }
 
     @Override

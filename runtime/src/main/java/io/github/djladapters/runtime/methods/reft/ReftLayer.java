@@ -2,18 +2,14 @@ package io.github.djladapters.runtime.methods.reft;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import io.github.djladapters.runtime.engine.ArrayValues;
 import io.github.djladapters.runtime.methods.ResidualSlot;
 import io.github.djladapters.runtime.methods.AdapterActivation;
-import io.github.djladapters.runtime.methods.AdapterLayer;
+import io.github.djladapters.runtime.methods.NamedParameterLayer;
 import io.github.djladapters.runtime.methods.AdapterUse;
-import io.github.djladapters.runtime.methods.PendingMerge;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -26,7 +22,7 @@ import java.util.Map;
  * so the layer outputs {@code f(a + d)}. Tensor keys are the Adapters library's
  * ({@code <layer>.reft_layer.units.0.learned_source.weight}, ...).
  */
-final class ReftLayer extends AdapterLayer<ReftWeights> {
+final class ReftLayer extends NamedParameterLayer<ReftWeights> {
 
     private final ResidualSlot residual;
 
@@ -40,17 +36,12 @@ final class ReftLayer extends AdapterLayer<ReftWeights> {
      *     is the layer output
      */
     ReftLayer(Block base, String modulePath, AdapterActivation activation, ResidualSlot residual) {
-        super(base, modulePath, activation);
+        super(base, modulePath, activation, "ReFT adapters, which act on hidden states,");
         this.residual = residual;
     }
 
     void add(String name, ReftWeights weights) {
         putAdapter(name, weights);
-    }
-
-    @Override
-    public boolean mergeable() {
-        return false;
     }
 
     @Override
@@ -77,60 +68,7 @@ final class ReftLayer extends AdapterLayer<ReftWeights> {
     }
 
     @Override
-    protected PendingMerge prepareMerge(String name, ReftWeights weights) {
-        throw new UnsupportedOperationException("ReFT adapters act on hidden states and are not merged");
-    }
-
-    @Override
-    protected void unmerge(String name, ReftWeights weights) {}
-
-    @Override
-    public Map<String, NDArray> exportTensors(String name, NDManager manager) {
-        ReftWeights weights = require(name);
-        Map<String, NDArray> tensors = new LinkedHashMap<>();
-        for (int i = 0; i < weights.units.size(); i++) {
-            ReftWeights.Unit unit = weights.units.get(i);
-            tensors.put(ReftWeights.suffix(i, "learned_source.weight"), copy(unit.sourceWeight().getArray(), manager));
-            tensors.put(ReftWeights.suffix(i, "learned_source.bias"), copy(unit.sourceBias().getArray(), manager));
-            tensors.put(ReftWeights.suffix(i, "projection.weight"), copy(unit.projection().getArray(), manager));
-        }
-        return tensors;
-    }
-
-    private static NDArray copy(NDArray array, NDManager manager) {
-        NDArray copy = array.duplicate();
-        copy.attach(manager);
-        return copy;
-    }
-
-    @Override
-    public Map<String, Shape> tensorShapes(String name) {
-        ReftWeights weights = require(name);
-        Map<String, Shape> shapes = new LinkedHashMap<>();
-        for (int i = 0; i < weights.units.size(); i++) {
-            ReftWeights.Unit unit = weights.units.get(i);
-            shapes.put(ReftWeights.suffix(i, "learned_source.weight"), unit.sourceWeight().getArray().getShape());
-            shapes.put(ReftWeights.suffix(i, "learned_source.bias"), unit.sourceBias().getArray().getShape());
-            shapes.put(ReftWeights.suffix(i, "projection.weight"), unit.projection().getArray().getShape());
-        }
-        return shapes;
-    }
-
-    @Override
-    public void importTensor(String name, String suffix, NDArray value) {
-        ReftWeights weights = require(name);
-        for (int i = 0; i < weights.units.size(); i++) {
-            ReftWeights.Unit unit = weights.units.get(i);
-            ai.djl.nn.Parameter parameter = suffix.equals(ReftWeights.suffix(i, "learned_source.weight"))
-                    ? unit.sourceWeight()
-                    : suffix.equals(ReftWeights.suffix(i, "learned_source.bias")) ? unit.sourceBias()
-                    : suffix.equals(ReftWeights.suffix(i, "projection.weight")) ? unit.projection() : null;
-            if (parameter != null) {
-                ArrayValues.replace(parameter.getArray(), value);
-                parameter.getArray().setRequiresGradient(parameter.requiresGradient());
-                return;
-            }
-        }
-        throw new IllegalArgumentException("'" + modulePath() + "' has no ReFT tensor " + suffix);
+    protected Map<String, Parameter> namedParameters(ReftWeights weights) {
+        return weights.namedParameters();
     }
 }

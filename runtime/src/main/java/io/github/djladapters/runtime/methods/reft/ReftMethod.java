@@ -11,7 +11,7 @@ import io.github.djladapters.runtime.methods.ResidualSlot;
 import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.AdapterAttachment;
 import io.github.djladapters.runtime.methods.AdapterLayer;
-import io.github.djladapters.runtime.methods.MethodProvider;
+import io.github.djladapters.runtime.methods.AbstractMethodProvider;
 import io.github.djladapters.runtime.methods.AdaptersLibraryFormat;
 import io.github.djladapters.runtime.methods.BoundModel;
 import io.github.djladapters.runtime.methods.LinearBase;
@@ -30,27 +30,17 @@ import java.util.Optional;
  * {@link ResidualRecorder} at {@code @PreFfn}. Several ReFT adapters may be active at once; they
  * apply in activation order.
  */
-public final class ReftMethod implements MethodProvider<ReftConfig> {
+public final class ReftMethod extends AbstractMethodProvider<ReftConfig> {
+
+    /** Creates the method; {@link java.util.ServiceLoader} calls this. */
+    public ReftMethod() {
+        super(ReftConfig.class, "reft", AdapterMethod.REFT);
+    }
 
     /** Stack applies the interventions in order; an intervention is not additive in its input, so no Average or Split. */
     @Override
     public Set<CompositionKind> compositions() {
         return EnumSet.of(CompositionKind.STACK, CompositionKind.PARALLEL, CompositionKind.BATCH_SPLIT);
-    }
-
-    @Override
-    public Class<ReftConfig> configType() {
-        return ReftConfig.class;
-    }
-
-    @Override
-    public String name() {
-        return "reft";
-    }
-
-    @Override
-    public AdapterMethod family() {
-        return AdapterMethod.REFT;
     }
 
     @Override

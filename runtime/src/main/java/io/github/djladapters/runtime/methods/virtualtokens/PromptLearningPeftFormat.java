@@ -1,8 +1,6 @@
 package io.github.djladapters.runtime.methods.virtualtokens;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.djladapters.runtime.methods.PeftFormat;
-import io.github.djladapters.runtime.methods.PeftKeys;
 
 /**
  * PEFT's folder layout for a prompt-learning method: the keys every {@link PromptLearningConfig}
@@ -18,14 +16,14 @@ public interface PromptLearningPeftFormat<C extends PromptLearningConfig> extend
             "num_transformer_submodules": null, "num_virtual_tokens": null, "token_dim": null""";
 
     /**
-     * PEFT's key set for one prompt-learning type.
+     * A prompt-learning method's keys for {@link io.github.djladapters.runtime.methods.AbstractPeftFormat}:
+     * the shared ones followed by its own.
      *
-     * @param peftType for example {@code PROMPT_TUNING}
      * @param methodKeys the method's own keys beyond {@link #SHARED_KEYS}, as the inside of a JSON object
-     * @return a fresh tree
+     * @return the inside of a JSON object with both
      */
-    static ObjectNode keys(String peftType, String methodKeys) {
-        return PeftKeys.of(peftType, SHARED_KEYS + ", " + methodKeys);
+    static String withSharedKeys(String methodKeys) {
+        return SHARED_KEYS + ", " + methodKeys;
     }
 
     @Override

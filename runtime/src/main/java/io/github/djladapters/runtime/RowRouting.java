@@ -1,0 +1,92 @@
+package io.github.djladapters.runtime;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.github.djladapters.runtime.composition.Composition;
+import io.github.djladapters.runtime.composition.CompositionPlan;
+import io.github.djladapters.runtime.composition.CompositionPlanner;
+import io.github.djladapters.runtime.engine.ArrayValues;
+import io.github.djladapters.runtime.methods.AdapterActivation;
+import io.github.djladapters.runtime.methods.AdapterRouting;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Per-row adapter routing for {@link AdapterModel}'s forwards: the row masks and indices of a list
+ * of per-row adapter names, put in force on this thread, and the plan of an active setup that routes
+ * rows by itself (Parallel, BatchSplit).
+ */
+final class RowRouting {
+
+    private RowRouting() {}
+
+    /**
+     * The plan of this thread's active setup when it routes rows and is not overridden by a routing
+     * already in force or by disabled adapters.
+     *
+     * @param inventory the model's adapters
+     * @return the plan, or null when the forward runs as it is
+     */
+    static CompositionPlan routedPlan(AdapterInventory inventory) {
+        AdapterActivation.Choice choice = inventory.activation().choice();
+        if (!choice.needsRouting() || AdapterRouting.current().isPresent() || inventory.activation().disabled()
+                || !(choice.setup() instanceof Composition setup)) {
+            return null;
+        }
+        return CompositionPlanner.plan(setup, inventory::require);
+    }
+
+    /**
+     * Puts a per-row routing in force on this thread; see {@link AdapterModel#routeRows}.
+     *
+     * @param rowAdapters one adapter name per row; {@code ""} or {@code baseModel} for the base model
+     * @param baseModel the name that stands for the base model
+     * @param manager owns the row masks until the scope closes
+     * @param inventory the model's adapters
+     * @param held the model's shared lock, released when the scope closes (not on failure: the caller does)
+     * @return the scope
+     * @throws IllegalArgumentException when a name is unknown
+     * @throws IllegalStateException when an adapter is merged, or this thread is already routed
+     */
+    static AdapterModel.RowAdapters open(List<String> rowAdapters, String baseModel, NDManager manager,
+            AdapterInventory inventory, ModelLock.Held held) {
+        if (!inventory.mergeOrder().isEmpty()) {
+            throw new IllegalStateException("adapters " + inventory.mergeOrder() + " are merged into the base"
+                    + " weights and would apply to every row; unmerge them (unmergeAdapter) before a per-row forward");
+        }
+        Map<String, float[]> masks = new LinkedHashMap<>();
+        Map<String, List<Integer>> rows = new LinkedHashMap<>();
+        for (int row = 0; row < rowAdapters.size(); row++) {
+            String name = rowAdapters.get(row);
+            if (name == null || name.isEmpty() || baseModel.equals(name)) {
+                continue;
+            }
+            inventory.require(name);
+            masks.computeIfAbsent(name, n -> new float[rowAdapters.size()])[row] = 1f;
+            rows.computeIfAbsent(name, n -> new ArrayList<>()).add(row);
+        }
+        NDManager scope = manager.newSubManager();
+        Map<String, NDArray> rowMasks = new LinkedHashMap<>();
+        // PyTorch-owned copies: autograd keeps views of the masks, which may outlive this scope
+        masks.forEach((name, mask) -> rowMasks.put(name, ArrayValues.owned(scope.create(mask))));
+        Map<String, int[]> rowIndices = new LinkedHashMap<>();
+        rows.forEach((name, used) -> rowIndices.put(name, used.stream().mapToInt(Integer::intValue).toArray()));
+        AdapterRouting.Scope routed;
+        try {
+            routed = AdapterRouting.route(rowAdapters.size(), rowMasks, rowIndices);
+        } catch (RuntimeException e) {
+            scope.close();
+            throw e;
+        }
+        return () -> {
+            try {
+                routed.close();
+                scope.close();
+            } finally {
+                held.close();
+            }
+        };
+    }
+}
