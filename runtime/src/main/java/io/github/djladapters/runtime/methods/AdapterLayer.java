@@ -203,6 +203,15 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock implem
             throw new IllegalArgumentException("module '" + modulePath + "' already holds adapter '" + name + "'");
         }
         adapters.put(name, addChildBlock(name, weights));
+        adaptersChanged();
+    }
+
+    /**
+     * Called after this layer's adapters or weights change (an adapter added, removed or released, a
+     * merge or unmerge), before any later forward: a method that keeps values derived from its
+     * adapters' weights between forwards drops them here. Does nothing unless overridden.
+     */
+    protected void adaptersChanged() {
     }
 
     /**
@@ -240,6 +249,7 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock implem
                 break;
             }
         }
+        adaptersChanged();
         return weights;
     }
 
@@ -249,6 +259,7 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock implem
      */
     @Override
     public void release() {
+        adaptersChanged();
         for (A weights : adapters.values()) {
             weights.getParameters().values().forEach(Parameter::close);
         }
@@ -301,6 +312,7 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock implem
             public void apply() {
                 pending.apply();
                 merged.add(name);
+                adaptersChanged();
             }
 
             @Override
@@ -328,6 +340,7 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock implem
         }
         unmerge(name, adapters.get(name));
         merged.remove(merged.size() - 1);
+        adaptersChanged();
     }
 
     @Override

@@ -46,6 +46,8 @@ final class ModelAccess {
             unmergeAll();
             try {
                 model.loadAdapter(dir, modelName);
+                // served weights never train: frozen, mixed forwards may keep their stacked weights
+                model.freezeAdapter(modelName, true);
             } catch (Exception e) {
                 if (model.adapters().contains(modelName)) {
                     model.deleteAdapter(modelName);
