@@ -13,8 +13,9 @@ import java.util.List;
  * The forward-level cost behind the load test's "mixed in one forward" and "one forward per adapter
  * group" phases, without HTTP: all-MiniLM-L6-v2 with {@code adapters} LoRA adapters, {@code rows}
  * short texts; one forward of all rows with per-row adapters, against one forward per adapter of
- * {@code rows / adapters} rows each, and one forward of all rows on one adapter and on the base.
- * The variants run interleaved, round after round, and the median of each is printed (wall and
+ * {@code rows / adapters} rows each, and one forward of all rows on one adapter and on the base;
+ * the mixed forward runs twice, with each LoRA layer's per-row stacks kept from the previous forward
+ * and built for the forward ({@code LoRALayer.reusePerRowStacks(false)}). The variants run interleaved, round after round, and the median of each is printed (wall and
  * process CPU milliseconds per batch of {@code rows} texts), with the ratio grouped / mixed. Process
  * CPU time counts PyTorch's own threads too, so it is the fairer figure on a shared machine.
  *

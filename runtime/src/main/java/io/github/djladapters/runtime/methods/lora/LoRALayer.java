@@ -225,10 +225,22 @@ public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
                 ups[row] = noUp;
             }
         }
-        NDArray rowsDown = NDArrays.stack(new NDList(downs)); // [batch, in, r]
-        NDArray rowsUp = NDArrays.stack(new NDList(ups)); // [batch, r, out]
-        Shape outShape = shape.slice(0, shape.dimension() - 1).add(out);
-        return x.reshape(batch, -1, in).matMul(rowsDown).matMul(rowsUp).reshape(outShape);
+        return applyPerRow(x, NDArrays.stack(new NDList(downs)), NDArrays.stack(new NDList(ups)));
+    }
+
+    /**
+     * Each row through its own down and up projection: two batched products.
+     *
+     * @param x {@code [batch, ..., in]}
+     * @param rowsDown {@code [batch, in, r]}
+     * @param rowsUp {@code [batch, r, out]}
+     * @return {@code [batch, ..., out]}
+     */
+    private static NDArray applyPerRow(NDArray x, NDArray rowsDown, NDArray rowsUp) {
+        Shape shape = x.getShape();
+        Shape outShape = shape.slice(0, shape.dimension() - 1).add(rowsUp.getShape().get(2));
+        return x.reshape(shape.get(0), -1, shape.get(shape.dimension() - 1)).matMul(rowsDown).matMul(rowsUp)
+                .reshape(outShape);
     }
 
     /**
@@ -247,10 +259,7 @@ public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
             }
         }
         NDManager caller = x.getManager();
-        Shape shape = x.getShape();
-        int batch = Math.toIntExact(shape.get(0));
-        long in = linear().inFeatures();
-        long out = linear().outFeatures();
+        int batch = Math.toIntExact(x.getShape().get(0));
         NDList rows;
         synchronized (this) {
             List<LoRAWeights> kept = new ArrayList<>();
@@ -262,7 +271,7 @@ public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
             }
             if (rowStack == null || !rowStack.holds(kept, x.getDevice())) {
                 dropRowStack();
-                rowStack = LoRARowStack.build(kept, in, out, x.getDevice());
+                rowStack = LoRARowStack.build(kept, linear().inFeatures(), linear().outFeatures(), x.getDevice());
             }
             long[] slots = new long[batch];
             for (AdapterUse<LoRAWeights> use : perRow) {
@@ -273,8 +282,7 @@ public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
             }
             rows = rowStack.gather(caller.create(slots), caller);
         }
-        Shape outShape = shape.slice(0, shape.dimension() - 1).add(out);
-        return x.reshape(batch, -1, in).matMul(rows.get(0)).matMul(rows.get(1)).reshape(outShape);
+        return applyPerRow(x, rows.get(0), rows.get(1));
     }
 
     /** Moves an array made from a parameter into the caller's manager, so that it frees with the call. */
