@@ -474,6 +474,21 @@ public final class AdapterModel<M extends Block> implements AdapterStore {
     }
 
     /**
+     * Freezes or unfreezes one adapter's parameters, as PEFT's {@code is_trainable=False} loads an
+     * adapter for inference. Frozen LoRA adapters let mixed (per-row) forwards keep their stacked
+     * weights between calls instead of building them each time; {@link #trainAdapter} unfreezes.
+     *
+     * @param name an adapter name
+     * @param freeze true to freeze
+     */
+    public void freezeAdapter(String name, boolean freeze) {
+        try (ModelLock.Held held = lock.exclusive("freezeAdapter")) {
+            inventory.require(name);
+            inventory.parameters(name).forEach(p -> p.freeze(freeze));
+        }
+    }
+
+    /**
      * Freezes or unfreezes every base parameter, leaving adapter parameters as they are.
      *
      * @param freeze true to freeze

@@ -195,6 +195,15 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock implem
     protected final void putAdapter(String name, A weights) {
         adapters.put(name, weights);
         addChildBlock(name, weights);
+        adaptersChanged();
+    }
+
+    /**
+     * Called after this layer's adapters or weights change (an adapter added, removed or released, a
+     * merge or unmerge), before any later forward: a method that keeps values derived from its
+     * adapters' weights between forwards drops them here. Does nothing unless overridden.
+     */
+    protected void adaptersChanged() {
     }
 
     /**
@@ -229,6 +238,7 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock implem
                 break;
             }
         }
+        adaptersChanged();
         return weights;
     }
 
@@ -238,6 +248,7 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock implem
      */
     @Override
     public void release() {
+        adaptersChanged();
         adapters.releaseAll();
         merged.clear();
     }
@@ -287,6 +298,7 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock implem
             public void apply() {
                 pending.apply();
                 merged.add(name);
+                adaptersChanged();
             }
 
             @Override
@@ -314,6 +326,7 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock implem
         }
         unmerge(name, adapters.get(name));
         merged.remove(merged.size() - 1);
+        adaptersChanged();
     }
 
     @Override

@@ -42,8 +42,9 @@ final class InferenceApi {
             List<String> inputs = texts(inputsNode);
             Object out = model.workflow(path.get(1)).run(model, inputs, body.path("parameters"),
                     (prompt, adapter, parameters) -> GenerationParameters.djl(parameters, prompt, adapter));
-            if (out instanceof float[][] vectors) {
-                exchange.sendJson(200, inputsNode.isTextual() ? vectors[0] : vectors);
+            if (model.generation() == null) { // per input an embedding, or a saved classifier's labels
+                List<?> rows = (List<?>) out;
+                exchange.sendJson(200, inputsNode.isTextual() ? rows.get(0) : rows);
             } else {
                 List<Map<String, String>> outputs = new ArrayList<>();
                 ((List<?>) out).forEach(text -> outputs.add(Map.of("generated_text", String.valueOf(text))));
@@ -81,10 +82,7 @@ final class InferenceApi {
             return true;
         }
         Embeddings result = model.embeddings().embed(inputs, adapters).get();
-        List<Object> outputs = new ArrayList<>();
-        for (int i = 0; i < inputs.size(); i++) { // a saved classifier's row: its labels; any other: its embedding
-            outputs.add(result.classes().get(i).isEmpty() ? result.vectors()[i] : result.classes().get(i));
-        }
+        List<Object> outputs = result.rowOutputs();
         exchange.sendJson(200, single ? outputs.get(0) : outputs);
         return true;
     }

@@ -33,7 +33,7 @@ public final class EmbeddingService implements AutoCloseable {
     private final RequestBatcher<Job> batcher;
     private final boolean perAdapter;
     private final NDManager manager = NDManager.newBaseManager();
-    private final ClassifierHeads heads;
+    private final ClassifierHeads heads = new ClassifierHeads();
     private volatile IntConsumer batchObserver = rows -> { };
 
     /** One request's rows (all of one adapter in merged mode). */
@@ -60,7 +60,6 @@ public final class EmbeddingService implements AutoCloseable {
     public EmbeddingService(AdapterRegistry registry, PaddedBatchTokenizer tokenizer, BatchSettings settings) {
         this.registry = registry;
         this.tokenizer = tokenizer;
-        this.heads = new ClassifierHeads(registry);
         this.perAdapter = settings.perAdapter() || registry.options().mode() == ServingMode.MERGED;
         this.batcher = new RequestBatcher<>("embedding-batcher", settings.maxBatchSize(), settings.maxWaitMillis(), this::runBatch);
     }
@@ -178,7 +177,7 @@ public final class EmbeddingService implements AutoCloseable {
                 for (int i = 0; i < counts.length; i++) {
                     tokens[i] = (int) counts[i];
                 }
-                return new Embeddings(vectors, tokens, heads.classify(adapters, hidden, mask, batch));
+                return new Embeddings(vectors, tokens, heads.classify(forward, texts.size(), hidden, mask, batch));
             }
         });
     }
@@ -186,7 +185,6 @@ public final class EmbeddingService implements AutoCloseable {
     @Override
     public void close() {
         batcher.close();
-        heads.close();
         manager.close();
     }
 }

@@ -32,6 +32,20 @@ public record Embeddings(float[][] vectors, int[] tokens, List<List<LabelScore>>
     public record LabelScore(String label, double score) {}
 
     /**
+     * What each text is answered with, as the inference API answers it: a saved classifier's row
+     * with its labels and scores, any other row with its embedding.
+     *
+     * @return one {@code List<LabelScore>} or {@code float[]} per text
+     */
+    public List<Object> rowOutputs() {
+        List<Object> outputs = new java.util.ArrayList<>(vectors.length);
+        for (int i = 0; i < vectors.length; i++) {
+            outputs.add(classes.get(i).isEmpty() ? vectors[i] : classes.get(i));
+        }
+        return outputs;
+    }
+
+    /**
      * The tokens of all texts.
      *
      * @return their sum

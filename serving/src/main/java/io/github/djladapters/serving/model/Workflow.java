@@ -156,7 +156,8 @@ public record Workflow(String name, Map<String, String> models, Map<String, List
      * @param inputs the request's texts
      * @param parameters its generation parameters (for a decoder)
      * @param generate makes a generation request from (prompt, adapter, parameters)
-     * @return step {@code out}: embeddings, or generated texts
+     * @return step {@code out}: per input an embedding (labels and scores for a saved classifier),
+     *     or generated texts
      * @throws Exception when a step fails
      */
     public Object run(ServedModel model, List<String> inputs, JsonNode parameters, GenerationRequests generate)
@@ -205,7 +206,8 @@ public record Workflow(String name, Map<String, String> models, Map<String, List
             }
             result = out;
         } else {
-            result = get(model.embeddings().embed(texts, Collections.nCopies(texts.size(), adapter))).vectors();
+            // as the inference API answers: a saved classifier's labels, any other adapter's embedding
+            result = get(model.embeddings().embed(texts, Collections.nCopies(texts.size(), adapter))).rowOutputs();
         }
         done.put(step, result);
         return result;

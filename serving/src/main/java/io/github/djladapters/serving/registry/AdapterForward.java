@@ -2,6 +2,7 @@ package io.github.djladapters.serving.registry;
 
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import io.github.djladapters.finetune.ClassifierHead;
 import io.github.djladapters.runtime.AdapterModel;
 
 /**
@@ -26,4 +27,13 @@ public interface AdapterForward {
      * @return the scope to close
      */
     AdapterModel.RowAdapters routeRows(NDManager manager);
+
+    /**
+     * The classifier head read with a row's adapter version, from the same load as its weights.
+     *
+     * @param row a row of the batch
+     * @return the head of a saved classifier ({@code classifier.safetensors} beside the adapter), or
+     *     null for the base model and adapters without one
+     */
+    ClassifierHead classifierHead(int row);
 }

@@ -3,11 +3,16 @@ package io.github.djladapters.serving.registry;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import io.github.djladapters.finetune.ClassifierHead;
+import io.github.djladapters.finetune.SavedClassifier;
 import io.github.djladapters.models.generation.GradientsOff;
 import io.github.djladapters.runtime.AdapterModel;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Function;
 
@@ -16,7 +21,9 @@ import java.util.function.Function;
  * excludes every forward (a write lock), unmerged forwards share the model (a read lock, per-row
  * routing is per thread; the lock is held per forward call, or for a routed scope), and merged
  * batches own the model while they switch the merged adapter and run. Every
- * forward runs with autograd off on its thread, since PyTorch's grad mode is per thread.
+ * forward runs with autograd off on its thread, since PyTorch's grad mode is per thread. A version
+ * whose folder holds a saved classifier's head ({@value SavedClassifier#HEAD_FILE}) carries the head
+ * read with its weights, so a batch sees the head and the weights of one load.
  */
 final class ModelAccess {
 
@@ -24,6 +31,10 @@ final class ModelAccess {
     private final ServingMode mode;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock(true);
     private String merged; // the model name of the adapter merged into the base, MERGED mode only
+    private final Map<String, LoadedHead> heads = new ConcurrentHashMap<>(); // by model name
+
+    /** A classifier head and the manager of its arrays. */
+    private record LoadedHead(ClassifierHead head, NDManager manager) {}
 
     ModelAccess(AdapterModel<?> model, ServingMode mode) {
         this.model = model;
@@ -46,10 +57,11 @@ final class ModelAccess {
             unmergeAll();
             try {
                 model.loadAdapter(dir, modelName);
+                // served weights never train: frozen, mixed forwards may keep their stacked weights
+                model.freezeAdapter(modelName, true);
+                loadHead(dir, modelName);
             } catch (Exception e) {
-                if (model.adapters().contains(modelName)) {
-                    model.deleteAdapter(modelName);
-                }
+                delete(modelName);
                 throw new RegistryException(RegistryException.Reason.FAILED_DEPENDENCY,
                         "Failed to load adapter " + publicName + " from " + dir + ": " + e.getMessage(), e);
             }
@@ -58,6 +70,13 @@ final class ModelAccess {
                 for (Map.Entry<String, NDArray> tensor : model.adapterTensors(modelName, scratch).entrySet()) {
                     bytes += tensor.getValue().size() * tensor.getValue().getDataType().getNumOfBytes();
                 }
+                LoadedHead head = heads.get(modelName);
+                if (head != null) {
+                    for (ai.djl.nn.Parameter parameter : head.head().parameters()) {
+                        NDArray array = parameter.getArray();
+                        bytes += array.size() * array.getDataType().getNumOfBytes();
+                    }
+                }
                 return bytes;
             }
         } finally {
@@ -65,14 +84,48 @@ final class ModelAccess {
         }
     }
 
-    /** Removes a version's weights from the model. */
+    /** Reads the classifier head beside an adapter's weights, when its folder has one. */
+    private void loadHead(Path dir, String modelName) throws IOException {
+        Path file = dir.resolve(SavedClassifier.HEAD_FILE);
+        if (!Files.isRegularFile(file)) {
+            return;
+        }
+        NDManager headManager = NDManager.newBaseManager();
+        try {
+            ClassifierHead head = ClassifierHead.load(file, headManager);
+            head.parameters().forEach(parameter -> parameter.freeze(true));
+            heads.put(modelName, new LoadedHead(head, headManager));
+        } catch (IOException | RuntimeException e) {
+            headManager.close();
+            throw new IOException("classifier head " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The classifier head loaded with an adapter version.
+     *
+     * @param modelName the version's model name, {@code ""} for the base model
+     * @return its head, or null when its folder had none
+     */
+    ClassifierHead head(String modelName) {
+        LoadedHead head = heads.get(modelName);
+        return head == null ? null : head.head();
+    }
+
+    /** Removes a version's weights (and its classifier head) from the model. */
     void delete(String modelName) {
         lock.writeLock().lock();
         try {
             if (modelName.equals(merged)) {
                 merged = null;
             }
-            model.deleteAdapter(modelName);
+            LoadedHead head = heads.remove(modelName);
+            if (head != null) {
+                head.manager().close();
+            }
+            if (model.adapters().contains(modelName)) {
+                model.deleteAdapter(modelName);
+            }
         } finally {
             lock.writeLock().unlock();
         }
@@ -88,6 +141,11 @@ final class ModelAccess {
         if (mode == ServingMode.UNMERGED) {
             try (GradientsOff off = GradientsOff.onThisThread()) {
                 return work.apply(new AdapterForward() {
+                    @Override
+                    public ClassifierHead classifierHead(int row) {
+                        return head(rows.get(row));
+                    }
+
                     @Override
                     public NDList forward(NDList inputs) {
                         lock.readLock().lock();
@@ -126,6 +184,11 @@ final class ModelAccess {
                 }
             }
             return work.apply(new AdapterForward() {
+                @Override
+                public ClassifierHead classifierHead(int row) {
+                    return head(rows.get(row));
+                }
+
                 @Override
                 public NDList forward(NDList inputs) {
                     return model.forward(inputs);

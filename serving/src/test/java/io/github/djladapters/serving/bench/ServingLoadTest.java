@@ -94,7 +94,11 @@ public final class ServingLoadTest {
                 mixed / (phases.get(2).requests() / phases.get(2).seconds()));
     }
 
-    private static void writeMiniLmAdapters(Path root, int count) throws Exception {
+    /**
+     * Writes {@code count} random LoRA adapters (r=8 on query/value) for all-MiniLM-L6-v2 as folders
+     * {@code e0 .. e<count-1>}, plus one more at {@code spare/churn}.
+     */
+    public static void writeMiniLmAdapters(Path root, int count) throws Exception {
         try (NDManager manager = NDManager.newBaseManager()) {
             BertModel bert = new BertModel(BertConfig.allMiniLmL6V2());
             bert.initialize(manager);

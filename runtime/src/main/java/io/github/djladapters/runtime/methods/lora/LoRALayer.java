@@ -31,9 +31,16 @@ import java.util.Map;
  * <p>Without gradients and with at least as many rows as input features, the forward computes
  * {@code x (W + s B A)^T} through a weight built for that call (the base weight is never written),
  * the cheaper order for batches of sequences; otherwise it runs the low-rank branch on the input.
- * In a mixed batch the rows' own A and B are stacked and applied in one batched product.
+ * In a mixed batch the rows' own A and B are stacked and applied in one batched product; without
+ * gradients and for frozen adapters the stack is kept between forwards ({@link LoRARowStack}) and
+ * dropped when an adapter is added, removed, merged, unmerged or given new tensors here.
  */
 public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
+
+    private static volatile boolean reusePerRowStacks = true;
+
+    /** The stacked per-row weights of the last mixed forward; guarded by {@code this}. */
+    private LoRARowStack rowStack;
 
     LoRALayer(Block base, String modulePath, AdapterActivation activation) {
         super(base, modulePath, activation);
@@ -43,12 +50,40 @@ public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
         putAdapter(name, weights);
     }
 
+    /**
+     * Whether mixed forwards keep each layer's stacked per-row weights for the next forward (the
+     * default) or build them again every time, as a baseline for measurements. Either way the
+     * output is the same.
+     *
+     * @param reuse true to keep them
+     */
+    public static void reusePerRowStacks(boolean reuse) {
+        reusePerRowStacks = reuse;
+    }
+
+    @Override
+    protected void adaptersChanged() {
+        dropRowStack();
+    }
+
+    private synchronized void dropRowStack() {
+        if (rowStack != null) {
+            rowStack.close();
+            rowStack = null;
+        }
+    }
+
     @Override
     protected NDList forwardOnActivations(ParameterStore store, NDList inputs, boolean training,
             PairList<String, Object> params, List<AdapterUse<LoRAWeights>> uses) {
         // Every op below starts from an input-derived array, or has its result attached to the
         // input's manager, so results belong to the caller's manager and not to the model's (where
         // they would pile up, one set per forward).
+        for (AdapterUse<LoRAWeights> use : uses) {
+            if (!use.adapter().frozen()) {
+                use.adapter().changed(); // it may take a gradient here and an optimizer step after
+            }
+        }
         NDArray x = inputs.head();
         Device device = x.getDevice();
         NDArray result = base().forward(store, inputs, training, params).head();
@@ -80,7 +115,8 @@ public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
             result = sum(result, use.onRows(delta), inPlace);
         }
         if (!perRow.isEmpty()) {
-            result = sum(result, perRowDelta(store, x, perRow, training), inPlace);
+            NDArray delta = training ? null : stackedPerRowDelta(x, perRow);
+            result = sum(result, delta != null ? delta : perRowDelta(store, x, perRow, training), inPlace);
         }
         return new NDList(result);
     }
@@ -186,10 +222,64 @@ public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
                 ups[row] = noUp;
             }
         }
-        NDArray rowsDown = NDArrays.stack(new NDList(downs)); // [batch, in, r]
-        NDArray rowsUp = NDArrays.stack(new NDList(ups)); // [batch, r, out]
-        Shape outShape = shape.slice(0, shape.dimension() - 1).add(out);
-        return x.reshape(batch, -1, in).matMul(rowsDown).matMul(rowsUp).reshape(outShape);
+        return applyPerRow(x, NDArrays.stack(new NDList(downs)), NDArrays.stack(new NDList(ups)));
+    }
+
+    /**
+     * Each row through its own down and up projection: two batched products.
+     *
+     * @param x {@code [batch, ..., in]}
+     * @param rowsDown {@code [batch, in, r]}
+     * @param rowsUp {@code [batch, r, out]}
+     * @return {@code [batch, ..., out]}
+     */
+    private static NDArray applyPerRow(NDArray x, NDArray rowsDown, NDArray rowsUp) {
+        Shape shape = x.getShape();
+        Shape outShape = shape.slice(0, shape.dimension() - 1).add(rowsUp.getShape().get(2));
+        return x.reshape(shape.get(0), -1, shape.get(shape.dimension() - 1)).matMul(rowsDown).matMul(rowsUp)
+                .reshape(outShape);
+    }
+
+    /**
+     * {@link #perRowDelta} through this layer's kept {@link LoRARowStack}, built again only when the
+     * adapters held here or their versions changed since the last mixed forward.
+     *
+     * @return the delta, or null when an adapter of the batch cannot be kept (trainable, DoRA, gated)
+     */
+    private NDArray stackedPerRowDelta(NDArray x, List<AdapterUse<LoRAWeights>> perRow) {
+        if (!reusePerRowStacks) {
+            return null;
+        }
+        for (AdapterUse<LoRAWeights> use : perRow) {
+            if (!use.adapter().cacheable()) {
+                return null;
+            }
+        }
+        NDManager caller = x.getManager();
+        int batch = Math.toIntExact(x.getShape().get(0));
+        NDList rows;
+        synchronized (this) {
+            List<LoRAWeights> kept = new ArrayList<>();
+            for (String name : adapterNames()) {
+                LoRAWeights w = adapter(name);
+                if (w.cacheable()) {
+                    kept.add(w);
+                }
+            }
+            if (rowStack == null || !rowStack.holds(kept, x.getDevice())) {
+                dropRowStack();
+                rowStack = LoRARowStack.build(kept, linear().inFeatures(), linear().outFeatures(), x.getDevice());
+            }
+            long[] slots = new long[batch];
+            for (AdapterUse<LoRAWeights> use : perRow) {
+                int slot = rowStack.slot(use.adapter());
+                for (int row : use.rows()) {
+                    slots[row] = slot;
+                }
+            }
+            rows = rowStack.gather(caller.create(slots), caller);
+        }
+        return applyPerRow(x, rows.get(0), rows.get(1));
     }
 
     /** Moves an array made from a parameter into the caller's manager, so that it frees with the call. */
@@ -339,6 +429,8 @@ public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
     @Override
     public void importTensor(String name, String suffix, NDArray value) {
         LoRAWeights w = require(name);
+        w.changed();
+        dropRowStack();
         switch (suffix) {
             case "lora_A.weight" -> overwrite(w.loraA(), value);
             case "lora_B.weight" -> overwrite(w.loraB(), value);

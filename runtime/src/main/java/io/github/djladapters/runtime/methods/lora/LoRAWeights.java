@@ -21,6 +21,7 @@ public final class LoRAWeights extends AdapterWeights {
     private final float dropout;
     private final NDArray outputMask;
     private NDArray mergedWeightNorm;
+    private volatile int version;
 
     LoRAWeights(NDArray a, NDArray b, NDArray magnitude, NDArray[] gate, double scaling, float dropout,
             NDArray outputMask) {
@@ -146,6 +147,41 @@ public final class LoRAWeights extends AdapterWeights {
      */
     NDArray effectiveB(NDArray b) {
         return outputMask == null ? b : maskOutputs(b.transpose()).transpose();
+    }
+
+    /**
+     * Whether the per-row path may reuse a copy of this adapter's A and B: plain LoRA (no DoRA, no
+     * gate) whose A and B are frozen, so that no optimizer step can change them in place.
+     *
+     * @return true when a cached copy stays valid until {@link #version()} changes
+     */
+    boolean cacheable() {
+        return !dora() && !gated() && frozen();
+    }
+
+    /**
+     * Whether A and B are frozen: an optimizer changes only trainable parameters, and only after a
+     * forward that saw them trainable (which counts as a change, see {@link #version()}).
+     *
+     * @return true when neither takes gradients
+     */
+    boolean frozen() {
+        return !loraA.requiresGradient() && !loraB.requiresGradient();
+    }
+
+    /**
+     * Counts the changes of A and B made through the layer (a load or update of its tensors) and the
+     * forwards that ran while they were trainable (after which an optimizer step may change them in
+     * place), so that copies taken before a change are never reused after it.
+     *
+     * @return the number of changes so far
+     */
+    int version() {
+        return version;
+    }
+
+    void changed() {
+        version++;
     }
 
     NDArray mergedWeightNorm() {
