@@ -18,7 +18,7 @@ import torch
 import transformers
 from peft import PeftModel, PromptEncoderConfig, PromptTuningConfig, TaskType, get_peft_model
 from safetensors.torch import save_file
-from transformers import T5ForConditionalGeneration
+from transformers import T5EncoderModel, T5ForConditionalGeneration
 
 OUT = sys.argv[1]
 STEPS = 5
@@ -128,6 +128,51 @@ def make(name, config, description, seed, save_encoder=False):
     print(name, json.dumps(checks))
 
 
+def make_encoder_only(name, config, description, seed):
+    """PEFT's FEATURE_EXTRACTION on T5EncoderModel (num_transformer_submodules 1): last_hidden_state
+    [2, n + 6, 16], the virtual positions first."""
+    torch.manual_seed(seed)
+    folder = os.path.join(OUT, name)
+    shutil.rmtree(folder, ignore_errors=True)
+
+    def encoder():
+        return T5EncoderModel.from_pretrained(BASE_DIR).eval()
+
+    def run(model):
+        return model(input_ids=tensors("input_ids"), attention_mask=tensors("attention_mask")).last_hidden_state
+
+    model = get_peft_model(encoder(), config)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    model.train()
+    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=0.05)
+    with torch.no_grad():
+        target = torch.randn_like(run(model))
+    for _ in range(STEPS):
+        opt.zero_grad()
+        (run(model) - target).pow(2).mean().backward()
+        opt.step()
+    model.eval()
+    model.save_pretrained(folder, safe_serialization=True)
+    os.remove(os.path.join(folder, "README.md"))
+    cfg_path = os.path.join(folder, "adapter_config.json")
+    cfg = json.load(open(cfg_path))
+    cfg["base_model_name_or_path"] = "../t5-base"
+    json.dump(cfg, open(cfg_path, "w"), indent=2, sort_keys=True)
+    reloaded = PeftModel.from_pretrained(encoder(), folder).eval()
+    with torch.no_grad():
+        base_out = run(encoder())
+        out = run(reloaded)
+    checks = {"peft_trainable_params": trainable, "output_shape": list(out.shape),
+              "num_transformer_submodules": reloaded.peft_config["default"].num_transformer_submodules}
+    record = {"name": name, "description": description, "versions": VERSIONS, "seed": seed,
+              "training": f"{STEPS} Adam steps (lr 0.05) towards a fixed random target of the output",
+              "checks": checks}
+    save_file({"base": base_out.contiguous(), "adapter": out.contiguous()},
+              os.path.join(folder, "outputs.safetensors"), metadata={"format": "pt"})
+    json.dump(record, open(os.path.join(folder, "outputs.json"), "w"), indent=1)
+    print(name, json.dumps(checks))
+
+
 def main():
     s2s = TaskType.SEQ_2_SEQ_LM
     make("t5-prompt-tuning", PromptTuningConfig(task_type=s2s, num_virtual_tokens=4),
@@ -138,6 +183,9 @@ def main():
                                                  encoder_reparameterization_type="LSTM"),
          "P-tuning on T5 with the LSTM encoder (2 bidirectional layers of 6, MLP 12 -> 12 -> 16), 4 virtual tokens",
          53, save_encoder=True)
+    make_encoder_only("t5-encoder-prompt-tuning",
+                      PromptTuningConfig(task_type=TaskType.FEATURE_EXTRACTION, num_virtual_tokens=4),
+                      "prompt tuning on T5EncoderModel (FEATURE_EXTRACTION, one submodule), 4 virtual tokens", 54)
 
 
 if __name__ == "__main__":

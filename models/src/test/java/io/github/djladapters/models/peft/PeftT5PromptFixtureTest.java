@@ -19,6 +19,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.djladapters.models.generation.GenerationConfig;
 import io.github.djladapters.models.generation.Seq2SeqGenerator;
+import io.github.djladapters.models.t5.T5EncoderModel;
 import io.github.djladapters.models.t5.T5ForConditionalGeneration;
 import io.github.djladapters.models.t5.T5Models;
 import io.github.djladapters.runtime.AdapterModel;
@@ -209,6 +210,25 @@ class PeftT5PromptFixtureTest {
                 }
                 assertArrayEquals(alone.get(0), cached.get(i), "row " + i + " as its adapter alone");
             }
+        }
+    }
+
+    @Test
+    void peftPromptTuningOnTheT5EncoderAloneReproducesPeftsHiddenStates() throws Exception {
+        PromptLearningFixture fixture = PromptLearningFixture.open("t5-encoder-prompt-tuning");
+        JsonNode cases = PeftT5PrefixFixtureTest.cases();
+        try (NDManager manager = NDManager.newBaseManager()) {
+            AdapterModel<T5EncoderModel> adapters = Adapters.init(
+                    T5Models.encoderFromCheckpoint(PeftT5PrefixFixtureTest.base(), manager));
+            NDList inputs = new NDList(PromptLearningFixture.ids(cases.get("input_ids"), manager),
+                    PromptLearningFixture.ids(cases.get("attention_mask"), manager));
+            assertTrue(difference(fixture.output("base", manager), adapters.forward(inputs).head()) < TOLERANCE);
+            adapters.loadAdapter(fixture.dir());
+            adapters.setActiveAdapters("default");
+            double diff = difference(fixture.output("adapter", manager), adapters.forward(inputs).head());
+            assertTrue(diff < TOLERANCE, "differs from PEFT's last_hidden_state [2, n + 6, 16] by " + diff);
+            assertEquals(fixture.record().get("checks").get("peft_trainable_params").asLong(), (long) N * D,
+                    "one submodule: n rows");
         }
     }
 
