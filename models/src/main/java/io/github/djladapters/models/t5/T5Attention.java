@@ -177,6 +177,32 @@ public final class T5Attention extends KeyValueAttentionBlock {
     }
 
     /**
+     * The relative position bias for sequences whose rows number their positions themselves (prompt
+     * tuning in a batch routed per row, where a row does not count the virtual tokens of adapters it
+     * does not use): query {@code i} and key {@code j} of row {@code b} are {@code positions[b, j] -
+     * positions[b, i]} apart.
+     *
+     * @param ps the parameter store
+     * @param positions {@code [B, S]} int64
+     * @param training whether this is a training pass
+     * @return {@code [B, heads, S, S]}
+     * @throws IllegalStateException when this block has no {@code relative_attention_bias}
+     */
+    NDArray rowPositionBias(ParameterStore ps, NDArray positions, boolean training) {
+        if (relative_attention_bias == null) {
+            throw new IllegalStateException("only block 0's self-attention has relative_attention_bias");
+        }
+        NDManager manager = positions.getManager();
+        int max = buckets.maxDistance();
+        // distances beyond +-max share the end buckets: clamp, then look the bucket up per distance
+        NDArray relative = positions.expandDims(1).sub(positions.expandDims(2)).clip(-max, max).add(max); // [B, S, S]
+        NDArray table = ArrayValues.owned(manager.create(buckets.clampedTable()));
+        NDArray ids = table.get(relative.flatten()).reshape(relative.getShape());
+        NDArray values = relative_attention_bias.forward(ps, new NDList(ids), training).head(); // [B, S, S, heads]
+        return values.transpose(0, 3, 1, 2);
+    }
+
+    /**
      * Projects the keys and values of a cross-attention source once, to be reused at every step.
      *
      * @param ps the parameter store

@@ -15,7 +15,10 @@ import io.github.djladapters.annotations.AdaptableModel;
 import io.github.djladapters.annotations.Embeddings;
 import io.github.djladapters.annotations.Layers;
 import io.github.djladapters.models.blocks.Embedding;
+import io.github.djladapters.runtime.architecture.InputExtendingModel;
+import io.github.djladapters.runtime.architecture.InputExtension;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The T5 encoder alone ({@code T5EncoderModel}): {@code shared} and {@code encoder}, as used for
@@ -29,10 +32,13 @@ import java.util.List;
  * feed-forward, their pre-norms), so that role-based adapter selection reaches the encoder, which
  * {@link T5ForConditionalGeneration}'s declaration (bound to the decoder blocks) reaches only by
  * module path. As there, the declared list {@link #encoderLayers} is the encoder's own
- * {@code block} list, and module paths read {@code encoder.block.N...}.
+ * {@code block} list, and module paths read {@code encoder.block.N...}. Prompt tuning and P-tuning
+ * put their virtual tokens before the input embeddings and ones before the attention mask, as PEFT's
+ * {@code FEATURE_EXTRACTION} model does; the output then has the virtual positions first
+ * ({@code [B, n + S, d_model]}).
  */
-@AdaptableModel(methods = AdapterMethod.LORA)
-public class T5EncoderModel extends AbstractBlock {
+@AdaptableModel(methods = {AdapterMethod.LORA, AdapterMethod.PROMPT_TUNING})
+public class T5EncoderModel extends AbstractBlock implements InputExtendingModel {
 
     @Embeddings Block shared;
     T5EncoderStack encoder;
@@ -40,6 +46,8 @@ public class T5EncoderModel extends AbstractBlock {
     @Layers List<T5EncoderBlock> encoderLayers;
 
     private final T5Config config;
+    private final T5PromptedEncoder promptedEncoder = new T5PromptedEncoder();
+    private InputExtension inputExtension;
 
     /**
      * An uninitialised encoder model.
@@ -63,12 +71,27 @@ public class T5EncoderModel extends AbstractBlock {
     }
 
     @Override
+    public void setInputExtension(InputExtension extension) {
+        this.inputExtension = extension;
+    }
+
+    @Override
+    public Optional<InputExtension> inputExtension() {
+        return Optional.ofNullable(inputExtension);
+    }
+
+    @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray ids = inputs.get(0);
         try (ForwardScope scope = ForwardScope.open(ids.getManager(), training)) {
             NDArray mask = inputs.size() > 1 ? inputs.get(1) : scope.manager().ones(ids.getShape(), DataType.INT64);
-            return new NDList(encoder.encode(ps, shared, ids, mask, training, params));
+            T5PromptedEncoder.Encoded encoded = promptedEncoder.encode(this, ps, shared, encoder, ids, mask, training,
+                    params);
+            if (encoded.mask() != mask) {
+                encoded.mask().attach(scope.manager()); // the extended mask ends with the call
+            }
+            return new NDList(encoded.hidden());
         }
     }
 

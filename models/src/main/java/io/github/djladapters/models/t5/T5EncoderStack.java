@@ -49,8 +49,31 @@ public final class T5EncoderStack extends T5Stack<T5EncoderBlock> {
     NDArray hiddenStates(ParameterStore ps, NDArray embeddings, NDArray mask, boolean training,
             PairList<String, Object> params) {
         long length = embeddings.getShape().get(1);
-        NDArray bias = positionBias(ps, embeddings.getManager(), length, length, 0, training)
-                .add(PaddingMask.bias(mask));
+        return withPositionBias(ps, embeddings, positionBias(ps, embeddings.getManager(), length, length, 0, training),
+                mask, training, params);
+    }
+
+    /**
+     * The encoder output for rows that number their positions themselves
+     * ({@link T5Attention#rowPositionBias}).
+     *
+     * @param ps the parameter store
+     * @param embeddings the token embeddings {@code [B, S, d_model]}
+     * @param mask 1 for tokens and 0 for padding, {@code [B, S]}
+     * @param positions each row's positions {@code [B, S]} int64
+     * @param training whether this is a training pass
+     * @param params passed through to the blocks
+     * @return {@code [B, S, d_model]}
+     */
+    NDArray hiddenStates(ParameterStore ps, NDArray embeddings, NDArray mask, NDArray positions, boolean training,
+            PairList<String, Object> params) {
+        return withPositionBias(ps, embeddings, block.get(0).selfAttention().rowPositionBias(ps, positions, training),
+                mask, training, params);
+    }
+
+    private NDArray withPositionBias(ParameterStore ps, NDArray embeddings, NDArray positionBias, NDArray mask,
+            boolean training, PairList<String, Object> params) {
+        NDArray bias = positionBias.add(PaddingMask.bias(mask));
         NDArray hidden = embeddings;
         for (T5EncoderBlock layer : block) {
             hidden = layer.forward(ps, new NDList(hidden, bias), training, params).head();

@@ -20,7 +20,10 @@ import io.github.djladapters.models.blocks.Embedding;
 import io.github.djladapters.models.generation.EncoderDecoderCache;
 import io.github.djladapters.models.generation.Seq2SeqLanguageModel;
 import io.github.djladapters.runtime.architecture.EncoderDecoderModel;
+import io.github.djladapters.runtime.architecture.InputExtendingModel;
+import io.github.djladapters.runtime.architecture.InputExtension;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * T5 with its language-model head ({@code T5ForConditionalGeneration}): the token embedding
@@ -54,8 +57,10 @@ import java.util.List;
  * {@link AdapterMethod#LORA} (and IA3), and {@link AdapterMethod#PREFIX_TUNING} with PEFT's
  * sequence-to-sequence semantics ({@link EncoderDecoderModel}): the prefix reaches the decoder's
  * self-attention only, as it does in PEFT, where the encoder does not read {@code past_key_values}.
- * Prompt tuning is not declared: on {@code shared} it would reach the decoder input as well as the
- * encoder input.
+ * {@link AdapterMethod#PROMPT_TUNING} (and P-tuning) is declared with PEFT's sequence-to-sequence
+ * semantics too ({@link InputExtendingModel}, applied by {@link T5PromptedEncoder}): the virtual
+ * tokens go before the encoder's input embeddings and the encoder's attention mask, which the
+ * decoder's cross-attention then uses; the decoder's input is untouched.
  *
  * <pre>{@code
  * T5ForConditionalGeneration t5 = T5Models.fromCheckpoint(Path.of("flan-t5-small"), manager);
@@ -63,8 +68,9 @@ import java.util.List;
  * peft.addAdapter("summarize", LoRAConfig.builder().r(8).targetModules("q", "v").build());
  * }</pre>
  */
-@AdaptableModel(methods = {AdapterMethod.LORA, AdapterMethod.PREFIX_TUNING})
-public class T5ForConditionalGeneration extends AbstractBlock implements Seq2SeqLanguageModel, EncoderDecoderModel {
+@AdaptableModel(methods = {AdapterMethod.LORA, AdapterMethod.PREFIX_TUNING, AdapterMethod.PROMPT_TUNING})
+public class T5ForConditionalGeneration extends AbstractBlock
+        implements Seq2SeqLanguageModel, EncoderDecoderModel, InputExtendingModel {
 
     @Embeddings Block shared;
     T5EncoderStack encoder;
@@ -75,6 +81,8 @@ public class T5ForConditionalGeneration extends AbstractBlock implements Seq2Seq
 
     private final T5Config config;
     private final Embedding sharedTable;
+    private final T5PromptedEncoder promptedEncoder = new T5PromptedEncoder();
+    private InputExtension inputExtension;
 
     /**
      * An uninitialised model.
@@ -123,14 +131,30 @@ public class T5ForConditionalGeneration extends AbstractBlock implements Seq2Seq
     }
 
     @Override
+    public void setInputExtension(InputExtension extension) {
+        this.inputExtension = extension;
+    }
+
+    @Override
+    public Optional<InputExtension> inputExtension() {
+        return Optional.ofNullable(inputExtension);
+    }
+
+    /**
+     * Runs the encoder; with prompt tuning the output has the virtual positions first
+     * ({@code [B, n + S, H]}), and {@link #decoderLogits} given it and the same mask attends with the
+     * extended mask.
+     */
+    @Override
     public NDArray encode(ParameterStore ps, NDArray inputIds, NDArray attentionMask) {
-        return encoder.encode(ps, shared, inputIds, attentionMask, false, null);
+        return promptedEncoder.encode(this, ps, shared, encoder, inputIds, attentionMask, false, null).hidden();
     }
 
     @Override
     public NDArray decoderLogits(ParameterStore ps, NDArray decoderInputIds, NDArray encoderHidden,
             NDArray encoderMask, EncoderDecoderCache cache, boolean lastPositionOnly) {
-        return logits(ps, decoderInputIds, null, encoderHidden, encoderMask, cache, lastPositionOnly, false, null);
+        return logits(ps, decoderInputIds, null, encoderHidden, promptedEncoder.maskFor(encoderHidden, encoderMask),
+                cache, lastPositionOnly, false, null);
     }
 
     private NDArray logits(ParameterStore ps, NDArray ids, NDArray decoderMask, NDArray encoderHidden,
@@ -167,9 +191,14 @@ public class T5ForConditionalGeneration extends AbstractBlock implements Seq2Seq
         try (ForwardScope scope = ForwardScope.open(ids.getManager(), training)) {
             NDArray mask = masked ? inputs.get(1) : scope.manager().ones(ids.getShape(), DataType.INT64);
             NDArray decoderMask = inputs.size() > 3 ? inputs.get(3) : null;
-            NDArray encoded = encoder.encode(ps, shared, ids, mask, training, params);
-            encoded.attach(scope.manager());
-            return new NDList(logits(ps, decoderIds, decoderMask, encoded, mask, null, false, training, params));
+            T5PromptedEncoder.Encoded encoded = promptedEncoder.encode(this, ps, shared, encoder, ids, mask, training,
+                    params);
+            encoded.hidden().attach(scope.manager());
+            if (encoded.mask() != mask) {
+                encoded.mask().attach(scope.manager());
+            }
+            return new NDList(logits(ps, decoderIds, decoderMask, encoded.hidden(), encoded.mask(), null, false,
+                    training, params));
         }
     }
 

@@ -49,7 +49,7 @@ final class BottleneckMath {
         NDArray out;
         if (c.isParallel()) {
             // ParallelAdapter: pre_forward hands it the residual input; post_forward adds the sub-block's output
-            out = body(store, stack.get(0), require(x, c), training).add(h);
+            out = body(store, stack.get(0), require(x, c), training).addi(h);
         } else {
             out = h;
             for (BottleneckWeights w : stack) {
@@ -105,39 +105,58 @@ final class BottleneckMath {
         BnConfig c = w.config();
         NDArray out = body(store, w, input, training);
         if (c.adapterResidualBeforeLn()) {
-            out = out.add(residual);
+            out = out.addi(residual); // in place: the body's result is a new array (autograd keeps no copy of it)
         }
         if (c.lnAfter()) {
             out = norm(store, out, w.normAfterWeight(), w.normAfterBias(), training);
         }
         if (!c.adapterResidualBeforeLn()) {
-            out = out.add(residual);
+            out = out.addi(residual); // in place: a new array from the body or the layer norm
         }
         return out;
     }
 
-    /** {@code dropout(drop_path(up(act(down(ln_before(z))))) * scaling)}, without any residual. */
+    /**
+     * {@code dropout(drop_path(up(act(down(ln_before(z))))) * scaling)}, without any residual. The
+     * result is a new array that nothing else holds, so callers may add residuals into it in place.
+     */
     private static NDArray body(ParameterStore store, BottleneckWeights w, NDArray z, boolean training) {
         BnConfig c = w.config();
         Device device = z.getDevice();
         NDArray input = c.lnBefore()
                 ? norm(store, z, w.normBeforeWeight(), w.normBeforeBias(), training) : z;
-        NDArray down = Linear.linear(input, store.getValue(w.downWeight(), device, training),
-                store.getValue(w.downBias(), device, training)).head();
-        NDArray up = Linear.linear(NonLinearity.of(c.nonLinearity()).apply(down),
-                store.getValue(w.upWeight(), device, training), store.getValue(w.upBias(), device, training)).head();
+        NDArray down = linear(input, store.getValue(w.downWeight(), device, training),
+                store.getValue(w.downBias(), device, training));
+        NDArray up = linear(NonLinearity.of(c.nonLinearity()).apply(down),
+                store.getValue(w.upWeight(), device, training), store.getValue(w.upBias(), device, training));
         if (training && c.stochasticDepth() > 0) {
             up = up.mul(rowKeep(up, c.stochasticDepth()));
         }
-        if (w.scaling() == null) {
-            up = Scalars.mul(up, c.scaling().factor());
-        } else {
+        if (w.scaling() != null) {
             up = up.mul(store.getValue(w.scaling(), device, training));
+        } else if (c.scaling().factor() != 1.0) {
+            up = Scalars.mul(up, c.scaling().factor()); // x * 1.0 is x: no pass over the output for the default
         }
         if (training && c.dropout() > 0) {
             up = Dropout.dropout(up, (float) c.dropout(), true).head();
         }
         return up;
+    }
+
+    /**
+     * {@code x W^T + b} over the last axis, on a two-dimensional view of {@code x}: PyTorch then
+     * adds the bias inside the matrix product ({@code addmm}, as {@code nn.Linear} does for a
+     * contiguous input), where a three-dimensional input costs a product and a separate pass for
+     * the bias.
+     */
+    private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+        Shape shape = x.getShape();
+        if (shape.dimension() <= 2) {
+            return Linear.linear(x, weight, bias).head();
+        }
+        long features = shape.get(shape.dimension() - 1);
+        NDArray flat = Linear.linear(x.reshape(-1, features), weight, bias).head();
+        return flat.reshape(shape.slice(0, shape.dimension() - 1).add(weight.getShape().get(0)));
     }
 
     /** torchvision's {@code StochasticDepth(p, mode="row")}: keep each row with 1 - p, scaled by 1 / (1 - p). */

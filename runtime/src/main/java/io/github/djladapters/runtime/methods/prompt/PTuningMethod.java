@@ -59,7 +59,8 @@ public final class PTuningMethod extends AbstractMethodProvider<PromptEncoderCon
         PromptInputs hook = PromptWeightsFactory.hook(model, activation, "P-tuning");
         int dim = PromptWeightsFactory.tokenDim(model, config.tokenDim(), "P-tuning");
         NDManager manager = PromptWeightsFactory.wordEmbeddings(model).getArray().getManager();
-        int n = config.numVirtualTokens();
+        int submodules = PromptWeightsFactory.submodules(model, config.numTransformerSubmodules(), "P-tuning");
+        int n = config.numVirtualTokens() * submodules; // PEFT's total_virtual_tokens
         int hidden = config.encoderHiddenSize() == null ? dim : config.encoderHiddenSize();
         VirtualTokenWeights weights;
         if (config.inferenceMode()) {
@@ -69,7 +70,7 @@ public final class PTuningMethod extends AbstractMethodProvider<PromptEncoderCon
         } else {
             weights = new PromptMlpEncoder(n, dim, hidden, manager);
         }
-        hook.putAdapter(name, weights);
+        hook.putAdapter(name, weights.submodules(submodules));
         return List.of(hook);
     }
 

@@ -22,7 +22,9 @@ final class PTuningPeftFormat extends AbstractPeftFormat<PromptEncoderConfig>
     @Override
     public PromptEncoderConfig configToSave(PromptEncoderConfig config, BoundModel model,
             List<AdapterAttachment> attachments, String name) {
-        return config.saved(PromptWeightsFactory.tokenDim(model, config.tokenDim(), "P-tuning"), model.layerCount(),
+        int submodules = PromptWeightsFactory.submodules(model, config.numTransformerSubmodules(), "P-tuning");
+        return config.toBuilder().numTransformerSubmodules(submodules).build().saved(
+                PromptWeightsFactory.tokenDim(model, config.tokenDim(), "P-tuning"), PromptWeightsFactory.numLayers(model),
                 config.numAttentionHeads());
     }
 }

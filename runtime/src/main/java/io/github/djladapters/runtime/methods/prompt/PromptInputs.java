@@ -60,14 +60,13 @@ final class PromptInputs extends AdapterHook<VirtualTokenWeights> implements Inp
     /** The suffix of the one tensor PEFT saves. */
     static final String PROMPT_EMBEDDINGS = PromptEmbeddingsKey.SUFFIX;
 
-    /** Checks what prompt tuning and P-tuning share. */
+    /** Checks what prompt tuning and P-tuning share; the submodules are checked against the model when attached. */
     static void checkCommon(int virtualTokens, Integer submodules, String method) {
         if (virtualTokens < 1) {
             throw new IllegalArgumentException(method + " num_virtual_tokens must be at least 1, got " + virtualTokens);
         }
-        if (submodules != null && submodules != 1) {
-            throw new IllegalArgumentException(method + " num_transformer_submodules " + submodules
-                    + " is not supported: encoder-decoder models do not take prompt tuning here yet");
+        if (submodules != null && submodules != 1 && submodules != 2) {
+            throw new IllegalArgumentException(method + " num_transformer_submodules must be 1 or 2, got " + submodules);
         }
     }
 
@@ -107,8 +106,9 @@ final class PromptInputs extends AdapterHook<VirtualTokenWeights> implements Inp
         }
         NDManager manager = weights.getParameters().valueAt(0).getArray().getManager();
         NDArray copy = manager.create(value.toFloatArray(), value.getShape());
+        int submodules = weights.submodules();
         removeAdapter(name);
-        putAdapter(name, new PromptTable(copy));
+        putAdapter(name, new PromptTable(copy).submodules(submodules));
     }
 
     @Override
@@ -135,7 +135,7 @@ final class PromptInputs extends AdapterHook<VirtualTokenWeights> implements Inp
         if (!cachedStep) {
             NDList parts = new NDList();
             for (AdapterUse<VirtualTokenWeights> use : uses) {
-                NDArray prompts = use.adapter().prompts(manager).toType(embeddings.getDataType(), false);
+                NDArray prompts = use.adapter().inputPrompts(manager).toType(embeddings.getDataType(), false);
                 parts.add(prompts.expandDims(0).broadcast(new Shape(batch, prompts.getShape().get(0), shape.get(2))));
             }
             parts.add(embeddings);

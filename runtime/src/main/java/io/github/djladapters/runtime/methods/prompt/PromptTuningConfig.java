@@ -31,7 +31,8 @@ import java.util.Objects;
  * @param tokenDim the embedding width; the model's when null (filled in when saved)
  * @param numLayers the model's layer count; filled in when saved
  * @param numAttentionHeads the model's attention heads; written as PEFT writes it, not used
- * @param numTransformerSubmodules 1 (2 for encoder-decoder models, which this method does not take yet)
+ * @param numTransformerSubmodules 1; for encoder-decoder models (T5) 2 by default, PEFT's
+ *     {@code SEQ_2_SEQ_LM} layout: a table of {@code 2 n} rows whose first {@code n} go before the encoder's input
  * @param taskType PEFT's {@code task_type} (such as {@code CAUSAL_LM}, {@code FEATURE_EXTRACTION},
  *     {@code SEQ_CLS}), which picks the PEFT model class that applies the prompts when Python loads
  *     the adapter; null to leave it out

@@ -49,7 +49,10 @@ public final class PromptTuningMethod extends AbstractMethodProvider<PromptTunin
             AdapterActivation activation) {
         PromptInputs hook = PromptWeightsFactory.hook(model, activation, "prompt tuning");
         int dim = PromptWeightsFactory.tokenDim(model, config.tokenDim(), "prompt tuning");
-        hook.putAdapter(name, new PromptTable(PromptWeightsFactory.initialTable(config, model, dim)));
+        int submodules = PromptWeightsFactory.submodules(model, config.numTransformerSubmodules(), "prompt tuning");
+        int rows = config.numVirtualTokens() * submodules;
+        hook.putAdapter(name, new PromptTable(PromptWeightsFactory.initialTable(config, model, dim, rows))
+                .submodules(submodules));
         return List.of(hook);
     }
 

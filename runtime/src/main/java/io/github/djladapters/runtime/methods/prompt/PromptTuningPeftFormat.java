@@ -26,7 +26,9 @@ final class PromptTuningPeftFormat extends AbstractPeftFormat<PromptTuningConfig
     @Override
     public PromptTuningConfig configToSave(PromptTuningConfig config, BoundModel model,
             List<AdapterAttachment> attachments, String name) {
-        return config.saved(PromptWeightsFactory.tokenDim(model, config.tokenDim(), "prompt tuning"),
-                model.layerCount(), config.numAttentionHeads());
+        int submodules = PromptWeightsFactory.submodules(model, config.numTransformerSubmodules(), "prompt tuning");
+        return config.toBuilder().numTransformerSubmodules(submodules).build().saved(
+                PromptWeightsFactory.tokenDim(model, config.tokenDim(), "prompt tuning"),
+                PromptWeightsFactory.numLayers(model), config.numAttentionHeads());
     }
 }

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
+import io.github.djladapters.runtime.architecture.EncoderDecoderModel;
 import io.github.djladapters.runtime.architecture.InputExtendingModel;
 import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.BoundModel;
@@ -30,6 +31,28 @@ final class PromptWeightsFactory {
         return new PromptInputs(inputs, activation);
     }
 
+    /**
+     * PEFT's {@code num_transformer_submodules} on this model: 1 for an encoder or a decoder; for an
+     * encoder-decoder model 2 unless configured 1 (PEFT's default for {@code SEQ_2_SEQ_LM}, the task
+     * under which PEFT applies prompts to such a model).
+     */
+    static int submodules(BoundModel model, Integer configured, String method) {
+        if (model.model() instanceof EncoderDecoderModel) {
+            return configured == null ? 2 : configured;
+        }
+        if (configured != null && configured != 1) {
+            throw new IllegalArgumentException(method + " num_transformer_submodules " + configured
+                    + " is for encoder-decoder models; " + model.model().getClass().getSimpleName() + " takes 1");
+        }
+        return 1;
+    }
+
+    /** PEFT's {@code num_layers}: the model's layers, the encoder's for an encoder-decoder model. */
+    static int numLayers(BoundModel model) {
+        return model.model() instanceof EncoderDecoderModel encoderDecoder ? encoderDecoder.encoderLayerCount()
+                : model.layerCount();
+    }
+
     /** The word embedding table, {@code [vocab, token_dim]}. */
     static Parameter wordEmbeddings(BoundModel model) {
         Block embeddings = model.embeddings();
@@ -50,11 +73,11 @@ final class PromptWeightsFactory {
         return dim;
     }
 
-    /** The starting table of prompt tuning. */
-    static NDArray initialTable(PromptTuningConfig config, BoundModel model, int dim) {
+    /** The starting table of prompt tuning, {@code rows = num_virtual_tokens * num_transformer_submodules}. */
+    static NDArray initialTable(PromptTuningConfig config, BoundModel model, int dim, int rows) {
         NDArray words = wordEmbeddings(model).getArray();
         NDManager manager = words.getManager();
-        int n = config.numVirtualTokens();
+        int n = rows;
         if (config.inferenceMode()) {
             return manager.zeros(new Shape(n, dim)); // a saved adapter: its values are read next
         }

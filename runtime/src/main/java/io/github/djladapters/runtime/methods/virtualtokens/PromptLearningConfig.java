@@ -41,10 +41,10 @@ public interface PromptLearningConfig extends AdapterConfig {
     Integer numAttentionHeads();
 
     /**
-     * {@code num_transformer_submodules}: 1 (2 for encoder-decoder models, which these methods do
-     * not take yet).
+     * {@code num_transformer_submodules}: 1, or 2 (the default) for encoder-decoder models, PEFT's
+     * {@code SEQ_2_SEQ_LM} layout.
      *
-     * @return the count, or null until saved
+     * @return the count, or null for the model's default
      */
     Integer numTransformerSubmodules();
 

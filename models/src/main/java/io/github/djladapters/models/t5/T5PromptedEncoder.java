@@ -1,0 +1,89 @@
+package io.github.djladapters.models.t5;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import io.github.djladapters.runtime.architecture.InputExtendingModel;
+import io.github.djladapters.runtime.architecture.ModelInputs;
+
+/**
+ * The encoder side of prompt tuning and P-tuning on T5, as PEFT's {@code PeftModelForSeq2SeqLM}
+ * does it: the input extension of the model (virtual-token embeddings before the word embeddings,
+ * ones before the attention mask) runs on the encoder's input only, and the decoder's
+ * cross-attention reads the encoder output through the extended mask. The decoder's own inputs are
+ * untouched. T5 has no position ids; in a batch routed per row, where a row does not count the
+ * virtual tokens of adapters it does not use, the encoder's relative position bias is taken per row
+ * from the positions the extension numbers. The extended mask of the last encoding on each thread is remembered, so that
+ * generation, which hands the decoder the mask it gave the encoder, attends with the extended one.
+ */
+final class T5PromptedEncoder {
+
+    /** An encoder output and the attention mask over its positions. */
+    record Encoded(NDArray hidden, NDArray mask) {}
+
+    private final ThreadLocal<Encoded> last = new ThreadLocal<>();
+
+    /**
+     * Embeds the ids, applies the model's input extension and runs the encoder.
+     *
+     * @param model the model whose extension applies
+     * @param ps the parameter store
+     * @param embeddings the token embedding ({@code shared}, or an adapter wrapping it)
+     * @param encoder the encoder stack
+     * @param ids the input tokens {@code [B, S]}
+     * @param mask 1 for tokens and 0 for padding, {@code [B, S]}
+     * @param training whether this is a training pass
+     * @param params passed through to the blocks
+     * @return the output {@code [B, n + S, d_model]} and its mask {@code [B, n + S]} ({@code mask}
+     *     itself when nothing was prepended), owned by the manager of {@code ids}
+     */
+    Encoded encode(InputExtendingModel model, ParameterStore ps, Block embeddings, T5EncoderStack encoder,
+            NDArray ids, NDArray mask, boolean training, PairList<String, Object> params) {
+        NDManager caller = ids.getManager();
+        try (NDManager scope = caller.newSubManager()) {
+            scope.tempAttachAll(ids, mask);
+            NDArray embedded = embeddings.forward(ps, new NDList(ids), training, params).head();
+            // positions every row shares: the extension numbers them per row only in a batch routed per row
+            NDArray positions = scope.arange(0L, ids.getShape().get(1), 1L, DataType.INT64);
+            ModelInputs inputs = model.extendInputs(new ModelInputs(embedded, mask, positions, null));
+            NDArray extendedMask = inputs.attentionMask() == null ? mask : inputs.attentionMask();
+            NDArray rowPositions = inputs.positionIds();
+            NDArray out = rowPositions != null && rowPositions.getShape().dimension() == 2
+                    ? encoder.hiddenStates(ps, inputs.embeddings(), extendedMask, rowPositions, training, params)
+                    : encoder.hiddenStates(ps, inputs.embeddings(), extendedMask, training, params);
+            out.attach(caller);
+            if (extendedMask != mask) {
+                extendedMask.attach(caller);
+                last.set(new Encoded(out, extendedMask));
+            } else {
+                last.remove();
+            }
+            return new Encoded(out, extendedMask);
+        }
+    }
+
+    /**
+     * The mask over an encoder output: the one its encoding produced when it was the last on this
+     * thread, else {@code mask} with ones before it for the positions the output has beyond it.
+     *
+     * @param hidden the encoder output {@code [B, n + S, d_model]}
+     * @param mask the mask given to the encoder, {@code [B, S]}
+     * @return {@code [B, n + S]}
+     */
+    NDArray maskFor(NDArray hidden, NDArray mask) {
+        long extra = hidden.getShape().get(1) - mask.getShape().get(1);
+        if (extra == 0) {
+            return mask;
+        }
+        Encoded encoded = last.get();
+        if (encoded != null && encoded.hidden() == hidden) {
+            return encoded.mask();
+        }
+        return mask.getManager().ones(new Shape(mask.getShape().get(0), extra), mask.getDataType()).concat(mask, 1);
+    }
+}
