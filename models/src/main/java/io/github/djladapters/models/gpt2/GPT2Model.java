@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.runtime.architecture.EmbeddingsOutputModel.EmbeddingsOutput;
 import io.github.djladapters.runtime.architecture.ModelInputs;
 import io.github.djladapters.runtime.architecture.RealTokens;
 import io.github.djladapters.annotations.Embeddings;
@@ -36,6 +37,7 @@ public final class GPT2Model extends DecoderModel {
     Block ln_f;
 
     private final GPT2Config config;
+    private EmbeddingsOutput embeddingsOutput;
 
     /**
      * An uninitialised transformer.
@@ -62,11 +64,23 @@ public final class GPT2Model extends DecoderModel {
         NDArray places = wpe.forward(ps, new NDList(in.positionIds()), training, params).head();
         NDArray bias = CausalAttentionMask.bias(in.attentionMask(), in.embeddings().getShape().get(1));
         NDArray first = in.embeddings().add(places);
+        if (embeddingsOutput != null) {
+            first = embeddingsOutput.apply(ps, first, training);
+        }
         NDArray last;
         try (RealTokens.Scope window = RealTokens.open(in.attentionMask(), first.getShape().get(1))) {
             last = DecoderStack.run(ps, h, first, new NDList(bias), cache, training, params);
         }
         return ln_f.forward(ps, new NDList(last), training, params).head();
+    }
+
+    /** The hook on the embeddings output (token plus position embeddings), or null; see {@link GPT2LMHeadModel}. */
+    void setEmbeddingsOutput(EmbeddingsOutput hook) {
+        embeddingsOutput = hook;
+    }
+
+    EmbeddingsOutput embeddingsOutput() {
+        return embeddingsOutput;
     }
 
     @Override

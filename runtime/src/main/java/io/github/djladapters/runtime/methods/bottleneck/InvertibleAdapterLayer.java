@@ -9,6 +9,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.djladapters.annotations.AdapterMethod;
+import io.github.djladapters.runtime.architecture.EmbeddingsOutputModel;
 import io.github.djladapters.runtime.architecture.OutputEmbeddingsModel;
 import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.AdapterLayer;
@@ -24,9 +25,10 @@ import java.util.Map;
 /**
  * The invertible adapters of bottleneck configs with {@code inv_adapter} (the Adapters library's
  * {@code InvertibleAdapterLayer}): a wrapper at the model's {@code @Embeddings} block that runs the
- * first active adapter's {@link NiceCoupling} on the embeddings output and, when the model is an
- * {@link OutputEmbeddingsModel} (a language-model head), its inverse on the final hidden states
- * before the output projection. Encoders get the forward coupling only. Its module path is the
+ * first active adapter's {@link NiceCoupling} on the embeddings output (on what the model passes to
+ * {@link EmbeddingsOutputModel#afterEmbeddings} when it is one, as BERT and GPT-2, else on the token
+ * table's output, as Llama) and, when the model is an {@link OutputEmbeddingsModel} (a language-model
+ * head), its inverse on the final hidden states before the output projection. Encoders get the forward coupling only. Its module path is the
  * library's {@code invertible_adapters} on the base model, so tensors are saved as
  * {@code invertible_adapters.<name>.F.0.weight} and so on.
  */
@@ -40,10 +42,13 @@ final class InvertibleAdapterLayer extends AdapterLayer<NiceCoupling>
     static final String TENSOR_NAME = "(?:F|G)\\.[02]\\.(?:weight|bias)";
 
     private final OutputEmbeddingsModel head;
+    private final EmbeddingsOutputModel input;
 
-    private InvertibleAdapterLayer(Block embeddings, AdapterActivation activation, OutputEmbeddingsModel head) {
+    private InvertibleAdapterLayer(Block embeddings, AdapterActivation activation, OutputEmbeddingsModel head,
+            EmbeddingsOutputModel input) {
         super(embeddings, MODULE, activation);
         this.head = head;
+        this.input = input;
     }
 
     /**
@@ -69,7 +74,8 @@ final class InvertibleAdapterLayer extends AdapterLayer<NiceCoupling>
                         + "; invertible adapters need it for themselves");
             }
             OutputEmbeddingsModel head = model.model() instanceof OutputEmbeddingsModel m ? m : null;
-            layer = new InvertibleAdapterLayer(block, activation, head);
+            EmbeddingsOutputModel input = model.model() instanceof EmbeddingsOutputModel m ? m : null;
+            layer = new InvertibleAdapterLayer(block, activation, head, input);
             layer.placeAt(model, new TargetModule(model.embeddingsPath(), block, -1, null));
         }
         Parameter table = layer.base().getParameters().valueAt(0);
@@ -110,6 +116,9 @@ final class InvertibleAdapterLayer extends AdapterLayer<NiceCoupling>
         if (head != null) {
             head.setOutputEmbeddingsInput(this);
         }
+        if (input != null) {
+            input.setEmbeddingsOutput(this::forwardCoupling);
+        }
     }
 
     @Override
@@ -118,6 +127,9 @@ final class InvertibleAdapterLayer extends AdapterLayer<NiceCoupling>
         super.uninstall(with);
         if (wasInstalled && head != null && head.outputEmbeddingsInput().orElse(null) == this) {
             head.setOutputEmbeddingsInput(null);
+        }
+        if (wasInstalled && input != null) {
+            input.setEmbeddingsOutput(null);
         }
     }
 
@@ -130,6 +142,9 @@ final class InvertibleAdapterLayer extends AdapterLayer<NiceCoupling>
     protected NDList forwardWith(ParameterStore store, NDList inputs, boolean training,
             PairList<String, Object> params, List<AdapterUse<NiceCoupling>> uses) {
         NDList out = base().forward(store, inputs, training, params);
+        if (input != null) {
+            return out; // the coupling runs later, on the whole embeddings output (forwardCoupling)
+        }
         NDList result = new NDList(couple(store, out.head(), uses, false, training));
         for (int i = 1; i < out.size(); i++) {
             result.add(out.get(i));
@@ -140,10 +155,19 @@ final class InvertibleAdapterLayer extends AdapterLayer<NiceCoupling>
     /** The inverse of the first active adapter's coupling, before the output projection. */
     @Override
     public NDArray apply(ParameterStore store, NDArray hidden, boolean training) {
+        return coupleActive(store, hidden, true, training);
+    }
+
+    /** The first active adapter's coupling on the embeddings output of an {@link EmbeddingsOutputModel}. */
+    private NDArray forwardCoupling(ParameterStore store, NDArray hidden, boolean training) {
+        return coupleActive(store, hidden, false, training);
+    }
+
+    private NDArray coupleActive(ParameterStore store, NDArray hidden, boolean reverse, boolean training) {
         Map<String, NiceCoupling> held = new LinkedHashMap<>();
         adapterNames().forEach(n -> held.put(n, adapter(n)));
         List<AdapterUse<NiceCoupling>> uses = AdapterUse.select(activation(), held, mergedAdapters());
-        return uses.isEmpty() ? hidden : couple(store, hidden, uses, true, training);
+        return uses.isEmpty() ? hidden : couple(store, hidden, uses, reverse, training);
     }
 
     /**
