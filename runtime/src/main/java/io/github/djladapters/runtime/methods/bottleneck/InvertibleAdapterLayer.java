@@ -44,9 +44,9 @@ final class InvertibleAdapterLayer extends AdapterLayer<NiceCoupling>
     private final OutputEmbeddingsModel head;
     private final EmbeddingsOutputModel input;
 
-    private InvertibleAdapterLayer(Block embeddings, AdapterActivation activation, OutputEmbeddingsModel head,
-            EmbeddingsOutputModel input) {
-        super(embeddings, MODULE, activation);
+    private InvertibleAdapterLayer(Block embeddings, String modulePath, AdapterActivation activation,
+            OutputEmbeddingsModel head, EmbeddingsOutputModel input) {
+        super(embeddings, modulePath, activation);
         this.head = head;
         this.input = input;
     }
@@ -75,7 +75,7 @@ final class InvertibleAdapterLayer extends AdapterLayer<NiceCoupling>
             }
             OutputEmbeddingsModel head = model.model() instanceof OutputEmbeddingsModel m ? m : null;
             EmbeddingsOutputModel input = model.model() instanceof EmbeddingsOutputModel m ? m : null;
-            layer = new InvertibleAdapterLayer(block, activation, head, input);
+            layer = new InvertibleAdapterLayer(block, modulePath(model), activation, head, input);
             layer.placeAt(model, new TargetModule(model.embeddingsPath(), block, -1, null));
         }
         Parameter table = layer.base().getParameters().valueAt(0);
@@ -83,6 +83,24 @@ final class InvertibleAdapterLayer extends AdapterLayer<NiceCoupling>
         layer.putAdapter(name, new NiceCoupling(shape.get(shape.dimension() - 1), config.invAdapterReductionFactor(),
                 config.nonLinearity(), table.getArray().getManager()));
         return layer;
+    }
+
+    /**
+     * The library's module path of the invertible adapters: {@code invertible_adapters} on its base model,
+     * the innermost module holding both the embeddings and the layers ({@code transformer.} in GPT-2's
+     * LM model, {@code model.} in Llama's, nothing in a bare {@code BertModel}).
+     *
+     * @param model the bound model
+     * @return for example {@code transformer.invertible_adapters}
+     */
+    static String modulePath(BoundModel model) {
+        String[] embeddings = model.embeddingsPath().split("\\.");
+        String[] layer = model.layerPath(0).split("\\.");
+        StringBuilder prefix = new StringBuilder();
+        for (int i = 0; i < Math.min(embeddings.length, layer.length) - 1 && embeddings[i].equals(layer[i]); i++) {
+            prefix.append(embeddings[i]).append('.');
+        }
+        return prefix + MODULE;
     }
 
     /**
