@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.runtime.architecture.EmbeddingsOutputModel;
 import io.github.djladapters.runtime.architecture.ModelInputs;
 import io.github.djladapters.runtime.architecture.RealTokens;
 import io.github.djladapters.models.blocks.ForwardScope;
@@ -16,6 +17,7 @@ import io.github.djladapters.annotations.AdaptableModel;
 import io.github.djladapters.annotations.Layers;
 import io.github.djladapters.models.blocks.PaddingMask;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A BERT, RoBERTa or XLM-RoBERTa encoder written as DJL blocks, with Hugging Face module names:
@@ -41,7 +43,7 @@ import java.util.List;
     AdapterMethod.REFT,
     AdapterMethod.INVERTIBLE
 })
-public class BertModel extends InputExtendingBlock {
+public class BertModel extends InputExtendingBlock implements EmbeddingsOutputModel {
 
     BertEmbeddings embeddings;
     BertEncoder encoder;
@@ -49,6 +51,7 @@ public class BertModel extends InputExtendingBlock {
     BertPooler pooler;
 
     private final BertConfig config;
+    private EmbeddingsOutput embeddingsOutput;
 
     /**
      * A model without pooler, as sentence-transformers and token-level tasks use it.
@@ -118,6 +121,7 @@ public class BertModel extends InputExtendingBlock {
             hidden = embeddings.combine(ps, extended.embeddings(), extended.positionIds(),
                     extended.tokenTypeIds(), training, params);
         }
+        hidden = afterEmbeddings(ps, hidden, training);
         NDArray last;
         try (RealTokens.Scope window = RealTokens.open(mask, hidden.getShape().get(1))) {
             last = encoder.forward(ps, new NDList(hidden, maskBias(mask)), training, params).head();
@@ -125,6 +129,16 @@ public class BertModel extends InputExtendingBlock {
         return pooler == null
                 ? new NDList(last)
                 : new NDList(last, pooler.forward(ps, new NDList(last), training, params).head());
+    }
+
+    @Override
+    public void setEmbeddingsOutput(EmbeddingsOutput hook) {
+        embeddingsOutput = hook;
+    }
+
+    @Override
+    public Optional<EmbeddingsOutput> embeddingsOutput() {
+        return Optional.ofNullable(embeddingsOutput);
     }
 
     /**

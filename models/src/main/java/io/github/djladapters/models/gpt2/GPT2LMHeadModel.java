@@ -4,6 +4,8 @@ import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.annotations.AdaptableModel;
 import io.github.djladapters.models.generation.DecoderForCausalLM;
 import io.github.djladapters.models.generation.DecoderModel;
+import io.github.djladapters.runtime.architecture.EmbeddingsOutputModel;
+import java.util.Optional;
 
 /**
  * GPT-2 with its language-model head ({@code GPT2LMHeadModel}): the {@code transformer} and logits
@@ -28,7 +30,7 @@ import io.github.djladapters.models.generation.DecoderModel;
     AdapterMethod.REFT,
     AdapterMethod.INVERTIBLE
 })
-public class GPT2LMHeadModel extends DecoderForCausalLM<GPT2Config> {
+public class GPT2LMHeadModel extends DecoderForCausalLM<GPT2Config> implements EmbeddingsOutputModel {
 
     GPT2Model transformer;
 
@@ -45,5 +47,16 @@ public class GPT2LMHeadModel extends DecoderForCausalLM<GPT2Config> {
     @Override
     protected DecoderModel decoder() {
         return transformer;
+    }
+
+    /** Hooks the sum of token and position embeddings, where the Adapters library hooks GPT-2's {@code drop}. */
+    @Override
+    public void setEmbeddingsOutput(EmbeddingsOutput hook) {
+        transformer.setEmbeddingsOutput(hook);
+    }
+
+    @Override
+    public Optional<EmbeddingsOutput> embeddingsOutput() {
+        return Optional.ofNullable(transformer.embeddingsOutput());
     }
 }

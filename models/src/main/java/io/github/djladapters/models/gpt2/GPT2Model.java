@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.runtime.architecture.EmbeddingsOutputModel.EmbeddingsOutput;
 import io.github.djladapters.runtime.architecture.ModelInputs;
 import io.github.djladapters.runtime.architecture.RealTokens;
 import io.github.djladapters.annotations.Embeddings;
@@ -35,6 +36,8 @@ public final class GPT2Model extends DecoderModel {
     @Layers List<GPT2Block> h;
     Block ln_f;
 
+    private EmbeddingsOutput embeddingsOutput;
+
     /**
      * An uninitialised transformer.
      *
@@ -56,7 +59,17 @@ public final class GPT2Model extends DecoderModel {
     @Override
     protected NDArray layerInputs(ParameterStore ps, ModelInputs in, NDList shared, boolean training,
             PairList<String, Object> params) {
-        return in.embeddings().add(wpe.forward(ps, new NDList(in.positionIds()), training, params).head());
+        NDArray first = in.embeddings().add(wpe.forward(ps, new NDList(in.positionIds()), training, params).head());
+        return embeddingsOutput == null ? first : embeddingsOutput.apply(ps, first, training);
+    }
+
+    /** The hook on the embeddings output (token plus position embeddings), or null; see {@link GPT2LMHeadModel}. */
+    void setEmbeddingsOutput(EmbeddingsOutput hook) {
+        embeddingsOutput = hook;
+    }
+
+    EmbeddingsOutput embeddingsOutput() {
+        return embeddingsOutput;
     }
 
     @Override

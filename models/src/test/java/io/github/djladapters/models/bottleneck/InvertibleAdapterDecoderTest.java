@@ -19,6 +19,7 @@ import io.github.djladapters.models.bottleneck.BottleneckDecoderTest.Decoder;
 import io.github.djladapters.models.generation.DecoderForCausalLM;
 import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.Adapters;
+import io.github.djladapters.runtime.architecture.EmbeddingsOutputModel;
 import io.github.djladapters.runtime.architecture.OutputEmbeddingsModel;
 import io.github.djladapters.runtime.methods.bottleneck.SeqBnConfig;
 import io.github.djladapters.runtime.methods.bottleneck.SeqBnInvConfig;
@@ -140,10 +141,19 @@ class InvertibleAdapterDecoderTest {
         try (NDManager scope = manager.newSubManager()) {
             ParameterStore store = new ParameterStore(scope, false);
             NDList ids = new NDList(scope.create(IDS));
-            NDArray coupled = wrapper.forward(store, ids, false).head();
+            NDArray coupled;
             float[] table;
-            try (AdapterModel.DisabledScope off = peft.disableAdapters()) {
-                table = wrapper.forward(store, ids, false).head().toFloatArray();
+            if (peft.model() instanceof EmbeddingsOutputModel embedded) {
+                // GPT-2: the coupling runs on token plus position embeddings, through the model's hook
+                NDArray plain = wrapper.forward(store, ids, false).head();
+                table = plain.toFloatArray();
+                coupled = embedded.embeddingsOutput().orElseThrow().apply(store, plain, false);
+            } else {
+                // Llama: on the token table's output, in the wrapper
+                coupled = wrapper.forward(store, ids, false).head();
+                try (AdapterModel.DisabledScope off = peft.disableAdapters()) {
+                    table = wrapper.forward(store, ids, false).head().toFloatArray();
+                }
             }
             assertTrue(maxDiff(table, coupled.toFloatArray()) > 1e-2, "the coupling changes the embeddings");
             float[] back = inverse.apply(store, coupled, false).toFloatArray();
@@ -179,12 +189,14 @@ class InvertibleAdapterDecoderTest {
         float[] trained = logits(peft);
         peft.saveAdapter(dir.resolve("saved"));
         Path folder = dir.resolve("saved").resolve("inv");
+        // the library's base model holds its invertible_adapters: GPT2LMHeadModel's transformer, Llama's model
+        String module = (peft.model().getClass().getSimpleName().startsWith("GPT2") ? "transformer." : "model.")
+                + "invertible_adapters.inv.";
         try (SafetensorsFile file = SafetensorsFile.open(folder.resolve("adapter.safetensors"))) {
-            assertTrue(file.tensors().keySet().containsAll(List.of("invertible_adapters.inv.F.0.weight",
-                    "invertible_adapters.inv.F.0.bias", "invertible_adapters.inv.F.2.weight",
-                    "invertible_adapters.inv.G.2.bias")), file.tensors().keySet().toString());
-            assertEquals(List.of(8L, 16L), List.of(file.tensors().get("invertible_adapters.inv.F.0.weight").shape()
-                    .get(0), file.tensors().get("invertible_adapters.inv.F.0.weight").shape().get(1)));
+            assertTrue(file.tensors().keySet().containsAll(List.of(module + "F.0.weight", module + "F.0.bias",
+                    module + "F.2.weight", module + "G.2.bias")), file.tensors().keySet().toString());
+            assertEquals(List.of(8L, 16L), List.of(file.tensors().get(module + "F.0.weight").shape()
+                    .get(0), file.tensors().get(module + "F.0.weight").shape().get(1)));
         }
         String config = Files.readString(folder.resolve("adapter_config.json"));
         assertTrue(config.contains("\"inv_adapter\": \"nice\"") && config.contains(

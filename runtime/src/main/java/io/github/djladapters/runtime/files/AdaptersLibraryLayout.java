@@ -1,5 +1,6 @@
 package io.github.djladapters.runtime.files;
 
+import ai.djl.ndarray.NDArray;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.djladapters.runtime.methods.AdapterConfig;
 import io.github.djladapters.runtime.methods.MethodProvider;
@@ -102,6 +103,21 @@ final class AdaptersLibraryLayout {
     }
 
     /**
+     * Rewrites the tensors read from a library file before their keys are mapped (see
+     * {@link AdaptersLibraryFormat#fromFileTensors}).
+     *
+     * @param config the parsed config
+     * @param file for messages
+     * @param tensors file key to tensor
+     * @return file key to tensor
+     * @throws CheckpointException naming the file and key for tensors that do not fit
+     */
+    static Map<String, NDArray> fromFileTensors(AdapterConfig config, Path file, Map<String, NDArray> tensors)
+            throws CheckpointException {
+        return format(config).fromFileTensors(file, tensors);
+    }
+
+    /**
      * Stages one adapter in the library's layout: {@code adapter_config.json} (its
      * {@code build_full_config} keys: {@code config}, {@code hidden_size}, {@code model_class},
      * {@code model_name}, {@code model_type}, {@code name}, {@code version}) and
@@ -127,7 +143,8 @@ final class AdaptersLibraryLayout {
         root.put("version", VERSION);
         Files.createDirectories(folder);
         files.stage(folder.resolve(WEIGHTS_FILE),
-                path -> PeftAdapterFiles.writeWeights(model, name, path, key -> format.fileKey(key, name)));
+                path -> PeftAdapterFiles.writeWeights(model, name, path, key -> format.fileKey(key, name),
+                        tensors -> format.toFileTensors(config, tensors)));
         files.write(folder.resolve(PeftAdapterFiles.CONFIG_FILE),
                 PythonJson.write(root).getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }

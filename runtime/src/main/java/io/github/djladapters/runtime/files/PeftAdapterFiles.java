@@ -145,9 +145,26 @@ public final class PeftAdapterFiles {
      */
     static void writeWeights(AdapterStore model, String name, Path path,
             java.util.function.UnaryOperator<String> fileKey) throws IOException {
+        writeWeights(model, name, path, fileKey, java.util.function.UnaryOperator.identity());
+    }
+
+    /**
+     * Writes an adapter's tensors under file keys, rewritten by {@code rewrite} (by file key) first.
+     *
+     * @param model the model
+     * @param name the adapter
+     * @param path the file
+     * @param fileKey this project's key to the file's
+     * @param rewrite file key to tensor, rewritten
+     * @throws IOException when writing fails
+     */
+    static void writeWeights(AdapterStore model, String name, Path path,
+            java.util.function.UnaryOperator<String> fileKey,
+            java.util.function.UnaryOperator<Map<String, NDArray>> rewrite) throws IOException {
         try (NDManager scope = NDManager.newBaseManager()) {
-            Map<String, NDArray> sorted = new TreeMap<>();
-            model.adapterTensors(name, scope).forEach((key, value) -> sorted.put(fileKey.apply(key), value));
+            Map<String, NDArray> keyed = new LinkedHashMap<>();
+            model.adapterTensors(name, scope).forEach((key, value) -> keyed.put(fileKey.apply(key), value));
+            Map<String, NDArray> sorted = new TreeMap<>(rewrite.apply(keyed));
             SafetensorsWriter writer = new SafetensorsWriter().metadata("format", "pt");
             for (Map.Entry<String, NDArray> tensor : sorted.entrySet()) {
                 NDArray value = tensor.getValue().getDataType() == DataType.FLOAT32 ? tensor.getValue()
@@ -209,13 +226,21 @@ public final class PeftAdapterFiles {
     private static void loadTensors(AdapterStore model, String name, SafetensorsFile file,
             AdapterConfigFile adaptersLibrary) throws IOException {
         try (NDManager scope = NDManager.newBaseManager()) {
+            Map<String, NDArray> read = new LinkedHashMap<>();
+            for (Map.Entry<String, TensorInfo> tensor : file.tensors().entrySet()) {
+                read.put(tensor.getKey(), scope.create(file.readFloat32(tensor.getKey()), tensor.getValue().shape(),
+                        DataType.FLOAT32));
+            }
+            if (adaptersLibrary != null) {
+                read = AdaptersLibraryLayout.fromFileTensors(adaptersLibrary.config(), file.path(), read);
+            }
             Map<String, String> keys = new LinkedHashMap<>();
             Optional<PeftFormat<AdapterConfig>> peft = MethodRegistry.forConfig(model.adapterConfig(name)).peftFormat();
-            file.tensors().keySet().forEach(k -> keys.put(k, adaptersLibrary == null && peft.isPresent()
+            read.keySet().forEach(k -> keys.put(k, adaptersLibrary == null && peft.isPresent()
                     ? peft.get().internalKey(k) : k));
             if (adaptersLibrary != null) {
                 Set<String> expected = model.adapterTensors(name, scope).keySet();
-                keys.putAll(AdaptersLibraryLayout.internalKeys(adaptersLibrary.config(), file.tensors().keySet(),
+                keys.putAll(AdaptersLibraryLayout.internalKeys(adaptersLibrary.config(), read.keySet(),
                         adaptersLibrary.savedName(), expected));
             }
             SavedModuleKeys saved = new SavedModuleKeys(model, name);
@@ -224,8 +249,7 @@ public final class PeftAdapterFiles {
             Map<String, String> storedAs = new LinkedHashMap<>();
             List<String> duplicates = new ArrayList<>();
             for (Map.Entry<String, String> key : keys.entrySet()) {
-                TensorInfo info = file.tensors().get(key.getKey());
-                NDArray value = scope.create(file.readFloat32(key.getKey()), info.shape(), DataType.FLOAT32);
+                NDArray value = read.get(key.getKey());
                 String earlier = storedAs.put(key.getValue(), key.getKey());
                 if (tensors.put(key.getValue(), value) != null) {
                     duplicates.add(key.getKey() + " (as " + earlier + ")");

@@ -1,5 +1,6 @@
 package io.github.djladapters.runtime.methods;
 
+import ai.djl.ndarray.NDArray;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.djladapters.runtime.safetensors.CheckpointException;
 import java.nio.file.Path;
@@ -94,6 +95,32 @@ public interface AdaptersLibraryFormat<C extends AdapterConfig> {
      * @return file key to key; a key that fits nothing maps to itself (reported as unexpected)
      */
     Map<String, String> internalKeys(Set<String> fileKeys, String savedName, Set<String> expected);
+
+    /**
+     * Rewrites the tensors read from the library's file (by file key) before their keys are mapped,
+     * for a method whose library state dict holds other tensors than this project keeps (ReFT's
+     * orthogonal parametrization).
+     *
+     * @param file for messages
+     * @param tensors file key to tensor, as read
+     * @return file key to tensor; by default {@code tensors}
+     * @throws CheckpointException naming the file and key for tensors that do not fit
+     */
+    default Map<String, NDArray> fromFileTensors(Path file, Map<String, NDArray> tensors) throws CheckpointException {
+        return tensors;
+    }
+
+    /**
+     * Rewrites the tensors about to be written (by the library's file key), the inverse of
+     * {@link #fromFileTensors}.
+     *
+     * @param config the adapter's config
+     * @param tensors file key to tensor
+     * @return file key to tensor; by default {@code tensors}
+     */
+    default Map<String, NDArray> toFileTensors(C config, Map<String, NDArray> tensors) {
+        return tensors;
+    }
 
     /**
      * Whether saving in this layout is supported (methods PEFT has are saved in PEFT's layout).

@@ -35,8 +35,8 @@ final class BottleneckLibraryFormat implements AdaptersLibraryFormat<BnConfig> {
     /** Keys that must have their off value, with it. */
     private static final Pattern INV_FILE_KEY = Pattern.compile("(?:(.+)\\.)?" + InvertibleAdapterLayer.MODULE
             + "\\.([^.]+)\\.(" + InvertibleAdapterLayer.TENSOR_NAME + ")");
-    private static final Pattern INV_OWN_KEY = Pattern.compile(Pattern.quote(INTERNAL_PREFIX
-            + InvertibleAdapterLayer.MODULE + ".") + "(" + InvertibleAdapterLayer.TENSOR_NAME + ")");
+    private static final Pattern INV_OWN_KEY = Pattern.compile(Pattern.quote(INTERNAL_PREFIX) + "((?:.+\\.)?"
+            + InvertibleAdapterLayer.MODULE + ")\\.(" + InvertibleAdapterLayer.TENSOR_NAME + ")");
 
     private static final Map<String, JsonNode> OFF = Map.of(
             "use_gating", JSON.getNodeFactory().booleanNode(false),
@@ -130,7 +130,7 @@ final class BottleneckLibraryFormat implements AdaptersLibraryFormat<BnConfig> {
     public String fileKey(String key, String name) {
         Matcher inv = INV_OWN_KEY.matcher(key);
         if (inv.matches()) {
-            return InvertibleAdapterLayer.MODULE + "." + name + "." + inv.group(1);
+            return inv.group(1) + "." + name + "." + inv.group(2);
         }
         Matcher m = OWN_KEY.matcher(key);
         if (!m.matches()) {
@@ -144,9 +144,14 @@ final class BottleneckLibraryFormat implements AdaptersLibraryFormat<BnConfig> {
         return AdaptersLibraryFormat.renameKeys(fileKeys, expected, key -> {
             Matcher inv = INV_FILE_KEY.matcher(key);
             if (inv.matches()) {
-                String prefix = inv.group(1) == null ? "" : inv.group(1) + ".";
-                return savedName == null || savedName.equals(inv.group(2))
-                        ? new SavedKey(prefix + InvertibleAdapterLayer.MODULE, "." + inv.group(3)) : null;
+                if (savedName != null && !savedName.equals(inv.group(2))) {
+                    return null;
+                }
+                // one coupling per adapter: whatever base-model prefix the file has (none, bert., transformer.,
+                // model., or this project's older files without one), it is this adapter's coupling
+                String module = expected.stream().map(INV_OWN_KEY::matcher).filter(Matcher::matches)
+                        .map(own -> own.group(1)).findFirst().orElse(InvertibleAdapterLayer.MODULE);
+                return new SavedKey(module, "." + inv.group(3));
             }
             Matcher m = FILE_KEY.matcher(key);
             return m.matches() && (savedName == null || savedName.equals(m.group(2)))

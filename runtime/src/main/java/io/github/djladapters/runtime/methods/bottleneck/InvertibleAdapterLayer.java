@@ -8,6 +8,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.djladapters.annotations.AdapterMethod;
+import io.github.djladapters.runtime.architecture.EmbeddingsOutputModel;
 import io.github.djladapters.runtime.architecture.OutputEmbeddingsModel;
 import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.AdapterLayer;
@@ -22,9 +23,10 @@ import java.util.Map;
 /**
  * The invertible adapters of bottleneck configs with {@code inv_adapter} (the Adapters library's
  * {@code InvertibleAdapterLayer}): a wrapper at the model's {@code @Embeddings} block that runs the
- * first active adapter's {@link NiceCoupling} on the embeddings output and, when the model is an
- * {@link OutputEmbeddingsModel} (a language-model head), its inverse on the final hidden states
- * before the output projection. Encoders get the forward coupling only. Its module path is the
+ * first active adapter's {@link NiceCoupling} on the embeddings output (on what the model passes to
+ * {@link EmbeddingsOutputModel#afterEmbeddings} when it is one, as BERT and GPT-2, else on the token
+ * table's output, as Llama) and, when the model is an {@link OutputEmbeddingsModel} (a language-model
+ * head), its inverse on the final hidden states before the output projection. Encoders get the forward coupling only. Its module path is the
  * library's {@code invertible_adapters} on the base model, so tensors are saved as
  * {@code invertible_adapters.<name>.F.0.weight} and so on.
  */
@@ -38,10 +40,13 @@ final class InvertibleAdapterLayer extends NamedParameterLayer<NiceCoupling>
     static final String TENSOR_NAME = "(?:F|G)\\.[02]\\.(?:weight|bias)";
 
     private final OutputEmbeddingsModel head;
+    private final EmbeddingsOutputModel input;
 
-    private InvertibleAdapterLayer(Block embeddings, AdapterActivation activation, OutputEmbeddingsModel head) {
-        super(embeddings, MODULE, activation, "invertible adapters");
+    private InvertibleAdapterLayer(Block embeddings, String modulePath, AdapterActivation activation,
+            OutputEmbeddingsModel head, EmbeddingsOutputModel input) {
+        super(embeddings, modulePath, activation, "invertible adapters");
         this.head = head;
+        this.input = input;
     }
 
     /**
@@ -67,7 +72,8 @@ final class InvertibleAdapterLayer extends NamedParameterLayer<NiceCoupling>
                         + "; invertible adapters need it for themselves");
             }
             OutputEmbeddingsModel head = model.model() instanceof OutputEmbeddingsModel m ? m : null;
-            layer = new InvertibleAdapterLayer(block, activation, head);
+            EmbeddingsOutputModel input = model.model() instanceof EmbeddingsOutputModel m ? m : null;
+            layer = new InvertibleAdapterLayer(block, modulePath(model), activation, head, input);
             layer.placeAt(model, new TargetModule(model.embeddingsPath(), block, -1, null));
         }
         Parameter table = layer.base().getParameters().valueAt(0);
@@ -75,6 +81,24 @@ final class InvertibleAdapterLayer extends NamedParameterLayer<NiceCoupling>
         layer.putAdapter(name, new NiceCoupling(shape.get(shape.dimension() - 1), config.invAdapterReductionFactor(),
                 config.nonLinearity(), table.getArray().getManager()));
         return layer;
+    }
+
+    /**
+     * The library's module path of the invertible adapters: {@code invertible_adapters} on its base model,
+     * the innermost module holding both the embeddings and the layers ({@code transformer.} in GPT-2's
+     * LM model, {@code model.} in Llama's, nothing in a bare {@code BertModel}).
+     *
+     * @param model the bound model
+     * @return for example {@code transformer.invertible_adapters}
+     */
+    static String modulePath(BoundModel model) {
+        String[] embeddings = model.embeddingsPath().split("\\.");
+        String[] layer = model.layerPath(0).split("\\.");
+        StringBuilder prefix = new StringBuilder();
+        for (int i = 0; i < Math.min(embeddings.length, layer.length) - 1 && embeddings[i].equals(layer[i]); i++) {
+            prefix.append(embeddings[i]).append('.');
+        }
+        return prefix + MODULE;
     }
 
     /**
@@ -108,6 +132,9 @@ final class InvertibleAdapterLayer extends NamedParameterLayer<NiceCoupling>
         if (head != null) {
             head.setOutputEmbeddingsInput(this);
         }
+        if (input != null) {
+            input.setEmbeddingsOutput(this::forwardCoupling);
+        }
     }
 
     @Override
@@ -117,12 +144,18 @@ final class InvertibleAdapterLayer extends NamedParameterLayer<NiceCoupling>
         if (wasInstalled && head != null && head.outputEmbeddingsInput().orElse(null) == this) {
             head.setOutputEmbeddingsInput(null);
         }
+        if (wasInstalled && input != null) {
+            input.setEmbeddingsOutput(null);
+        }
     }
 
     @Override
     protected NDList forwardWith(ParameterStore store, NDList inputs, boolean training,
             PairList<String, Object> params, List<AdapterUse<NiceCoupling>> uses) {
         NDList out = base().forward(store, inputs, training, params);
+        if (input != null) {
+            return out; // the coupling runs later, on the whole embeddings output (forwardCoupling)
+        }
         NDList result = new NDList(couple(store, out.head(), uses, false, training));
         for (int i = 1; i < out.size(); i++) {
             result.add(out.get(i));
@@ -133,10 +166,19 @@ final class InvertibleAdapterLayer extends NamedParameterLayer<NiceCoupling>
     /** The inverse of the first active adapter's coupling, before the output projection. */
     @Override
     public NDArray apply(ParameterStore store, NDArray hidden, boolean training) {
+        return coupleActive(store, hidden, true, training);
+    }
+
+    /** The first active adapter's coupling on the embeddings output of an {@link EmbeddingsOutputModel}. */
+    private NDArray forwardCoupling(ParameterStore store, NDArray hidden, boolean training) {
+        return coupleActive(store, hidden, false, training);
+    }
+
+    private NDArray coupleActive(ParameterStore store, NDArray hidden, boolean reverse, boolean training) {
         Map<String, NiceCoupling> held = new LinkedHashMap<>();
         adapterNames().forEach(n -> held.put(n, adapter(n)));
         List<AdapterUse<NiceCoupling>> uses = AdapterUse.select(activation(), held, mergedAdapters());
-        return uses.isEmpty() ? hidden : couple(store, hidden, uses, true, training);
+        return uses.isEmpty() ? hidden : couple(store, hidden, uses, reverse, training);
     }
 
     /**

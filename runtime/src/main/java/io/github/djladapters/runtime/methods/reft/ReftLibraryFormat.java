@@ -1,5 +1,8 @@
 package io.github.djladapters.runtime.methods.reft;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -8,6 +11,7 @@ import io.github.djladapters.runtime.methods.AdaptersLibraryFormat;
 import io.github.djladapters.runtime.safetensors.CheckpointException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -22,8 +26,10 @@ import java.util.regex.Pattern;
  * {@code tied_weights}, {@code dropout}, {@code non_linearity}, plus {@code subtract_projection}, which
  * the library itself does not write (so its DiReFT comes back as NoReFT); tensors
  * {@code <layer>.reft_layer.refts.<name>.units.<i>.learned_source.weight} and so on. The projection
- * is written as the orthonormal R the forward uses ({@code projection.weight}); the library's
- * {@code projection.parametrizations.weight.original} is read as R and made orthonormal.
+ * of an orthogonal ReFT (LoReFT) is saved as the library's PyTorch parametrization saves it,
+ * {@code projection.parametrizations.weight.original} and {@code projection.parametrizations.weight.0.base}
+ * (see {@link OrthogonalParametrization}), and read back from those two into the R they compute; without
+ * orthogonality it is {@code projection.weight}.
  */
 final class ReftLibraryFormat implements AdaptersLibraryFormat<ReftConfig> {
 
@@ -35,6 +41,8 @@ final class ReftLibraryFormat implements AdaptersLibraryFormat<ReftConfig> {
             "r", "orthogonality", "tied_weights", "subtract_projection", "dropout", "non_linearity", "dtype",
             "output_reft", "init_weights_seed");
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String ORIGINAL = "parametrizations.weight.original";
+    private static final String BASE = "parametrizations.weight.0.base";
 
     @Override
     public boolean reads(ObjectNode config) {
@@ -114,6 +122,70 @@ final class ReftLibraryFormat implements AdaptersLibraryFormat<ReftConfig> {
             String tensor = m.group(4).startsWith("projection") ? "projection.weight" : m.group(4);
             return new SavedKey(m.group(1), ".reft_layer." + m.group(3) + tensor);
         });
+    }
+
+    /** Each {@code projection.parametrizations.weight.original} (with its {@code .0.base}) becomes {@code projection.weight}. */
+    @Override
+    public Map<String, NDArray> fromFileTensors(Path file, Map<String, NDArray> tensors) throws CheckpointException {
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        for (Map.Entry<String, NDArray> tensor : tensors.entrySet()) {
+            String key = tensor.getKey();
+            if (key.endsWith("projection." + BASE) && tensors.containsKey(
+                    key.substring(0, key.length() - BASE.length()) + ORIGINAL)) {
+                continue; // read with its original
+            }
+            if (!key.endsWith("projection." + ORIGINAL)) {
+                out.put(key, tensor.getValue());
+                continue;
+            }
+            String module = key.substring(0, key.length() - ORIGINAL.length());
+            NDArray original = tensor.getValue();
+            long[] shape = original.getShape().getShape();
+            if (shape.length != 2) {
+                throw new CheckpointException(file + ": tensor '" + key + "' has shape " + original.getShape()
+                        + "; expected [r, hidden]");
+            }
+            int r = (int) shape[0];
+            int hidden = (int) shape[1];
+            NDArray base = tensors.get(module + BASE);
+            if (base != null && !base.getShape().equals(new Shape(hidden, hidden))) {
+                throw new CheckpointException(file + ": tensor '" + module + BASE + "' has shape " + base.getShape()
+                        + "; expected [" + hidden + ", " + hidden + "] for '" + key + "' of shape " + original.getShape());
+            }
+            try {
+                float[] weight = OrthogonalParametrization.weight(original.toFloatArray(),
+                        base == null ? null : base.toFloatArray(), r, hidden);
+                out.put(module + "weight", original.getManager().create(weight, new Shape(r, hidden)));
+            } catch (IllegalArgumentException e) {
+                throw new CheckpointException(file + ": tensor '" + key + "': " + e.getMessage(), e);
+            }
+        }
+        return out;
+    }
+
+    /** With orthogonality, each {@code projection.weight} is written as the library's parametrization. */
+    @Override
+    public Map<String, NDArray> toFileTensors(ReftConfig config, Map<String, NDArray> tensors) {
+        if (!config.orthogonality()) {
+            return tensors;
+        }
+        Map<String, NDArray> out = new LinkedHashMap<>();
+        tensors.forEach((key, value) -> {
+            if (!key.endsWith(".projection.weight")) {
+                out.put(key, value);
+                return;
+            }
+            String module = key.substring(0, key.length() - "weight".length());
+            NDArray orthonormal = ReftIntervention.projection(value, true);
+            int r = (int) value.getShape().get(0);
+            int hidden = (int) value.getShape().get(1);
+            NDManager manager = value.getManager();
+            out.put(module + ORIGINAL, manager.create(OrthogonalParametrization.original(r, hidden),
+                    new Shape(r, hidden)));
+            out.put(module + BASE, manager.create(OrthogonalParametrization.base(orthonormal.toFloatArray(), r, hidden),
+                    new Shape(hidden, hidden)));
+        });
+        return out;
     }
 
     @Override
