@@ -33,14 +33,52 @@ public final class DotProductAttention {
         Shape q = query.getShape();
         long heads = q.get(1);
         ExtendedKeyValues kv = block.extendKeyValues(query, keys, values);
-        NDArray k = AttentionHeads.repeat(kv.keys(), heads);
-        NDArray v = AttentionHeads.repeat(kv.values(), heads);
-        NDArray scores = Scalars.mul(query.matMul(k.transpose(0, 1, 3, 2)), scale);
         NDArray mask = kv.attentionMask(maskBias);
+        long kvHeads = kv.keys().getShape().get(1);
+        boolean grouped = kvHeads != heads && kv.values().getShape().get(1) == kvHeads
+                && (mask == null || mask.getShape().dimension() == 4);
+        NDArray attended = !grouped
+                ? attend(query, AttentionHeads.repeat(kv.keys(), heads), AttentionHeads.repeat(kv.values(), heads), mask,
+                        scale)
+                : attendGrouped(query, kv.keys(), kv.values(), mask, scale);
+        NDArray context = block.extendContext(query, attended);
+        return context.transpose(0, 2, 1, 3).reshape(q.get(0), q.get(2), heads * q.get(3));
+    }
+
+    /** {@code softmax(q k^T scale + mask) v} with as many key/value heads as query heads. */
+    private static NDArray attend(NDArray query, NDArray keys, NDArray values, NDArray mask, float scale) {
+        NDArray scores = Scalars.mul(query.matMul(keys.transpose(0, 1, 3, 2)), scale);
         if (mask != null) {
             scores = scores.add(mask);
         }
-        NDArray context = block.extendContext(query, scores.softmax(-1).matMul(v));
-        return context.transpose(0, 2, 1, 3).reshape(q.get(0), q.get(2), heads * q.get(3));
+        return scores.softmax(-1).matMul(values);
+    }
+
+    /**
+     * Grouped-query attention without repeating keys and values: the {@code heads / kvHeads} query
+     * heads of one key/value head are stacked along the query axis ({@code [B, kvHeads, groups * T,
+     * headDim]}), so each key/value head is read once per product instead of being copied
+     * {@code groups} times per layer and step. The same numbers as {@link AttentionHeads#repeat} followed by
+     * plain attention.
+     */
+    private static NDArray attendGrouped(NDArray query, NDArray keys, NDArray values, NDArray mask,
+            float scale) {
+        Shape q = query.getShape();
+        long batch = q.get(0);
+        long heads = q.get(1);
+        long length = q.get(2);
+        long kvHeads = keys.getShape().get(1);
+        long groups = heads / kvHeads;
+        long keyLength = keys.getShape().get(2);
+        NDArray stacked = query.reshape(batch, kvHeads, groups * length, q.get(3));
+        NDArray scores = Scalars.mul(stacked.matMul(keys.transpose(0, 1, 3, 2)), scale);
+        if (mask != null) {
+            Shape m = mask.getShape(); // [B or 1, 1 or heads, T or 1, S]
+            boolean perHead = m.get(1) != 1;
+            NDArray grouped = mask.reshape(m.get(0), perHead ? kvHeads : 1, perHead ? groups : 1, m.get(2), m.get(3));
+            scores = scores.reshape(batch, kvHeads, groups, length, keyLength).add(grouped);
+        }
+        NDArray probs = scores.softmax(-1).reshape(batch, kvHeads, groups * length, keyLength);
+        return probs.matMul(values).reshape(batch, heads, length, q.get(3));
     }
 }

@@ -22,6 +22,12 @@ import java.util.Map;
  * in two flat buffers allocated once. {@link #step()} also sets every gradient back to zero, which
  * the next backward pass accumulates into.
  *
+ * <p>The moments are kept at a fixed scale, {@code m / (1 - beta1)} and {@code v / (1 - beta2)}, so
+ * that their updates need no multiplication of the gradient ({@code M = beta1 M + g},
+ * {@code V = beta2 V + g^2}, the square taken in place in the gradient, which is zeroed afterwards
+ * anyway); the scales are folded into the step size and epsilon. Per parameter that is 11 passes over
+ * memory and two temporaries instead of 13 and three.
+ *
  * <pre>{@code
  * try (FusedAdam adam = FusedAdam.adamW(trainable, manager, 1e-5f)) {
  *     for (...) { collector.backward(loss); adam.step(); }
@@ -149,12 +155,13 @@ public final class FusedAdam implements AutoCloseable {
                 grad.addi(scoped(weight.mul(c.decay), scope)); // grad += wd * weight
             }
         }
-        variance.muli(c.beta2); // variance = beta2 variance + (1 - beta2) grad^2
-        variance.addi(scoped(grad.square(), scope).muli(c.oneMinusBeta2));
-        mean.muli(c.beta1); // mean = beta1 mean + (1 - beta1) grad
-        mean.addi(grad.muli(c.oneMinusBeta1));
-        NDArray denominator = scoped(variance.sqrt(), scope).addi(c.epsilon);
-        weight.subi(scoped(mean.mul(c.stepSize), scope).divi(denominator)); // weight -= mean step / (sqrt(v) + eps)
+        mean.muli(c.beta1).addi(grad); // M = m / (1 - beta1): M = beta1 M + grad
+        grad.muli(grad); // grad^2 in place: the gradient is zeroed below
+        variance.muli(c.beta2).addi(grad); // V = v / (1 - beta2): V = beta2 V + grad^2
+        // weight -= step m / (sqrt(v) + eps) = scaledStep M / (sqrt(V) + scaledEpsilon)
+        NDArray denominator = c.rootOneMinusBeta2 > 0 ? scoped(variance.sqrt(), scope).addi(c.epsilon)
+                : c.epsilon; // beta2 = 1: v stays 0
+        weight.subi(scoped(mean.mul(c.stepSize), scope).divi(denominator));
         grad.set(ALL, 0); // zero_(), whatever the gradient held (NaN included)
     }
 
@@ -204,9 +211,10 @@ public final class FusedAdam implements AutoCloseable {
         final NDArray decay;
         final NDArray beta1;
         final NDArray beta2;
-        final NDArray oneMinusBeta1;
-        final NDArray oneMinusBeta2;
+        final double rootOneMinusBeta2;
+        /** epsilon in the scale of {@code sqrt(V)}: {@code eps / sqrt(1 - beta2)} (just eps when beta2 = 1). */
         final NDArray epsilon;
+        /** The step in the scale of the stored moments: {@code step (1 - beta1) / sqrt(1 - beta2)}. */
         final NDArray stepSize;
 
         Constants(NDManager scope, DataType type, NDArray like, float stepSize) {
@@ -214,10 +222,15 @@ public final class FusedAdam implements AutoCloseable {
             decay = scalar(scope, type, like, weightDecay);
             beta1 = scalar(scope, type, like, FusedAdam.this.beta1);
             beta2 = scalar(scope, type, like, FusedAdam.this.beta2);
-            oneMinusBeta1 = scalar(scope, type, like, 1 - FusedAdam.this.beta1);
-            oneMinusBeta2 = scalar(scope, type, like, 1 - FusedAdam.this.beta2);
-            epsilon = scalar(scope, type, like, FusedAdam.this.epsilon);
-            this.stepSize = scalar(scope, type, like, stepSize);
+            rootOneMinusBeta2 = Math.sqrt(1.0 - FusedAdam.this.beta2);
+            double oneMinusBeta1 = 1.0 - FusedAdam.this.beta1;
+            if (rootOneMinusBeta2 > 0) {
+                epsilon = scalar(scope, type, like, (float) (FusedAdam.this.epsilon / rootOneMinusBeta2));
+                this.stepSize = scalar(scope, type, like, (float) (stepSize * oneMinusBeta1 / rootOneMinusBeta2));
+            } else {
+                epsilon = scalar(scope, type, like, FusedAdam.this.epsilon);
+                this.stepSize = scalar(scope, type, like, (float) (stepSize * oneMinusBeta1));
+            }
         }
 
         private NDArray scalar(NDManager scope, DataType type, NDArray like, float value) {
