@@ -102,9 +102,11 @@ class ClassifierHeadVersionTest {
             assertEquals("negative,positive", Stream.of(direct.get(0).get(0), direct.get(0).get(1))
                     .map(n -> n.get("label").asText()).sorted().reduce((a, b) -> a + "," + b).orElseThrow(),
                     "labels, not an embedding");
-            TestServer.Reply single = server.inference("POST", "/predictions/wf1",
-                    "{\"inputs\": \"great value\"}");
-            assertEquals(direct.get(0), single.json(), "one input: one answer");
+            String one = "{\"inputs\": \"great value\"}";
+            TestServer.Reply single = server.inference("POST", "/predictions/wf1", one);
+            TestServer.Reply directSingle = server.inference("POST", "/invocations?adapter=w1", one);
+            assertEquals(200, directSingle.status(), directSingle.body());
+            assertEquals(directSingle.json(), single.json(), "one input: one answer, not a list");
         }
     }
 }
