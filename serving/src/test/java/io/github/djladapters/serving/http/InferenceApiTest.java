@@ -209,12 +209,23 @@ class InferenceApiTest {
         assertTrue(metrics.body().contains("djl_adapters_evictions_total 0"));
     }
 
+    /**
+     * The value of one series. A request is counted once its handler returns, which can be just after
+     * the client has read the response, so a series is looked for again for up to two seconds.
+     */
     private static double metric(String series) throws Exception {
-        String body = server.inference("GET", "/metrics", null).body();
-        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + " (\\S+)$").matcher(body);
-        if (!m.find()) {
-            throw new AssertionError("no series " + series + " in\n" + body);
+        Pattern pattern = Pattern.compile("(?m)^" + Pattern.quote(series) + " (\\S+)$");
+        long deadline = System.nanoTime() + 2_000_000_000L;
+        while (true) {
+            String body = server.inference("GET", "/metrics", null).body();
+            Matcher m = pattern.matcher(body);
+            if (m.find()) {
+                return Double.parseDouble(m.group(1));
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no series " + series + " in\n" + body);
+            }
+            Thread.sleep(20);
         }
-        return Double.parseDouble(m.group(1));
     }
 }
