@@ -17,11 +17,10 @@ import ai.djl.util.Pair;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.github.djladapters.models.generation.GenerationConfig;
-import io.github.djladapters.models.generation.Seq2SeqGenerator;
 import io.github.djladapters.models.t5.T5EncoderModel;
 import io.github.djladapters.models.t5.T5ForConditionalGeneration;
 import io.github.djladapters.models.t5.T5Models;
+import io.github.djladapters.models.t5.T5RoutedRows;
 import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.Adapters;
 import io.github.djladapters.runtime.methods.AdapterConfig;
@@ -178,38 +177,7 @@ class PeftT5PromptFixtureTest {
             NDArray base = adapters.forward(inputs).head();
             adapters.loadAdapter(PromptLearningFixture.open("t5-prompt-tuning").dir(), "a");
             adapters.loadAdapter(PromptLearningFixture.open("t5-p-tuning-lstm").dir(), "b");
-            adapters.setActiveAdapters("a");
-            NDArray a = adapters.forward(inputs).head();
-            adapters.setActiveAdapters("b");
-            NDArray b = adapters.forward(inputs).head();
-            NDArray mixed = adapters.forward(inputs, List.of("b", "", "a")).head();
-            assertEquals(0, mixed.get("0").sub(b.get("0")).abs().max().getFloat(), 1e-5, "row 0 as b alone");
-            assertEquals(0, mixed.get("1").sub(base.get("1")).abs().max().getFloat(), 1e-5, "row 1 as the base");
-            assertEquals(0, mixed.get("2").sub(a.get("2")).abs().max().getFloat(), 1e-5, "row 2 as a alone");
-
-            List<int[]> prompts = List.of(new int[] {5, 9, 17, 33, 2, 1}, new int[] {30, 3, 12, 1}, new int[] {7, 21});
-            Seq2SeqGenerator generator = new Seq2SeqGenerator(model);
-            GenerationConfig greedy = GenerationConfig.greedy(6);
-            List<String> rows = List.of("a", "", "b");
-            List<int[]> cached;
-            List<int[]> uncached;
-            try (AdapterModel.RowAdapters routed = adapters.routeRows(rows, manager)) {
-                cached = generator.generate(manager, prompts, greedy);
-                uncached = generator.generate(manager, prompts, greedy.withCache(false));
-            }
-            for (int i = 0; i < prompts.size(); i++) {
-                assertArrayEquals(uncached.get(i), cached.get(i), "cached and uncached tokens, row " + i);
-                List<int[]> alone;
-                if (rows.get(i).isEmpty()) {
-                    try (AdapterModel.DisabledScope off = adapters.disableAdapters()) {
-                        alone = generator.generate(manager, List.of(prompts.get(i)), greedy);
-                    }
-                } else {
-                    adapters.setActiveAdapters(rows.get(i));
-                    alone = generator.generate(manager, List.of(prompts.get(i)), greedy);
-                }
-                assertArrayEquals(alone.get(0), cached.get(i), "row " + i + " as its adapter alone");
-            }
+            T5RoutedRows.assertEachRowAsAlone(adapters, manager, inputs, base);
         }
     }
 

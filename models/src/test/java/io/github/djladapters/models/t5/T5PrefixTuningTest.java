@@ -1,6 +1,5 @@
 package io.github.djladapters.models.t5;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -14,8 +13,6 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
-import io.github.djladapters.models.generation.GenerationConfig;
-import io.github.djladapters.models.generation.Seq2SeqGenerator;
 import io.github.djladapters.models.gpt2.GPT2Models;
 import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.Adapters;
@@ -140,38 +137,7 @@ class T5PrefixTuningTest {
             NDArray base = adapters.forward(inputs).head();
             adapters.addAdapter("a", config(false, N));
             adapters.addAdapter("b", config(true, 5));
-            adapters.setActiveAdapters("a");
-            NDArray a = adapters.forward(inputs).head();
-            adapters.setActiveAdapters("b");
-            NDArray b = adapters.forward(inputs).head();
-            NDArray mixed = adapters.forward(inputs, List.of("b", "", "a")).head();
-            assertEquals(0, mixed.get("0").sub(b.get("0")).abs().max().getFloat(), 1e-5, "row 0 as b alone");
-            assertEquals(0, mixed.get("1").sub(base.get("1")).abs().max().getFloat(), 1e-5, "row 1 as the base");
-            assertEquals(0, mixed.get("2").sub(a.get("2")).abs().max().getFloat(), 1e-5, "row 2 as a alone");
-
-            List<int[]> prompts = List.of(new int[] {5, 9, 17, 33, 2, 1}, new int[] {30, 3, 12, 1}, new int[] {7, 21});
-            Seq2SeqGenerator generator = new Seq2SeqGenerator(model);
-            GenerationConfig greedy = GenerationConfig.greedy(6);
-            List<String> rows = List.of("a", "", "b");
-            List<int[]> cached;
-            List<int[]> uncached;
-            try (AdapterModel.RowAdapters routed = adapters.routeRows(rows, manager)) {
-                cached = generator.generate(manager, prompts, greedy);
-                uncached = generator.generate(manager, prompts, greedy.withCache(false));
-            }
-            for (int i = 0; i < prompts.size(); i++) {
-                assertArrayEquals(uncached.get(i), cached.get(i), "cached and uncached tokens, row " + i);
-                List<int[]> alone;
-                if (rows.get(i).isEmpty()) {
-                    try (AdapterModel.DisabledScope off = adapters.disableAdapters()) {
-                        alone = generator.generate(manager, List.of(prompts.get(i)), greedy);
-                    }
-                } else {
-                    adapters.setActiveAdapters(rows.get(i));
-                    alone = generator.generate(manager, List.of(prompts.get(i)), greedy);
-                }
-                assertArrayEquals(alone.get(0), cached.get(i), "row " + i + " as its adapter alone");
-            }
+            T5RoutedRows.assertEachRowAsAlone(adapters, manager, inputs, base);
         }
     }
 
