@@ -22,7 +22,6 @@ import io.github.djladapters.runtime.methods.bottleneck.BnConfig;
 import io.github.djladapters.runtime.methods.bottleneck.DoubleSeqBnConfig;
 import io.github.djladapters.runtime.methods.bottleneck.ParBnConfig;
 import io.github.djladapters.runtime.methods.bottleneck.SeqBnConfig;
-import io.github.djladapters.runtime.safetensors.TensorDType;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -39,41 +38,32 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class BottleneckBertTest {
 
-    private static final BertConfig CONFIG = TinyCheckpoints.tinyBert();
+    private static final BertConfig CONFIG = TinyBertUnderTest.CONFIG;
     private static final int H = CONFIG.hiddenSize();
 
     @TempDir
     Path dir;
 
+    private TinyBertUnderTest bert;
     private NDManager manager;
-    private long[][][] batch;
 
     @BeforeEach
     void open() {
-        manager = NDManager.newBaseManager();
-        batch = TinyCheckpoints.paddedBatch(CONFIG, 5);
+        bert = new TinyBertUnderTest(dir);
+        manager = bert.manager();
     }
 
     @AfterEach
     void close() {
-        manager.close();
+        bert.close();
     }
 
     private AdapterModel<BertModel> model() throws Exception {
-        Path checkpoint = dir.resolve("bert");
-        if (!checkpoint.toFile().exists()) {
-            Map<String, Shape> shapes = TinyCheckpoints.shapes(CONFIG);
-            TinyCheckpoints.write(checkpoint, CONFIG, shapes, TinyCheckpoints.randomWeights(shapes, 17),
-                    TensorDType.F32, 1, "");
-        }
-        return Adapters.init(BertModels.fromCheckpoint(checkpoint, manager));
+        return bert.model();
     }
 
     private float[] run(AdapterModel<BertModel> peft) {
-        try (NDManager scope = manager.newSubManager()) {
-            return peft.forward(new NDList(scope.create(batch[0]), scope.create(batch[1]), scope.create(batch[2])))
-                    .head().toFloatArray();
-        }
+        return bert.run(peft);
     }
 
     private static void perturb(AdapterModel<?> peft, String name, NDManager manager) {
@@ -272,8 +262,7 @@ class BottleneckBertTest {
         List<Parameter> own = peft.attachments().stream().flatMap(a -> a.parameters("bn").stream()).toList();
         try (NDManager scope = manager.newSubManager();
                 GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-            NDArray out = peft.model().forward(new ParameterStore(scope, false), new NDList(scope.create(batch[0]),
-                    scope.create(batch[1]), scope.create(batch[2])), true).head();
+            NDArray out = peft.model().forward(new ParameterStore(scope, false), bert.inputs(scope), true).head();
             collector.backward(out.square().sum());
         }
         for (Parameter parameter : own) {

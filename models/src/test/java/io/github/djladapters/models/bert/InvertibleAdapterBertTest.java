@@ -7,15 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.github.djladapters.runtime.AdapterModel;
-import io.github.djladapters.runtime.Adapters;
 import io.github.djladapters.runtime.architecture.OutputEmbeddingsModel;
 import io.github.djladapters.runtime.methods.bottleneck.SeqBnInvConfig;
 import io.github.djladapters.runtime.safetensors.SafetensorsFile;
-import io.github.djladapters.runtime.safetensors.TensorDType;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -30,40 +27,29 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class InvertibleAdapterBertTest {
 
-    private static final BertConfig CONFIG = TinyCheckpoints.tinyBert();
-
     @TempDir
     Path dir;
 
+    private TinyBertUnderTest bert;
     private NDManager manager;
-    private long[][][] batch;
 
     @BeforeEach
     void open() {
-        manager = NDManager.newBaseManager();
-        batch = TinyCheckpoints.paddedBatch(CONFIG, 5);
+        bert = new TinyBertUnderTest(dir);
+        manager = bert.manager();
     }
 
     @AfterEach
     void close() {
-        manager.close();
+        bert.close();
     }
 
     private AdapterModel<BertModel> model() throws Exception {
-        Path checkpoint = dir.resolve("bert");
-        if (!checkpoint.toFile().exists()) {
-            Map<String, Shape> shapes = TinyCheckpoints.shapes(CONFIG);
-            TinyCheckpoints.write(checkpoint, CONFIG, shapes, TinyCheckpoints.randomWeights(shapes, 17),
-                    TensorDType.F32, 1, "");
-        }
-        return Adapters.init(BertModels.fromCheckpoint(checkpoint, manager));
+        return bert.model();
     }
 
     private float[] run(AdapterModel<BertModel> peft) {
-        try (NDManager scope = manager.newSubManager()) {
-            return peft.forward(new NDList(scope.create(batch[0]), scope.create(batch[1]), scope.create(batch[2])))
-                    .head().toFloatArray();
-        }
+        return bert.run(peft);
     }
 
     private void setCoupling(AdapterModel<?> peft, float scale) {

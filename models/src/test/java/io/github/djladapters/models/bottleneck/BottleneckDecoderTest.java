@@ -80,6 +80,15 @@ class BottleneckDecoderTest {
             return this == GPT2 ? GPT2Models.fromCheckpoint(checkpoint, manager)
                     : LlamaModels.fromCheckpoint(checkpoint, manager);
         }
+
+        /** This decoder with adapter support, loaded from its checkpoint under {@code dir} (written on first use). */
+        AdapterModel<DecoderForCausalLM<?>> adapted(Path dir, NDManager manager) throws Exception {
+            Path checkpoint = dir.resolve(name());
+            if (!Files.exists(checkpoint)) {
+                write(checkpoint);
+            }
+            return Adapters.init(load(checkpoint, manager));
+        }
     }
 
     @TempDir
@@ -98,11 +107,7 @@ class BottleneckDecoderTest {
     }
 
     private AdapterModel<DecoderForCausalLM<?>> model(Decoder decoder) throws Exception {
-        Path checkpoint = dir.resolve(decoder.name());
-        if (!Files.exists(checkpoint)) {
-            decoder.write(checkpoint);
-        }
-        return Adapters.init(decoder.load(checkpoint, manager));
+        return decoder.adapted(dir, manager);
     }
 
     private float[] logits(AdapterModel<DecoderForCausalLM<?>> peft) {

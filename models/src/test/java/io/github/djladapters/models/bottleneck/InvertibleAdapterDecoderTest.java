@@ -18,7 +18,6 @@ import ai.djl.training.ParameterStore;
 import io.github.djladapters.models.bottleneck.BottleneckDecoderTest.Decoder;
 import io.github.djladapters.models.generation.DecoderForCausalLM;
 import io.github.djladapters.runtime.AdapterModel;
-import io.github.djladapters.runtime.Adapters;
 import io.github.djladapters.runtime.architecture.EmbeddingsOutputModel;
 import io.github.djladapters.runtime.architecture.OutputEmbeddingsModel;
 import io.github.djladapters.runtime.methods.bottleneck.SeqBnConfig;
@@ -62,11 +61,7 @@ class InvertibleAdapterDecoderTest {
     }
 
     private AdapterModel<DecoderForCausalLM<?>> model(Decoder decoder) throws Exception {
-        Path checkpoint = dir.resolve(decoder.name());
-        if (!Files.exists(checkpoint)) {
-            decoder.write(checkpoint);
-        }
-        return Adapters.init(decoder.load(checkpoint, manager));
+        return decoder.adapted(dir, manager);
     }
 
     private float[] logits(AdapterModel<DecoderForCausalLM<?>> peft) {
