@@ -19,9 +19,11 @@ import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.Adapters;
 import io.github.djladapters.runtime.methods.prefix.PrefixTuningConfig;
 import io.github.djladapters.runtime.safetensors.SafetensorsFile;
+import io.github.djladapters.runtime.testmodel.ArrayCounts;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -91,6 +93,34 @@ class PeftT5PrefixFixtureTest {
                 assertEquals(peftConfig.get(key), ourConfig.get(key), key);
             }
         });
+    }
+
+    @Test
+    void repeatedForwardsAndGenerationsLeaveTheArrayCountsWhereTheyWere() throws Exception {
+        try (NDManager manager = NDManager.newBaseManager(); NDManager caller = NDManager.newBaseManager()) {
+            T5ForConditionalGeneration model = T5Models.fromCheckpoint(base(), manager);
+            AdapterModel<T5ForConditionalGeneration> adapters = Adapters.init(model);
+            adapters.loadAdapter(PromptLearningFixture.open("t5-prefix-tuning").dir(), "a");
+            adapters.loadAdapter(PromptLearningFixture.open("t5-prefix-projection").dir(), "b");
+            adapters.setActiveAdapters("a");
+            long[][] ids = {{5, 9, 17, 33, 2, 1}, {30, 3, 12, 1, 0, 0}, {7, 7, 21, 1, 0, 0}};
+            long[][] mask = {{1, 1, 1, 1, 1, 1}, {1, 1, 1, 1, 0, 0}, {1, 1, 1, 1, 0, 0}};
+            long[][] decoder = {{0, 7, 21, 4}, {0, 30, 11, 2}, {0, 3, 3, 9}};
+            List<int[]> prompts = List.of(new int[] {5, 9, 17, 33, 2, 1}, new int[] {30, 3, 12, 1}, new int[] {7, 21});
+            Seq2SeqGenerator generator = new Seq2SeqGenerator(model);
+            Runnable round = () -> {
+                try (NDManager scope = caller.newSubManager()) {
+                    NDList inputs = new NDList(scope.create(ids), scope.create(mask), scope.create(decoder));
+                    adapters.forward(inputs);
+                    adapters.forward(inputs, List.of("b", "", "a"));
+                }
+                try (AdapterModel.RowAdapters routed = adapters.routeRows(List.of("a", "", "b"), caller)) {
+                    generator.generate(caller, prompts, GenerationConfig.greedy(4));
+                    generator.generate(caller, prompts, GenerationConfig.greedy(4).withCache(false));
+                }
+            };
+            ArrayCounts.assertFlatOver(30, round, manager, caller);
+        }
     }
 
     static Path base() throws Exception {

@@ -29,6 +29,7 @@ import io.github.djladapters.runtime.methods.AdapterConfig;
 import io.github.djladapters.runtime.methods.prompt.PromptEncoderConfig;
 import io.github.djladapters.runtime.methods.prompt.PromptTuningConfig;
 import io.github.djladapters.runtime.safetensors.SafetensorsFile;
+import io.github.djladapters.runtime.testmodel.ArrayCounts;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -190,14 +191,7 @@ class PeftT5PromptFixtureTest {
                     generator.generate(caller, prompts, GenerationConfig.greedy(4));
                 }
             };
-            round.run(); // warm-up
-            int modelArrays = manager.getManagedArrays().size();
-            int callerArrays = caller.getManagedArrays().size();
-            for (int i = 0; i < 100; i++) {
-                round.run();
-            }
-            assertEquals(modelArrays, manager.getManagedArrays().size(), "arrays in the model's manager");
-            assertEquals(callerArrays, caller.getManagedArrays().size(), "arrays in the caller's manager");
+            ArrayCounts.assertFlatOver(100, round, manager, caller);
         }
     }
 

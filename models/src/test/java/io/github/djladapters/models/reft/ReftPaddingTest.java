@@ -23,6 +23,7 @@ import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.Adapters;
 import io.github.djladapters.runtime.methods.reft.ReftConfig;
 import io.github.djladapters.runtime.safetensors.TensorDType;
+import io.github.djladapters.runtime.testmodel.ArrayCounts;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -170,6 +171,25 @@ class ReftPaddingTest {
                         "row " + b);
             }
             assertNotEquals(tokens(base), tokens(cached), "the intervention on the prompt changes what is generated");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"bert", "llama"})
+    void repeatedPaddedForwardsAndGenerationsLeaveTheArrayCountsWhereTheyWere(String kind) throws Exception {
+        try (NDManager manager = NDManager.newBaseManager(); NDManager caller = NDManager.newBaseManager()) {
+            Block model = load(kind, manager);
+            adapted(model, manager, ReftConfig.loReft().r(2).positions(2, 2).build());
+            long[][] ids = {{1, 5, 17, 33, 9}, {7, 3, 30, 0, 0}};
+            long[][] mask = {{1, 1, 1, 1, 1}, {1, 1, 1, 0, 0}};
+            List<int[]> prompts = List.of(new int[] {1, 5, 17, 33, 9}, new int[] {7, 3});
+            Runnable round = () -> {
+                forward(model, caller, ids, mask);
+                if (model instanceof CausalLanguageModel decoder) {
+                    new Generator(decoder).generate(caller, prompts, GenerationConfig.greedy(3));
+                }
+            };
+            ArrayCounts.assertFlatOver(30, round, manager, caller);
         }
     }
 

@@ -2,7 +2,6 @@ package io.github.djladapters.runtime.memory;
 
 import static io.github.djladapters.runtime.methods.ReferenceWeights.IDS;
 import static io.github.djladapters.runtime.methods.ReferenceWeights.tiny;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -19,6 +18,7 @@ import io.github.djladapters.runtime.composition.Split;
 import io.github.djladapters.runtime.methods.ia3.IA3Config;
 import io.github.djladapters.runtime.methods.lora.LoRAConfig;
 import io.github.djladapters.runtime.methods.lora.LoRAInit;
+import io.github.djladapters.runtime.testmodel.ArrayCounts;
 import io.github.djladapters.runtime.testmodel.TinyModel;
 import java.util.List;
 import java.util.function.Consumer;
@@ -148,16 +148,7 @@ class ForwardReleasesArraysTest {
         try (NDManager modelManager = NDManager.newBaseManager(); NDManager caller = NDManager.newBaseManager()) {
             AdapterModel<TinyModel> peft = tiny(modelManager, false);
             setUp.accept(peft);
-            run(peft, caller, call);
-            int modelArrays = modelManager.getManagedArrays().size();
-            int callerArrays = caller.getManagedArrays().size();
-            for (int i = 0; i < CALLS; i++) {
-                run(peft, caller, call);
-            }
-            assertEquals(modelArrays, modelManager.getManagedArrays().size(), "arrays in the model's manager after "
-                    + CALLS + " calls");
-            assertEquals(callerArrays, caller.getManagedArrays().size(), "arrays in the caller's manager after "
-                    + CALLS + " calls");
+            ArrayCounts.assertFlatOver(CALLS, () -> run(peft, caller, call), modelManager, caller);
             for (Parameter parameter : peft.model().getParameters().values()) {
                 if (parameter.getArray().hasGradient()) {
                     parameter.getArray().getGradient().close();

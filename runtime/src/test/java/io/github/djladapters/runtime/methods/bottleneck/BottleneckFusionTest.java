@@ -23,6 +23,7 @@ import io.github.djladapters.runtime.composition.Fuse;
 import io.github.djladapters.runtime.files.AdapterFusionFiles;
 import io.github.djladapters.runtime.methods.ReferenceWeights;
 import io.github.djladapters.runtime.methods.lora.LoRAConfig;
+import io.github.djladapters.runtime.testmodel.ArrayCounts;
 import io.github.djladapters.runtime.testmodel.TinyModel;
 import io.github.djladapters.runtime.testmodel.TinyReference;
 import java.nio.file.Files;
@@ -119,6 +120,27 @@ class BottleneckFusionTest {
                 other.setActiveAdapters(loaded);
                 assertArrayEquals(fused, ReferenceWeights.run(other, fresh), "the reloaded fusion gives the same output");
             }
+        }
+    }
+
+    @Test
+    void repeatedFusedForwardsAndTrainingStepsLeaveTheArrayCountsWhereTheyWere() {
+        try (NDManager manager = NDManager.newBaseManager(); NDManager caller = NDManager.newBaseManager()) {
+            AdapterModel<TinyModel> peft = withTwoAdapters(manager);
+            peft.addAdapterFusion(FUSE);
+            peft.trainAdapterFusion(FUSE);
+            Runnable round = () -> {
+                try (NDManager scope = caller.newSubManager()) {
+                    NDArray input = scope.create(ReferenceWeights.IDS);
+                    peft.model().forward(new ParameterStore(scope, false), new NDList(input), false);
+                    try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                        NDArray out = peft.model().forward(new ParameterStore(scope, false), new NDList(input), true)
+                                .head();
+                        collector.backward(out.square().mean());
+                    }
+                }
+            };
+            ArrayCounts.assertFlatOver(30, round, manager, caller);
         }
     }
 
