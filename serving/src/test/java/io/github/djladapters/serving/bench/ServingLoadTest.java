@@ -44,8 +44,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * the server's CPU time per request. The clients send requests built once and check each reply with a
  * streaming parser against the answer taken alone before the load. With {@code -Dload.profile=FILE}
  * it also records the run with Flight Recorder and prints each phase's samples by thread kind and
- * activity ({@link JfrBreakdown}). {@code -Dload.threads=N} sets PyTorch's intra-op threads (the
- * engine's default otherwise).
+ * activity ({@link JfrBreakdown}). {@code -Dload.threads=N} sets PyTorch's intra-op threads per
+ * forward (the pom's default is 1: the two servers' forward loops share the JVM and two cores;
+ * {@code -Dload.threads=default} keeps the engine's own, one per core).
  *
  * <p>{@code ./mvnw -o -q -B -pl serving -am -DskipTests test-compile exec:exec@load-test
  * [-Dload.seconds=60 -Dload.adapters=16 -Dload.clients=32 -Dload.profile=load.jfr -Dload.threads=1]}
