@@ -26,6 +26,7 @@ import io.github.djladapters.runtime.methods.lora.LoRAConfig;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,7 +46,7 @@ import java.util.Set;
  * {@code full-step} (forward in training mode, loss = mean of the last hidden state squared,
  * backward, AdamW lr 1e-5 through {@link FusedAdam}, gradients reset), {@code generate-b1} and {@code generate-b8} (greedy,
  * Llama-shaped 100 M model with random weights, prompt 32, 64 new tokens, no stop token), {@code matmul}
- * (one 1024 x 1024 by 1024 x 1024 product: shows whether a second thread is really used). Runs on DJL's
+ * (one 2048 x 2048 by 2048 x 2048 product: shows whether a second thread is really used). Runs on DJL's
  * default device: the GPU when a CUDA libtorch is loaded ({@code -Pgpu}, docs/gpu.md).
  *
  * <p>Two modes. {@code rounds}: load, warm up, print a ready line with the intra-op threads libtorch
@@ -64,7 +65,7 @@ public final class PeerBenchmark {
     private static final int TOKENS = 128;
     private static final int PROMPT = 32;
     private static final int NEW_TOKENS = 64;
-    private static final int MATMUL = 1024;
+    private static final int MATMUL = 2048;
 
     private PeerBenchmark() {}
 
@@ -105,7 +106,8 @@ public final class PeerBenchmark {
             line.put("device", manager.getDevice().toString());
             line.put("weights", randomWeights() ? "random" : "all-MiniLM-L6-v2");
             line.put("engine", "PyTorch " + Engine.getInstance().getVersion() + " via DJL");
-            PeerRounds rounds = new PeerRounds(step.run, step.tokens, System::nanoTime);
+            PeerRounds rounds = new PeerRounds(step.run, step.tokens, System::nanoTime, PeerBenchmark::processCpuNanos,
+                    PeerRounds::threadTicks);
             if (args[2].equals("memory")) {
                 line.put("event", "memory");
                 line.putAll(stepMemory(rounds, count));
@@ -139,6 +141,11 @@ public final class PeerBenchmark {
                 "MALLOC_MMAP_THRESHOLD_", String.valueOf(System.getenv("MALLOC_MMAP_THRESHOLD_")),
                 "MALLOC_ARENA_MAX", String.valueOf(System.getenv("MALLOC_ARENA_MAX"))));
         return memory;
+    }
+
+    /** CPU time of all threads of this process (the JVM's own included, idle while a round runs). */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     private static boolean resetPeakRss() {

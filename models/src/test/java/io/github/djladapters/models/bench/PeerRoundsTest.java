@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -21,12 +22,19 @@ class PeerRoundsTest {
     /** A fake clock that a round advances by a known number of milliseconds: 2 ms, 4 ms, 6 ms, ... */
     private final AtomicLong nanos = new AtomicLong();
     private final AtomicInteger runs = new AtomicInteger();
-    private final Runnable round = () -> nanos.addAndGet(2_000_000L * runs.incrementAndGet());
+    private final AtomicLong cpuNanos = new AtomicLong();
+    /** Two threads busy: twice the wall time in CPU time. */
+    private final Runnable round = () -> {
+        long millis = 2L * runs.incrementAndGet();
+        nanos.addAndGet(millis * 1_000_000L);
+        cpuNanos.addAndGet(2 * millis * 1_000_000L);
+    };
 
     @Test
     void eachRoundLineRunsOnceAndAnswersItsOwnTimeAndTokensPerSecond() throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int served = new PeerRounds(round, 64, nanos::get).serve(commands("round\n round \nround\nquit\nround\n"), print(out));
+        PeerRounds rounds = new PeerRounds(round, 64, nanos::get, cpuNanos::get, this::ticks);
+        int served = rounds.serve(commands("round\n round \nround\nquit\nround\n"), print(out));
 
         assertEquals(3, served);
         assertEquals(3, runs.get());
@@ -40,13 +48,15 @@ class PeerRoundsTest {
             assertEquals(i, answer.get("round").asInt());
             assertEquals(millis, answer.get("ms").asDouble(), 1e-9);
             assertEquals(64 / (millis / 1000), answer.get("tokens_per_s").asDouble(), 1e-6);
+            assertEquals(2 * millis, answer.get("cpu_ms").asDouble(), 1e-9);
+            assertEquals(i == 0 ? 1 : 2, answer.get("busy_threads").asInt());
         }
     }
 
     @Test
     void endOfInputEndsLikeQuitAndWarmUpIsNotAnswered() throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        PeerRounds rounds = new PeerRounds(round, 0, nanos::get);
+        PeerRounds rounds = new PeerRounds(round, 0, nanos::get, cpuNanos::get, this::ticks);
         rounds.warmUp(2);
         int served = rounds.serve(commands("round\n"), print(out));
 
@@ -60,9 +70,33 @@ class PeerRoundsTest {
     @Test
     void anUnknownCommandIsRejectedByName() {
         IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
-                () -> new PeerRounds(round, 0, nanos::get).serve(commands("round\nrounds\n"), print(new ByteArrayOutputStream())));
+                () -> new PeerRounds(round, 0, nanos::get, cpuNanos::get, this::ticks)
+                        .serve(commands("round\nrounds\n"), print(new ByteArrayOutputStream())));
         assertTrue(error.getMessage().contains("'rounds'"), error.getMessage());
         assertEquals(1, runs.get());
+    }
+
+    /** Thread 1 works every round, thread 2 a little, thread 3 as much as thread 1 from the second round. */
+    private Map<String, Long> ticks() {
+        long n = runs.get();
+        return Map.of("1", 100 * n, "2", 10 * n, "3", 100 * Math.max(0, n - 1));
+    }
+
+    @Test
+    void busyThreadsCountsThoseWithAQuarterOfTheBusiestOnesWorkOrMore() {
+        Map<String, Long> before = Map.of("1", 500L, "2", 40L, "3", 7L);
+        assertEquals(2, PeerRounds.busyThreads(before, Map.of("1", 600L, "2", 65L, "3", 7L)));
+        assertEquals(1, PeerRounds.busyThreads(before, Map.of("1", 600L, "2", 64L, "3", 7L)));
+        assertEquals(3, PeerRounds.busyThreads(before, Map.of("1", 600L, "2", 140L, "3", 7L, "4", 30L)));
+        assertEquals(0, PeerRounds.busyThreads(before, before));
+        assertEquals(0, PeerRounds.busyThreads(Map.of(), Map.of()));
+    }
+
+    @Test
+    void threadTicksReadsThisProcessThreadsFromProc() {
+        Map<String, Long> ticks = PeerRounds.threadTicks();
+        assertTrue(ticks.containsKey(Long.toString(ProcessHandle.current().pid())), ticks.toString()); // the main thread
+        assertTrue(ticks.values().stream().allMatch(t -> t >= 0), ticks.toString());
     }
 
     private static BufferedReader commands(String text) {
