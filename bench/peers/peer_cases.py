@@ -7,15 +7,28 @@ The same cases, shapes and thread count as io.github.djladapters.models.bench.Pe
   full-step    the same with every parameter trained
   generate-b1  greedy generate, Llama-shaped 100 M model (hidden 768, 12 layers, 12 heads over 4 KV
   generate-b8  heads, SwiGLU 2048, vocab 32000, tied), prompt 32, 64 new tokens, batch 1 or 8
+  matmul       one 2048 x 2048 by 2048 x 2048 product (shows whether a second thread is really used)
 Weights are random (timings do not depend on their values). --device cuda runs on the GPU (each run
-ends with torch.cuda.synchronize()). Prints one JSON line.
+ends with torch.cuda.synchronize() before the clock stops).
+
+Two modes, the same protocol as PeerRounds.java on the Java side (bench/peers/interleave.py drives both):
+  --mode rounds   set up, warm up, print {"event": "ready", ...}; then one run per line "round" on stdin,
+                  answered by {"event": "round", "round": i, "ms": .., "tokens_per_s": .., "cpu_ms": ..,
+                  "busy_threads": ..} (wall time of the run, CPU time of the whole process meanwhile, and
+                  how many threads did at least a quarter of the busiest one's work); "quit" or the end of
+                  stdin ends it
+  --mode memory   set up, reset the peak resident set (VmHWM) to the current one, run --steps runs, print
+                  {"event": "memory", "peak_above_load_mb": .., ...}: peak resident memory above the
+                  loaded state, in a fresh process
+Every line on stdout is one JSON object.
 
 A measuring tool only: never a dependency of the build or of the tests.
 """
 import argparse
 import json
+import os
 import random
-import statistics
+import sys
 import time
 
 import torch
@@ -85,6 +98,16 @@ def generate_case(batch):
     return run, batch * NEW_TOKENS
 
 
+def matmul_case():
+    left = torch.randn(2048, 2048, device=DEVICE)
+    right = torch.randn(2048, 2048, device=DEVICE)
+
+    def run():
+        with torch.inference_mode():
+            torch.matmul(left, right)
+    return run, 0
+
+
 def rss_mb(field):
     """VmRSS or VmHWM of this process in MiB, from /proc/self/status."""
     with open("/proc/self/status") as status:
@@ -94,12 +117,79 @@ def rss_mb(field):
     return -1
 
 
+def reset_peak_rss():
+    """Sets VmHWM to the current VmRSS (Linux 4.0 and later); False where that is not allowed."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def run_once(run):
+    run()
+    if DEVICE == "cuda":
+        torch.cuda.synchronize()
+
+
+def emit(line):
+    print(json.dumps(line), flush=True)
+
+
+def thread_ticks():
+    """CPU time (user + system, clock ticks) of each thread of this process, from /proc/self/task."""
+    ticks = {}
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return ticks
+    for task in tasks:
+        try:
+            with open(f"/proc/self/task/{task}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the thread ended meanwhile
+        ticks[task] = int(fields[11]) + int(fields[12])
+    return ticks
+
+
+def busy_threads(before, after):
+    """Threads whose CPU time grew by at least a quarter of the busiest thread's growth (as PeerRounds.java)."""
+    grown = [ticks - before.get(thread, 0) for thread, ticks in after.items()]
+    most = max(grown, default=0)
+    return 0 if most <= 0 else sum(1 for ticks in grown if 4 * ticks >= most)
+
+
+def serve(run, tokens):
+    """Answers "round" lines on stdin until "quit" or the end of stdin."""
+    index = 0
+    for line in sys.stdin:
+        command = line.strip()
+        if command == "quit":
+            break
+        if command != "round":
+            raise SystemExit(f"unknown command '{command}' on stdin: expected round or quit")
+        ticks_before = thread_ticks()
+        cpu_start = time.process_time()
+        start = time.perf_counter()
+        run_once(run)
+        millis = (time.perf_counter() - start) * 1000
+        cpu_millis = (time.process_time() - cpu_start) * 1000
+        busy = busy_threads(ticks_before, thread_ticks())
+        emit({"event": "round", "round": index, "ms": millis,
+              "tokens_per_s": tokens / (millis / 1000) if tokens else 0.0, "cpu_ms": cpu_millis,
+              "busy_threads": busy})
+        index += 1
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("case")
+    parser.add_argument("case", choices=["forward", "lora-step", "full-step", "generate-b1", "generate-b8", "matmul"])
     parser.add_argument("threads", type=int)
-    parser.add_argument("--rounds", type=int, default=10)
-    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--mode", default="rounds", choices=["rounds", "memory"])
+    parser.add_argument("--warmup", type=int, default=2, help="unmeasured runs before the ready line (rounds)")
+    parser.add_argument("--steps", type=int, default=3, help="runs after the peak reset (memory)")
     parser.add_argument("--attn", default="eager", choices=["eager", "sdpa"])
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     args = parser.parse_args()
@@ -114,28 +204,31 @@ def main():
         "full-step": lambda: training_case(False, args.attn),
         "generate-b1": lambda: generate_case(1),
         "generate-b8": lambda: generate_case(BATCH),
+        "matmul": matmul_case,
     }
     run, tokens = cases[args.case]()
-    base_rss = rss_mb("VmRSS")
-    millis = []
-    for round_ in range(-args.warmup, args.rounds):
-        start = time.perf_counter()
-        run()
-        if DEVICE == "cuda":
-            torch.cuda.synchronize()
-        if round_ >= 0:
-            millis.append((time.perf_counter() - start) * 1000)
-    median = statistics.median(millis)
     import peft
     import transformers
-    print(json.dumps({
+    line = {
         "side": "peer", "case": args.case, "threads": args.threads, "attn": args.attn,
-        "median_ms": round(median, 1), "min_ms": round(min(millis), 1),
-        "tokens_per_s": round(tokens / (median / 1000), 2) if tokens else 0,
-        "peak_rss_mb": round(rss_mb("VmHWM")), "setup_rss_mb": round(base_rss),
+        "torch_threads": torch.get_num_threads(), "interop_threads": torch.get_num_interop_threads(),
         "device": torch.cuda.get_device_name() if DEVICE == "cuda" else "cpu",
         "engine": f"PyTorch {torch.__version__}, transformers {transformers.__version__}, PEFT {peft.__version__}",
-    }))
+    }
+    if args.mode == "memory":
+        loaded = rss_mb("VmRSS")
+        reset = reset_peak_rss()
+        for _ in range(args.steps):
+            run_once(run)
+        peak = rss_mb("VmHWM")
+        emit({**line, "event": "memory", "steps": args.steps, "loaded_rss_mb": loaded, "peak_rss_mb": peak,
+              "peak_above_load_mb": peak - loaded, "peak_reset": reset,
+              "malloc_env": {k: os.environ.get(k, "None") for k in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_ARENA_MAX")}})
+        return
+    for _ in range(args.warmup):
+        run_once(run)
+    emit({**line, "event": "ready"})
+    serve(run, tokens)
 
 
 if __name__ == "__main__":

@@ -1,15 +1,25 @@
 #!/usr/bin/env bash
-# Peer comparison: the same cases through PyTorch/PEFT/transformers and through djl-adapters, back to
-# back on this machine, each case in its own process, threads fixed on both sides. Prints one table
-# and writes it into docs/benchmarks.md, or $PAGE (between the "peer-table" markers).
+# Peer comparison: the same cases through PyTorch/PEFT/transformers and through djl-adapters on this machine,
+# in interleaved rounds (interleave.py: both sides start once per case and thread count, warm up, then run
+# round by round in alternating order, each round timed inside its own process), plus each training step's
+# memory in fresh processes under the same allocator settings. Threads are fixed alike on both sides
+# (OMP_NUM_THREADS/MKL_NUM_THREADS, and torch.set_num_threads or DJL's ai.djl.pytorch.num_threads; one
+# inter-op thread). Prints one table and writes it into docs/benchmarks.md, or $PAGE (between the
+# "peer-table" markers).
 #
 #   bash bench/peers/run.sh [threads...]        # default: 1 2
 #   ROUNDS=10 WARMUP=2 CASES="forward lora-step" bash bench/peers/run.sh 1
 #   DEVICE=gpu PAGE=docs/gpu.md bash bench/peers/run.sh 1     # CUDA on both sides (docs/gpu.md)
 #
+# ROUNDS: measured rounds per side (pairs), WARMUP: unmeasured runs before them, CASES: among matmul (the
+# thread check), forward, lora-step, full-step, generate-b1, generate-b8. MEM_RUNS: fresh processes per side
+# for each step's memory (default 3; 0 skips it; default 0 with DEVICE=gpu, where host RSS says little),
+# MEM_STEPS: steps in each (3), MALLOC_ENV: the allocator settings of those processes (default
+# "MALLOC_MMAP_THRESHOLD_=65536 MALLOC_ARENA_MAX=2"), MEM_JAVA_OPTS: our JVM's heap in them.
 # On a host without Maven or network (docs/gpu.md): CP (a ready class path: skips the build), JAVA (the
 # java launcher), JAVA_OPTS (for example -Dbench.weights=random when the model jar is not on CP),
-# OFFLINE_OVERRIDE (true/false for ai.djl.offline), RESULTS_DIR (where results.jsonl goes).
+# OFFLINE_OVERRIDE (true/false for ai.djl.offline), RESULTS_DIR (where results.jsonl and the processes'
+# logs go).
 #
 # Needs the Python reference environment (bash ../shared/tools/python-reference/setup.sh, or any
 # Python with torch, transformers and peft: set PYTHON). A measuring tool, not part of the build.
@@ -17,10 +27,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 THREADS=("${@:-1 2}"); THREADS=(${THREADS[*]})
 ROUNDS=${ROUNDS:-10}; WARMUP=${WARMUP:-2}
-CASES=${CASES:-"forward lora-step full-step generate-b1 generate-b8"}
+CASES=${CASES:-"matmul forward lora-step full-step generate-b1 generate-b8"}
 DEVICE=${DEVICE:-cpu}; PAGE=${PAGE:-docs/benchmarks.md}
-PROFILE=(); OFFLINE=true; TORCH_DEVICE=cpu
-if [[ $DEVICE == gpu ]]; then PROFILE=(-Pgpu); OFFLINE=false; TORCH_DEVICE=cuda; fi
+PROFILE=(); OFFLINE=true; TORCH_DEVICE=cpu; MEM_RUNS_DEFAULT=3
+if [[ $DEVICE == gpu ]]; then PROFILE=(-Pgpu); OFFLINE=false; TORCH_DEVICE=cuda; MEM_RUNS_DEFAULT=0; fi
+MEM_RUNS=${MEM_RUNS:-$MEM_RUNS_DEFAULT}; MEM_STEPS=${MEM_STEPS:-3}
+MALLOC_ENV=${MALLOC_ENV:-"MALLOC_MMAP_THRESHOLD_=65536 MALLOC_ARENA_MAX=2"}
+MEM_JAVA_OPTS=${MEM_JAVA_OPTS:-"-Xms512m -Xmx512m -XX:+AlwaysPreTouch"}
 if [[ -z "${PYTHON:-}" ]]; then
   if [[ -f /tmp/pyref/env.sh ]]; then . /tmp/pyref/env.sh; fi
   PYTHON=python
@@ -34,18 +47,9 @@ if [[ -z "${CP:-}" ]]; then
       -Dmdep.outputFile="$PWD/$OUT/classpath.txt" -Dmdep.includeScope=test
   CP="models/target/test-classes:models/target/classes:runtime/target/classes:annotations/target/classes:$(cat $OUT/classpath.txt)"
 fi
-RESULTS="$OUT/results.jsonl"; : > "$RESULTS"
-for t in "${THREADS[@]}"; do
-  for c in $CASES; do
-    echo "threads $t, case $c" >&2
-    attns=(eager); [[ $c == forward ]] && attns=(eager sdpa)
-    for a in "${attns[@]}"; do
-      OMP_NUM_THREADS=$t MKL_NUM_THREADS=$t "$PYTHON" bench/peers/peer_cases.py "$c" "$t" \
-          --rounds "$ROUNDS" --warmup "$WARMUP" --attn "$a" --device "$TORCH_DEVICE" | tail -1 >> "$RESULTS"
-    done
-    OMP_NUM_THREADS=$t "$JAVA" ${JAVA_OPTS:-} -Dai.djl.offline=$OFFLINE -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
-        -Dorg.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils=error -cp "$CP" \
-        io.github.djladapters.models.bench.PeerBenchmark "$c" "$t" "$ROUNDS" "$WARMUP" | tail -1 >> "$RESULTS"
-  done
-done
+RESULTS="$OUT/results.jsonl"
+"$PYTHON" bench/peers/interleave.py --threads "${THREADS[@]}" --cases "$CASES" --rounds "$ROUNDS" \
+    --warmup "$WARMUP" --mem-runs "$MEM_RUNS" --mem-steps "$MEM_STEPS" --malloc-env "$MALLOC_ENV" \
+    --mem-java-opts="$MEM_JAVA_OPTS" --python "$PYTHON" --java "$JAVA" --java-opts="${JAVA_OPTS:-}" --cp "$CP" \
+    --offline "$OFFLINE" --device "$TORCH_DEVICE" --out "$RESULTS"
 "$PYTHON" bench/peers/table.py "$RESULTS" "$PAGE"

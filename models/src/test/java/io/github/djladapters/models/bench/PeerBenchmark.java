@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.NormalInitializer;
@@ -22,29 +23,40 @@ import io.github.djladapters.models.training.FusedAdam;
 import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.Adapters;
 import io.github.djladapters.runtime.methods.lora.LoRAConfig;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 
 /**
- * One case of the peer comparison ({@code bench/peers/run.sh}), measured in its own JVM so that its
- * peak resident memory is its own: the same cases, shapes and thread count as
- * {@code bench/peers/peer_cases.py} runs through PyTorch, PEFT and transformers. Prints one JSON line.
+ * One case of the peer comparison ({@code bench/peers/run.sh}) in its own JVM: the same cases, shapes and
+ * thread count as {@code bench/peers/peer_cases.py} runs through PyTorch, PEFT and transformers.
  *
  * <p>Cases: {@code forward} (all-MiniLM-L6-v2, batch 8 x 128, gradients off), {@code lora-step} and
  * {@code full-step} (forward in training mode, loss = mean of the last hidden state squared,
  * backward, AdamW lr 1e-5 through {@link FusedAdam}, gradients reset), {@code generate-b1} and {@code generate-b8} (greedy,
- * Llama-shaped 100 M model with random weights, prompt 32, 64 new tokens, no stop token). Runs on DJL's
+ * Llama-shaped 100 M model with random weights, prompt 32, 64 new tokens, no stop token), {@code matmul}
+ * (one 2048 x 2048 by 2048 x 2048 product: shows whether a second thread is really used). Runs on DJL's
  * default device: the GPU when a CUDA libtorch is loaded ({@code -Pgpu}, docs/gpu.md).
  *
+ * <p>Two modes. {@code rounds}: load, warm up, print a ready line with the intra-op threads libtorch
+ * reports, then run one round per {@code round} line on stdin ({@link PeerRounds}). {@code memory}: load,
+ * reset the peak resident set to the current one, run {@code steps} rounds and print the peak resident
+ * memory above the loaded state (a fresh process per figure, so that no earlier case's freed blocks count).
+ *
  * <pre>
- * java -cp ... io.github.djladapters.models.bench.PeerBenchmark case threads [rounds] [warmUp]
+ * java -cp ... io.github.djladapters.models.bench.PeerBenchmark case threads rounds warmUp
+ * java -cp ... io.github.djladapters.models.bench.PeerBenchmark case threads memory steps
  * </pre>
  */
 public final class PeerBenchmark {
@@ -53,21 +65,25 @@ public final class PeerBenchmark {
     private static final int TOKENS = 128;
     private static final int PROMPT = 32;
     private static final int NEW_TOKENS = 64;
+    private static final int MATMUL = 2048;
 
     private PeerBenchmark() {}
 
     /**
-     * Runs one case and prints {@code {"case":..,"threads":..,"median_ms":..,"min_ms":..,
-     * "tokens_per_s":..,"peak_rss_mb":..}}.
+     * Runs one case in the given mode; every line printed on stdout is one JSON object.
      *
-     * @param args case, PyTorch intra-op threads, measured rounds (default 10), warm-up rounds (default 2)
-     * @throws IOException when the model cannot be read
+     * @param args case, PyTorch intra-op threads, mode ({@code rounds} or {@code memory}), and the warm-up
+     *     rounds ({@code rounds}) or the measured steps ({@code memory})
+     * @throws IOException when the model or stdin cannot be read
      */
     public static void main(String[] args) throws IOException {
+        if (args.length != 4 || !Set.of("rounds", "memory").contains(args[2])) {
+            throw new IllegalArgumentException("expected: case threads rounds|memory warmUp|steps, got "
+                    + Arrays.toString(args));
+        }
         String name = args[0];
         int threads = Integer.parseInt(args[1]);
-        int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 10;
-        int warmUp = args.length > 3 ? Integer.parseInt(args[3]) : 2;
+        int count = Integer.parseInt(args[3]);
         System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads)); // read when the engine loads
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         try (NDManager manager = NDManager.newBaseManager()) {
@@ -77,28 +93,67 @@ public final class PeerBenchmark {
                 case "full-step" -> trainingStep(manager, false);
                 case "generate-b1" -> generate(manager, 1);
                 case "generate-b8" -> generate(manager, BATCH);
+                case "matmul" -> matmul(manager);
                 default -> throw new IllegalArgumentException("unknown case '" + name
-                        + "': expected forward, lora-step, full-step, generate-b1 or generate-b8");
+                        + "': expected forward, lora-step, full-step, generate-b1, generate-b8 or matmul");
             };
-            double setupRss = rssMegabytes("VmRSS:");
-            double[] millis = new double[rounds];
-            for (int round = -warmUp; round < rounds; round++) {
-                long start = System.nanoTime();
-                step.run.run();
-                double elapsed = (System.nanoTime() - start) / 1e6;
-                if (round >= 0) {
-                    millis[round] = elapsed;
-                }
+            Map<String, Object> line = new LinkedHashMap<>();
+            line.put("side", "djl-adapters");
+            line.put("case", name);
+            line.put("threads", threads);
+            line.put("torch_threads", JniUtils.getNumThreads());
+            line.put("interop_threads", JniUtils.getNumInteropThreads());
+            line.put("device", manager.getDevice().toString());
+            line.put("weights", randomWeights() ? "random" : "all-MiniLM-L6-v2");
+            line.put("engine", "PyTorch " + Engine.getInstance().getVersion() + " via DJL");
+            PeerRounds rounds = new PeerRounds(step.run, step.tokens, System::nanoTime, PeerBenchmark::processCpuNanos,
+                    PeerRounds::threadTicks);
+            if (args[2].equals("memory")) {
+                line.put("event", "memory");
+                line.putAll(stepMemory(rounds, count));
+                PeerRounds.print(System.out, line);
+                return;
             }
-            Arrays.sort(millis);
-            double median = rounds % 2 == 1 ? millis[rounds / 2] : (millis[rounds / 2 - 1] + millis[rounds / 2]) / 2;
-            double tokensPerSecond = step.tokens > 0 ? step.tokens / (median / 1000) : 0;
-            System.out.printf(Locale.ROOT, "{\"side\":\"djl-adapters\",\"case\":\"%s\",\"threads\":%d,\"median_ms\":%.1f,"
-                    + "\"min_ms\":%.1f,\"tokens_per_s\":%.2f,\"peak_rss_mb\":%.0f,\"setup_rss_mb\":%.0f,"
-                    + "\"device\":\"%s\",\"weights\":\"%s\",\"engine\":\"PyTorch %s via DJL\"}%n",
-                    name, threads, median, millis[0], tokensPerSecond, rssMegabytes("VmHWM:"), setupRss,
-                    manager.getDevice(), randomWeights() ? "random" : "all-MiniLM-L6-v2",
-                    Engine.getInstance().getVersion());
+            rounds.warmUp(count);
+            line.put("event", "ready");
+            PeerRounds.print(System.out, line);
+            rounds.serve(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), System.out);
+        }
+    }
+
+    /**
+     * Peak resident memory of {@code steps} rounds above the state after loading: the kernel's peak
+     * (VmHWM) is reset to the current resident set first (/proc/self/clear_refs), so that the load's
+     * own peak does not count.
+     */
+    private static Map<String, Object> stepMemory(PeerRounds rounds, int steps) {
+        Map<String, Object> memory = new LinkedHashMap<>();
+        double loaded = rssMegabytes("VmRSS:");
+        boolean reset = resetPeakRss();
+        rounds.warmUp(steps);
+        double peak = rssMegabytes("VmHWM:");
+        memory.put("steps", steps);
+        memory.put("loaded_rss_mb", loaded);
+        memory.put("peak_rss_mb", peak);
+        memory.put("peak_above_load_mb", peak - loaded);
+        memory.put("peak_reset", reset);
+        memory.put("malloc_env", Map.of(
+                "MALLOC_MMAP_THRESHOLD_", String.valueOf(System.getenv("MALLOC_MMAP_THRESHOLD_")),
+                "MALLOC_ARENA_MAX", String.valueOf(System.getenv("MALLOC_ARENA_MAX"))));
+        return memory;
+    }
+
+    /** CPU time of all threads of this process (the JVM's own included, idle while a round runs). */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    private static boolean resetPeakRss() {
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+            return true;
+        } catch (IOException e) {
+            return false;
         }
     }
 
@@ -143,6 +198,16 @@ public final class PeerBenchmark {
                 }
                 adamW.step(); // also zeroes the gradients, which PyTorch accumulates into
                 finish(trainable.get(trainable.size() - 1).getArray());
+            }
+        }, 0);
+    }
+
+    private static Measured matmul(NDManager manager) {
+        NDArray left = manager.randomNormal(new Shape(MATMUL, MATMUL));
+        NDArray right = manager.randomNormal(new Shape(MATMUL, MATMUL));
+        return new Measured(() -> {
+            try (NDArray product = left.matMul(right)) {
+                finish(product);
             }
         }, 0);
     }

@@ -12,7 +12,9 @@ import java.util.function.Consumer;
 /**
  * Gathers concurrent requests into batches on one worker thread: a batch starts with the oldest
  * waiting job and takes later jobs (with the same {@link BatchJob#batchKey()}) until it holds
- * {@code maxBatchRows} rows or {@code maxWait} has passed since it started.
+ * {@code maxBatchRows} rows or {@code maxWait} has passed since that oldest job arrived. A job
+ * that already waited that long (while the previous batch ran) goes at once with whatever waits
+ * beside it: the wait bounds each request's delay, it is not added to every batch.
  *
  * @param <J> the job type
  */
@@ -21,9 +23,12 @@ public final class RequestBatcher<J extends BatchJob> implements AutoCloseable {
     private final int maxBatchRows;
     private final long maxWaitNanos;
     private final Consumer<List<J>> runner;
-    private final Deque<J> waiting = new ArrayDeque<>();
+    private final Deque<Waiting<J>> waiting = new ArrayDeque<>();
     private final Thread worker;
     private boolean closed;
+
+    /** A queued job and when it arrived. */
+    private record Waiting<J>(J job, long arrivedNanos) {}
 
     /**
      * Starts the worker thread.
@@ -56,7 +61,7 @@ public final class RequestBatcher<J extends BatchJob> implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("the server is shutting down");
         }
-        waiting.addLast(job);
+        waiting.addLast(new Waiting<>(job, System.nanoTime()));
         notifyAll();
     }
 
@@ -92,10 +97,11 @@ public final class RequestBatcher<J extends BatchJob> implements AutoCloseable {
         if (closed) {
             return null;
         }
-        J first = waiting.pollFirst();
+        Waiting<J> oldest = waiting.pollFirst();
+        J first = oldest.job();
         List<J> batch = new ArrayList<>(List.of(first));
         int rows = first.rows();
-        long deadline = System.nanoTime() + maxWaitNanos;
+        long deadline = oldest.arrivedNanos() + maxWaitNanos;
         while (rows < maxBatchRows && !closed) {
             rows += take(batch, first.batchKey(), maxBatchRows - rows);
             long left = deadline - System.nanoTime();
@@ -110,8 +116,8 @@ public final class RequestBatcher<J extends BatchJob> implements AutoCloseable {
     /** Moves waiting jobs of the key that fit into the batch, in arrival order; returns their rows. */
     private int take(List<J> batch, String key, int room) {
         int taken = 0;
-        for (Iterator<J> it = waiting.iterator(); it.hasNext() && taken < room; ) {
-            J job = it.next();
+        for (Iterator<Waiting<J>> it = waiting.iterator(); it.hasNext() && taken < room; ) {
+            J job = it.next().job();
             if ((key == null || Objects.equals(key, job.batchKey())) && job.rows() <= room - taken) {
                 it.remove();
                 batch.add(job);
@@ -127,7 +133,7 @@ public final class RequestBatcher<J extends BatchJob> implements AutoCloseable {
         List<J> left;
         synchronized (this) {
             closed = true;
-            left = new ArrayList<>(waiting);
+            left = waiting.stream().map(Waiting::job).toList();
             waiting.clear();
             notifyAll();
         }

@@ -19,7 +19,7 @@ import org.eclipse.jetty.util.Callback;
 /**
  * Sends each request to the API of the address it came in on, turns failures into error bodies
  * (DJL Serving's {@code {code, type, message}}, OpenAI's error object under {@code /v1}) and counts
- * every answered request in the metrics.
+ * every answered request in the metrics (before its response is completed).
  */
 final class ApiRouter extends Handler.Abstract {
 
@@ -41,14 +41,13 @@ final class ApiRouter extends Handler.Abstract {
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
-        long start = System.nanoTime();
-        Exchange exchange = new Exchange(request, response);
+        Exchange exchange = new Exchange(request, response, metrics, System.nanoTime());
         try {
             route(exchange, request.getConnectionMetaData().getConnector() == managementConnector);
         } catch (Throwable failure) {
             sendError(exchange, failure);
         }
-        metrics.request(exchange.endpoint(), exchange.adapter(), exchange.status(), (System.nanoTime() - start) / 1e9);
+        exchange.count(); // counted before its response was completed; this only covers a request that sent nothing
         callback.succeeded();
         return true;
     }
@@ -138,6 +137,7 @@ final class ApiRouter extends Handler.Abstract {
                 case CONFLICT -> "ConflictException";
                 case FAILED_DEPENDENCY -> "AdapterLoadException";
                 case INSUFFICIENT_STORAGE -> "InsufficientStorageException";
+                case UNAVAILABLE -> "ServiceUnavailableException";
             };
             return new ApiException(registry.reason().status(), type, registry.getMessage());
         }

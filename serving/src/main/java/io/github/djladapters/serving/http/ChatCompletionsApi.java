@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
@@ -53,71 +54,87 @@ final class ChatCompletionsApi {
             throw ApiException.badRequest("The model `" + model.name() + "` has no chat template (no chat_template in its"
                     + " tokenizer_config.json and no chat_template.jinja); use /v1/completions with a prompt.");
         }
-        if (body.path("n").asInt(1) != 1) {
-            throw ApiException.badRequest("only n = 1 is supported");
-        }
         String prompt = template.render(messages(body.get("messages")), true);
-        GenerationRequest request = GenerationParameters.openAiChat(body, prompt, adapter);
+        List<GenerationRequest> requests = GenerationParameters.choices(body,
+                GenerationParameters.openAiChat(body, prompt, adapter));
         String id = "chatcmpl-" + created + "-" + ids.incrementAndGet();
         if (body.path("stream").asBoolean(false)) {
-            stream(exchange, id, name, request);
+            stream(exchange, id, name, requests);
             return;
         }
-        Completion completion = model.generation().generate(request, null, false).get();
-        Map<String, Object> choice = new LinkedHashMap<>();
-        choice.put("index", 0);
-        choice.put("message", Map.of("role", "assistant", "content", completion.text()));
-        choice.put("logprobs", null);
-        choice.put("finish_reason", completion.finishReason());
-        Map<String, Object> response = envelope(id, "chat.completion", name, choice);
-        response.put("usage", Map.of("prompt_tokens", completion.promptTokens(), "completion_tokens",
-                completion.completionTokens(), "total_tokens", completion.promptTokens() + completion.completionTokens()));
+        List<CompletableFuture<Completion>> futures = new ArrayList<>();
+        for (GenerationRequest request : requests) {
+            futures.add(model.generation().generate(request, null, false));
+        }
+        List<Map<String, Object>> choices = new ArrayList<>();
+        int promptTokens = 0;
+        int completionTokens = 0;
+        for (int i = 0; i < futures.size(); i++) {
+            Completion completion = futures.get(i).get();
+            Map<String, Object> choice = new LinkedHashMap<>();
+            choice.put("index", i);
+            choice.put("message", Map.of("role", "assistant", "content", completion.text()));
+            choice.put("logprobs", null);
+            choice.put("finish_reason", completion.finishReason());
+            choices.add(choice);
+            promptTokens = completion.promptTokens(); // one prompt, counted once
+            completionTokens += completion.completionTokens();
+        }
+        Map<String, Object> response = envelope(id, "chat.completion", name, choices);
+        response.put("usage", Map.of("prompt_tokens", promptTokens, "completion_tokens", completionTokens,
+                "total_tokens", promptTokens + completionTokens));
         exchange.sendJson(200, response);
     }
 
-    /** A streamed piece: text, or the end ({@code finish} or {@code error} set). */
-    private record Piece(String text, String finish, Throwable error) {}
+    /** A streamed piece of choice {@code index}: text, or its end ({@code finish} or {@code error} set). */
+    private record Piece(int index, String text, String finish, Throwable error) {}
 
-    private void stream(Exchange exchange, String id, String name, GenerationRequest request) throws Exception {
+    private void stream(Exchange exchange, String id, String name, List<GenerationRequest> requests) throws Exception {
         BlockingQueue<Piece> pieces = new LinkedBlockingQueue<>();
-        model.generation().generate(request, text -> pieces.add(new Piece(text, null, null)), false)
-                .whenComplete((completion, error) -> pieces.add(error != null ? new Piece("", null, error)
-                        : new Piece("", completion.finishReason(), null)));
+        for (int i = 0; i < requests.size(); i++) {
+            int index = i;
+            model.generation().generate(requests.get(i), text -> pieces.add(new Piece(index, text, null, null)), false)
+                    .whenComplete((completion, error) -> pieces.add(error != null ? new Piece(index, "", null, error)
+                            : new Piece(index, "", completion.finishReason(), null)));
+        }
         exchange.startEvents();
-        exchange.sendEvent(chunk(id, name, Map.of("role", "assistant", "content", ""), null), false);
-        while (true) {
+        for (int i = 0; i < requests.size(); i++) {
+            exchange.sendEvent(chunk(id, name, i, Map.of("role", "assistant", "content", ""), null), false);
+        }
+        int open = requests.size();
+        while (open > 0) {
             Piece piece = pieces.take();
             if (piece.error() != null) {
                 ApiException error = ApiRouter.asApiError(piece.error());
                 exchange.sendEvent(Exchange.JSON.writeValueAsString(Map.of("error", Map.of("message", error.getMessage(),
                         "type", error.type(), "code", error.status()))), false);
-                break;
+                open--;
+            } else if (piece.finish() != null) {
+                exchange.sendEvent(chunk(id, name, piece.index(), Map.of(), piece.finish()), false);
+                open--;
+            } else {
+                exchange.sendEvent(chunk(id, name, piece.index(), Map.of("content", piece.text()), null), false);
             }
-            if (piece.finish() != null) {
-                exchange.sendEvent(chunk(id, name, Map.of(), piece.finish()), false);
-                break;
-            }
-            exchange.sendEvent(chunk(id, name, Map.of("content", piece.text()), null), false);
         }
         exchange.sendEvent("[DONE]", true);
     }
 
-    private String chunk(String id, String name, Map<String, Object> delta, String finish) throws Exception {
+    private String chunk(String id, String name, int index, Map<String, Object> delta, String finish) throws Exception {
         Map<String, Object> choice = new LinkedHashMap<>();
-        choice.put("index", 0);
+        choice.put("index", index);
         choice.put("delta", delta);
         choice.put("logprobs", null);
         choice.put("finish_reason", finish);
-        return Exchange.JSON.writeValueAsString(envelope(id, "chat.completion.chunk", name, choice));
+        return Exchange.JSON.writeValueAsString(envelope(id, "chat.completion.chunk", name, List.of(choice)));
     }
 
-    private Map<String, Object> envelope(String id, String object, String name, Map<String, Object> choice) {
+    private Map<String, Object> envelope(String id, String object, String name, List<Map<String, Object>> choices) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("id", id);
         body.put("object", object);
         body.put("created", created);
         body.put("model", name);
-        body.put("choices", List.of(choice));
+        body.put("choices", choices);
         return body;
     }
 

@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
+import io.github.djladapters.serving.metrics.ServingMetrics;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
@@ -31,10 +32,15 @@ public final class Exchange {
     private int status;
     private String endpoint = "unmatched";
     private String adapter = "";
+    private final ServingMetrics metrics;
+    private final long startNanos;
+    private boolean counted;
 
-    Exchange(Request request, Response response) {
+    Exchange(Request request, Response response, ServingMetrics metrics, long startNanos) {
         this.request = request;
         this.response = response;
+        this.metrics = metrics;
+        this.startNanos = startNanos;
         String path = request.getHttpURI().getDecodedPath();
         this.segments = Arrays.stream(path.split("/")).filter(s -> !s.isEmpty()).toList();
         this.query = Request.extractQueryParameters(request, StandardCharsets.UTF_8);
@@ -120,6 +126,7 @@ public final class Exchange {
         this.status = status;
         response.setStatus(status);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
+        count();
         Content.Sink.write(response, true, ByteBuffer.wrap(body));
     }
 
@@ -144,7 +151,22 @@ public final class Exchange {
      * @throws IOException when writing fails
      */
     public void sendEvent(String data, boolean last) throws IOException {
+        if (last) {
+            count();
+        }
         Content.Sink.write(response, last, ByteBuffer.wrap(("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * Counts this request in the metrics (once), with its labels and status so far. Called before
+     * the last bytes of a response are written, so that a client that has read its response finds
+     * the request counted.
+     */
+    void count() {
+        if (!counted) {
+            counted = true;
+            metrics.request(endpoint, adapter, status, (System.nanoTime() - startNanos) / 1e9);
+        }
     }
 
     /**

@@ -27,6 +27,36 @@ final class GenerationParameters {
         return request(prompt, adapter, (int) number(body, maxField, 16), temperature, body);
     }
 
+    /** The most choices one request may ask for with {@code n}. */
+    static final int MAX_CHOICES = 128;
+
+    /**
+     * OpenAI's {@code n}: how many choices to generate for each prompt (default 1), each its own
+     * sample as vLLM draws them; choice {@code i} samples with {@code seed + i}, so with a seed every
+     * choice is reproducible and with greedy decoding all are the same text.
+     *
+     * @param body the request body
+     * @param first the request of choice 0
+     * @return {@code n} requests, choice 0 first
+     * @throws ApiException (400) naming {@code n} when it is not an integer from 1 to {@value #MAX_CHOICES}
+     */
+    static List<GenerationRequest> choices(JsonNode body, GenerationRequest first) {
+        JsonNode value = body.get("n");
+        int n = 1;
+        if (value != null && !value.isNull()) {
+            if (!value.isIntegralNumber() || value.asLong() < 1 || value.asLong() > MAX_CHOICES) {
+                throw ApiException.badRequest("\"n\" must be an integer from 1 to " + MAX_CHOICES + ", got " + value);
+            }
+            n = value.asInt();
+        }
+        List<GenerationRequest> choices = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            choices.add(new GenerationRequest(first.prompt(), first.adapter(), first.maxNewTokens(), first.temperature(),
+                    first.topK(), first.topP(), first.seed() + i, first.stop()));
+        }
+        return choices;
+    }
+
     static GenerationRequest djl(JsonNode parameters, String prompt, String adapter) {
         boolean sample = parameters.path("do_sample").asBoolean(false);
         float temperature = sample ? (float) number(parameters, "temperature", 1.0) : 0f;

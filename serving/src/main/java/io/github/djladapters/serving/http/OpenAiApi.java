@@ -115,13 +115,10 @@ final class OpenAiApi {
         if (model.generation() == null) {
             throw ApiException.badRequest("The model `" + model.name() + "` does not generate text.");
         }
-        if (body.path("n").asInt(1) != 1) {
-            throw ApiException.badRequest("only n = 1 is supported");
-        }
         List<String> prompts = inputs(body.get("prompt"));
-        List<GenerationRequest> requests = new ArrayList<>();
+        List<GenerationRequest> requests = new ArrayList<>(); // choice index = prompt * n + sample, as OpenAI orders them
         for (String prompt : prompts) {
-            requests.add(GenerationParameters.openAi(body, prompt, adapter));
+            requests.addAll(GenerationParameters.choices(body, GenerationParameters.openAi(body, prompt, adapter)));
         }
         String id = "cmpl-" + created + "-" + ids.incrementAndGet();
         if (body.path("stream").asBoolean(false)) {
@@ -135,10 +132,13 @@ final class OpenAiApi {
         List<Map<String, Object>> choices = new ArrayList<>();
         int promptTokens = 0;
         int completionTokens = 0;
+        int n = requests.size() / prompts.size();
         for (int i = 0; i < futures.size(); i++) {
             Completion completion = futures.get(i).get();
             choices.add(choice(i, completion.text(), completion.finishReason()));
-            promptTokens += completion.promptTokens();
+            if (i % n == 0) {
+                promptTokens += completion.promptTokens(); // each prompt counts once, as OpenAI's usage does
+            }
             completionTokens += completion.completionTokens();
         }
         Map<String, Object> response = completionBody(id, name, choices);

@@ -162,6 +162,11 @@ public final class ServedModel implements AutoCloseable {
         return (embeddings == null ? 0 : embeddings.queueDepth()) + (generation == null ? 0 : generation.queueDepth());
     }
 
+    /**
+     * Stops serving in order: the services fail what still waits for a batch and finish the batch
+     * they run, then the registry refuses new work and frees every adapter version (weights and
+     * classifier heads), then the resources close.
+     */
     @Override
     public void close() throws Exception {
         if (embeddings != null) {
@@ -170,6 +175,7 @@ public final class ServedModel implements AutoCloseable {
         if (generation != null) {
             generation.close();
         }
+        registry.close(); // after the services: their batches are done, every version and head is freed
         for (AutoCloseable resource : resources) {
             resource.close();
         }

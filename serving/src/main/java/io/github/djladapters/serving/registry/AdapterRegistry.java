@@ -4,6 +4,7 @@ import io.github.djladapters.runtime.AdapterModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -35,7 +36,7 @@ import java.util.stream.Stream;
  * NDList out = registry.run(List.of("a1", "", "a1"), model -> model.forward(inputs));
  * }</pre>
  */
-public final class AdapterRegistry {
+public final class AdapterRegistry implements AutoCloseable {
 
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
@@ -48,6 +49,7 @@ public final class AdapterRegistry {
     private long versions;
     private long clock;
     private long evictions;
+    private boolean closed;
 
     /** One registered adapter; {@code current} is null while it is not resident. */
     private static final class Entry {
@@ -142,6 +144,7 @@ public final class AdapterRegistry {
         checkName(name);
         Path dir = root.resolve(src);
         synchronized (lock) {
+            requireOpen();
             if (entries.containsKey(name)) {
                 throw new RegistryException(RegistryException.Reason.CONFLICT, "Adapter " + name + " is already registered");
             }
@@ -172,6 +175,7 @@ public final class AdapterRegistry {
     public AdapterInfo update(String name, String src, Boolean preload, Boolean pin) {
         Path dir = src == null ? null : root.resolve(src);
         synchronized (lock) {
+            requireOpen();
             Entry entry = require(name);
             Path newSrc = dir == null ? entry.src : dir;
             boolean newPin = pin == null ? entry.pin : pin;
@@ -347,8 +351,7 @@ public final class AdapterRegistry {
      */
     public RegistryStats stats() {
         synchronized (lock) {
-            long bytes = resident.stream().mapToLong(v -> v.bytes).sum();
-            return new RegistryStats(entries.size(), resident.size(), bytes, evictions);
+            return new RegistryStats(entries.size(), resident.size(), residentBytes(resident), evictions);
         }
     }
 
@@ -366,6 +369,7 @@ public final class AdapterRegistry {
     }
 
     private AdapterVersion admit(String name) {
+        requireOpen();
         Entry entry = entries.get(name);
         if (entry == null) {
             throw new RegistryException(RegistryException.Reason.FAILED_DEPENDENCY, "Adapter " + name + " is not registered");
@@ -386,6 +390,60 @@ public final class AdapterRegistry {
             }
         }
         held.clear();
+        if (closed) {
+            lock.notifyAll();
+        }
+    }
+
+    private void requireOpen() {
+        if (closed) {
+            throw new RegistryException(RegistryException.Reason.UNAVAILABLE,
+                    "The server is shutting down: no new adapters or requests are accepted");
+        }
+    }
+
+    /**
+     * Closes the registry, waiting up to 10 s for batches in flight; see {@link #close(Duration)}.
+     */
+    @Override
+    public void close() {
+        close(Duration.ofSeconds(10));
+    }
+
+    /**
+     * Closes the registry in order: from now on registrations, updates and batches fail with
+     * {@link RegistryException.Reason#UNAVAILABLE} (503); batches and leases in flight keep their
+     * versions and finish; every version (its weights, classifier head and the model's per-row copy)
+     * leaves the model as soon as no batch uses it. Waits up to {@code wait} for that; a version
+     * still in use then leaves when its last batch releases it. Calling it again does nothing more.
+     *
+     * @param wait how long to wait for batches in flight
+     * @return the versions still in use when it returned (0 when everything was freed)
+     */
+    public int close(Duration wait) {
+        long deadline = System.nanoTime() + wait.toNanos();
+        synchronized (lock) {
+            closed = true;
+            for (Entry entry : entries.values()) {
+                entry.current = null;
+            }
+            entries.clear();
+            for (AdapterVersion version : new ArrayList<>(resident)) {
+                retire(version);
+            }
+            try {
+                while (!resident.isEmpty()) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        break;
+                    }
+                    java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(lock, left);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return resident.size();
+        }
     }
 
     /** Loads a new version of {@code entry}, making room by evicting; {@code replacing} leaves after. */
@@ -410,31 +468,48 @@ public final class AdapterRegistry {
         return version;
     }
 
-    /** The least recently used unpinned idle versions to evict so that {@code added} fits. */
+    /**
+     * The least recently used unpinned idle versions to evict so that {@code added} fits, counting
+     * the weights and the copy that mixed forwards keep of them ({@link #residentBytes}).
+     */
     private List<AdapterVersion> victims(AdapterVersion added, AdapterVersion replacing) {
         boolean replacedLeaves = replacing != null && replacing.users == 0;
-        int count = resident.size() + 1 - (replacedLeaves ? 1 : 0);
-        long bytes = resident.stream().mapToLong(v -> v.bytes).sum() + added.bytes - (replacedLeaves ? replacing.bytes : 0);
+        List<AdapterVersion> kept = new ArrayList<>(resident);
+        if (replacedLeaves) {
+            kept.remove(replacing);
+        }
+        kept.add(added);
         List<AdapterVersion> candidates = resident.stream()
                 .filter(v -> v != replacing && !v.retired && !v.pinned && v.users == 0)
                 .sorted(Comparator.comparingLong(v -> v.lastUsed))
                 .toList();
         List<AdapterVersion> victims = new ArrayList<>();
+        long bytes = residentBytes(kept);
         for (AdapterVersion candidate : candidates) {
-            if (count <= options.maxLoras() && bytes <= options.maxAdapterBytes()) {
+            if (kept.size() <= options.maxLoras() && bytes <= options.maxAdapterBytes()) {
                 break;
             }
             victims.add(candidate);
-            count--;
-            bytes -= candidate.bytes;
+            kept.remove(candidate);
+            bytes = residentBytes(kept);
         }
-        if (count > options.maxLoras() || bytes > options.maxAdapterBytes()) {
+        if (kept.size() > options.maxLoras() || bytes > options.maxAdapterBytes()) {
+            kept.remove(added);
             throw new RegistryException(RegistryException.Reason.INSUFFICIENT_STORAGE, "No room for adapter " + added.name
-                    + " (" + added.bytes + " bytes): " + resident.size() + " of max_loras " + options.maxLoras()
-                    + " resident, " + (bytes - added.bytes) + " of " + options.maxAdapterBytes()
-                    + " bytes used by adapters that are pinned or in use");
+                    + " (" + added.bytes + " bytes of weights): " + resident.size() + " of max_loras " + options.maxLoras()
+                    + " resident, " + residentBytes(kept) + " of " + options.maxAdapterBytes()
+                    + " bytes used by adapters that are pinned or in use (weights and the per-row copy of mixed batches)");
         }
         return victims;
+    }
+
+    /**
+     * The memory of some resident versions: their weights (and classifier heads), plus the per-row
+     * copy of their LoRA weights that mixed forwards keep at each layer in unmerged mode.
+     */
+    private long residentBytes(java.util.Collection<AdapterVersion> versions) {
+        long weights = versions.stream().mapToLong(v -> v.bytes).sum();
+        return weights + access.keptRowStackBytes(versions.stream().map(v -> v.modelName).toList());
     }
 
     private void retire(AdapterVersion version) {

@@ -84,6 +84,28 @@ final class ModelAccess {
         }
     }
 
+    /**
+     * The memory the per-row stacks of mixed forwards take (or will take once built) with these
+     * versions resident: a copy of their LoRA weights at each layer, padded to the largest rank, with
+     * a zero slot ({@code LoRALayer#keptRowStackBytes}); 0 in merged mode, which keeps none.
+     *
+     * @param modelNames the versions' model names
+     * @return bytes
+     */
+    long keptRowStackBytes(List<String> modelNames) {
+        if (mode != ServingMode.UNMERGED || modelNames.isEmpty()) {
+            return 0;
+        }
+        java.util.Set<String> names = java.util.Set.copyOf(modelNames);
+        long bytes = 0;
+        for (io.github.djladapters.runtime.methods.AdapterLayer<?> layer : model.adapterLayers()) {
+            if (layer instanceof io.github.djladapters.runtime.methods.lora.LoRALayer lora) {
+                bytes += lora.keptRowStackBytes(names);
+            }
+        }
+        return bytes;
+    }
+
     /** Reads the classifier head beside an adapter's weights, when its folder has one. */
     private void loadHead(Path dir, String modelName) throws IOException {
         Path file = dir.resolve(SavedClassifier.HEAD_FILE);

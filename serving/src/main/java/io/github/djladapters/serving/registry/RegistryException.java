@@ -19,7 +19,9 @@ public final class RegistryException extends RuntimeException {
         /** The adapter failed to load, or is not registered when a request names it (424). */
         FAILED_DEPENDENCY(424),
         /** No room for another resident adapter (507). */
-        INSUFFICIENT_STORAGE(507);
+        INSUFFICIENT_STORAGE(507),
+        /** The registry is closed: the server is shutting down (503). */
+        UNAVAILABLE(503);
 
         private final int status;
 

@@ -22,6 +22,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -35,13 +36,20 @@ import java.util.concurrent.atomic.AtomicLong;
  * A bounded load test on loopback: all-MiniLM-L6-v2 embeddings and tiny-GPT-2 generation, each with
  * {@code adapters} LoRA adapters, {@code clients} concurrent clients (3 of 4 requests embeddings),
  * and register/unregister churn on the management API during the run. Every response is compared
- * with the same adapter's single-request result, taken before the run. After an unrecorded warm-up
- * round ({@code seconds / 4}), it runs three phases of {@code seconds} each: the adapters mixed in one forward, the same load on one adapter, and the
+ * with the same adapter's single-request result, taken before the run. After unrecorded warm-up
+ * rounds of each load ({@code seconds / 6} each), it runs three phases of {@code seconds} each: the adapters mixed in one forward, the same load on one adapter, and the
  * adapters with one forward per adapter group; and prints a Markdown table (throughput, p50/p99
- * latency, failures, mismatches, resident set size and committed Java heap after warm-up and at the end).
+ * latency, failures, mismatches, resident set size and committed Java heap after warm-up and at the end),
+ * and the CPU time of each phase by thread kind ({@link ThreadCpu}): the load generator's share and
+ * the server's CPU time per request. The clients send requests built once and check each reply with a
+ * streaming parser against the answer taken alone before the load. With {@code -Dload.profile=FILE}
+ * it also records the run with Flight Recorder and prints each phase's samples by thread kind and
+ * activity ({@link JfrBreakdown}). {@code -Dload.threads=N} sets PyTorch's intra-op threads per
+ * forward (the pom's default is 1: the two servers' forward loops share the JVM and two cores;
+ * {@code -Dload.threads=default} keeps the engine's own, one per core).
  *
  * <p>{@code ./mvnw -o -q -B -pl serving -am -DskipTests test-compile exec:exec@load-test
- * [-Dload.seconds=60 -Dload.adapters=16 -Dload.clients=32]}
+ * [-Dload.seconds=60 -Dload.adapters=16 -Dload.clients=32 -Dload.profile=load.jfr -Dload.threads=1]}
  */
 public final class ServingLoadTest {
 
@@ -55,12 +63,36 @@ public final class ServingLoadTest {
 
     /** One phase's outcome. */
     record Phase(String name, double seconds, long requests, long failed, long mismatched, long churn, long p50Micros,
-            long p99Micros, long rssWarmKib, long rssEndKib, long heapWarmKib, long heapEndKib) {}
+            long p99Micros, long rssWarmKib, long rssEndKib, long heapWarmKib, long heapEndKib, Map<String, Double> cpu,
+            JfrBreakdown.Window window) {
+
+        /** CPU seconds of the server's threads (all but the load generator's and the JVM's own). */
+        double serverCpu() {
+            return cpu.entrySet().stream().filter(e -> !ThreadCpu.isLoadGenerator(e.getKey())
+                    && !e.getKey().startsWith("JVM")).mapToDouble(Map.Entry::getValue).sum();
+        }
+
+        double totalCpu() {
+            return cpu.values().stream().mapToDouble(Double::doubleValue).sum();
+        }
+    }
 
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 60;
         int adapters = args.length > 1 ? Integer.parseInt(args[1]) : 16;
         int clients = args.length > 2 ? Integer.parseInt(args[2]) : 32;
+        if (args.length > 4 && !args[4].equals("default")) {
+            // PyTorch's intra-op threads per forward; read when the engine loads
+            System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(Integer.parseInt(args[4])));
+        }
+        Path profile = args.length > 3 && !args[3].equals("none") ? Path.of(args[3]).toAbsolutePath() : null;
+        jdk.jfr.Recording recording = null;
+        if (profile != null) {
+            recording = new jdk.jfr.Recording(jdk.jfr.Configuration.getConfiguration("profile"));
+            recording.setToDisk(true);
+            recording.setDestination(profile);
+            recording.start();
+        }
         Path work = Files.createTempDirectory("serving-load");
         Path cache = Path.of(System.getProperty("user.home"), ".cache", "djl-adapters");
         Path embedRoot = work.resolve("minilm-adapters");
@@ -71,7 +103,11 @@ public final class ServingLoadTest {
             TinyGpt2.writeLora(gpt2, gpt2.resolve("adapters/g" + i), 500 + i);
         }
         // an unrecorded first round, so that no measured phase pays for JIT compilation and allocator growth
-        run("warm-up", embedRoot, gpt2, cache, adapters, clients, Math.max(5, seconds / 4), false);
+        // of each of the three loads, so that no measured phase compiles code paths the others have compiled already
+        int warmUp = Math.max(5, seconds / 6);
+        run("warm-up, mixed", embedRoot, gpt2, cache, adapters, clients, warmUp, false);
+        run("warm-up, 1 adapter", embedRoot, gpt2, cache, 1, clients, warmUp, false);
+        run("warm-up, per group", embedRoot, gpt2, cache, adapters, clients, warmUp, true);
         List<Phase> phases = new ArrayList<>();
         phases.add(run("16 adapters, mixed in one forward".replace("16", String.valueOf(adapters)), embedRoot, gpt2, cache,
                 adapters, clients, seconds, false));
@@ -87,6 +123,12 @@ public final class ServingLoadTest {
                     p.name(), p.requests() / p.seconds(), p.p50Micros() / 1000.0, p.p99Micros() / 1000.0, p.requests(),
                     p.failed(), p.mismatched(), p.churn(), p.rssWarmKib() / 1024, p.rssEndKib() / 1024,
                     p.heapWarmKib() / 1024, p.heapEndKib() / 1024);
+        }
+        printCpu(phases);
+        if (recording != null) {
+            recording.stop();
+            recording.close();
+            printProfile(profile, phases);
         }
         double mixed = phases.get(0).requests() / phases.get(0).seconds();
         System.out.printf("%nthroughput with %d adapters / one adapter: %.2fx; mixed / one forward per group: %.2fx%n",
@@ -131,13 +173,18 @@ public final class ServingLoadTest {
             String e = "http://" + embedServer.inferenceAddress();
             String g = "http://" + generateServer.inferenceAddress();
             String m = "http://" + embedServer.managementAddress();
-            Map<String, String> expected = new HashMap<>();
+            // every request the clients send is built once, with the answer it must get (taken alone, before the load)
+            Call[][] embedCalls = new Call[adapters][TEXTS.size()];
+            Call[][] generateCalls = new Call[adapters][PROMPTS.size()];
             for (int a = 0; a < adapters; a++) {
-                for (String text : TEXTS) {
-                    expected.put("e" + a + "|" + text, embed(client, e, "e" + a, text));
+                for (int i = 0; i < TEXTS.size(); i++) {
+                    HttpRequest request = jsonPost(e + "/v1/embeddings", Map.of("model", "e" + a, "input", TEXTS.get(i)));
+                    embedCalls[a][i] = new Call(request, false, embedding(sendBytes(client, request)), null);
                 }
-                for (String prompt : PROMPTS) {
-                    expected.put("g" + a + "|" + prompt, complete(client, g, "g" + a, prompt));
+                for (int i = 0; i < PROMPTS.size(); i++) {
+                    HttpRequest request = jsonPost(g + "/v1/completions", Map.of("model", "g" + a, "prompt", PROMPTS.get(i),
+                            "max_tokens", 8, "temperature", 0));
+                    generateCalls[a][i] = new Call(request, true, null, completionText(sendBytes(client, request)));
                 }
             }
             post(client, m + "/adapters?name=churn-ref&src=spare/churn", null);
@@ -152,22 +199,23 @@ public final class ServingLoadTest {
             List<List<Long>> latencies = Collections.synchronizedList(new ArrayList<>());
             List<Thread> threads = new ArrayList<>();
             long start = System.nanoTime();
+            Instant startInstant = Instant.now();
+            ThreadCpu.Sample cpuBefore = ThreadCpu.sample();
             for (int c = 0; c < clients; c++) {
                 Random random = new Random(c);
                 List<Long> mine = new ArrayList<>();
                 latencies.add(mine);
-                threads.add(started(() -> {
+                threads.add(started("load-client-" + c, () -> {
                     while (System.nanoTime() < end) {
                         int a = random.nextInt(adapters);
                         boolean generate = random.nextInt(4) == 0;
-                        String input = generate ? PROMPTS.get(random.nextInt(PROMPTS.size()))
-                                : TEXTS.get(random.nextInt(TEXTS.size()));
+                        Call call = generate ? generateCalls[a][random.nextInt(PROMPTS.size())]
+                                : embedCalls[a][random.nextInt(TEXTS.size())];
                         long t0 = System.nanoTime();
                         try {
-                            String got = generate ? complete(client, g, "g" + a, input) : embed(client, e, "e" + a, input);
+                            byte[] reply = sendBytes(client, call.request());
                             mine.add((System.nanoTime() - t0) / 1000);
-                            String want = expected.get((generate ? "g" : "e") + a + "|" + input);
-                            if (!(generate ? want.equals(got) : close(want, got))) {
+                            if (!call.answeredBy(reply)) {
                                 mismatched.incrementAndGet();
                             }
                         } catch (Exception failure) {
@@ -176,7 +224,7 @@ public final class ServingLoadTest {
                     }
                 }));
             }
-            threads.add(started(() -> {
+            threads.add(started("load-churn", () -> {
                 for (int k = 0; System.nanoTime() < end; k++) {
                     try {
                         post(client, m + "/adapters?name=churn-" + k + "&src=spare/churn", null);
@@ -196,6 +244,12 @@ public final class ServingLoadTest {
             }
             rssWarm[0] = rssKib();
             heapWarm[0] = heapCommittedKib();
+            while (System.nanoTime() < end) {
+                Thread.sleep(Math.max(1, (end - System.nanoTime()) / 1_000_000));
+            }
+            // sampled while the clients still live (an ended thread's CPU time can no longer be read)
+            Map<String, Double> cpu = ThreadCpu.secondsByKind(cpuBefore, ThreadCpu.sample());
+            JfrBreakdown.Window window = new JfrBreakdown.Window(name, startInstant, Instant.now());
             for (Thread thread : threads) {
                 thread.join();
             }
@@ -206,14 +260,130 @@ public final class ServingLoadTest {
             long p50 = all.isEmpty() ? 0 : all.get(all.size() / 2);
             long p99 = all.isEmpty() ? 0 : all.get(Math.min(all.size() - 1, (int) (all.size() * 0.99)));
             Phase phase = new Phase(name, elapsed, all.size(), failed.get(), mismatched.get(), churn.get(), p50, p99,
-                    rssWarm[0], rssKib(), heapWarm[0], heapCommittedKib());
+                    rssWarm[0], rssKib(), heapWarm[0], heapCommittedKib(), cpu, window);
             System.out.println(phase);
             return phase;
         }
     }
 
-    private static Thread started(Runnable body) {
-        Thread thread = new Thread(body);
+    /** Per phase: CPU seconds per thread kind, the load generator's share, and server CPU per request. */
+    private static void printCpu(List<Phase> phases) {
+        System.out.println();
+        StringBuilder header = new StringBuilder("| CPU seconds by thread kind |");
+        StringBuilder rule = new StringBuilder("| --- |");
+        for (Phase p : phases) {
+            header.append(' ').append(p.name()).append(" |");
+            rule.append(" --- |");
+        }
+        System.out.println(header);
+        System.out.println(rule);
+        for (String kind : ThreadCpu.KINDS) {
+            StringBuilder line = new StringBuilder("| " + kind + " |");
+            phases.forEach(p -> line.append(String.format(" %.1f |", p.cpu().get(kind))));
+            System.out.println(line);
+        }
+        StringBuilder total = new StringBuilder("| all threads (of wall x 2 cores) |");
+        StringBuilder load = new StringBuilder("| load generator's share |");
+        StringBuilder server = new StringBuilder("| server CPU ms per request |");
+        for (Phase p : phases) {
+            double generator = p.cpu().entrySet().stream().filter(e -> ThreadCpu.isLoadGenerator(e.getKey()))
+                    .mapToDouble(Map.Entry::getValue).sum();
+            total.append(String.format(" %.1f (%.0f %%) |", p.totalCpu(), 100 * p.totalCpu() / (2 * p.seconds())));
+            load.append(String.format(" %.0f %% |", 100 * generator / p.totalCpu()));
+            server.append(String.format(" %.2f |", 1000 * p.serverCpu() / p.requests()));
+        }
+        System.out.println(total);
+        System.out.println(load);
+        System.out.println(server);
+    }
+
+    /** Per phase: the flight recording's samples by thread kind and activity, as shares of the phase's samples. */
+    private static void printProfile(Path profile, List<Phase> phases) throws Exception {
+        Map<String, Map<String, Integer>> counts = JfrBreakdown.read(profile,
+                phases.stream().map(Phase::window).toList());
+        System.out.println();
+        System.out.println("JFR samples (" + profile + "), share of each phase's samples:");
+        for (Map.Entry<String, Map<String, Integer>> phase : counts.entrySet()) {
+            int all = phase.getValue().values().stream().mapToInt(Integer::intValue).sum();
+            System.out.println("- " + phase.getKey() + " (" + all + " samples)");
+            phase.getValue().entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
+                    .forEach(e -> System.out.printf("    %5.1f %%  %s%n", 100.0 * e.getValue() / all, e.getKey()));
+        }
+    }
+
+    /** A request the clients send, built once, and the answer it must get: an embedding, or a generated text. */
+    private record Call(HttpRequest request, boolean generate, float[] embedding, String text) {
+
+        /** Whether a reply is this call's answer: the same text, or an embedding within 1e-4 of it. */
+        boolean answeredBy(byte[] reply) throws Exception {
+            if (generate) {
+                return text.equals(ServingLoadTest.completionText(reply));
+            }
+            float[] got = ServingLoadTest.embedding(reply);
+            if (got.length != embedding.length) {
+                return false;
+            }
+            for (int i = 0; i < got.length; i++) {
+                if (Math.abs(got[i] - embedding[i]) > 1e-4) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    private static HttpRequest jsonPost(String url, Object body) throws Exception {
+        return HttpRequest.newBuilder(URI.create(url)).POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)))
+                .build();
+    }
+
+    private static byte[] sendBytes(HttpClient client, HttpRequest request) throws Exception {
+        HttpResponse<byte[]> reply = client.send(request, HttpResponse.BodyHandlers.ofByteArray());
+        if (reply.statusCode() != 200) {
+            throw new IllegalStateException(request.uri() + " -> " + reply.statusCode() + " "
+                    + new String(reply.body(), java.nio.charset.StandardCharsets.UTF_8));
+        }
+        return reply.body();
+    }
+
+    /** The first {@code embedding} array of an embeddings reply, read with a streaming parser. */
+    static float[] embedding(byte[] reply) throws Exception {
+        try (com.fasterxml.jackson.core.JsonParser parser = JSON.getFactory().createParser(reply)) {
+            while (parser.nextToken() != null) {
+                if (parser.currentToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME
+                        && parser.currentName().equals("embedding")) {
+                    parser.nextToken();
+                    float[] values = new float[64];
+                    int n = 0;
+                    while (parser.nextToken() != com.fasterxml.jackson.core.JsonToken.END_ARRAY) {
+                        if (n == values.length) {
+                            values = java.util.Arrays.copyOf(values, 2 * n);
+                        }
+                        values[n++] = parser.getFloatValue();
+                    }
+                    return java.util.Arrays.copyOf(values, n);
+                }
+            }
+        }
+        throw new IllegalStateException("no embedding in " + new String(reply, java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /** The first choice's {@code text} of a completions reply, read with a streaming parser. */
+    static String completionText(byte[] reply) throws Exception {
+        try (com.fasterxml.jackson.core.JsonParser parser = JSON.getFactory().createParser(reply)) {
+            while (parser.nextToken() != null) {
+                if (parser.currentToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME
+                        && parser.currentName().equals("text")) {
+                    parser.nextToken();
+                    return parser.getText();
+                }
+            }
+        }
+        throw new IllegalStateException("no text in " + new String(reply, java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    private static Thread started(String name, Runnable body) {
+        Thread thread = new Thread(body, name);
         thread.start();
         return thread;
     }
@@ -221,12 +391,6 @@ public final class ServingLoadTest {
     private static String embed(HttpClient client, String base, String model, String text) throws Exception {
         JsonNode body = post(client, base + "/v1/embeddings", Map.of("model", model, "input", text));
         return body.get("data").get(0).get("embedding").toString();
-    }
-
-    private static String complete(HttpClient client, String base, String model, String prompt) throws Exception {
-        JsonNode body = post(client, base + "/v1/completions", Map.of("model", model, "prompt", prompt, "max_tokens", 8,
-                "temperature", 0));
-        return body.get("choices").get(0).get("text").asText();
     }
 
     private static JsonNode post(HttpClient client, String url, Object body) throws Exception {

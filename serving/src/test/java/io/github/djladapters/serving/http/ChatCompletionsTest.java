@@ -90,6 +90,70 @@ class ChatCompletionsTest {
         }
     }
 
+    /** {@code n} choices, each its own sample: choice i is what one request with seed + i gives; greedy ones agree. */
+    @Test
+    void nChoicesAreSamplesOfTheirOwn() throws Exception {
+        for (String path : List.of("/v1/chat/completions", "/v1/completions")) {
+            boolean chat = path.contains("chat");
+            Map<String, Object> base = new HashMap<>(chat ? Map.of("model", "g1", "messages", MESSAGES, "max_tokens", 8)
+                    : Map.of("model", "g1", "prompt", "w5 w9 w17", "max_tokens", 8));
+            Map<String, Object> sampled = new HashMap<>(base);
+            sampled.putAll(Map.of("temperature", 1.5, "seed", 7, "n", 3));
+            JsonNode three = Exchange.JSON.readTree(post(path, sampled).body());
+            assertEquals(3, three.get("choices").size(), three.toString());
+            int completionTokens = 0;
+            for (int i = 0; i < 3; i++) {
+                Map<String, Object> alone = new HashMap<>(base);
+                alone.putAll(Map.of("temperature", 1.5, "seed", 7 + i));
+                JsonNode single = Exchange.JSON.readTree(post(path, alone).body());
+                JsonNode choice = three.get("choices").get(i);
+                assertEquals(i, choice.get("index").asInt());
+                assertEquals(text(single.get("choices").get(0), chat), text(choice, chat), path + " choice " + i);
+                completionTokens += single.get("usage").get("completion_tokens").asInt();
+                assertEquals(single.get("usage").get("prompt_tokens"), three.get("usage").get("prompt_tokens"));
+            }
+            assertEquals(completionTokens, three.get("usage").get("completion_tokens").asInt());
+            assertTrue(!text(three.get("choices").get(0), chat).equals(text(three.get("choices").get(1), chat))
+                    || !text(three.get("choices").get(1), chat).equals(text(three.get("choices").get(2), chat)),
+                    "sampled choices differ: " + three);
+
+            Map<String, Object> greedy = new HashMap<>(base);
+            greedy.putAll(Map.of("temperature", 0, "n", 2));
+            JsonNode two = Exchange.JSON.readTree(post(path, greedy).body());
+            assertEquals(2, two.get("choices").size());
+            assertEquals(text(two.get("choices").get(0), chat), text(two.get("choices").get(1), chat));
+
+            for (Object bad : List.of(0, 1.5, "two", 129)) {
+                Map<String, Object> wrong = new HashMap<>(base);
+                wrong.put("n", bad);
+                HttpResponse<String> refused = post(path, wrong);
+                assertEquals(400, refused.statusCode(), refused.body());
+                assertTrue(refused.body().contains("\\\"n\\\" must be an integer from 1 to 128"), refused.body());
+            }
+        }
+    }
+
+    @Test
+    void streamedChoicesCarryTheirIndex() throws Exception {
+        Map<String, Object> body = new HashMap<>(Map.of("model", "g1", "messages", MESSAGES, "max_tokens", 6,
+                "temperature", 0.9, "seed", 3, "n", 2));
+        JsonNode whole = Exchange.JSON.readTree(post("/v1/chat/completions", body).body());
+        body.put("stream", true);
+        List<String> events = post("/v1/chat/completions", body).body().lines().filter(l -> !l.isEmpty()).toList();
+        StringBuilder[] texts = {new StringBuilder(), new StringBuilder()};
+        for (String event : events.subList(0, events.size() - 1)) {
+            JsonNode streamed = Exchange.JSON.readTree(event.substring("data: ".length())).get("choices").get(0);
+            texts[streamed.get("index").asInt()].append(streamed.get("delta").path("content").asText(""));
+        }
+        for (int i = 0; i < 2; i++) {
+            assertEquals(whole.get("choices").get(i).get("message").get("content").asText(), texts[i].toString());
+        }
+    }
+
+    private static String text(JsonNode choice, boolean chat) {
+        return chat ? choice.get("message").get("content").asText() : choice.get("text").asText();
+    }
+
     @Test
     void streamingSendsTheSameTextInChunks() throws Exception {
         for (Map<String, Object> sampling : List.<Map<String, Object>>of(Map.of("temperature", 0),

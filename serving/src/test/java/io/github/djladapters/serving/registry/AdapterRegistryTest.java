@@ -216,7 +216,69 @@ class AdapterRegistryTest {
         RegistryException bytes = assertThrows(RegistryException.class, () -> tiny.register("a1", "a1", true, false));
         assertEquals(507, bytes.reason().status());
         // 2 layers x (query, value) x (A [2,16] + B [16,2]) floats
-        assertTrue(bytes.getMessage().contains("(" + (2 * 2 * 2 * 32 * 4) + " bytes)"), bytes.getMessage());
+        assertTrue(bytes.getMessage().contains("(" + (2 * 2 * 2 * 32 * 4) + " bytes of weights)"), bytes.getMessage());
+    }
+
+    /**
+     * The memory bound counts the per-row copy mixed forwards keep at each LoRA layer: TinyBert's
+     * adapters are 2 layers x (query, value) x (A [2,16] + B [16,2]) floats = 1024 bytes of weights; the
+     * kept stack of n such adapters is (n + 1) slots of [16, 2] + [2, 16] floats at each of the 4 layers.
+     */
+    @Test
+    void memoryBoundCountsTheKeptPerRowCopy() {
+        long weights = 2 * 2 * (2 * 16 + 16 * 2) * 4;
+        long slot = 4 * (16 * 2 + 2 * 16) * 4;
+        AdapterRegistry registry = registry(8, weights + 2 * slot + 100, ServingMode.UNMERGED);
+        registry.register("a1", "a1", true, false);
+        assertEquals(weights + 2 * slot, registry.stats().residentBytes());
+        // two adapters' weights alone (1024 bytes) would fit; with their kept copy (3 slots) they do not
+        registry.register("a2", "a2", true, false);
+        assertFalse(registry.isResident("a1"), "a1 is evicted to make room for a2 and its per-row copy");
+        assertEquals(weights + 2 * slot, registry.stats().residentBytes());
+        NDList inputs = TinyBert.inputs(manager, 2, 3);
+        float[] mixed = hidden(registry, inputs, List.of("a2", ""));
+        assertEquals(1, model.adapters().size());
+        assertTrue(mixed.length > 0);
+
+        // merged mode keeps no per-row copy: the weights alone count
+        AdapterRegistry merged = new AdapterRegistry(TinyBert.model(manager), new AdapterRoot(root),
+                new RegistryOptions(8, 3 * weights, ServingMode.MERGED));
+        merged.register("a1", "a1", true, false);
+        merged.register("a2", "a2", true, false);
+        assertEquals(2 * weights, merged.stats().residentBytes());
+    }
+
+    /**
+     * Closing stops new work with 503, lets a batch in flight finish with its version, and frees every
+     * version from the model: idle ones at once, the one in use when its batch ends.
+     */
+    @Test
+    void closeRefusesNewWorkAndFreesEveryVersion() throws Exception {
+        AdapterRegistry registry = registry(8, 1L << 30, ServingMode.UNMERGED);
+        registry.register("a1", "a1", true, false);
+        registry.register("a2", "a2", true, true);
+        NDList inputs = TinyBert.inputs(manager, 1, 9);
+        float[] before = hidden(registry, inputs, List.of("a1"));
+        float[][] during = new float[1][];
+        int[] inUse = new int[1];
+        registry.run(List.of("a1"), forward -> {
+            inUse[0] = CompletableFuture.supplyAsync(() -> registry.close(java.time.Duration.ofMillis(100))).join();
+            assertEquals(Set.of("a1#1"), model.adapters(),
+                    "the idle version left at once; the one in use stays for its batch");
+            during[0] = TinyBert.values(forward.forward(inputs).head());
+            return null;
+        });
+        assertEquals(1, inUse[0], "one version was still in use when close returned");
+        assertArrayEquals(before, during[0], "the batch in flight finished with its weights");
+        assertTrue(model.adapters().isEmpty(), "every version left the model: " + model.adapters());
+        assertEquals(0, registry.stats().resident());
+        for (Runnable call : List.<Runnable>of(() -> registry.register("a3", "a3", true, false),
+                () -> registry.run(List.of("a1"), forward -> null), () -> registry.lease("a2"))) {
+            RegistryException refused = assertThrows(RegistryException.class, call::run);
+            assertEquals(503, refused.reason().status());
+            assertTrue(refused.getMessage().contains("shutting down"), refused.getMessage());
+        }
+        assertEquals(0, registry.close(java.time.Duration.ZERO), "closing again does nothing more");
     }
 
     @Test

@@ -61,6 +61,39 @@ public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
         reusePerRowStacks = reuse;
     }
 
+    /**
+     * The memory the kept per-row stack of this layer ({@link LoRARowStack}) takes once a mixed
+     * forward has built it, if only {@code resident} of this layer's adapters were held: one slot per
+     * frozen LoRA adapter (DoRA and gated ones are not kept) plus a zero slot for base-model rows,
+     * each {@code [in, R]} plus {@code [R, out]} with {@code R} the largest rank among them. This is
+     * a copy beside the adapters' own weights, for memory budgets; 0 when stacks are not kept.
+     *
+     * @param resident adapter names to count; other adapters of this layer are left out
+     * @return bytes
+     */
+    public long keptRowStackBytes(java.util.Collection<String> resident) {
+        if (!reusePerRowStacks) {
+            return 0;
+        }
+        int adapters = 0;
+        int rank = 0;
+        int typeBytes = 0;
+        for (String name : adapterNames()) {
+            LoRAWeights w = adapter(name);
+            if (resident.contains(name) && w.cacheable()) {
+                adapters++;
+                rank = Math.max(rank, w.rank());
+                typeBytes = Math.max(typeBytes, w.loraA().getArray().getDataType().getNumOfBytes());
+            }
+        }
+        return LoRARowStack.bytes(adapters, rank, linear().inFeatures(), linear().outFeatures(), typeBytes);
+    }
+
+    /** The bytes of the stack kept now, 0 when none is. */
+    synchronized long builtRowStackBytes() {
+        return rowStack == null ? 0 : rowStack.bytes();
+    }
+
     @Override
     protected void adaptersChanged() {
         dropRowStack();

@@ -79,6 +79,29 @@ final class LoRARowStack implements AutoCloseable {
         }
     }
 
+    /**
+     * The size of a stack: {@code adapters + 1} slots of {@code [in, rank]} and {@code [rank, out]}.
+     *
+     * @param adapters the adapters stacked (0: no stack is built)
+     * @param rank the largest rank among them
+     * @param in the layer's input features
+     * @param out its output features
+     * @param typeBytes bytes per element
+     * @return bytes
+     */
+    static long bytes(int adapters, int rank, long in, long out, int typeBytes) {
+        return adapters == 0 ? 0 : (adapters + 1L) * rank * (in + out) * typeBytes;
+    }
+
+    /**
+     * The bytes this stack holds.
+     *
+     * @return bytes of the stacked down and up projections
+     */
+    long bytes() {
+        return downs.size() * downs.getDataType().getNumOfBytes() + ups.size() * ups.getDataType().getNumOfBytes();
+    }
+
     /** A copy of a parameter's array owned by {@code scratch} (the copy joins the parameter's manager first). */
     private static NDArray copy(NDArray parameter, NDManager scratch, Device device) {
         NDArray copy = parameter.toDevice(device, true);

@@ -230,4 +230,27 @@ class KeptPerRowStacksTest {
                     "deleting both adapters frees their weights and the kept stacks");
         }
     }
+    /** What the layers say the kept stacks will take is what the built stacks take; counts follow the adapters named. */
+    @Test
+    void keptStackBytesAreWhatTheBuiltStacksHold() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            AdapterModel<TinyModel> peft = twoFrozenAdapters(manager);
+            List<LoRALayer> layers = peft.adapterLayers().stream().filter(LoRALayer.class::isInstance)
+                    .map(LoRALayer.class::cast).toList();
+            assertTrue(!layers.isEmpty());
+            long predicted = layers.stream().mapToLong(l -> l.keptRowStackBytes(List.of("a", "b"))).sum();
+            assertEquals(0, layers.stream().mapToLong(LoRALayer::builtRowStackBytes).sum(), "nothing kept before a mixed forward");
+            mixed(peft, manager);
+            long built = layers.stream().mapToLong(LoRALayer::builtRowStackBytes).sum();
+            assertTrue(built > 0);
+            assertEquals(built, predicted);
+            // a alone (rank 2): 2 slots of rank 2, against 3 slots of rank 3 for a and b
+            long onlyA = layers.stream().mapToLong(l -> l.keptRowStackBytes(List.of("a"))).sum();
+            assertEquals(built * 4 / 9, onlyA);
+            assertEquals(0, layers.stream().mapToLong(l -> l.keptRowStackBytes(List.of("none"))).sum());
+            LoRALayer.reusePerRowStacks(false);
+            assertEquals(0, layers.stream().mapToLong(l -> l.keptRowStackBytes(List.of("a", "b"))).sum(),
+                    "nothing is kept when stacks are built per forward");
+        }
+    }
 }

@@ -1,0 +1,156 @@
+"""Drives the peer comparison: for each (threads, case) both sides start once, load and warm up, then run
+round by round in alternating order, and each step's memory is measured in fresh processes. Writes every
+line the processes answer, tagged with its side, to a JSON-lines file that table.py turns into the table.
+
+Rounds: the processes of one case are started together (peer_cases.py once per attention the peer offers,
+PeerBenchmark once) and wait on stdin after their warm-up; each round sends "round" to every process in
+turn, ours between the peer's variants, the order reversed every other round (A B, B A, ...), so that slow
+drift of the machine hits both sides alike. Each process times its own run (see PeerRounds.java).
+
+Memory (lora-step and full-step): each figure comes from a fresh process that loads the model, resets its
+peak resident set and runs a few steps, under the same glibc allocator settings on both sides (given with
+--malloc-env, exported to both processes alike).
+
+A measuring tool only: never a dependency of the build or of the tests.
+"""
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+
+PEER_ATTENTIONS = {"forward": ["eager", "sdpa"], "lora-step": ["eager", "sdpa"], "full-step": ["eager", "sdpa"]}
+MEMORY_CASES = ["lora-step", "full-step"]
+
+
+class Side:
+    """One measuring process of one side (peer with an attention, or ours) speaking the round protocol."""
+
+    def __init__(self, name, attn, command, env, log_path):
+        self.name, self.attn, self.command, self.log_path = name, attn, command, log_path
+        self.log = open(log_path, "w")
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
+                                        env=env, text=True, bufsize=1)
+
+    def answer(self):
+        """The next JSON line on the process's stdout (other lines, such as native libraries' notes, skipped)."""
+        while True:
+            line = self.process.stdout.readline()
+            if not line:
+                self.close()
+                with open(self.log_path) as log:
+                    tail = log.read()[-3000:]
+                raise SystemExit(f"{self.name} ({self.attn}) ended early, exit code {self.process.returncode}: "
+                                 f"{shlex.join(self.command)}\n--- its stderr ({self.log_path}), last lines:\n{tail}")
+            if line.lstrip().startswith("{"):
+                return json.loads(line)
+
+    def round(self):
+        self.process.stdin.write("round\n")
+        self.process.stdin.flush()
+        answer = self.answer()
+        if answer.get("event") != "round":
+            raise SystemExit(f"{self.name} ({self.attn}) answered {answer} to 'round'")
+        return answer
+
+    def close(self):
+        if self.process.poll() is None:
+            try:
+                self.process.stdin.write("quit\n")
+                self.process.stdin.close()
+            except BrokenPipeError:
+                pass
+        self.process.wait()
+        self.log.close()
+
+
+def thread_env(threads, extra=None):
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    env.update(extra or {})
+    return env
+
+
+def peer_command(args, case, threads, attn, mode, count):
+    return [args.python, os.path.join(os.path.dirname(os.path.abspath(__file__)), "peer_cases.py"), case,
+            str(threads), "--mode", mode, "--warmup" if mode == "rounds" else "--steps", str(count), "--attn", attn,
+            "--device", args.device]
+
+
+def our_command(args, case, threads, mode, count, extra_opts=""):
+    return [args.java, *shlex.split(args.java_opts), *shlex.split(extra_opts), f"-Dai.djl.offline={args.offline}",
+            "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-Dorg.slf4j.simpleLogger.log.ai.djl.util.cuda.CudaUtils=error",
+            "-cp", args.cp, "io.github.djladapters.models.bench.PeerBenchmark", case, str(threads), mode, str(count)]
+
+
+def interleaved_rounds(args, case, threads, results):
+    attns = PEER_ATTENTIONS.get(case, ["eager"])
+    sides = []
+    try:
+        for attn in attns:
+            sides.append(Side("peer", attn, peer_command(args, case, threads, attn, "rounds", args.warmup),
+                              thread_env(threads), os.path.join(args.out_dir, f"peer-{case}-{attn}-{threads}.log")))
+        ours = Side("djl-adapters", "-", our_command(args, case, threads, "rounds", args.warmup), thread_env(threads),
+                    os.path.join(args.out_dir, f"ours-{case}-{threads}.log"))
+        sides.insert(1, ours)  # ours between the peer's variants: next to each of them in every round
+        for side in sides:
+            results.write(json.dumps({**side.answer(), "side": side.name, "attn": side.attn}) + "\n")
+        for index in range(args.rounds):
+            for side in (sides if index % 2 == 0 else sides[::-1]):
+                answer = side.round()
+                results.write(json.dumps({**answer, "round": index, "side": side.name, "attn": side.attn,
+                                          "case": case, "threads": threads}) + "\n")
+            results.flush()
+    finally:
+        for side in sides:
+            side.close()
+
+
+def memory_runs(args, case, threads, results):
+    malloc = dict(item.split("=", 1) for item in args.malloc_env.split())
+    for run in range(args.mem_runs):
+        commands = [("peer", "eager", peer_command(args, case, threads, "eager", "memory", args.mem_steps)),
+                    ("djl-adapters", "-", our_command(args, case, threads, "memory", args.mem_steps, args.mem_java_opts))]
+        for name, attn, command in (commands if run % 2 == 0 else commands[::-1]):
+            done = subprocess.run(command, env=thread_env(threads, malloc), stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+            lines = [line for line in done.stdout.splitlines() if line.lstrip().startswith("{")]
+            if done.returncode != 0 or not lines:
+                raise SystemExit(f"{name} memory run failed, exit code {done.returncode}: {shlex.join(command)}\n"
+                                 f"{done.stderr[-3000:]}")
+            results.write(json.dumps({**json.loads(lines[-1]), "side": name, "attn": attn, "run": run,
+                                      "java_memory_opts": args.mem_java_opts}) + "\n")
+            results.flush()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--cases", default="matmul forward lora-step full-step generate-b1 generate-b8")
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--mem-runs", type=int, default=3, help="fresh processes per side and step (0: none)")
+    parser.add_argument("--mem-steps", type=int, default=3)
+    parser.add_argument("--malloc-env", default="MALLOC_MMAP_THRESHOLD_=65536 MALLOC_ARENA_MAX=2")
+    parser.add_argument("--mem-java-opts", default="-Xms512m -Xmx512m -XX:+AlwaysPreTouch")
+    parser.add_argument("--python", default=sys.executable)
+    parser.add_argument("--java", default="java")
+    parser.add_argument("--java-opts", default="")
+    parser.add_argument("--cp", required=True)
+    parser.add_argument("--offline", default="true")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--out", required=True, help="the JSON-lines file to write")
+    args = parser.parse_args()
+    args.out_dir = os.path.dirname(os.path.abspath(args.out))
+    with open(args.out, "w") as results:
+        for threads in args.threads:
+            for case in args.cases.split():
+                print(f"threads {threads}, case {case}: {args.rounds} interleaved rounds", file=sys.stderr)
+                interleaved_rounds(args, case, threads, results)
+            for case in [c for c in MEMORY_CASES if c in args.cases.split()] if args.mem_runs > 0 else []:
+                print(f"threads {threads}, {case} memory: {args.mem_runs} fresh processes per side", file=sys.stderr)
+                memory_runs(args, case, threads, results)
+
+
+if __name__ == "__main__":
+    main()
