@@ -123,30 +123,28 @@ public final class TorchKernels {
                     IValue.from(causal), IValue.from((double) scale), IValue.from(grouped)};
         try (IValue result = call(mask == null ? "sdpa" : "sdpa_masked", args)) {
             return result.toTensor((PtNDManager) q.getManager());
-        }
-    }
-
-    /**
-     * Runs a method of the module on arguments made with {@link IValue}'s factories, under the thread's
-     * grad mode. Closes the arguments; the caller closes the result.
-     *
-     * @param method a method of {@code kernels.torchscript.py}
-     * @param args its arguments, closed by this call
-     * @return the result (None for methods that return nothing)
-     * @throws EngineException when TorchScript refuses the call (wrong arguments, say)
-     */
-    public IValue call(String method, IValue... args) {
-        try {
-            long[] handles = new long[args.length];
-            for (int i = 0; i < args.length; i++) {
-                handles[i] = args[i].getHandle();
-            }
-            return NATIVE.run(module.getHandle(), method, handles);
         } finally {
             for (IValue arg : args) {
                 arg.close();
             }
         }
+    }
+
+    /**
+     * Runs a method of the module on arguments made with {@link IValue}'s factories, under the thread's
+     * grad mode. The caller closes the arguments (they may be kept for further calls) and the result.
+     *
+     * @param method a method of {@code kernels.torchscript.py}
+     * @param args its arguments
+     * @return the result (None for methods that return nothing)
+     * @throws EngineException when TorchScript refuses the call (wrong arguments, say)
+     */
+    public IValue call(String method, IValue... args) {
+        long[] handles = new long[args.length];
+        for (int i = 0; i < args.length; i++) {
+            handles[i] = args[i].getHandle();
+        }
+        return NATIVE.run(module.getHandle(), method, handles);
     }
 
     /**
