@@ -45,6 +45,28 @@ class TorchKernelsTest {
     }
 
     @Test
+    void dropoutDrawsLikeDjlDropout() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Random random = new Random(3);
+            NDArray q = seeded(manager, random, new Shape(2, 3, 6, 8));
+            NDArray k = seeded(manager, random, new Shape(2, 3, 6, 8));
+            NDArray v = seeded(manager, random, new Shape(2, 3, 6, 8));
+            Engine.getInstance().setRandomSeed(5);
+            float[] fused = TorchKernels.on(Device.cpu()).sdpa(q, k, v, null, 0.3f, false, 0.5f).toFloatArray();
+            Engine.getInstance().setRandomSeed(5);
+            NDArray probs = Scalars.mul(q, 0.5).matMul(k.transpose(0, 1, 3, 2)).softmax(-1);
+            float[] written = ai.djl.nn.norm.Dropout.dropout(probs, 0.3f, true).head().matMul(v).toFloatArray();
+            float[] none = probs.matMul(v).toFloatArray();
+            double d1 = 0, d2 = 0;
+            for (int i = 0; i < fused.length; i++) {
+                d1 = Math.max(d1, Math.abs(fused[i] - written[i]));
+                d2 = Math.max(d2, Math.abs(fused[i] - none[i]));
+            }
+            System.out.println("DROPOUT fused-vs-djl " + d1 + " fused-vs-nodropout " + d2);
+        }
+    }
+
+    @Test
     void aBadCallNamesTheProblem() {
         try (NDManager manager = NDManager.newBaseManager()) {
             NDArray q = manager.ones(new Shape(1, 1, 2, 3));
