@@ -9,17 +9,23 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.norm.Dropout;
 import ai.djl.training.GradientCollector;
 import io.github.djladapters.runtime.architecture.AttentionHeads;
 import io.github.djladapters.runtime.engine.ArrayValues;
 import io.github.djladapters.runtime.engine.Scalars;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
  * The TorchScript kernels module loads from the archive written in Java, and its attention matches
  * attention written out in DJL ops (matmul, softmax, matmul), forward and backward, with and without
- * a mask and with grouped key/value heads.
+ * a mask and with grouped key/value heads; its dropout draws DJL's masks; calls release what they
+ * allocate.
  */
 class TorchKernelsTest {
 
@@ -45,7 +51,7 @@ class TorchKernelsTest {
     }
 
     @Test
-    void dropoutDrawsLikeDjlDropout() {
+    void dropoutDrawsTheMasksOfDjlDropoutFromTheSameSeed() {
         try (NDManager manager = NDManager.newBaseManager()) {
             Random random = new Random(3);
             NDArray q = seeded(manager, random, new Shape(2, 3, 6, 8));
@@ -55,15 +61,57 @@ class TorchKernelsTest {
             float[] fused = TorchKernels.on(Device.cpu()).sdpa(q, k, v, null, 0.3f, false, 0.5f).toFloatArray();
             Engine.getInstance().setRandomSeed(5);
             NDArray probs = Scalars.mul(q, 0.5).matMul(k.transpose(0, 1, 3, 2)).softmax(-1);
-            float[] written = ai.djl.nn.norm.Dropout.dropout(probs, 0.3f, true).head().matMul(v).toFloatArray();
-            float[] none = probs.matMul(v).toFloatArray();
-            double d1 = 0, d2 = 0;
+            float[] written = Dropout.dropout(probs, 0.3f, true).head().matMul(v).toFloatArray();
+            float[] kept = probs.matMul(v).toFloatArray();
+            double changed = 0;
             for (int i = 0; i < fused.length; i++) {
-                d1 = Math.max(d1, Math.abs(fused[i] - written[i]));
-                d2 = Math.max(d2, Math.abs(fused[i] - none[i]));
+                assertEquals(written[i], fused[i], 1e-5f, "element " + i);
+                changed = Math.max(changed, Math.abs(fused[i] - kept[i]));
             }
-            System.out.println("DROPOUT fused-vs-djl " + d1 + " fused-vs-nodropout " + d2);
+            assertTrue(changed > 0.1, "dropout changed the context");
         }
+    }
+
+    @Test
+    void repeatedCallsReleaseTheirArraysAndTensors() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Random random = new Random(9);
+            Shape shape = new Shape(4, 4, 256, 64); // 1 MiB per tensor: 300 leaked results would be 300 MiB
+            NDArray q = seeded(manager, random, shape);
+            NDArray k = seeded(manager, random, shape);
+            NDArray v = seeded(manager, random, shape);
+            NDArray mask = manager.zeros(new Shape(4, 1, 1, 256));
+            TorchKernels kernels = TorchKernels.on(Device.cpu());
+            for (int i = 0; i < 20; i++) {
+                try (NDManager scope = manager.newSubManager()) {
+                    kernels.sdpa(q, k, v, mask, 0f, false, 0.125f).attach(scope);
+                }
+            }
+            int arrays = manager.getManagedArrays().size();
+            long rss = residentBytes();
+            for (int i = 0; i < 300; i++) {
+                try (NDManager scope = manager.newSubManager()) {
+                    kernels.sdpa(q, k, v, i % 2 == 0 ? mask : null, 0f, false, 0.125f).attach(scope);
+                }
+            }
+            assertEquals(arrays, manager.getManagedArrays().size(), "arrays of the caller's manager");
+            long grown = residentBytes() - rss;
+            assertTrue(grown < 64L << 20, "resident memory grew by " + (grown >> 20) + " MiB over 300 calls");
+        }
+    }
+
+    /** VmRSS of this process from /proc. */
+    private static long residentBytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        throw new IllegalStateException("no VmRSS in /proc/self/status");
     }
 
     @Test
