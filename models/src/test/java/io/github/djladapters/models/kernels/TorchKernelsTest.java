@@ -115,6 +115,36 @@ class TorchKernelsTest {
     }
 
     @Test
+    void aTrainableMaskGetsTheGradientOfTheWrittenOutAttention() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Random random = new Random(4);
+            NDArray q = seeded(manager, random, new Shape(1, 2, 5, 8));
+            NDArray k = seeded(manager, random, new Shape(1, 2, 5, 8));
+            NDArray v = seeded(manager, random, new Shape(1, 2, 5, 8));
+            NDArray bias = seeded(manager, random, new Shape(1, 2, 5, 5)); // T5's position bias: a parameter
+            NDArray weights = seeded(manager, random, new Shape(1, 2, 5, 8));
+            float[][] gradients = new float[2][];
+            for (int variant = 0; variant < 2; variant++) {
+                try (NDManager scope = manager.newSubManager();
+                        GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                    NDArray mask = leaf(bias, scope);
+                    NDArray shifted = mask.mul(2); // a mask inside the graph, as T5's bias plus padding is
+                    NDArray out = variant == 0 ? TorchKernels.on(Device.cpu()).sdpa(q, k, v, shifted, 0f, false, 1f)
+                            : q.matMul(k.transpose(0, 1, 3, 2)).add(shifted).softmax(-1).matMul(v);
+                    collector.backward(out.mul(weights).sum());
+                    gradients[variant] = mask.getGradient().toFloatArray();
+                }
+            }
+            double largest = 0;
+            for (int i = 0; i < gradients[1].length; i++) {
+                assertEquals(gradients[1][i], gradients[0][i], 1e-5f, "mask gradient " + i);
+                largest = Math.max(largest, Math.abs(gradients[1][i]));
+            }
+            assertTrue(largest > 1e-3, "the mask gets a gradient");
+        }
+    }
+
+    @Test
     void aBadCallNamesTheProblem() {
         try (NDManager manager = NDManager.newBaseManager()) {
             NDArray q = manager.ones(new Shape(1, 1, 2, 3));
