@@ -69,7 +69,8 @@ public final class AttentionKernel {
 
     /**
      * {@code softmax(q k^T scale + mask) v}, with dropout on the attention weights, in PyTorch's fused
-     * kernel; grouped key/value heads are used as they are (no copies).
+     * kernel; grouped key/value heads are passed as they are ({@code enable_gqa}: PyTorch expands them
+     * itself where its kernel needs it).
      *
      * @param q {@code [B, heads, T, headDim]}
      * @param k {@code [B, kvHeads, S, headDim]}

@@ -105,7 +105,7 @@ public final class TorchKernels {
      *
      * @param q {@code [B, heads, T, headDim]}
      * @param k {@code [B, kvHeads, S, headDim]}; {@code heads} a multiple of {@code kvHeads}
-     *     (grouped-query attention without copies)
+     *     (grouped-query attention: {@code enable_gqa}, PyTorch expands the heads where its kernel needs it)
      * @param v {@code [B, kvHeads, S, headDim]}
      * @param mask additive float mask broadcastable to {@code [B, heads, T, S]} (0 to attend, a large
      *     negative number to hide), or null
