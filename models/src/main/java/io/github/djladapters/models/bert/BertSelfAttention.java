@@ -17,6 +17,7 @@ import io.github.djladapters.runtime.engine.Scalars;
 import io.github.djladapters.annotations.KProj;
 import io.github.djladapters.annotations.QProj;
 import io.github.djladapters.annotations.VProj;
+import io.github.djladapters.models.kernels.AttentionKernel;
 import io.github.djladapters.runtime.architecture.AttentionHeads;
 
 /**
@@ -24,6 +25,10 @@ import io.github.djladapters.runtime.architecture.AttentionHeads;
  * {@code query}, {@code key} and {@code value}. Inputs: hidden states {@code [B, T, H]} and an
  * additive mask {@code [B, 1, 1, T]} (0 for tokens, a large negative number for padding). Output:
  * the context {@code [B, T, H]}, before the output projection.
+ *
+ * <p>The attention itself runs in PyTorch's fused {@code scaled_dot_product_attention} (with the
+ * attention dropout in training) where {@link AttentionKernel} applies, else written out as matmul,
+ * softmax, dropout, matmul.
  */
 public final class BertSelfAttention extends AbstractBlock {
 
@@ -60,15 +65,22 @@ public final class BertSelfAttention extends AbstractBlock {
             maskBias = kv.attentionMask(maskBias);
         }
         float scale = (float) (1.0 / Math.sqrt((double) hidden / heads));
+        NDArray context = AttentionKernel.applies(q, k, v, maskBias)
+                ? AttentionKernel.attend(q, k, v, maskBias, training ? dropout : 0f, scale)
+                : writtenOut(q, k, v, maskBias, scale, training);
+        Shape shape = x.getShape();
+        return new NDList(context.transpose(0, 2, 1, 3).reshape(shape.get(0), shape.get(1), hidden));
+    }
+
+    /** {@code dropout(softmax(q k^T scale + mask)) v} in DJL ops: {@code [B, heads, T, head]}. */
+    private NDArray writtenOut(NDArray q, NDArray k, NDArray v, NDArray maskBias, float scale, boolean training) {
         // in place: the product is this call's own and its backward does not read it
         NDArray scores = Scalars.mul(q, scale).matMul(k.transpose(0, 1, 3, 2)).addi(maskBias);
         NDArray probs = scores.softmax(-1);
         if (training && dropout > 0) {
             probs = Dropout.dropout(probs, dropout, true).head();
         }
-        NDArray context = probs.matMul(v); // [B, heads, T, head]
-        Shape shape = x.getShape();
-        return new NDList(context.transpose(0, 2, 1, 3).reshape(shape.get(0), shape.get(1), hidden));
+        return probs.matMul(v);
     }
 
     int heads() {

@@ -2,6 +2,7 @@ package io.github.djladapters.models.blocks;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
+import io.github.djladapters.models.kernels.AttentionKernel;
 import io.github.djladapters.runtime.engine.Scalars;
 import io.github.djladapters.runtime.architecture.AttentionHeads;
 import io.github.djladapters.runtime.architecture.ExtendedKeyValues;
@@ -10,7 +11,9 @@ import io.github.djladapters.runtime.architecture.KeyValueAttention;
 /**
  * Scaled dot-product attention shared by the decoder attention blocks, with the
  * {@link KeyValueAttention} hooks through which prefix tuning and adaption prompts act, and
- * grouped-query attention ({@link AttentionHeads#repeat}).
+ * grouped-query attention. The attention runs in PyTorch's fused {@code scaled_dot_product_attention}
+ * (grouped heads passed as they are, {@code enable_gqa}) where {@link AttentionKernel} applies, else written out in DJL ops
+ * (grouped heads stacked along the query axis, or repeated by {@link AttentionHeads#repeat}).
  */
 public final class DotProductAttention {
 
@@ -37,7 +40,9 @@ public final class DotProductAttention {
         long kvHeads = kv.keys().getShape().get(1);
         boolean grouped = kvHeads != heads && kv.values().getShape().get(1) == kvHeads
                 && (mask == null || mask.getShape().dimension() == 4);
-        NDArray attended = !grouped
+        NDArray attended = AttentionKernel.applies(query, kv.keys(), kv.values(), mask)
+                ? AttentionKernel.attend(query, kv.keys(), kv.values(), mask, 0f, scale)
+                : !grouped
                 ? attend(query, AttentionHeads.repeat(kv.keys(), heads), AttentionHeads.repeat(kv.values(), heads), mask,
                         scale)
                 : attendGrouped(query, kv.keys(), kv.values(), mask, scale);

@@ -6,7 +6,9 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import ai.djl.pytorch.jni.IValue;
 import io.github.djladapters.models.generation.GradientsOff;
+import io.github.djladapters.models.kernels.TorchKernels;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,10 +36,21 @@ import java.util.Map;
  * }
  * }</pre>
  *
+ * <p>With DJL's PyTorch engine the whole step is one call of PyTorch's own fused kernel
+ * ({@code torch._fused_adamw_} / {@code _fused_adam_}, one pass over each parameter's memory, see
+ * {@link TorchKernels}) over all parameters, followed by {@code _foreach_zero_} on the gradients;
+ * PyTorch's {@code eps} is added to the bias-corrected {@code sqrt(v)}, so it is given
+ * {@code eps / sqrt(1 - beta2^t)} to keep DJL's numbers. The system property
+ * {@value #KERNEL_PROPERTY}{@code =false} (read when the optimizer is made) or a non-PyTorch engine selects
+ * the in-place DJL ops described above.
+ *
  * <p>Runs with autograd off on the calling thread (in-place ops on trainable leaves need it). Not thread-safe. Every parameter is updated at every step (DJL counts steps per parameter; a
  * parameter that is skipped here still counts).
  */
 public final class FusedAdam implements AutoCloseable {
+
+    /** The system property that, set to {@code false}, keeps the update in DJL ops instead of the fused kernel. */
+    public static final String KERNEL_PROPERTY = "djladapters.fusedAdam.kernel";
 
     private static final NDIndex ALL = new NDIndex(":");
 
@@ -51,6 +64,8 @@ public final class FusedAdam implements AutoCloseable {
     private final boolean decoupled;
     private final List<NDArray> means = new ArrayList<>();
     private final List<NDArray> variances = new ArrayList<>();
+    /** With the fused kernel: the moments (unscaled, PyTorch's) and per-parameter step counts as lists. */
+    private final IValue[] kernelState;
     private int steps;
 
     /**
@@ -82,6 +97,31 @@ public final class FusedAdam implements AutoCloseable {
         this.decoupled = decoupled;
         manager = parent.newSubManager();
         allocateMoments();
+        kernelState = useKernel() ? kernelState() : null;
+    }
+
+    private boolean useKernel() {
+        return beta2 < 1 && !parameters.isEmpty() && TorchKernels.available()
+                && !"false".equals(System.getProperty(KERNEL_PROPERTY));
+    }
+
+    /** The moments' and the step counts' lists, made once: the kernel updates them in place. */
+    private IValue[] kernelState() {
+        NDArray[] counts = new NDArray[parameters.size()];
+        for (int i = 0; i < counts.length; i++) {
+            counts[i] = manager.zeros(new Shape(), DataType.FLOAT32, parameters.get(i).getArray().getDevice());
+        }
+        return new IValue[] {TorchKernels.tensors(means.toArray(NDArray[]::new)),
+            TorchKernels.tensors(variances.toArray(NDArray[]::new)), TorchKernels.tensors(counts)};
+    }
+
+    /**
+     * Whether steps run PyTorch's fused kernel.
+     *
+     * @return false when the update runs in DJL ops
+     */
+    public boolean fused() {
+        return kernelState != null;
     }
 
     /**
@@ -126,6 +166,11 @@ public final class FusedAdam implements AutoCloseable {
      */
     public void step() {
         int t = steps + 1;
+        if (kernelState != null) {
+            fusedStep(t);
+            steps = t;
+            return;
+        }
         double coefficient1 = 1.0 - Math.pow(beta1, t);
         double coefficient2 = 1.0 - Math.pow(beta2, t);
         float stepSize = (float) (learningRate * Math.sqrt(coefficient2) / coefficient1);
@@ -144,6 +189,35 @@ public final class FusedAdam implements AutoCloseable {
             }
         }
         steps = t;
+    }
+
+    /** One call of {@code _fused_adamw_} (or {@code _fused_adam_}) over every parameter, then the gradients zeroed. */
+    private void fusedStep(int t) {
+        double epsilon = this.epsilon / Math.sqrt(1.0 - Math.pow(beta2, t)); // DJL adds eps before the bias correction
+        try (GradientsOff off = GradientsOff.onThisThread(); NDManager scope = manager.newSubManager()) {
+            NDArray[] weights = new NDArray[parameters.size()];
+            NDArray[] gradients = new NDArray[weights.length];
+            for (int i = 0; i < weights.length; i++) {
+                weights[i] = parameters.get(i).getArray();
+                if (!weights[i].hasGradient()) {
+                    throw new IllegalStateException("parameter '" + parameters.get(i).getName()
+                            + "' has no gradient: was it frozen after the optimizer was made?");
+                }
+                gradients[i] = scoped(weights[i].getGradient(), scope);
+            }
+            IValue[] perStep = {TorchKernels.tensors(weights), TorchKernels.tensors(gradients),
+                IValue.from((double) learningRate), IValue.from((double) beta1), IValue.from((double) beta2),
+                IValue.from((double) weightDecay), IValue.from(epsilon), IValue.from(decoupled)};
+            try (IValue none = TorchKernels.on(weights[0].getDevice()).call("fused_adam", perStep[0], perStep[1],
+                    kernelState[0], kernelState[1], kernelState[2], perStep[2], perStep[3], perStep[4], perStep[5],
+                    perStep[6], perStep[7])) {
+                // the kernel returns None; parameters, moments, counts and gradients changed in place
+            } finally {
+                for (IValue value : perStep) {
+                    value.close();
+                }
+            }
+        }
     }
 
     /** The adamUpdate of DJL's PyTorch engine, in place; temporaries go to {@code scope}. */
@@ -241,6 +315,11 @@ public final class FusedAdam implements AutoCloseable {
     /** Frees the moments. */
     @Override
     public void close() {
+        if (kernelState != null) {
+            for (IValue list : kernelState) {
+                list.close();
+            }
+        }
         manager.close();
     }
 }

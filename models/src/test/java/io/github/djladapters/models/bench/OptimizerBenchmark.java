@@ -24,11 +24,13 @@ import java.util.Locale;
 /**
  * The optimizer step alone over all 22.6 M parameters of all-MiniLM-L6-v2: DJL's AdamW (one
  * {@code update} per parameter, then the gradient reset the training loops did) against
- * {@link FusedAdam}, interleaved round by round in one process, timed in CPU time of this thread
- * (with one PyTorch thread, all the work), so other processes on the machine move both alike.
+ * {@link FusedAdam} in DJL ops and {@link FusedAdam} through PyTorch's fused kernel, interleaved
+ * round by round in one process (the order rotates), timed in CPU time of this thread (with one
+ * PyTorch thread, all the work) and in wall time (with two threads, the only honest clock), so
+ * other processes on the machine move all alike.
  *
  * <pre>
- * java -cp ... io.github.djladapters.models.bench.OptimizerBenchmark [rounds]
+ * java -cp ... io.github.djladapters.models.bench.OptimizerBenchmark [rounds] [threads]
  * </pre>
  */
 public final class OptimizerBenchmark {
@@ -38,12 +40,13 @@ public final class OptimizerBenchmark {
     /**
      * Prints the median CPU milliseconds per step of each optimizer and their ratio.
      *
-     * @param args measured rounds (default 10)
+     * @param args measured rounds (default 10), PyTorch intra-op threads (default 1)
      * @throws IOException when the model cannot be read
      */
     public static void main(String[] args) throws IOException {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
-        System.setProperty("ai.djl.pytorch.num_threads", "1");
+        String threads = args.length > 1 ? args[1] : "1";
+        System.setProperty("ai.djl.pytorch.num_threads", threads);
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
         try (NDManager manager = NDManager.newBaseManager()) {
@@ -52,16 +55,26 @@ public final class OptimizerBenchmark {
             model.freezeParameters(false);
             List<Parameter> trainable = new ArrayList<>(model.getParameters().values());
             Optimizer djl = Optimizer.adamW().optLearningRateTracker(Tracker.fixed(1e-5f)).build();
-            FusedAdam fused = FusedAdam.adamW(trainable, manager, 1e-5f);
-            double[] djlMillis = new double[rounds];
-            double[] fusedMillis = new double[rounds];
+            System.setProperty(FusedAdam.KERNEL_PROPERTY, "false");
+            FusedAdam inOps = FusedAdam.adamW(trainable, manager, 1e-5f);
+            System.setProperty(FusedAdam.KERNEL_PROPERTY, "true");
+            FusedAdam kernel = FusedAdam.adamW(trainable, manager, 1e-5f);
+            if (inOps.fused() || !kernel.fused()) {
+                throw new IllegalStateException("the two FusedAdam paths were not selected");
+            }
+            String[] names = {"djl_adamw", "fused_adamw_djl_ops", "fused_adamw_kernel"};
+            double[][] cpuMillis = new double[3][rounds];
+            double[][] wallMillis = new double[3][rounds];
             for (int round = -1; round < rounds; round++) {
-                for (int variant = 0; variant < 2; variant++) {
-                    boolean useFused = (variant + Math.max(round, 0)) % 2 == 0;
+                for (int slot = 0; slot < 3; slot++) {
+                    int variant = (slot + Math.max(round, 0)) % 3;
                     fillGradients(model, manager);
                     long start = cpu.getCurrentThreadCpuTime();
-                    if (useFused) {
-                        fused.step();
+                    long wall = System.nanoTime();
+                    if (variant == 1) {
+                        inOps.step();
+                    } else if (variant == 2) {
+                        kernel.step();
                     } else {
                         for (Parameter p : trainable) {
                             NDArray gradient = p.getArray().getGradient();
@@ -70,19 +83,23 @@ public final class OptimizerBenchmark {
                             gradient.close();
                         }
                     }
-                    double millis = (cpu.getCurrentThreadCpuTime() - start) / 1e6;
                     if (round >= 0) {
-                        (useFused ? fusedMillis : djlMillis)[round] = millis;
+                        cpuMillis[variant][round] = (cpu.getCurrentThreadCpuTime() - start) / 1e6;
+                        wallMillis[variant][round] = (System.nanoTime() - wall) / 1e6;
                     }
                 }
             }
-            Arrays.sort(djlMillis);
-            Arrays.sort(fusedMillis);
-            double djlMedian = djlMillis[rounds / 2];
-            double fusedMedian = fusedMillis[rounds / 2];
-            System.out.printf(Locale.ROOT, "{\"parameters\":%d,\"djl_adamw_cpu_ms\":%.1f,\"fused_adamw_cpu_ms\":%.1f,"
-                    + "\"fused_over_djl\":%.3f}%n", trainable.stream().mapToLong(p -> p.getArray().size()).sum(),
-                    djlMedian, fusedMedian, fusedMedian / djlMedian);
+            StringBuilder json = new StringBuilder(String.format(Locale.ROOT, "{\"parameters\":%d,\"threads\":%s",
+                    trainable.stream().mapToLong(p -> p.getArray().size()).sum(), threads));
+            for (int variant = 0; variant < 3; variant++) {
+                Arrays.sort(cpuMillis[variant]);
+                Arrays.sort(wallMillis[variant]);
+                json.append(String.format(Locale.ROOT, ",\"%s_cpu_ms\":%.1f,\"%s_wall_ms\":%.1f", names[variant],
+                        cpuMillis[variant][rounds / 2], names[variant], wallMillis[variant][rounds / 2]));
+            }
+            System.out.println(json.append('}'));
+            inOps.close();
+            kernel.close();
         }
     }
 

@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.models.kernels.AttentionKernel;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -16,7 +17,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * {@link DotProductAttention#context} against attention written out in loops over plain arrays, for
  * grouped-query attention (query heads sharing key/value heads, attended without copying them per
- * query head) and for one key/value head per query head, with the mask shapes the decoders pass.
+ * query head) and for one key/value head per query head, with the mask shapes the decoders pass;
+ * in PyTorch's fused kernel and written out in DJL ops ({@link AttentionKernel}'s switch).
  */
 class DotProductAttentionTest {
 
@@ -45,10 +47,18 @@ class DotProductAttentionTest {
             NDArray keys = manager.create(k, new Shape(BATCH, kvHeads, KEYS, HEAD_DIM));
             NDArray vals = manager.create(v, new Shape(BATCH, kvHeads, KEYS, HEAD_DIM));
             NDArray bias = mask == null ? null : manager.create(mask, new Shape(BATCH, maskHeads, maskRows, KEYS));
-            NDArray context = DotProductAttention.context(new Attention(kvHeads), query, keys, vals, bias, scale);
-            assertEquals(new Shape(BATCH, queries, HEADS * HEAD_DIM), context.getShape());
             float[] expected = expected(q, k, v, mask, maskHeads, maskRows, kvHeads, queries, scale);
-            assertArrayEquals(expected, context.toFloatArray(), 2e-6f);
+            for (boolean kernel : new boolean[] {true, false}) {
+                AttentionKernel.setEnabled(kernel);
+                try {
+                    NDArray context = DotProductAttention.context(new Attention(kvHeads), query, keys, vals, bias,
+                            scale);
+                    assertEquals(new Shape(BATCH, queries, HEADS * HEAD_DIM), context.getShape());
+                    assertArrayEquals(expected, context.toFloatArray(), 2e-6f, kernel ? "kernel" : "written out");
+                } finally {
+                    AttentionKernel.setEnabled(true);
+                }
+            }
         }
     }
 

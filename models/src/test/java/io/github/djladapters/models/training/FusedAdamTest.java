@@ -18,7 +18,7 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * Several steps of {@link FusedAdam} give the weights of DJL's own Adam and AdamW and of the update
+ * Several steps of {@link FusedAdam}, with PyTorch's fused kernel and with DJL ops, give the weights of DJL's own Adam and AdamW and of the update
  * rule written out in doubles, and leave the gradients at zero.
  */
 class FusedAdamTest {
@@ -28,15 +28,27 @@ class FusedAdamTest {
 
     @Test
     void adamWMatchesDjlAndTheFormula() {
-        compare(true, 0.01f, 3e-2f);
+        compare(true, 0.01f, 3e-2f, true);
     }
 
     @Test
     void adamWithL2DecayMatchesDjlAndTheFormula() {
-        compare(false, 0.1f, 1e-2f);
+        compare(false, 0.1f, 1e-2f, true);
     }
 
-    private static void compare(boolean decoupled, float decay, float lr) {
+    @Test
+    void adamWInDjlOpsMatchesDjlAndTheFormula() {
+        compare(true, 0.01f, 3e-2f, false);
+    }
+
+    @Test
+    void adamWithL2DecayInDjlOpsMatchesDjlAndTheFormula() {
+        compare(false, 0.1f, 1e-2f, false);
+    }
+
+    /** {@code kernel}: PyTorch's fused kernel, else the in-place DJL ops. */
+    private static void compare(boolean decoupled, float decay, float lr, boolean kernel) {
+        String previous = System.setProperty(FusedAdam.KERNEL_PROPERTY, Boolean.toString(kernel));
         try (NDManager manager = NDManager.newBaseManager()) {
             List<Parameter> fused = parameters(manager);
             List<Parameter> djl = parameters(manager);
@@ -52,6 +64,7 @@ class FusedAdamTest {
                     ? Optimizer.adamW().optLearningRateTracker(Tracker.fixed(lr)).optWeightDecays(decay).build()
                     : Optimizer.adam().optLearningRateTracker(Tracker.fixed(lr)).optWeightDecays(decay).build();
             try (FusedAdam adam = new FusedAdam(fused, manager, lr, 0.9f, 0.999f, 1e-8f, decay, decoupled)) {
+                assertEquals(kernel, adam.fused(), "the update path");
                 for (int step = 1; step <= STEPS; step++) {
                     List<float[]> gradients = backward(fused, manager, step);
                     adam.step();
@@ -73,6 +86,12 @@ class FusedAdamTest {
                     }
                 }
                 assertEquals(STEPS, adam.steps());
+            }
+        } finally {
+            if (previous == null) {
+                System.clearProperty(FusedAdam.KERNEL_PROPERTY);
+            } else {
+                System.setProperty(FusedAdam.KERNEL_PROPERTY, previous);
             }
         }
     }

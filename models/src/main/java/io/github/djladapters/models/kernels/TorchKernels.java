@@ -1,0 +1,211 @@
+package io.github.djladapters.models.kernels;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.engine.EngineException;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.engine.PtNDManager;
+import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValue;
+import ai.djl.pytorch.jni.JniUtils;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Field;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * PyTorch operators that DJL 0.35.1 does not expose ({@code scaled_dot_product_attention},
+ * {@code _fused_adamw_}, ...), reached through a small TorchScript module: its source is the resource
+ * {@code kernels.torchscript.py}, written into an archive in memory ({@link TorchScriptArchive}) and
+ * loaded once per device, lazily and thread-safely. Adding an operator is one method in that file.
+ *
+ * <p>Methods run like ordinary ops: under the calling thread's grad mode (autograd records through
+ * them when it is on), results joining the manager the caller names. DJL's public
+ * {@code IValueUtils.runMethod} runs methods in inference mode (no autograd, results that later
+ * in-place ops refuse), so calls go to the same native entry point with its training flag set.
+ *
+ * <pre>{@code
+ * if (TorchKernels.available()) {
+ *     NDArray context = TorchKernels.on(q.getDevice()).sdpa(q, k, v, mask, 0f, false, scale);
+ * }
+ * }</pre>
+ */
+public final class TorchKernels {
+
+    private static final String SOURCE = "kernels.torchscript.py";
+    private static final Map<Device, TorchKernels> LOADED = new ConcurrentHashMap<>();
+    private static final Native NATIVE = Native.find();
+
+    private final PtSymbolBlock module;
+
+    private TorchKernels(PtSymbolBlock module) {
+        this.module = module;
+    }
+
+    /**
+     * Whether the kernels can run: the default engine is PyTorch and this DJL version's native entry
+     * point was found.
+     *
+     * @return true when {@link #on(Device)} can load the module
+     */
+    public static boolean available() {
+        return NATIVE != null && "PyTorch".equals(Engine.getInstance().getEngineName());
+    }
+
+    /**
+     * The kernels module on {@code device}, loaded on first use and kept for the life of the process.
+     *
+     * @param device the device of the arrays the kernels will see
+     * @return the module
+     * @throws IllegalStateException when the engine is not PyTorch or the module cannot be loaded
+     */
+    public static TorchKernels on(Device device) {
+        if (!available()) {
+            throw new IllegalStateException("TorchScript kernels need DJL's PyTorch engine (found "
+                    + Engine.getInstance().getEngineName() + ")");
+        }
+        return LOADED.computeIfAbsent(device, TorchKernels::load);
+    }
+
+    private static TorchKernels load(Device device) {
+        String source;
+        try (InputStream in = TorchKernels.class.getResourceAsStream(SOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException("resource " + SOURCE + " is missing from the class path");
+            }
+            source = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading " + SOURCE, e);
+        }
+        // A manager of the process's lifetime: the module is shared by every caller and never freed.
+        PtNDManager manager = (PtNDManager) Engine.getInstance().newBaseManager(device);
+        try {
+            PtSymbolBlock module = JniUtils.loadModule(manager,
+                    new ByteArrayInputStream(TorchScriptArchive.of("Kernels", source)), true, false);
+            return new TorchKernels(module);
+        } catch (IOException | EngineException e) {
+            manager.close();
+            throw new IllegalStateException("libtorch refused the TorchScript kernels module (" + SOURCE + "): "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * {@code torch.nn.functional.scaled_dot_product_attention}: {@code softmax(q k^T scale + mask) v}
+     * in one fused kernel where PyTorch has one for the inputs (flash attention on CPU), with autograd.
+     *
+     * @param q {@code [B, heads, T, headDim]}
+     * @param k {@code [B, kvHeads, S, headDim]}; {@code heads} a multiple of {@code kvHeads}
+     *     (grouped-query attention: {@code enable_gqa}, PyTorch expands the heads where its kernel needs it)
+     * @param v {@code [B, kvHeads, S, headDim]}
+     * @param mask additive float mask broadcastable to {@code [B, heads, T, S]} (0 to attend, a large
+     *     negative number to hide), or null
+     * @param dropout the probability of dropping an attention weight (0 outside training)
+     * @param causal whether query {@code i} sees only keys up to {@code i} (on top of the mask)
+     * @param scale the factor of the scores, {@code 1 / sqrt(headDim)} usually, 1 for T5
+     * @return {@code [B, heads, T, headDim]}, owned by the manager of {@code q}
+     */
+    public NDArray sdpa(NDArray q, NDArray k, NDArray v, NDArray mask, float dropout, boolean causal, float scale) {
+        boolean grouped = k.getShape().get(1) != q.getShape().get(1);
+        IValue[] args = mask == null
+                ? new IValue[] {tensor(q), tensor(k), tensor(v), IValue.from((double) dropout), IValue.from(causal),
+                    IValue.from((double) scale), IValue.from(grouped)}
+                : new IValue[] {tensor(q), tensor(k), tensor(v), tensor(mask), IValue.from((double) dropout),
+                    IValue.from(causal), IValue.from((double) scale), IValue.from(grouped)};
+        try (IValue result = call(mask == null ? "sdpa" : "sdpa_masked", args)) {
+            return result.toTensor((PtNDManager) q.getManager());
+        } finally {
+            for (IValue arg : args) {
+                arg.close();
+            }
+        }
+    }
+
+    /**
+     * Runs a method of the module on arguments made with {@link IValue}'s factories, under the thread's
+     * grad mode. The caller closes the arguments (they may be kept for further calls) and the result.
+     *
+     * @param method a method of {@code kernels.torchscript.py}
+     * @param args its arguments
+     * @return the result (None for methods that return nothing)
+     * @throws EngineException when TorchScript refuses the call (wrong arguments, say)
+     */
+    public IValue call(String method, IValue... args) {
+        long[] handles = new long[args.length];
+        for (int i = 0; i < args.length; i++) {
+            handles[i] = args[i].getHandle();
+        }
+        return NATIVE.run(module.getHandle(), method, handles);
+    }
+
+    /**
+     * An argument for {@link #call}: a tensor.
+     *
+     * @param array an array of the PyTorch engine
+     * @return its IValue (the tensor is shared, not copied)
+     */
+    public static IValue tensor(NDArray array) {
+        return IValue.from((PtNDArray) array);
+    }
+
+    /**
+     * An argument for {@link #call}: a list of tensors.
+     *
+     * @param arrays arrays of the PyTorch engine
+     * @return the list's IValue (tensors shared, not copied)
+     */
+    public static IValue tensors(NDArray... arrays) {
+        PtNDArray[] pt = new PtNDArray[arrays.length];
+        for (int i = 0; i < arrays.length; i++) {
+            pt[i] = (PtNDArray) arrays[i];
+        }
+        return IValue.listFrom(pt);
+    }
+
+    /**
+     * DJL's native {@code moduleRunMethod} with its training flag set: the call then runs under the
+     * thread's grad mode instead of an inference-mode guard. Reached by reflection because DJL keeps
+     * the JNI class package-private; null when this DJL version has no such entry point.
+     */
+    private record Native(Object library, Method runMethod, Constructor<IValue> wrap) {
+
+        static Native find() {
+            try {
+                Class<?> type = Class.forName("ai.djl.pytorch.jni.PyTorchLibrary");
+                Field lib = type.getDeclaredField("LIB");
+                lib.setAccessible(true);
+                Method run = type.getDeclaredMethod("moduleRunMethod", long.class, String.class, long[].class,
+                        boolean.class, boolean.class);
+                run.setAccessible(true);
+                Constructor<IValue> wrap = IValue.class.getDeclaredConstructor(long.class);
+                wrap.setAccessible(true);
+                return new Native(lib.get(null), run, wrap);
+            } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+                return null;
+            }
+        }
+
+        IValue run(long module, String method, long[] args) {
+            try {
+                long result = (long) runMethod.invoke(library, module, method, args, true, false);
+                return wrap.newInstance(result);
+            } catch (InvocationTargetException e) {
+                if (e.getCause() instanceof RuntimeException runtime) {
+                    throw runtime;
+                }
+                throw new IllegalStateException("TorchScript kernel '" + method + "' failed", e.getCause());
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException("cannot call DJL's moduleRunMethod", e);
+            }
+        }
+    }
+}
