@@ -69,7 +69,7 @@ public final class BertEmbeddings extends AbstractBlock {
             PairList<String, Object> params) {
         NDArray positions = positionEmbeddings.forward(ps, new NDList(positionIds), training, params).head();
         NDArray typed = tokenTypeEmbeddings.forward(ps, new NDList(types), training, params).head();
-        NDArray sum = words.add(positions).add(typed);
+        NDArray sum = words.add(positions).addi(typed); // in place: the first sum is this call's own
         NDArray normed = layerNorm.forward(ps, new NDList(sum), training, params).head();
         if (training && dropout > 0) {
             normed = Dropout.dropout(normed, dropout, true).head();

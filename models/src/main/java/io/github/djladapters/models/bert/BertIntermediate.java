@@ -7,13 +7,13 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
-import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.djladapters.models.blocks.Activations;
 import io.github.djladapters.annotations.IntermediateProj;
 import java.util.Locale;
 import java.util.function.UnaryOperator;
+import io.github.djladapters.runtime.architecture.FlatLinear;
 
 /**
  * The first half of a BERT feed-forward block ({@code intermediate}): the {@code dense}
@@ -29,7 +29,7 @@ public final class BertIntermediate extends AbstractBlock {
     BertIntermediate(BertConfig config) {
         hidden = config.hiddenSize();
         activation = Activations.byName(config.hiddenAct().toLowerCase(Locale.ROOT));
-        dense = addChildBlock("dense", Linear.builder().setUnits(config.intermediateSize()).build());
+        dense = addChildBlock("dense", new FlatLinear(config.intermediateSize(), true));
     }
 
     @Override

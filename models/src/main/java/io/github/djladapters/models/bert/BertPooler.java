@@ -8,9 +8,9 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
-import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.runtime.architecture.FlatLinear;
 
 /**
  * BERT's pooler ({@code pooler}): {@code dense} and tanh over the first ([CLS]) token. Input: the
@@ -24,7 +24,7 @@ public final class BertPooler extends AbstractBlock {
 
     BertPooler(BertConfig config) {
         hidden = config.hiddenSize();
-        dense = addChildBlock("dense", Linear.builder().setUnits(hidden).build());
+        dense = addChildBlock("dense", new FlatLinear(hidden, true));
     }
 
     @Override

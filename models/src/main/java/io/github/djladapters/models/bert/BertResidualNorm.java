@@ -6,12 +6,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
-import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.djladapters.models.blocks.LayerNorm;
 import io.github.djladapters.models.blocks.PartsBlock;
+import io.github.djladapters.runtime.architecture.FlatLinear;
 
 /**
  * The end of a BERT sub-block, shared by the attention output and the feed-forward output:
@@ -37,7 +37,7 @@ abstract class BertResidualNorm extends PartsBlock<BertResidualNorm.Part> {
         this.inputWidth = inputWidth;
         this.hidden = config.hiddenSize();
         this.dropout = config.hiddenDropoutProb();
-        addPart(Part.DENSE, "dense", Linear.builder().setUnits(hidden).build());
+        addPart(Part.DENSE, "dense", new FlatLinear(hidden, true));
         addPart(Part.LAYER_NORM, "LayerNorm", new LayerNorm(hidden, config.layerNormEps()));
     }
 
@@ -97,7 +97,10 @@ abstract class BertResidualNorm extends PartsBlock<BertResidualNorm.Part> {
         if (training && dropout > 0) {
             projected = Dropout.dropout(projected, dropout, true).head();
         }
-        return part(Part.LAYER_NORM).forward(ps, new NDList(projected.add(inputs.get(1))), training, params);
+        // in place: the projection's output (or dropout's) is this call's own, and neither the product's
+        // nor dropout's backward reads it
+        NDArray sum = projected.addi(inputs.get(1));
+        return part(Part.LAYER_NORM).forward(ps, new NDList(sum), training, params);
     }
 
     @Override

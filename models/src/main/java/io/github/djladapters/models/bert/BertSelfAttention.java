@@ -7,7 +7,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
-import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -19,6 +18,7 @@ import io.github.djladapters.annotations.QProj;
 import io.github.djladapters.annotations.VProj;
 import io.github.djladapters.models.kernels.AttentionKernel;
 import io.github.djladapters.runtime.architecture.AttentionHeads;
+import io.github.djladapters.runtime.architecture.FlatLinear;
 
 /**
  * Multi-head scaled dot-product attention of one BERT layer ({@code attention.self}): children
@@ -45,9 +45,9 @@ public final class BertSelfAttention extends AbstractBlock {
         hidden = config.hiddenSize();
         heads = config.numAttentionHeads();
         dropout = config.attentionProbsDropoutProb();
-        query = addChildBlock("query", Linear.builder().setUnits(hidden).build());
-        key = addChildBlock("key", Linear.builder().setUnits(hidden).build());
-        value = addChildBlock("value", Linear.builder().setUnits(hidden).build());
+        query = addChildBlock("query", new FlatLinear(hidden, true));
+        key = addChildBlock("key", new FlatLinear(hidden, true));
+        value = addChildBlock("value", new FlatLinear(hidden, true));
     }
 
     @Override

@@ -11,6 +11,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.djladapters.runtime.architecture.LinearWeights;
 import java.util.Optional;
+import io.github.djladapters.runtime.architecture.FlatLinear;
 
 /**
  * GPT-2's {@code Conv1D}: a linear projection {@code y = x W + b} whose weight is stored
@@ -59,7 +60,7 @@ public final class Conv1D extends AbstractBlock implements LinearWeights {
         NDArray x = inputs.singletonOrThrow();
         NDArray w = parameterStore.getValue(weight, x.getDevice(), training);
         NDArray b = parameterStore.getValue(bias, x.getDevice(), training);
-        return new NDList(x.matMul(w).add(b));
+        return new NDList(FlatLinear.projectInOut(x, w, b));
     }
 
     @Override

@@ -7,7 +7,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
-import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -18,6 +17,7 @@ import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.models.bert.BertConfig;
 import io.github.djladapters.models.bert.BertModel;
 import io.github.djladapters.runtime.bindings.AdapterModelInterface;
+import io.github.djladapters.runtime.architecture.FlatLinear;
 
 /**
  * A BERT-family model with a task head, laid out as Hugging Face's {@code *For*} classes so their
@@ -69,12 +69,12 @@ public final class BertTaskModel extends AbstractBlock implements InputExtending
         robertaHead = task == Task.SEQUENCE_CLASSIFICATION && config.isRoberta();
         base = addChildBlock(config.baseModelPrefix(), new BertModel(config, pooler));
         if (task == Task.QUESTION_ANSWERING) {
-            head = addChildBlock("qa_outputs", Linear.builder().setUnits(2).build());
+            head = addChildBlock("qa_outputs", new FlatLinear(2, true));
         } else if (robertaHead) {
             head = addChildBlock("classifier", new RobertaClassificationHead(
                     config.hiddenSize(), config.numLabels(), config.hiddenDropoutProb()));
         } else {
-            head = addChildBlock("classifier", Linear.builder().setUnits(config.numLabels()).build());
+            head = addChildBlock("classifier", new FlatLinear(config.numLabels(), true));
         }
     }
 

@@ -8,11 +8,11 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
-import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.djladapters.runtime.architecture.CopyableBlock;
+import io.github.djladapters.runtime.architecture.FlatLinear;
 
 /**
  * RoBERTa's sequence classification head ({@code classifier}): {@code dense} and tanh over the
@@ -39,8 +39,8 @@ public final class RobertaClassificationHead extends AbstractBlock implements Co
         this.hidden = hidden;
         this.labels = labels;
         this.dropout = dropout;
-        dense = addChildBlock("dense", Linear.builder().setUnits(hidden).build());
-        outProj = addChildBlock("out_proj", Linear.builder().setUnits(labels).build());
+        dense = addChildBlock("dense", new FlatLinear(hidden, true));
+        outProj = addChildBlock("out_proj", new FlatLinear(labels, true));
     }
 
     /**

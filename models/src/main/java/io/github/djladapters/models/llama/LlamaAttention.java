@@ -17,6 +17,7 @@ import io.github.djladapters.models.blocks.KeyValueAttentionBlock;
 import io.github.djladapters.models.generation.DecoderLayerInputs;
 import io.github.djladapters.runtime.architecture.KeyValueAttention;
 import io.github.djladapters.runtime.architecture.AttentionHeads;
+import io.github.djladapters.runtime.architecture.FlatLinear;
 
 /**
  * Grouped-query self-attention with rotary embeddings of one Llama/Mistral/Qwen2 layer
@@ -55,7 +56,7 @@ public final class LlamaAttention extends KeyValueAttentionBlock {
     }
 
     static Linear linear(int units, boolean bias) {
-        return Linear.builder().setUnits(units).optBias(bias).build();
+        return new FlatLinear(units, bias);
     }
 
     @Override

@@ -22,6 +22,7 @@ import io.github.djladapters.models.generation.DecoderLayerInputs;
 import io.github.djladapters.runtime.architecture.ExtendedKeyValues;
 import io.github.djladapters.runtime.architecture.KeyValueAttention;
 import io.github.djladapters.runtime.architecture.AttentionHeads;
+import io.github.djladapters.runtime.architecture.FlatLinear;
 
 /**
  * T5 multi-head attention ({@code SelfAttention} or {@code EncDecAttention}): bias-free {@code q},
@@ -149,7 +150,7 @@ public final class T5Attention extends KeyValueAttentionBlock {
 
     /** A bias-free projection, as every T5 linear layer. */
     static Linear linear(int units) {
-        return Linear.builder().setUnits(units).optBias(false).build();
+        return new FlatLinear(units, false);
     }
 
     /**

@@ -26,7 +26,8 @@ import java.util.function.Function;
  *
  * <p>The new instance comes from, in order: the block itself when it implements {@link CopyableBlock};
  * a factory {@link #register registered} for its exact class; the built-in factory for DJL's
- * {@link Linear}. Other blocks are refused with a message saying how to make them copyable.
+ * {@link Linear} (the models' {@code FlatLinear}, a subclass, is a {@link CopyableBlock}). Other blocks
+ * are refused with a message saying how to make them copyable.
  */
 public final class BlockCopies {
 

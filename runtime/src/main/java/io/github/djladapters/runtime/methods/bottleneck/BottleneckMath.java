@@ -7,11 +7,11 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.nn.norm.LayerNorm;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.runtime.architecture.FlatLinear;
 import io.github.djladapters.runtime.engine.Scalars;
 
 /**
@@ -125,9 +125,9 @@ final class BottleneckMath {
         Device device = z.getDevice();
         NDArray input = c.lnBefore()
                 ? norm(store, z, w.normBeforeWeight(), w.normBeforeBias(), training) : z;
-        NDArray down = linear(input, store.getValue(w.downWeight(), device, training),
+        NDArray down = FlatLinear.project(input, store.getValue(w.downWeight(), device, training),
                 store.getValue(w.downBias(), device, training));
-        NDArray up = linear(NonLinearity.of(c.nonLinearity()).apply(down),
+        NDArray up = FlatLinear.project(NonLinearity.of(c.nonLinearity()).apply(down),
                 store.getValue(w.upWeight(), device, training), store.getValue(w.upBias(), device, training));
         if (training && c.stochasticDepth() > 0) {
             up = up.mul(rowKeep(up, c.stochasticDepth()));
@@ -141,22 +141,6 @@ final class BottleneckMath {
             up = Dropout.dropout(up, (float) c.dropout(), true).head();
         }
         return up;
-    }
-
-    /**
-     * {@code x W^T + b} over the last axis, on a two-dimensional view of {@code x}: PyTorch then
-     * adds the bias inside the matrix product ({@code addmm}, as {@code nn.Linear} does for a
-     * contiguous input), where a three-dimensional input costs a product and a separate pass for
-     * the bias.
-     */
-    private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
-        Shape shape = x.getShape();
-        if (shape.dimension() <= 2) {
-            return Linear.linear(x, weight, bias).head();
-        }
-        long features = shape.get(shape.dimension() - 1);
-        NDArray flat = Linear.linear(x.reshape(-1, features), weight, bias).head();
-        return flat.reshape(shape.slice(0, shape.dimension() - 1).add(weight.getShape().get(0)));
     }
 
     /** torchvision's {@code StochasticDepth(p, mode="row")}: keep each row with 1 - p, scaled by 1 / (1 - p). */

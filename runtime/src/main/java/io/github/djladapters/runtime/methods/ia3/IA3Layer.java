@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.djladapters.runtime.methods.AdapterActivation;
@@ -18,6 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import io.github.djladapters.runtime.architecture.FlatLinear;
 
 /**
  * IA3 on one linear module, with PEFT's math: {@code y = base(x) * l} (bias included), or for a
@@ -109,11 +109,7 @@ public final class IA3Layer extends LinearAdapterLayer<IA3Weights> {
         if (bias != null && outScale != null) {
             bias = outScale.mul(bias);
         }
-        if (inOut) {
-            NDArray product = x.matMul(scaled);
-            return bias == null ? product : product.add(bias);
-        }
-        return Linear.linear(x, scaled, bias).head();
+        return inOut ? FlatLinear.projectInOut(x, scaled, bias) : FlatLinear.project(x, scaled, bias);
     }
 
     /** {@code l} as a vector owned by the manager of {@code like}, not by the model's. */

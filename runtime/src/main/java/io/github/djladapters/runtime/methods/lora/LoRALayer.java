@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import io.github.djladapters.runtime.architecture.FlatLinear;
 
 /**
  * LoRA and DoRA on one linear module, with PEFT's math: {@code y = base(x) + B A dropout(x) * s};
@@ -207,10 +208,9 @@ public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
         NDArray weight = store.getValue(linear().weight(), device, false);
         NDArray bias = linear().bias() == null ? null : store.getValue(linear().bias(), device, false);
         if (linear().fanInFanOut()) {
-            NDArray product = x.matMul(delta.transpose().add(weight));
-            return bias == null ? product : product.add(bias);
+            return FlatLinear.projectInOut(x, delta.transpose().add(weight), bias);
         }
-        return Linear.linear(x, delta.add(weight), bias).head();
+        return FlatLinear.project(x, delta.add(weight), bias);
     }
 
     /**
