@@ -9,6 +9,7 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.djladapters.models.blocks.ForwardScope;
+import io.github.djladapters.models.blocks.ProjectionLayout;
 import io.github.djladapters.runtime.architecture.InputExtendingModel;
 import io.github.djladapters.runtime.architecture.InputExtension;
 import io.github.djladapters.runtime.architecture.OutputEmbeddingsModel;
@@ -139,6 +140,26 @@ public abstract class DecoderForCausalLM<C> extends AbstractBlock
     @Override
     protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
         decoder().initialize(manager, dataType, new Shape(1, 1));
+    }
+
+    /**
+     * Initialises the parameters, then keeps the projection weights (and a tied head's token table)
+     * in the layout libtorch multiplies fastest at decode shapes ({@link ProjectionLayout}); loading
+     * and merging keep that layout.
+     */
+    @Override
+    public void initialize(NDManager manager, DataType dataType, Shape... inputShapes) {
+        super.initialize(manager, dataType, inputShapes);
+        ProjectionLayout.storeTransposed(this, tiedHead() ? decoder().tokenTable().weight() : null);
+    }
+
+    /**
+     * Whether {@link #headLogits} multiplies with the decoder's token table; an untied head says false.
+     *
+     * @return true by default
+     */
+    protected boolean tiedHead() {
+        return true;
     }
 
     @Override

@@ -8,11 +8,11 @@ import ai.djl.util.PairList;
  * The inputs of one decoder layer (and of its self-attention) by name, in the order
  * {@link DecoderStack} passes them: {@code (hidden, attention bias, positional..., [cached keys,
  * cached values])}. An architecture says how many positional inputs it has (none for GPT-2 and T5,
- * the rotary {@code cos} and {@code sin} tables for Llama); the cached keys and values, when
+ * the rotary {@code cos} and {@code sin} tables and half-rotation matrix for Llama); the cached keys and values, when
  * present, follow them.
  *
  * <pre>{@code
- * DecoderLayerInputs in = DecoderLayerInputs.of(inputs, 2);   // Llama: cos, sin
+ * DecoderLayerInputs in = DecoderLayerInputs.of(inputs, 3);   // Llama: cos, sin, rotate-half
  * NDArray keys = in.withCachedKeys(freshKeys);                 // [B, kvHeads, P + T, headDim]
  * }</pre>
  *

@@ -28,7 +28,7 @@ import io.github.djladapters.runtime.architecture.FlatLinear;
  * {@code num_key_value_heads} heads.
  *
  * <p>Inputs: hidden states {@code [B, T, H]}, the additive mask {@code [B, 1, T, P + T]}, the rotary
- * {@code cos} and {@code sin} tables, and optionally cached keys and values. Outputs: the attention
+ * {@code cos} and {@code sin} tables and half-rotation matrix, and optionally cached keys and values. Outputs: the attention
  * output {@code [B, T, H]}, then the keys and values of all {@code P + T} positions.
  */
 public final class LlamaAttention extends KeyValueAttentionBlock {
@@ -62,15 +62,16 @@ public final class LlamaAttention extends KeyValueAttentionBlock {
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        DecoderLayerInputs in = DecoderLayerInputs.of(inputs, 2);
+        DecoderLayerInputs in = DecoderLayerInputs.of(inputs, 3);
         NDList x = new NDList(in.hidden());
         NDArray cos = in.positional().get(0);
         NDArray sin = in.positional().get(1);
+        NDArray rotateHalf = in.positional().get(2);
         NDArray q = AttentionHeads.split(q_proj.forward(ps, x, training, params).head(), heads);
         NDArray k = AttentionHeads.split(k_proj.forward(ps, x, training, params).head(), kvHeads);
         NDArray v = AttentionHeads.split(v_proj.forward(ps, x, training, params).head(), kvHeads);
-        q = RotaryEmbedding.apply(q, cos, sin);
-        k = in.withCachedKeys(RotaryEmbedding.apply(k, cos, sin), params);
+        q = RotaryEmbedding.apply(q, cos, sin, rotateHalf);
+        k = in.withCachedKeys(RotaryEmbedding.apply(k, cos, sin, rotateHalf), params);
         v = in.withCachedValues(v, params);
         float scale = (float) (1 / Math.sqrt(headDim));
         return attend(ps, o_proj, q, k, v, in.attentionBias(), scale, training, params);

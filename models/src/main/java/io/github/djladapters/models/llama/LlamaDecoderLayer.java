@@ -11,7 +11,7 @@ import io.github.djladapters.models.blocks.RmsNorm;
  * One pre-norm Llama-family decoder layer ({@code layers.N}): {@code input_layernorm},
  * {@code self_attn}, {@code post_attention_layernorm}, {@code mlp}, each sub-block added to the
  * residual stream; the inputs of the two norms are the residuals bottleneck adapters read
- * ({@code @PreSelfAttention}, {@code @PreFfn}). Inputs: hidden states, the additive mask, rotary {@code cos} and {@code sin}, and
+ * ({@code @PreSelfAttention}, {@code @PreFfn}). Inputs: hidden states, the additive mask, rotary {@code cos} and {@code sin} and the half-rotation matrix, and
  * optionally cached keys and values; outputs: hidden states, then this layer's keys and values.
  */
 public final class LlamaDecoderLayer extends PreNormDecoderLayer {

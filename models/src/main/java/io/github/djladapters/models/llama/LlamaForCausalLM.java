@@ -68,6 +68,11 @@ public class LlamaForCausalLM extends DecoderForCausalLM<LlamaConfig> {
     }
 
     @Override
+    protected boolean tiedHead() {
+        return lm_head == null;
+    }
+
+    @Override
     protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
         super.initializeChildBlocks(manager, dataType, inputShapes);
         if (lm_head != null) {

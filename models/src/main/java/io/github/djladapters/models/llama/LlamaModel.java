@@ -53,7 +53,7 @@ public final class LlamaModel extends DecoderModel {
         norm = addFinalNorm("norm", new RmsNorm(config.hiddenSize(), config.rmsNormEps()));
     }
 
-    /** Every layer also reads the rotary {@code cos} and {@code sin} tables of the positions. */
+    /** Every layer also reads the rotary {@code cos} and {@code sin} tables of the positions and the half-rotation matrix. */
     @Override
     protected NDArray layerInputs(ParameterStore ps, ModelInputs in, NDList shared, boolean training,
             PairList<String, Object> params) {

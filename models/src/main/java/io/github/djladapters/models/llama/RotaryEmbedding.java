@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 
 /**
  * Rotary position embeddings as in Hugging Face's Llama ({@code LlamaRotaryEmbedding},
@@ -31,17 +32,37 @@ public final class RotaryEmbedding {
     }
 
     /**
-     * The cosine and sine tables for the given positions.
+     * The cosine and sine tables for the given positions, and the matrix that rotates halves.
      *
      * @param positionIds {@code [B, T]}
-     * @return {@code (cos, sin)}, each {@code [B, 1, T, headDim]}, float32
+     * @return {@code (cos, sin, rotateHalf)}: {@code cos} and {@code sin} each {@code [B, 1, T, headDim]},
+     *     float32, and {@link #rotateHalf} {@code [headDim, headDim]}
      */
     public NDList tables(NDArray positionIds) {
         NDManager manager = positionIds.getManager();
         NDArray inverse = ArrayValues.owned(manager.create(inverseFrequencies)).reshape(1, 1, inverseFrequencies.length);
         NDArray angles = positionIds.toType(DataType.FLOAT32, false).expandDims(2).mul(inverse); // [B, T, d/2]
         NDArray full = angles.concat(angles, 2).expandDims(1);
-        return new NDList(full.cos(), full.sin());
+        return new NDList(full.cos(), full.sin(), rotateHalf(manager, 2 * inverseFrequencies.length));
+    }
+
+    /**
+     * The signed permutation {@code R} with {@code x R = rotate_half(x) = (-x2, x1)}: one matrix product
+     * per rotation instead of a split, a negation and a concatenation (exact: each output is one
+     * input times 1 or -1).
+     *
+     * @param manager owns the matrix (memory PyTorch owns, so autograd may keep it)
+     * @param headDim the head width, even
+     * @return {@code [headDim, headDim]}, float32
+     */
+    static NDArray rotateHalf(NDManager manager, int headDim) {
+        int half = headDim / 2;
+        float[] r = new float[headDim * headDim];
+        for (int j = 0; j < half; j++) {
+            r[(j + half) * headDim + j] = -1f; // output j takes -x[j + d/2]
+            r[j * headDim + j + half] = 1f; // output j + d/2 takes x[j]
+        }
+        return ArrayValues.owned(manager.create(r, new Shape(headDim, headDim)));
     }
 
     /**
@@ -50,11 +71,10 @@ public final class RotaryEmbedding {
      * @param x {@code [B, heads, T, headDim]}
      * @param cos from {@link #tables}
      * @param sin from {@link #tables}
+     * @param rotateHalf from {@link #tables}
      * @return the rotated array, same shape
      */
-    public static NDArray apply(NDArray x, NDArray cos, NDArray sin) {
-        NDList halves = x.split(2, 3);
-        NDArray rotated = halves.get(1).neg().concat(halves.get(0), 3);
-        return x.mul(cos).add(rotated.mul(sin));
+    public static NDArray apply(NDArray x, NDArray cos, NDArray sin, NDArray rotateHalf) {
+        return x.mul(cos).add(x.matMul(rotateHalf).mul(sin));
     }
 }

@@ -37,6 +37,11 @@ public final class ArrayValues {
         // flatten puts a strided view (a transposed delta) into row-major order; duplicate() is the copy.
         NDArray copy = value.flatten().toType(target.getDataType(), false).duplicate().reshape(target.getShape())
                 .stopGradient();
+        if (TransposedStorage.isStored(target)) { // keep the layout a decoder chose for its projections
+            NDArray rowMajor = copy;
+            copy = TransposedStorage.transposedCopy(rowMajor);
+            rowMajor.close();
+        }
         target.intern(copy);
         target.setRequiresGradient(trainable);
     }
