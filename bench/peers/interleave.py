@@ -55,12 +55,14 @@ class Side:
         return answer
 
     def close(self):
-        if self.process.poll() is None:
-            try:
+        if self.log.closed:
+            return
+        try:
+            if self.process.poll() is None:
                 self.process.stdin.write("quit\n")
-                self.process.stdin.close()
-            except BrokenPipeError:
-                pass
+            self.process.stdin.close()
+        except (BrokenPipeError, ValueError):
+            pass  # the process ended already
         self.process.wait()
         self.log.close()
 
