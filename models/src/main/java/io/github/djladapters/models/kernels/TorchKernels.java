@@ -33,6 +33,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code IValueUtils.runMethod} runs methods in inference mode (no autograd, results that later
  * in-place ops refuse), so calls go to the same native entry point with its training flag set.
  *
+ * <p>The TorchScript graph executor's optimisation is switched off for these calls (on the calling
+ * thread, where libtorch keeps that setting, and back to DJL's setting after): the methods are single
+ * operator calls with nothing to fuse, and the profiling executor's first call of a method cost about
+ * half a second here against 70 ms without it, with more recompilations as shapes change (every
+ * decoding step has a new key length). A thread on which the caller turned the optimiser off with
+ * {@code JniUtils.setGraphExecutorOptimize(false)} gets DJL's default back after a kernel call, unless
+ * the system property {@code ai.djl.pytorch.graph_optimizer} says {@code false}.
+ *
  * <pre>{@code
  * if (TorchKernels.available()) {
  *     NDArray context = TorchKernels.on(q.getDevice()).sdpa(q, k, v, mask, 0f, false, scale);
@@ -44,6 +52,8 @@ public final class TorchKernels {
     private static final String SOURCE = "kernels.torchscript.py";
     private static final Map<Device, TorchKernels> LOADED = new ConcurrentHashMap<>();
     private static final Native NATIVE = Native.find();
+    /** DJL's graph-optimiser setting ({@code PtEngine}: on unless the property says false), restored after calls. */
+    private static final boolean OPTIMIZER = !"false".equals(System.getProperty("ai.djl.pytorch.graph_optimizer"));
 
     private final PtSymbolBlock module;
 
@@ -144,7 +154,12 @@ public final class TorchKernels {
         for (int i = 0; i < args.length; i++) {
             handles[i] = args[i].getHandle();
         }
-        return NATIVE.run(module.getHandle(), method, handles);
+        JniUtils.setGraphExecutorOptimize(false);
+        try {
+            return NATIVE.run(module.getHandle(), method, handles);
+        } finally {
+            JniUtils.setGraphExecutorOptimize(OPTIMIZER);
+        }
     }
 
     /**
