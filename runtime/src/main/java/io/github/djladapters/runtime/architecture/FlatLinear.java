@@ -30,7 +30,7 @@ import ai.djl.util.PairList;
  * NDArray down = FlatLinear.project(x, downWeight, downBias);   // [B, T, in] -> [B, T, out]
  * }</pre>
  */
-public class FlatLinear extends Linear implements CopyableBlock {
+public final class FlatLinear extends Linear implements CopyableBlock {
 
     private final long units;
     private final Parameter weight;
