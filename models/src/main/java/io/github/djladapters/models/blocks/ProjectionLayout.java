@@ -4,11 +4,13 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
+import io.github.djladapters.runtime.architecture.LinearWeights;
 import io.github.djladapters.runtime.engine.TransposedStorage;
 
 /**
  * Decides how a decoder's projection weights lie in memory: every DJL {@link Linear} weight
- * {@code [out, in]} of a block tree, and optionally a token table that a tied LM head multiplies
+ * {@code [out, in]} of a block tree (and of any other {@link LinearWeights} block that stores
+ * {@code [out, in]}), and optionally a token table that a tied LM head multiplies
  * with, is kept as its row-major transpose ({@link TransposedStorage}), which libtorch 2.7.1
  * multiplies faster at decode shapes. Values, names, loading, saving, adapters and gradients see the
  * usual {@code [out, in]} array.
@@ -40,13 +42,16 @@ public final class ProjectionLayout {
 
     private static int visit(Block block) {
         int stored = 0;
+        Parameter weight = null;
         if (block instanceof Linear) {
-            Parameter weight = block.getParameters().get("weight");
-            if (weight != null && weight.isInitialized()) {
-                NDArray array = weight.getArray();
-                TransposedStorage.store(array);
-                stored++;
-            }
+            weight = block.getParameters().get("weight");
+        } else if (block instanceof LinearWeights projection && !projection.fanInFanOut()) {
+            weight = projection.weight(); // another [out, in] projection block ([in, out] ones are fast already)
+        }
+        if (weight != null && weight.isInitialized()) {
+            NDArray array = weight.getArray();
+            TransposedStorage.store(array);
+            stored++;
         }
         for (Block child : block.getChildren().values()) {
             stored += visit(child);

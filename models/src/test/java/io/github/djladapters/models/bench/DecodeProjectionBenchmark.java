@@ -19,7 +19,7 @@ import java.util.function.Supplier;
  * the thread's CPU time and the wall time per call. Not a unit test: run it by hand.
  *
  * <pre>
- * java -Dai.djl.pytorch.num_threads=1 -cp ... io.github.djladapters.models.bench.DecodeProjectionBenchmark [rounds] [calls]
+ * java -Dai.djl.pytorch.num_threads=1 -cp ... io.github.djladapters.models.bench.DecodeProjectionBenchmark [rounds] [calls] [batch]
  * </pre>
  */
 public final class DecodeProjectionBenchmark {
@@ -31,7 +31,8 @@ public final class DecodeProjectionBenchmark {
     /**
      * Runs every form on every shape and prints one line per shape and form.
      *
-     * @param args optional rounds (default 7) and calls per round (default 200)
+     * @param args optional rounds (default 7), calls per round (default 200) and one batch size (default:
+     *     1 and 8)
      */
     public static void main(String[] args) {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 7;
@@ -40,7 +41,8 @@ public final class DecodeProjectionBenchmark {
         try (NDManager manager = NDManager.newBaseManager()) {
             System.out.printf("intra-op threads %d, inter-op %d%n", JniUtils.getNumThreads(),
                     JniUtils.getNumInteropThreads());
-            for (int batch : new int[] {1, 8}) {
+            int[] batches = args.length > 2 ? new int[] {Integer.parseInt(args[2])} : new int[] {1, 8};
+            for (int batch : batches) {
                 for (int[] s : shapes) {
                     measure(manager, batch, s[0], s[1], rounds, calls);
                 }
