@@ -21,6 +21,7 @@ import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.LoggerFactory;
 
 /**
  * PyTorch operators that DJL 0.35.1 does not expose ({@code scaled_dot_product_attention},
@@ -205,6 +206,8 @@ public final class TorchKernels {
                 wrap.setAccessible(true);
                 return new Native(lib.get(null), run, wrap);
             } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+                LoggerFactory.getLogger(TorchKernels.class).warn("DJL's native moduleRunMethod was not found ({}):"
+                        + " fused attention and the fused optimizer step fall back to written-out engine ops", e.toString());
                 return null;
             }
         }
