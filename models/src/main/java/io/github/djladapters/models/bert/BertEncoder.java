@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.models.blocks.ForwardScope;
 import io.github.djladapters.runtime.architecture.ModuleList;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,25 +35,13 @@ public final class BertEncoder extends AbstractBlock {
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray hidden = inputs.get(0);
         NDArray maskBias = inputs.get(1);
-        if (training) {
-            // Arrays made in a layer stay with the caller: DJL backs scalar operands (x.mul(0.5))
-            // with Java buffers that a later backward pass may still read.
-            for (BertLayer block : layer.asList()) {
-                hidden = block.forward(ps, new NDList(hidden, maskBias), training, params).head();
-            }
-            return new NDList(hidden);
-        }
-        NDManager caller = hidden.getManager();
         for (BertLayer block : layer.asList()) {
-            // For inference, one scope per layer frees its intermediates (scores, probabilities,
-            // the 4x wide feed-forward activations) before the next layer runs, so that it reuses
-            // memory that is already mapped and warm instead of growing the heap.
-            try (NDManager scope = caller.newSubManager()) {
-                hidden.tempAttach(scope);
-                NDArray out = block.forward(ps, new NDList(hidden, maskBias), false, params).head();
-                out.attach(caller);
-                hidden = out;
-            }
+            // One scope per layer frees its intermediates (scores, probabilities, the 4x wide
+            // feed-forward activations) before the next layer runs; while training, what autograd
+            // saved stays alive through its own references (see ForwardScope.openLayer).
+            NDArray in = hidden;
+            hidden = ForwardScope.runLayer(new NDList(in, maskBias), training,
+                    scope -> block.forward(ps, new NDList(in, maskBias), training, params).head());
         }
         return new NDList(hidden);
     }

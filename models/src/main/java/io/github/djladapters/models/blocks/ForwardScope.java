@@ -3,6 +3,7 @@ package io.github.djladapters.models.blocks;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import io.github.djladapters.runtime.engine.JavaBackedArrays;
 import java.util.function.Function;
 
 /**
@@ -11,6 +12,14 @@ import java.util.function.Function;
  * caller's manager itself, so that whatever the backward pass reads stays open until the caller
  * closes its manager after {@code backward} (arrays that DJL builds over Java buffers are freed
  * with their handle; see also {@code Scalars} in the runtime for constants).
+ *
+ * <p>A layer scope ({@link #openLayer}, {@link #runLayer}) frees its intermediates at its end in
+ * training too, as PyTorch frees a temporary once Python drops it: closing the handle of an array
+ * that libtorch allocated is safe while autograd still needs it (autograd holds its own reference
+ * to what it saved), so only the layer's output and what autograd saved stay alive until
+ * {@code backward}. Arrays over a Java buffer ({@code manager.create(float[])} and kin) are the
+ * exception: their memory would be freed under autograd, so a training scope hands every such
+ * array to the caller's manager instead of closing it ({@link JavaBackedArrays}).
  *
  * <pre>{@code
  * try (ForwardScope scope = ForwardScope.open(ids.getManager(), training)) {
@@ -24,10 +33,12 @@ public final class ForwardScope implements AutoCloseable {
 
     private final NDManager manager;
     private final boolean owned;
+    private final NDManager keepJavaBackedIn;
 
-    private ForwardScope(NDManager manager, boolean owned) {
+    private ForwardScope(NDManager manager, boolean owned, NDManager keepJavaBackedIn) {
         this.manager = manager;
         this.owned = owned;
+        this.keepJavaBackedIn = keepJavaBackedIn;
     }
 
     /**
@@ -38,7 +49,52 @@ public final class ForwardScope implements AutoCloseable {
      * @return a scope over a new sub-manager, or over {@code caller} while training
      */
     public static ForwardScope open(NDManager caller, boolean training) {
-        return training ? new ForwardScope(caller, false) : new ForwardScope(caller.newSubManager(), true);
+        return training ? new ForwardScope(caller, false, null) : new ForwardScope(caller.newSubManager(), true, null);
+    }
+
+    /**
+     * Opens the scope of one layer (or block) of a forward pass: over a new sub-manager in
+     * training too, whose intermediates are freed when the scope closes. While training, arrays
+     * over Java buffers left in the scope move to {@code caller} instead of being closed; where
+     * that cannot be checked (an engine other than PyTorch), the scope keeps everything in
+     * {@code caller} as {@link #open} does.
+     *
+     * @param caller the manager of the layer's inputs, which receives its output
+     * @param training whether a backward pass may follow
+     * @return a scope over a new sub-manager
+     */
+    public static ForwardScope openLayer(NDManager caller, boolean training) {
+        if (!training) {
+            return new ForwardScope(caller.newSubManager(), true, null);
+        }
+        if (!JavaBackedArrays.checkable(caller)) {
+            return new ForwardScope(caller, false, null);
+        }
+        return new ForwardScope(caller.newSubManager(), true, caller);
+    }
+
+    /**
+     * Runs one layer in a {@link #openLayer layer scope} over the manager of {@code inputs}:
+     * adopts the inputs, computes, hands the result to that manager and frees the rest.
+     *
+     * <pre>{@code
+     * hidden = ForwardScope.runLayer(new NDList(hidden, maskBias), training,
+     *         scope -> layer.forward(ps, new NDList(hidden, maskBias), training, params).head());
+     * }</pre>
+     *
+     * @param inputs the layer's inputs, first the one whose manager receives the result
+     * @param training whether a backward pass may follow
+     * @param pass computes the result; its argument is the manager for intermediates
+     * @return the result, owned by the manager of {@code inputs.head()}
+     */
+    public static NDArray runLayer(NDList inputs, boolean training, Function<NDManager, NDArray> pass) {
+        NDManager caller = inputs.head().getManager();
+        try (ForwardScope scope = openLayer(caller, training)) {
+            scope.adopt(inputs);
+            NDArray result = pass.apply(scope.manager());
+            result.attach(caller);
+            return result;
+        }
     }
 
     /**
@@ -89,6 +145,9 @@ public final class ForwardScope implements AutoCloseable {
     @Override
     public void close() {
         if (owned) {
+            if (keepJavaBackedIn != null) {
+                JavaBackedArrays.moveTo(manager, keepJavaBackedIn);
+            }
             manager.close();
         }
     }

@@ -188,7 +188,9 @@ public final class PeerBenchmark {
                 trainable.add(p);
             }
         });
-        FusedAdam adamW = FusedAdam.adamW(trainable, manager, 1e-5f); // freed with the manager
+        // Made at the first step, as torch.optim.AdamW makes its state at its first step: the moments
+        // (two per weight) then count in the step's memory on both sides alike.
+        FusedAdam[] adamW = new FusedAdam[1];
         long[][] ids = tokenIds(new Random(42));
         return new Measured(() -> {
             try (NDManager scope = manager.newSubManager()) {
@@ -196,7 +198,10 @@ public final class PeerBenchmark {
                     NDArray out = model.forward(new ParameterStore(scope, false), inputs(scope, ids), true).head();
                     collector.backward(out.square().mean());
                 }
-                adamW.step(); // also zeroes the gradients, which PyTorch accumulates into
+                if (adamW[0] == null) {
+                    adamW[0] = FusedAdam.adamW(trainable, manager, 1e-5f); // freed with the manager
+                }
+                adamW[0].step(); // also zeroes the gradients, which PyTorch accumulates into
                 finish(trainable.get(trainable.size() - 1).getArray());
             }
         }, 0);
