@@ -89,12 +89,7 @@ public final class ForwardScope implements AutoCloseable {
      */
     public static NDArray runLayer(NDList inputs, boolean training, Function<NDManager, NDArray> pass) {
         NDManager caller = inputs.head().getManager();
-        try (ForwardScope scope = openLayer(caller, training)) {
-            scope.adopt(inputs);
-            NDArray result = pass.apply(scope.manager());
-            result.attach(caller);
-            return result;
-        }
+        return runIn(openLayer(caller, training), caller, inputs, pass);
     }
 
     /**
@@ -112,7 +107,13 @@ public final class ForwardScope implements AutoCloseable {
      */
     public static NDArray run(NDList inputs, boolean training, Function<NDManager, NDArray> pass) {
         NDManager caller = inputs.head().getManager();
-        try (ForwardScope scope = open(caller, training)) {
+        return runIn(open(caller, training), caller, inputs, pass);
+    }
+
+    /** Adopts the inputs into {@code scope}, computes, hands the result to {@code caller}, closes the scope. */
+    private static NDArray runIn(ForwardScope scope, NDManager caller, NDList inputs,
+            Function<NDManager, NDArray> pass) {
+        try (scope) {
             scope.adopt(inputs);
             NDArray result = pass.apply(scope.manager());
             result.attach(caller);

@@ -17,8 +17,6 @@ import ai.djl.util.Pair;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.github.djladapters.models.generation.GenerationConfig;
-import io.github.djladapters.models.generation.Seq2SeqGenerator;
 import io.github.djladapters.models.t5.T5EncoderModel;
 import io.github.djladapters.models.t5.T5ForConditionalGeneration;
 import io.github.djladapters.models.t5.T5Models;
@@ -29,7 +27,6 @@ import io.github.djladapters.runtime.methods.AdapterConfig;
 import io.github.djladapters.runtime.methods.prompt.PromptEncoderConfig;
 import io.github.djladapters.runtime.methods.prompt.PromptTuningConfig;
 import io.github.djladapters.runtime.safetensors.SafetensorsFile;
-import io.github.djladapters.runtime.testmodel.ArrayCounts;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -170,29 +167,7 @@ class PeftT5PromptFixtureTest {
 
     @Test
     void repeatedForwardsAndGenerationsLeaveTheArrayCountsWhereTheyWere() throws Exception {
-        try (NDManager manager = NDManager.newBaseManager(); NDManager caller = NDManager.newBaseManager()) {
-            T5ForConditionalGeneration model = T5Models.fromCheckpoint(PeftT5PrefixFixtureTest.base(), manager);
-            AdapterModel<T5ForConditionalGeneration> adapters = Adapters.init(model);
-            adapters.loadAdapter(PromptLearningFixture.open("t5-prompt-tuning").dir(), "a");
-            adapters.loadAdapter(PromptLearningFixture.open("t5-p-tuning-lstm").dir(), "b");
-            adapters.setActiveAdapters("a");
-            long[][] ids = {{5, 9, 17, 33, 2, 1}, {30, 3, 12, 1, 0, 0}, {7, 7, 21, 1, 0, 0}};
-            long[][] mask = {{1, 1, 1, 1, 1, 1}, {1, 1, 1, 1, 0, 0}, {1, 1, 1, 1, 0, 0}};
-            long[][] decoder = {{0, 7, 21, 4}, {0, 30, 11, 2}, {0, 3, 3, 9}};
-            List<int[]> prompts = List.of(new int[] {5, 9, 17, 33, 2, 1}, new int[] {30, 3, 12, 1}, new int[] {7, 21});
-            Seq2SeqGenerator generator = new Seq2SeqGenerator(model);
-            Runnable round = () -> {
-                try (NDManager scope = caller.newSubManager()) {
-                    NDList inputs = new NDList(scope.create(ids), scope.create(mask), scope.create(decoder));
-                    adapters.forward(inputs);
-                    adapters.forward(inputs, List.of("b", "", "a"));
-                }
-                try (AdapterModel.RowAdapters routed = adapters.routeRows(List.of("a", "", "b"), caller)) {
-                    generator.generate(caller, prompts, GenerationConfig.greedy(4));
-                }
-            };
-            ArrayCounts.assertFlatOver(100, round, manager, caller);
-        }
+        PeftT5PrefixFixtureTest.assertArrayCountsStayFlat("t5-prompt-tuning", "t5-p-tuning-lstm", 100, false);
     }
 
     @Test
