@@ -19,7 +19,9 @@ import java.util.function.Function;
  * to what it saved), so only the layer's output and what autograd saved stay alive until
  * {@code backward}. Arrays over a Java buffer ({@code manager.create(float[])} and kin) are the
  * exception: their memory would be freed under autograd, so a training scope hands every such
- * array to the caller's manager instead of closing it ({@link JavaBackedArrays}).
+ * array to the caller's manager instead of closing it ({@link JavaBackedArrays}). Inside
+ * {@link #keepingLayerIntermediates} a training layer scope keeps everything in the caller's manager
+ * instead, as every training pass did before layer scopes.
  *
  * <pre>{@code
  * try (ForwardScope scope = ForwardScope.open(ids.getManager(), training)) {
@@ -30,6 +32,9 @@ import java.util.function.Function;
  * }</pre>
  */
 public final class ForwardScope implements AutoCloseable {
+
+    /** Set on a thread inside {@link #keepingLayerIntermediates}. */
+    private static final ThreadLocal<Boolean> KEEP_LAYER_INTERMEDIATES = new ThreadLocal<>();
 
     private final NDManager manager;
     private final boolean owned;
@@ -56,8 +61,9 @@ public final class ForwardScope implements AutoCloseable {
      * Opens the scope of one layer (or block) of a forward pass: over a new sub-manager in
      * training too, whose intermediates are freed when the scope closes. While training, arrays
      * over Java buffers left in the scope move to {@code caller} instead of being closed; where
-     * that cannot be checked (an engine other than PyTorch), the scope keeps everything in
-     * {@code caller} as {@link #open} does.
+     * that cannot be checked (an engine other than PyTorch), or inside
+     * {@link #keepingLayerIntermediates}, the scope keeps everything in {@code caller} as
+     * {@link #open} does.
      *
      * @param caller the manager of the layer's inputs, which receives its output
      * @param training whether a backward pass may follow
@@ -67,7 +73,7 @@ public final class ForwardScope implements AutoCloseable {
         if (!training) {
             return new ForwardScope(caller.newSubManager(), true, null);
         }
-        if (!JavaBackedArrays.checkable(caller)) {
+        if (KEEP_LAYER_INTERMEDIATES.get() != null || !JavaBackedArrays.checkable(caller)) {
             return new ForwardScope(caller, false, null);
         }
         return new ForwardScope(caller.newSubManager(), true, caller);
@@ -88,8 +94,55 @@ public final class ForwardScope implements AutoCloseable {
      * @return the result, owned by the manager of {@code inputs.head()}
      */
     public static NDArray runLayer(NDList inputs, boolean training, Function<NDManager, NDArray> pass) {
+        return runLayerOutputs(inputs, training, scope -> new NDList(pass.apply(scope))).head();
+    }
+
+    /**
+     * Runs one layer (or block) with several outputs in a {@link #openLayer layer scope}, as
+     * {@link #runLayer} does with one.
+     *
+     * @param inputs the layer's inputs, first the one whose manager receives the results
+     * @param training whether a backward pass may follow
+     * @param pass computes the results; its argument is the manager for intermediates
+     * @return the results, owned by the manager of {@code inputs.head()}
+     */
+    public static NDList runLayerOutputs(NDList inputs, boolean training, Function<NDManager, NDList> pass) {
         NDManager caller = inputs.head().getManager();
         return runIn(openLayer(caller, training), caller, inputs, pass);
+    }
+
+    /**
+     * Makes the training layer scopes opened on this thread keep their intermediates in the
+     * caller's manager until it closes (after {@code backward}), as training passes did before
+     * layer scopes, until the returned handle is closed. For comparing the two policies, or for a
+     * model whose layers keep arrays across calls that a layer scope would free.
+     *
+     * <pre>{@code
+     * try (ForwardScope.Policy keep = ForwardScope.keepingLayerIntermediates()) {
+     *     NDArray out = model.forward(ps, inputs, true).head();
+     *     collector.backward(loss(out));
+     * }
+     * }</pre>
+     *
+     * @return the handle that restores the earlier policy of this thread
+     */
+    public static Policy keepingLayerIntermediates() {
+        Boolean previous = KEEP_LAYER_INTERMEDIATES.get();
+        KEEP_LAYER_INTERMEDIATES.set(Boolean.TRUE);
+        return () -> {
+            if (previous == null) {
+                KEEP_LAYER_INTERMEDIATES.remove();
+            } else {
+                KEEP_LAYER_INTERMEDIATES.set(previous);
+            }
+        };
+    }
+
+    /** The handle of {@link #keepingLayerIntermediates}; closing it restores the earlier policy. */
+    @FunctionalInterface
+    public interface Policy extends AutoCloseable {
+        @Override
+        void close();
     }
 
     /**
@@ -107,17 +160,17 @@ public final class ForwardScope implements AutoCloseable {
      */
     public static NDArray run(NDList inputs, boolean training, Function<NDManager, NDArray> pass) {
         NDManager caller = inputs.head().getManager();
-        return runIn(open(caller, training), caller, inputs, pass);
+        return runIn(open(caller, training), caller, inputs, scope -> new NDList(pass.apply(scope))).head();
     }
 
-    /** Adopts the inputs into {@code scope}, computes, hands the result to {@code caller}, closes the scope. */
-    private static NDArray runIn(ForwardScope scope, NDManager caller, NDList inputs,
-            Function<NDManager, NDArray> pass) {
+    /** Adopts the inputs into {@code scope}, computes, hands the results to {@code caller}, closes the scope. */
+    private static NDList runIn(ForwardScope scope, NDManager caller, NDList inputs,
+            Function<NDManager, NDList> pass) {
         try (scope) {
             scope.adopt(inputs);
-            NDArray result = pass.apply(scope.manager());
-            result.attach(caller);
-            return result;
+            NDList results = pass.apply(scope.manager());
+            results.attach(caller);
+            return results;
         }
     }
 

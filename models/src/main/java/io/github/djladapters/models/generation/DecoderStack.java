@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.models.blocks.ForwardScope;
 import java.util.List;
 
 /**
@@ -12,7 +13,9 @@ import java.util.List;
  * {@code (hidden, shared inputs..., [its own inputs...], [cached keys, cached values])} and returns
  * {@code (hidden, all keys, all values)}, which replace its cache entry. A preallocated cache hands each
  * layer its {@link KeyValueCache.Append} among the parameters, through which the layer writes its new
- * keys and values in place; the cached views a layer reads belong to the forward pass's manager.
+ * keys and values in place; the cached views a layer reads belong to the forward pass's manager. A
+ * training pass without a cache runs each layer in a {@link ForwardScope#runLayer layer scope}, which
+ * frees the layer's intermediates at its end.
  */
 public final class DecoderStack {
 
@@ -62,7 +65,14 @@ public final class DecoderStack {
             if (cache != null) {
                 in.addAll(cache.read(i, current.getManager()));
             }
-            NDList out = layers.get(i).forward(ps, in, training, cache == null ? params : cache.layerParams(i, params));
+            Block layer = layers.get(i);
+            if (cache == null && training) {
+                // A training pass frees each layer's intermediates (and its unused keys and values) at the
+                // layer's end; what autograd saved stays alive through its own references.
+                current = ForwardScope.runLayer(in, true, scope -> layer.forward(ps, in, true, params).head());
+                continue;
+            }
+            NDList out = layer.forward(ps, in, training, cache == null ? params : cache.layerParams(i, params));
             current = out.get(0);
             if (cache != null) {
                 cache.update(i, out.get(1), out.get(2));

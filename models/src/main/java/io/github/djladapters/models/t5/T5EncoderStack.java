@@ -76,7 +76,10 @@ public final class T5EncoderStack extends T5Stack<T5EncoderBlock> {
         NDArray bias = positionBias.add(PaddingMask.bias(mask));
         NDArray hidden = embeddings;
         for (T5EncoderBlock layer : block) {
-            hidden = layer.forward(ps, new NDList(hidden, bias), training, params).head();
+            // One scope per block frees its intermediates at its end, in training too (see ForwardScope.openLayer).
+            NDArray in = hidden;
+            hidden = ForwardScope.runLayer(new NDList(in, bias), training,
+                    scope -> layer.forward(ps, new NDList(in, bias), training, params).head());
         }
         return final_layer_norm.forward(ps, new NDList(hidden), training, params).head();
     }

@@ -147,7 +147,7 @@ public class T5ForConditionalGeneration extends AbstractBlock
      */
     @Override
     public NDArray encode(ParameterStore ps, NDArray inputIds, NDArray attentionMask) {
-        return promptedEncoder.encode(this, ps, shared, encoder, inputIds, attentionMask, false, null).hidden();
+        return promptedEncoder.encodeForDecoding(this, ps, shared, encoder, inputIds, attentionMask).hidden();
     }
 
     @Override

@@ -8,8 +8,10 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.models.blocks.ForwardScope;
 import io.github.djladapters.runtime.architecture.InputExtendingModel;
 import io.github.djladapters.runtime.architecture.ModelInputs;
+import java.lang.ref.WeakReference;
 
 /**
  * The encoder side of prompt tuning and P-tuning on T5, as PEFT's {@code PeftModelForSeq2SeqLM}
@@ -18,15 +20,50 @@ import io.github.djladapters.runtime.architecture.ModelInputs;
  * cross-attention reads the encoder output through the extended mask. The decoder's own inputs are
  * untouched. T5 has no position ids; in a batch routed per row, where a row does not count the
  * virtual tokens of adapters it does not use, the encoder's relative position bias is taken per row
- * from the positions the extension numbers. The extended mask of the last encoding on each thread is remembered, so that
- * generation, which hands the decoder the mask it gave the encoder, attends with the extended one.
+ * from the positions the extension numbers. The extended mask of the last {@link #encodeForDecoding} on each
+ * thread is remembered, so that generation, which hands the decoder the mask it gave the encoder, attends with
+ * the extended one. It is remembered through weak references, and only while both arrays are open: the
+ * memory never keeps an array alive nor hands out a closed one.
  */
 final class T5PromptedEncoder {
 
     /** An encoder output and the attention mask over its positions. */
     record Encoded(NDArray hidden, NDArray mask) {}
 
-    private final ThreadLocal<Encoded> last = new ThreadLocal<>();
+    /** An encoding remembered for {@link #maskFor}, held weakly so it never outlives its manager's arrays. */
+    private record Remembered(WeakReference<NDArray> hidden, WeakReference<NDArray> mask) {
+
+        /** The mask of {@code encoderHidden} when it is the remembered output and both are still open. */
+        NDArray maskOf(NDArray encoderHidden) {
+            NDArray mask = this.mask.get();
+            return hidden.get() == encoderHidden && mask != null && !mask.isReleased()
+                    && !encoderHidden.isReleased() ? mask : null;
+        }
+    }
+
+    private final ThreadLocal<Remembered> last = new ThreadLocal<>();
+
+    /**
+     * {@link #encode}, remembering the extended mask of the output on this thread for {@link #maskFor}.
+     *
+     * @param model the model whose extension applies
+     * @param ps the parameter store
+     * @param embeddings the token embedding ({@code shared}, or an adapter wrapping it)
+     * @param encoder the encoder stack
+     * @param ids the input tokens {@code [B, S]}
+     * @param mask 1 for tokens and 0 for padding, {@code [B, S]}
+     * @return the output and its mask, owned by the manager of {@code ids}
+     */
+    Encoded encodeForDecoding(InputExtendingModel model, ParameterStore ps, Block embeddings, T5EncoderStack encoder,
+            NDArray ids, NDArray mask) {
+        Encoded encoded = encode(model, ps, embeddings, encoder, ids, mask, false, null);
+        if (encoded.mask() != mask) {
+            last.set(new Remembered(new WeakReference<>(encoded.hidden()), new WeakReference<>(encoded.mask())));
+        } else {
+            last.remove();
+        }
+        return encoded;
+    }
 
     /**
      * Embeds the ids, applies the model's input extension and runs the encoder.
@@ -45,8 +82,10 @@ final class T5PromptedEncoder {
     Encoded encode(InputExtendingModel model, ParameterStore ps, Block embeddings, T5EncoderStack encoder,
             NDArray ids, NDArray mask, boolean training, PairList<String, Object> params) {
         NDManager caller = ids.getManager();
-        try (NDManager scope = caller.newSubManager()) {
-            scope.tempAttachAll(ids, mask);
+        // a layer scope: in training too it frees the intermediates but keeps arrays over Java buffers for backward
+        try (ForwardScope forward = ForwardScope.openLayer(caller, training)) {
+            NDManager scope = forward.manager();
+            forward.adopt(new NDList(ids, mask));
             NDArray embedded = embeddings.forward(ps, new NDList(ids), training, params).head();
             // positions every row shares: the extension numbers them per row only in a batch routed per row
             NDArray positions = scope.arange(0L, ids.getShape().get(1), 1L, DataType.INT64);
@@ -59,17 +98,14 @@ final class T5PromptedEncoder {
             out.attach(caller);
             if (extendedMask != mask) {
                 extendedMask.attach(caller);
-                last.set(new Encoded(out, extendedMask));
-            } else {
-                last.remove();
             }
             return new Encoded(out, extendedMask);
         }
     }
 
     /**
-     * The mask over an encoder output: the one its encoding produced when it was the last on this
-     * thread, else {@code mask} with ones before it for the positions the output has beyond it.
+     * The mask over an encoder output: the one its {@link #encodeForDecoding} produced when it was the
+     * last on this thread and both arrays are open, else {@code mask} with ones before it for the positions the output has beyond it.
      *
      * @param hidden the encoder output {@code [B, n + S, d_model]}
      * @param mask the mask given to the encoder, {@code [B, S]}
@@ -80,10 +116,12 @@ final class T5PromptedEncoder {
         if (extra == 0) {
             return mask;
         }
-        Encoded encoded = last.get();
-        if (encoded != null && encoded.hidden() == hidden) {
-            return encoded.mask();
+        Remembered remembered = last.get();
+        NDArray extended = remembered == null ? null : remembered.maskOf(hidden);
+        if (extended != null) {
+            return extended;
         }
+        last.remove(); // a different or closed output: forget the earlier one
         return mask.getManager().ones(new Shape(mask.getShape().get(0), extra), mask.getDataType()).concat(mask, 1);
     }
 }
