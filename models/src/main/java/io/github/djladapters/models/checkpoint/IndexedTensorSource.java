@@ -9,7 +9,7 @@ import java.util.Map;
 /**
  * What the checkpoint readers of this module share: the index of tensors by name built when the
  * source is opened, the description used in messages, and the check that a tensor asked for is in
- * the index and floating before any byte is read.
+ * the index and floating before any byte is read ({@link TensorSource#floatingTensor}).
  */
 public abstract class IndexedTensorSource implements TensorSource {
 
@@ -44,15 +44,7 @@ public abstract class IndexedTensorSource implements TensorSource {
 
     @Override
     public final ByteBuffer readFloat32(String name) throws IOException {
-        TensorInfo info = tensors.get(name);
-        if (info == null) {
-            throw new IllegalArgumentException(description + ": no tensor '" + name + "'");
-        }
-        if (!info.dtype().isFloating()) {
-            throw new IllegalArgumentException(description + ": tensor '" + name + "' has dtype " + info.dtype()
-                    + ", which cannot be loaded into float parameters");
-        }
-        return read(name, info);
+        return read(name, floatingTensor(name));
     }
 
     @Override

@@ -40,7 +40,11 @@ import org.slf4j.LoggerFactory;
  * half a second here against 70 ms without it, with more recompilations as shapes change (every
  * decoding step has a new key length). A thread on which the caller turned the optimiser off with
  * {@code JniUtils.setGraphExecutorOptimize(false)} gets DJL's default back after a kernel call, unless
- * the system property {@code ai.djl.pytorch.graph_optimizer} says {@code false}.
+ * the system property {@code ai.djl.pytorch.graph_optimizer} says {@code false}. The caller's own
+ * value cannot be restored because it cannot be read: libtorch keeps it in a C++ {@code thread_local}
+ * whose getter ({@code torch::jit::getGraphExecutorOptimize}) DJL's JNI does not bind (it binds only
+ * the setter), TorchScript has no operator that returns it, and calling the C++ symbol from Java 17
+ * would take the incubating foreign-function API.
  *
  * <pre>{@code
  * if (TorchKernels.available()) {

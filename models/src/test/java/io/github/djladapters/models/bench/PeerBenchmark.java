@@ -28,7 +28,6 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -121,40 +120,17 @@ public final class PeerBenchmark {
         }
     }
 
-    /**
-     * Peak resident memory of {@code steps} rounds above the state after loading: the kernel's peak
-     * (VmHWM) is reset to the current resident set first (/proc/self/clear_refs), so that the load's
-     * own peak does not count.
-     */
+    /** Peak resident memory of {@code steps} rounds above the state after loading ({@link StepMemory}). */
     private static Map<String, Object> stepMemory(PeerRounds rounds, int steps) {
         Map<String, Object> memory = new LinkedHashMap<>();
-        double loaded = rssMegabytes("VmRSS:");
-        boolean reset = resetPeakRss();
-        rounds.warmUp(steps);
-        double peak = rssMegabytes("VmHWM:");
         memory.put("steps", steps);
-        memory.put("loaded_rss_mb", loaded);
-        memory.put("peak_rss_mb", peak);
-        memory.put("peak_above_load_mb", peak - loaded);
-        memory.put("peak_reset", reset);
-        memory.put("malloc_env", Map.of(
-                "MALLOC_MMAP_THRESHOLD_", String.valueOf(System.getenv("MALLOC_MMAP_THRESHOLD_")),
-                "MALLOC_ARENA_MAX", String.valueOf(System.getenv("MALLOC_ARENA_MAX"))));
+        memory.putAll(StepMemory.measure(() -> rounds.warmUp(steps)));
         return memory;
     }
 
     /** CPU time of all threads of this process (the JVM's own included, idle while a round runs). */
     private static long processCpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
-    }
-
-    private static boolean resetPeakRss() {
-        try {
-            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
     }
 
     /** A measured action and the tokens it produces per run (0 when it produces none). */
@@ -285,19 +261,5 @@ public final class PeerBenchmark {
 
     private static Path cacheDir() {
         return Path.of(System.getProperty("java.io.tmpdir"), "djl-adapters-minilm");
-    }
-
-    /** A resident-set figure of this process from /proc (VmRSS: now, VmHWM: peak), or -1 where there is none. */
-    private static double rssMegabytes(String field) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith(field)) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            return -1;
-        }
-        return -1;
     }
 }

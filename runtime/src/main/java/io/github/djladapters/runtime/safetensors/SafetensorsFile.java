@@ -208,14 +208,7 @@ public final class SafetensorsFile implements TensorSource {
 
     @Override
     public ByteBuffer readFloat32(String name) throws IOException {
-        TensorInfo info = tensors.get(name);
-        if (info == null) {
-            throw new IllegalArgumentException(path + ": no tensor '" + name + "'");
-        }
-        if (!info.dtype().isFloating()) {
-            throw new IllegalArgumentException(path + ": tensor '" + name + "' has dtype " + info.dtype()
-                    + ", which cannot be loaded into float parameters");
-        }
+        TensorInfo info = floatingTensor(name);
         return info.dtype().toFloat32(rawBytes(name), info.elementCount());
     }
 

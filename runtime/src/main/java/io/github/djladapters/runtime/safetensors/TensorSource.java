@@ -30,6 +30,32 @@ public interface TensorSource extends AutoCloseable {
     ByteBuffer readFloat32(String name) throws IOException;
 
     /**
+     * The entry of a tensor that {@link #readFloat32} may read: one that {@link #tensors()} holds, of a
+     * floating type. Sources call it before reading any byte.
+     *
+     * <pre>{@code
+     * TensorInfo info = floatingTensor(name);
+     * return info.dtype().toFloat32(bytesOf(name), info.elementCount());
+     * }</pre>
+     *
+     * @param name the tensor's name
+     * @return its entry
+     * @throws IllegalArgumentException naming {@link #describe()} and the tensor, for an unknown name or a
+     *     type that is not floating
+     */
+    default TensorInfo floatingTensor(String name) {
+        TensorInfo info = tensors().get(name);
+        if (info == null) {
+            throw new IllegalArgumentException(describe() + ": no tensor '" + name + "'");
+        }
+        if (!info.dtype().isFloating()) {
+            throw new IllegalArgumentException(describe() + ": tensor '" + name + "' has dtype " + info.dtype()
+                    + ", which cannot be loaded into float parameters");
+        }
+        return info;
+    }
+
+    /**
      * What this source reads, for messages (a file or directory).
      *
      * @return a description such as a path
