@@ -22,7 +22,6 @@ import io.github.djladapters.models.training.FusedAdam;
 import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.Adapters;
 import io.github.djladapters.runtime.methods.lora.LoRAConfig;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -75,12 +74,8 @@ public final class LayerScopeMemory {
                 default -> withLora(new T5ForConditionalGeneration(new T5Config(VOCAB, 384, 64, 1024, 4, 4, 6, 32,
                         128, 1e-6, "gated-gelu", false, 0, 0, 1)), manager, "q", "v");
             };
-            List<Parameter> trainable = new ArrayList<>();
-            model.getParameters().values().forEach(p -> {
-                if (p.requiresGradient()) {
-                    trainable.add(p);
-                }
-            });
+            List<Parameter> trainable = model.getParameters().values().stream().filter(Parameter::requiresGradient)
+                    .toList();
             Random random = new Random(42);
             long[][] ids = ids(random, TOKENS);
             long[][] decoderIds = ids(random, DECODER_TOKENS);

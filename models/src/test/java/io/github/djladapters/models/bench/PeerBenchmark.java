@@ -158,12 +158,8 @@ public final class PeerBenchmark {
             base.freezeParameters(false);
             model = base;
         }
-        List<Parameter> trainable = new ArrayList<>();
-        model.getParameters().values().forEach(p -> {
-            if (p.requiresGradient()) {
-                trainable.add(p);
-            }
-        });
+        List<Parameter> trainable = model.getParameters().values().stream().filter(Parameter::requiresGradient)
+                .toList();
         // Made at the first step, as torch.optim.AdamW makes its state at its first step: the moments
         // (two per weight) then count in the step's memory on both sides alike.
         FusedAdam[] adamW = new FusedAdam[1];

@@ -132,13 +132,7 @@ public final class LayerScopeSteps {
     }
 
     private static List<Parameter> trainable(Block model) {
-        List<Parameter> trainable = new ArrayList<>();
-        model.getParameters().values().forEach(p -> {
-            if (p.requiresGradient()) {
-                trainable.add(p);
-            }
-        });
-        return trainable;
+        return model.getParameters().values().stream().filter(Parameter::requiresGradient).toList();
     }
 
     /** Collects garbage and overwrites freed native memory, so that a freed array autograd still reads shows. */
