@@ -74,11 +74,11 @@ public final class T5DecoderStack extends T5Stack<T5DecoderBlock> {
                 crossKeyValues.add(new NDList(cross.keys(i), cross.values(i)));
                 continue;
             }
-            T5DecoderBlock b = block.get(i);
+            T5DecoderBlock decoderBlock = block.get(i);
             NDList keyValues = training // a training pass frees the projections' intermediates at once
                     ? ForwardScope.runLayerOutputs(new NDList(encoderHidden), true,
-                            scope -> b.crossKeyValues(ps, encoderHidden, true, params))
-                    : b.crossKeyValues(ps, encoderHidden, false, params);
+                            scope -> decoderBlock.crossKeyValues(ps, encoderHidden, true, params))
+                    : decoderBlock.crossKeyValues(ps, encoderHidden, false, params);
             if (cross != null) {
                 cross.update(i, keyValues.get(0), keyValues.get(1));
             }

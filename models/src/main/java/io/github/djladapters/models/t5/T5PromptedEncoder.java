@@ -20,10 +20,10 @@ import java.lang.ref.WeakReference;
  * cross-attention reads the encoder output through the extended mask. The decoder's own inputs are
  * untouched. T5 has no position ids; in a batch routed per row, where a row does not count the
  * virtual tokens of adapters it does not use, the encoder's relative position bias is taken per row
- * from the positions the extension numbers. The extended mask of the last {@link #encodeForDecoding} on each
- * thread is remembered, so that generation, which hands the decoder the mask it gave the encoder, attends with
- * the extended one. It is remembered through weak references, and only while both arrays are open: the
- * memory never keeps an array alive nor hands out a closed one.
+ * from the positions the extension numbers. The extended mask of the last {@link #encodeForDecoding}
+ * on each thread is remembered, so that generation, which hands the decoder the mask it gave the
+ * encoder, attends with the extended one. It is held through weak references and used only while both
+ * arrays are open, so that it never keeps an array alive nor hands the decoder a closed one.
  */
 final class T5PromptedEncoder {
 
@@ -105,7 +105,8 @@ final class T5PromptedEncoder {
 
     /**
      * The mask over an encoder output: the one its {@link #encodeForDecoding} produced when it was the
-     * last on this thread and both arrays are open, else {@code mask} with ones before it for the positions the output has beyond it.
+     * last on this thread and both arrays are open, else {@code mask} with ones before it for the
+     * positions the output has beyond it.
      *
      * @param hidden the encoder output {@code [B, n + S, d_model]}
      * @param mask the mask given to the encoder, {@code [B, S]}

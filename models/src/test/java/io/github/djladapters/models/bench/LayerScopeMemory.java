@@ -59,7 +59,8 @@ public final class LayerScopeMemory {
     public static void main(String[] args) {
         if (args.length != 3 || !Set.of("gpt2", "llama", "t5").contains(args[0])
                 || !Set.of("scoped", "kept").contains(args[1])) {
-            throw new IllegalArgumentException("expected: gpt2|llama|t5 scoped|kept steps, got " + String.join(" ", args));
+            throw new IllegalArgumentException("expected: gpt2|llama|t5 scoped|kept steps, got "
+                    + String.join(" ", args));
         }
         System.setProperty("ai.djl.pytorch.num_threads", "1");
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");

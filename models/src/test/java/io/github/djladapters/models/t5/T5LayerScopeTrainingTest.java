@@ -35,7 +35,8 @@ class T5LayerScopeTrainingTest {
     private static Function<NDManager, Block> t5(String feedForward) {
         return manager -> {
             Engine.getInstance().setRandomSeed(11);
-            T5ForConditionalGeneration base = new T5ForConditionalGeneration(TinyT5Checkpoints.tiny(feedForward, false));
+            T5ForConditionalGeneration base =
+                    new T5ForConditionalGeneration(TinyT5Checkpoints.tiny(feedForward, false));
             base.setInitializer(new NormalInitializer(0.2f), p -> true);
             base.initialize(manager, DataType.FLOAT32, new Shape(1, 1), new Shape(1, 1));
             AdapterModel<T5ForConditionalGeneration> adapters = Adapters.init(base);
