@@ -69,7 +69,7 @@ public final class ServingLoadTest {
     /** One phase's outcome. */
     record Phase(String name, double seconds, long requests, long embeds, long generates, long failed, long mismatched,
             long churn, long p50Micros, long p99Micros, long rssWarmKib, long rssEndKib, long heapWarmKib,
-            long heapEndKib, Map<String, Double> cpu, JfrBreakdown.Window window) {
+            long heapEndKib, Map<String, Double> cpu, double embedRows, double generateRows, JfrBreakdown.Window window) {
 
         /** CPU seconds of the server's threads (all but the load generator's and the JVM's own). */
         double serverCpu() {
@@ -197,9 +197,9 @@ public final class ServingLoadTest {
         System.out.println();
         System.out.println("| load (median of " + byLoad.values().iterator().next().size() + " rounds) | requests/s"
                 + " | server CPU ms per request | forward threads' CPU ms per request | forward threads' share of server CPU"
-                + " | embedding batcher ms per embedding | generation loop ms per completion | JIT s | GC s"
-                + " | failed | mismatched |");
-        System.out.println("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+                + " | embedding batcher ms per embedding | generation loop ms per completion | rows per embedding forward"
+                + " | rows per decoding step (per generation loop, grouped) | JIT s | GC s | failed | mismatched |");
+        System.out.println("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         List<double[]> medians = new ArrayList<>();
         for (Map.Entry<Load, List<Phase>> load : byLoad.entrySet()) {
             List<Phase> p = load.getValue();
@@ -207,10 +207,11 @@ public final class ServingLoadTest {
             double server = median(p, Phase::serverMsPerRequest);
             double forward = median(p, Phase::forwardMsPerRequest);
             medians.add(new double[] {rate, server, forward});
-            System.out.printf("| %s | %.1f | %.2f | %.2f | %.0f %% | %.2f | %.2f | %.1f | %.1f | %d | %d |%n",
+            System.out.printf("| %s | %.1f | %.2f | %.2f | %.0f %% | %.2f | %.2f | %.1f | %.1f | %.1f | %.1f | %d | %d |%n",
                     load.getKey().name(), rate, server, forward, 100 * median(p, x -> x.forwardCpu() / x.serverCpu()),
                     median(p, x -> 1000 * x.cpu().get("embedding batcher") / x.embeds()),
                     median(p, x -> 1000 * x.cpu().get("generation loop") / x.generates()),
+                    median(p, Phase::embedRows), median(p, Phase::generateRows),
                     median(p, x -> x.cpu().get("JVM JIT (C1, C2)")), median(p, x -> x.cpu().get("JVM GC and VM")),
                     p.stream().mapToLong(Phase::failed).sum(), p.stream().mapToLong(Phase::mismatched).sum());
         }
@@ -346,6 +347,8 @@ public final class ServingLoadTest {
             }
             // sampled while the clients still live (an ended thread's CPU time can no longer be read)
             Map<String, Double> cpu = ThreadCpu.secondsByKind(cpuBefore, ThreadCpu.sample());
+            double embedRows = meanBatchRows(client, e);
+            double generateRows = meanBatchRows(client, g);
             JfrBreakdown.Window window = new JfrBreakdown.Window(name, startInstant, Instant.now());
             for (Thread thread : threads) {
                 thread.join();
@@ -357,7 +360,7 @@ public final class ServingLoadTest {
             long p50 = all.isEmpty() ? 0 : all.get(all.size() / 2);
             long p99 = all.isEmpty() ? 0 : all.get(Math.min(all.size() - 1, (int) (all.size() * 0.99)));
             Phase phase = new Phase(name, elapsed, all.size(), embeds.get(), generates.get(), failed.get(), mismatched.get(), churn.get(), p50, p99,
-                    rssWarm[0], rssKib(), heapWarm[0], heapCommittedKib(), cpu, window);
+                    rssWarm[0], rssKib(), heapWarm[0], heapCommittedKib(), cpu, embedRows, generateRows, window);
             System.out.println(phase);
             return phase;
         }
@@ -427,6 +430,25 @@ public final class ServingLoadTest {
             }
             return true;
         }
+    }
+
+    /**
+     * Mean rows per batch a server has run ({@code djl_adapters_batch_size}): per embedding forward; for
+     * generation per decoding step (continuous batching) or per generation loop (one loop per group).
+     */
+    private static double meanBatchRows(HttpClient client, String server) throws Exception {
+        String text = new String(sendBytes(client, HttpRequest.newBuilder(URI.create(server + "/metrics")).build()),
+                java.nio.charset.StandardCharsets.UTF_8);
+        double sum = 0;
+        double count = 0;
+        for (String line : text.split("\n")) {
+            if (line.startsWith("djl_adapters_batch_size_sum")) {
+                sum = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            } else if (line.startsWith("djl_adapters_batch_size_count")) {
+                count = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return count == 0 ? 0 : sum / count;
     }
 
     private static HttpRequest jsonPost(String url, Object body) throws Exception {
