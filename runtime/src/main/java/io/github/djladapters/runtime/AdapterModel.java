@@ -796,7 +796,8 @@ public final class AdapterModel<M extends Block> implements AdapterStore {
      *
      * @param rowAdapters one adapter name per row; {@code ""} or {@link #BASE_MODEL} for the base model
      * @param manager owns the row masks and kept arrays until the rows are closed
-     * @param keptBytes the most bytes layers keep across forwards for these rows
+     * @param keptBytes the most bytes layers keep across forwards for these rows; 0 keeps nothing (each
+     *     forward gathers for itself, as {@link #routeRows(List, NDManager)} does)
      * @return the rows; close them when the loop's rows change
      * @throws IllegalArgumentException when a name is unknown
      * @throws IllegalStateException when an adapter is merged

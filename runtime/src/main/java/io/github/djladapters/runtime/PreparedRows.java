@@ -42,10 +42,10 @@ public final class PreparedRows implements AutoCloseable {
     /**
      * The bytes layers keep for these rows now.
      *
-     * @return bytes of the kept per-row arrays
+     * @return bytes of the kept per-row arrays; 0 when they were prepared to keep nothing
      */
     public long keptBytes() {
-        return routing.kept().keptBytes();
+        return routing.kept() == null ? 0 : routing.kept().keptBytes();
     }
 
     Object model() {

@@ -151,6 +151,10 @@ class PreparedRowsTest {
                 assertEquals(0, maxDiff(once, prepared(peft, rows, manager)), 1e-6);
                 assertEquals(0, rows.keptBytes(), "nothing fits a budget of one byte");
             }
+            try (PreparedRows rows = peft.prepareRows(ROWS, manager, 0)) {
+                assertEquals(0, maxDiff(once, prepared(peft, rows, manager)), 1e-6);
+                assertEquals(0, rows.keptBytes(), "a budget of 0 keeps nothing");
+            }
         }
     }
 
