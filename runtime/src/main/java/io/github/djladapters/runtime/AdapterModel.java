@@ -778,6 +778,57 @@ public final class AdapterModel<M extends Block> implements AdapterStore {
         }
     }
 
+    /**
+     * Builds a per-row routing once, to put in force for many forwards with {@link #routeRows(PreparedRows)}:
+     * for a loop whose rows stay the same over many calls (the decoding steps of a batch between rows
+     * joining and leaving), the row masks are built once and each layer keeps what it derives from the
+     * rows (a LoRA layer gathers each row's weights once, up to {@code keptBytes} in all) until the rows
+     * are closed. Unlike {@link #routeRows(List, NDManager)} it holds no lock between forwards: adapters
+     * may change in between, and each forward checks that the rows' adapters are still there.
+     *
+     * <pre>{@code
+     * try (PreparedRows rows = adapters.prepareRows(List.of("poet", "", "coder"), manager, RowArrayCache.DEFAULT_BUDGET_BYTES)) {
+     *     for (int step = 0; step < 16; step++) {
+     *         try (AdapterModel.RowAdapters routed = adapters.routeRows(rows)) { ... one decoding step ... }
+     *     }
+     * }
+     * }</pre>
+     *
+     * @param rowAdapters one adapter name per row; {@code ""} or {@link #BASE_MODEL} for the base model
+     * @param manager owns the row masks and kept arrays until the rows are closed
+     * @param keptBytes the most bytes layers keep across forwards for these rows; 0 keeps nothing (each
+     *     forward gathers for itself, as {@link #routeRows(List, NDManager)} does)
+     * @return the rows; close them when the loop's rows change
+     * @throws IllegalArgumentException when a name is unknown
+     * @throws IllegalStateException when an adapter is merged
+     */
+    public PreparedRows prepareRows(List<String> rowAdapters, NDManager manager, long keptBytes) {
+        try (ModelLock.Held held = lock.shared()) {
+            return RowRouting.prepare(rowAdapters, BASE_MODEL, manager, inventory, keptBytes);
+        }
+    }
+
+    /**
+     * Puts prepared rows in force on this thread until the returned scope closes, holding the model's
+     * shared lock meanwhile (as {@link #routeRows(List, NDManager)} does); closing the scope leaves the
+     * rows open for the next forward.
+     *
+     * @param rows rows this model prepared
+     * @return the scope; every batch run inside it must have {@code rows.rowAdapters().size()} rows
+     * @throws IllegalArgumentException when the rows name an adapter deleted since they were prepared,
+     *     or another model prepared them
+     * @throws IllegalStateException when an adapter is merged, or this thread is already routed
+     */
+    public RowAdapters routeRows(PreparedRows rows) {
+        ModelLock.Held held = lock.shared();
+        try {
+            return RowRouting.open(rows, inventory, held, false);
+        } catch (RuntimeException | Error e) {
+            held.close();
+            throw e;
+        }
+    }
+
     /** A per-row adapter routing in force on this thread until closed; see {@link #routeRows}. */
     public interface RowAdapters extends AutoCloseable {
         @Override

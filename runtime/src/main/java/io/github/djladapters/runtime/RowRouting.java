@@ -8,6 +8,7 @@ import io.github.djladapters.runtime.composition.CompositionPlanner;
 import io.github.djladapters.runtime.engine.ArrayValues;
 import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.AdapterRouting;
+import io.github.djladapters.runtime.methods.RowArrayCache;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -52,10 +53,30 @@ final class RowRouting {
      */
     static AdapterModel.RowAdapters open(List<String> rowAdapters, String baseModel, NDManager manager,
             AdapterInventory inventory, ModelLock.Held held) {
-        if (!inventory.mergeOrder().isEmpty()) {
-            throw new IllegalStateException("adapters " + inventory.mergeOrder() + " are merged into the base"
-                    + " weights and would apply to every row; unmerge them (unmergeAdapter) before a per-row forward");
+        PreparedRows rows = prepare(rowAdapters, baseModel, manager, inventory, 0);
+        try {
+            return open(rows, inventory, held, true);
+        } catch (RuntimeException e) {
+            rows.close();
+            throw e;
         }
+    }
+
+    /**
+     * Builds the row masks and indices of a per-row routing, to put in force for one or many forwards.
+     *
+     * @param rowAdapters one adapter name per row; {@code ""} or {@code baseModel} for the base model
+     * @param baseModel the name that stands for the base model
+     * @param manager owns the row masks (and kept arrays) until the rows are closed
+     * @param inventory the model's adapters
+     * @param keptBytes what layers may keep across forwards under these rows; 0 for a routing of one forward
+     * @return the rows
+     * @throws IllegalArgumentException when a name is unknown
+     * @throws IllegalStateException when an adapter is merged
+     */
+    static PreparedRows prepare(List<String> rowAdapters, String baseModel, NDManager manager, AdapterInventory inventory,
+            long keptBytes) {
+        requireNothingMerged(inventory);
         Map<String, float[]> masks = new LinkedHashMap<>();
         Map<String, List<Integer>> rows = new LinkedHashMap<>();
         for (int row = 0; row < rowAdapters.size(); row++) {
@@ -73,20 +94,50 @@ final class RowRouting {
         masks.forEach((name, mask) -> rowMasks.put(name, ArrayValues.owned(scope.create(mask))));
         Map<String, int[]> rowIndices = new LinkedHashMap<>();
         rows.forEach((name, used) -> rowIndices.put(name, used.stream().mapToInt(Integer::intValue).toArray()));
-        AdapterRouting.Scope routed;
-        try {
-            routed = AdapterRouting.route(rowAdapters.size(), rowMasks, rowIndices);
-        } catch (RuntimeException e) {
-            scope.close();
-            throw e;
+        RowArrayCache kept = keptBytes > 0 ? new RowArrayCache(scope, keptBytes) : null;
+        AdapterRouting.Routing routing = new AdapterRouting.Routing(rowAdapters.size(), Map.copyOf(rowMasks),
+                Map.copyOf(rowIndices), kept);
+        return new PreparedRows(inventory, rowAdapters, rows.keySet(), scope, routing);
+    }
+
+    /**
+     * Puts prepared rows in force on this thread, once their adapters are checked to be still there.
+     *
+     * @param rows the rows
+     * @param inventory the model's adapters
+     * @param held the model's shared lock, released when the scope closes (not on failure: the caller does)
+     * @param closeRows whether closing the scope also closes the rows (a routing of one forward)
+     * @return the scope
+     * @throws IllegalArgumentException when the rows were prepared for another model, or name an adapter
+     *     deleted since
+     * @throws IllegalStateException when an adapter is merged, or this thread is already routed
+     */
+    static AdapterModel.RowAdapters open(PreparedRows rows, AdapterInventory inventory, ModelLock.Held held,
+            boolean closeRows) {
+        if (rows.model() != inventory) {
+            throw new IllegalArgumentException("these rows were prepared by another AdapterModel");
         }
+        requireNothingMerged(inventory);
+        for (String name : rows.adapters()) {
+            inventory.require(name);
+        }
+        AdapterRouting.Scope routed = AdapterRouting.route(rows.routing());
         return () -> {
             try {
                 routed.close();
-                scope.close();
+                if (closeRows) {
+                    rows.close();
+                }
             } finally {
                 held.close();
             }
         };
+    }
+
+    private static void requireNothingMerged(AdapterInventory inventory) {
+        if (!inventory.mergeOrder().isEmpty()) {
+            throw new IllegalStateException("adapters " + inventory.mergeOrder() + " are merged into the base"
+                    + " weights and would apply to every row; unmerge them (unmergeAdapter) before a per-row forward");
+        }
     }
 }

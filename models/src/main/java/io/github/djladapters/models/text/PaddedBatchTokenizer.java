@@ -23,9 +23,21 @@ import java.util.List;
 public final class PaddedBatchTokenizer implements AutoCloseable {
 
     private final HuggingFaceTokenizer tokenizer;
+    private final long padId;
+    private final boolean padsLeft;
 
     private PaddedBatchTokenizer(HuggingFaceTokenizer tokenizer) {
         this.tokenizer = tokenizer;
+        // the tokenizer's own padding (its id and side), read off a batch of two lengths: the API does not expose it
+        Encoding[] probe = tokenizer.batchEncode(List.of("a", "a a a a"));
+        long[] shortIds = probe[0].getIds();
+        long[] shortMask = probe[0].getAttentionMask();
+        int padAt = -1;
+        for (int i = 0; i < shortMask.length && padAt < 0; i++) {
+            padAt = shortMask[i] == 0 ? i : -1;
+        }
+        this.padId = padAt < 0 ? 0 : shortIds[padAt];
+        this.padsLeft = padAt == 0;
     }
 
     /**
@@ -62,6 +74,17 @@ public final class PaddedBatchTokenizer implements AutoCloseable {
             types[i] = encodings[i].getTypeIds();
         }
         return new TokenBatch(ids, mask, types);
+    }
+
+    /**
+     * Batches tokenised apart (say, on the threads of their requests) as one padded batch, padded as
+     * {@link #tokenize} pads: the same rows as tokenising all their texts at once.
+     *
+     * @param parts batches from {@link #tokenize}, in order
+     * @return their rows, padded to the longest
+     */
+    public TokenBatch concat(List<TokenBatch> parts) {
+        return TokenBatch.concat(parts, padId, padsLeft);
     }
 
     /**

@@ -4,6 +4,7 @@ import io.github.djladapters.runtime.engine.ArrayValues;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import java.util.List;
 
 /**
  * A padded batch of token ids, one row per text, all rows the same length.
@@ -30,6 +31,47 @@ public record TokenBatch(long[][] inputIds, long[][] attentionMask, long[][] tok
      */
     public int length() {
         return inputIds.length == 0 ? 0 : inputIds[0].length;
+    }
+
+    /**
+     * Batches tokenised apart, one after the other in one batch, each row padded to the longest row
+     * of all: ids with {@code padId}, mask and token types with 0, on the side the tokenizer pads.
+     *
+     * @param parts the batches, in order
+     * @param padId the padding token's id
+     * @param padLeft whether padding goes before the tokens
+     * @return one batch of all their rows
+     */
+    public static TokenBatch concat(List<TokenBatch> parts, long padId, boolean padLeft) {
+        int rows = 0;
+        int length = 0;
+        for (TokenBatch part : parts) {
+            rows += part.size();
+            length = Math.max(length, part.length());
+        }
+        long[][] ids = new long[rows][];
+        long[][] mask = new long[rows][];
+        long[][] types = new long[rows][];
+        int row = 0;
+        for (TokenBatch part : parts) {
+            for (int i = 0; i < part.size(); i++, row++) {
+                ids[row] = padded(part.inputIds()[i], length, padId, padLeft);
+                mask[row] = padded(part.attentionMask()[i], length, 0, padLeft);
+                types[row] = padded(part.tokenTypeIds()[i], length, 0, padLeft);
+            }
+        }
+        return new TokenBatch(ids, mask, types);
+    }
+
+    private static long[] padded(long[] row, int length, long pad, boolean padLeft) {
+        if (row.length == length) {
+            return row;
+        }
+        long[] out = new long[length];
+        int offset = padLeft ? length - row.length : 0;
+        java.util.Arrays.fill(out, pad);
+        System.arraycopy(row, 0, out, offset, row.length);
+        return out;
     }
 
     /**

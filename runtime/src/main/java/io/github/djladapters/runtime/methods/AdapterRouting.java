@@ -28,8 +28,21 @@ public final class AdapterRouting {
      * @param batch the batch size
      * @param masks adapter name to {@code [batch]} float mask
      * @param rows adapter name to the indices of its rows, ascending
+     * @param kept arrays layers keep for every forward under this routing ({@code AdapterModel.prepareRows});
+     *     null when the routing serves one forward
      */
-    public record Routing(int batch, Map<String, NDArray> masks, Map<String, int[]> rows) {
+    public record Routing(int batch, Map<String, NDArray> masks, Map<String, int[]> rows, RowArrayCache kept) {
+
+        /**
+         * The rows of one forward, with nothing kept across forwards.
+         *
+         * @param batch the batch size
+         * @param masks adapter name to {@code [batch]} float mask
+         * @param rows adapter name to the indices of its rows, ascending
+         */
+        public Routing(int batch, Map<String, NDArray> masks, Map<String, int[]> rows) {
+            this(batch, masks, rows, null);
+        }
 
         /**
          * Whether one adapter runs on every row of the batch.
@@ -53,10 +66,22 @@ public final class AdapterRouting {
      * @throws IllegalStateException when this thread is already inside a routed forward
      */
     public static Scope route(int batch, Map<String, NDArray> rowMasks, Map<String, int[]> rowIndices) {
+        return route(new Routing(batch, Map.copyOf(rowMasks), Map.copyOf(rowIndices)));
+    }
+
+    /**
+     * Puts a routing in force until the returned scope closes; a routing prepared once may be put in
+     * force for many forwards, and layers keep what they derive from it in its {@link Routing#kept()}.
+     *
+     * @param routing the rows
+     * @return the scope; close it in a finally block or try-with-resources
+     * @throws IllegalStateException when this thread is already inside a routed forward
+     */
+    public static Scope route(Routing routing) {
         if (CURRENT.get() != null) {
             throw new IllegalStateException("a per-row adapter forward is already running on this thread");
         }
-        CURRENT.set(new Routing(batch, Map.copyOf(rowMasks), Map.copyOf(rowIndices)));
+        CURRENT.set(routing);
         return CURRENT::remove;
     }
 

@@ -83,7 +83,7 @@ final class ChatCompletionsApi {
         Map<String, Object> response = envelope(id, "chat.completion", name, choices);
         response.put("usage", Map.of("prompt_tokens", promptTokens, "completion_tokens", completionTokens,
                 "total_tokens", promptTokens + completionTokens));
-        exchange.sendJson(200, response);
+        exchange.sendAnswer(200, response);
     }
 
     /** A streamed piece of choice {@code index}: text, or its end ({@code finish} or {@code error} set). */

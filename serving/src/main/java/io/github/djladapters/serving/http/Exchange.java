@@ -3,6 +3,8 @@ package io.github.djladapters.serving.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.core.StreamWriteFeature;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -21,8 +23,12 @@ import org.eclipse.jetty.util.Fields;
  */
 public final class Exchange {
 
-    /** The JSON mapper of every endpoint. */
-    public static final ObjectMapper JSON = new ObjectMapper().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
+    /**
+     * The JSON mapper of every endpoint; floats are written with Jackson's fast writer (shortest
+     * decimal that reads back as the same float, about twice as fast as {@code Float.toString}).
+     */
+    public static final ObjectMapper JSON = JsonMapper.builder().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
+            .enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build();
 
     private final Request request;
     private final Response response;
@@ -111,6 +117,18 @@ public final class Exchange {
      */
     public void sendJson(int status, Object body) throws IOException {
         send(status, "application/json", JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(body));
+    }
+
+    /**
+     * Sends an inference answer as compact JSON: no indentation, since an embedding's hundreds of
+     * floats would take as many bytes of white space. Management answers stay indented ({@link #sendJson}).
+     *
+     * @param status the status
+     * @param body an object Jackson can write
+     * @throws IOException when writing fails
+     */
+    public void sendAnswer(int status, Object body) throws IOException {
+        send(status, "application/json", JSON.writeValueAsBytes(body));
     }
 
     /**

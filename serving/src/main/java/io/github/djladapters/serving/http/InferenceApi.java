@@ -44,11 +44,11 @@ final class InferenceApi {
                     (prompt, adapter, parameters) -> GenerationParameters.djl(parameters, prompt, adapter));
             if (model.generation() == null) { // per input an embedding, or a saved classifier's labels
                 List<?> rows = (List<?>) out;
-                exchange.sendJson(200, inputsNode.isTextual() ? rows.get(0) : rows);
+                exchange.sendAnswer(200, inputsNode.isTextual() ? rows.get(0) : rows);
             } else {
                 List<Map<String, String>> outputs = new ArrayList<>();
                 ((List<?>) out).forEach(text -> outputs.add(Map.of("generated_text", String.valueOf(text))));
-                exchange.sendJson(200, inputsNode.isTextual() ? outputs.get(0) : outputs);
+                exchange.sendAnswer(200, inputsNode.isTextual() ? outputs.get(0) : outputs);
             }
             return true;
         } else if (path.size() == 2 && path.get(0).equals("predictions")) {
@@ -78,12 +78,12 @@ final class InferenceApi {
             for (CompletableFuture<Completion> future : futures) {
                 outputs.add(Map.of("generated_text", future.get().text()));
             }
-            exchange.sendJson(200, single ? outputs.get(0) : outputs);
+            exchange.sendAnswer(200, single ? outputs.get(0) : outputs);
             return true;
         }
         Embeddings result = model.embeddings().embed(inputs, adapters).get();
         List<Object> outputs = result.rowOutputs();
-        exchange.sendJson(200, single ? outputs.get(0) : outputs);
+        exchange.sendAnswer(200, single ? outputs.get(0) : outputs);
         return true;
     }
 

@@ -102,7 +102,7 @@ final class OpenAiApi {
         response.put("data", data);
         response.put("model", name);
         response.put("usage", Map.of("prompt_tokens", result.totalTokens(), "total_tokens", result.totalTokens()));
-        exchange.sendJson(200, response);
+        exchange.sendAnswer(200, response);
     }
 
     private void completions(Exchange exchange) throws Exception {
@@ -144,7 +144,7 @@ final class OpenAiApi {
         Map<String, Object> response = completionBody(id, name, choices);
         response.put("usage", Map.of("prompt_tokens", promptTokens, "completion_tokens", completionTokens,
                 "total_tokens", promptTokens + completionTokens));
-        exchange.sendJson(200, response);
+        exchange.sendAnswer(200, response);
     }
 
     /** A piece of streamed text of one prompt; {@code finish} or {@code error} set on its last. */

@@ -6,6 +6,7 @@ import io.github.djladapters.models.generation.CausalLanguageModel;
 import io.github.djladapters.models.generation.DecodingBatch;
 import io.github.djladapters.models.generation.GenerationConfig;
 import io.github.djladapters.runtime.AdapterModel;
+import io.github.djladapters.runtime.PreparedRows;
 import io.github.djladapters.serving.metrics.ServingMetrics;
 import io.github.djladapters.serving.registry.AdapterLease;
 import io.github.djladapters.serving.registry.AdapterRegistry;
@@ -23,7 +24,10 @@ import java.util.function.Supplier;
  * Iteration-level (continuous) batching for generation, as vLLM and LoRAX do it: one worker thread
  * runs a {@link DecodingBatch}; between two tokens, waiting prompts join (up to the batch size) and
  * finished rows leave, so a short request never waits for a long one. Each row keeps its adapter
- * version ({@link AdapterLease}), its sampling settings, its seeded sampler and its cache rows.
+ * version ({@link AdapterLease}), its sampling settings, its seeded sampler and its cache rows. The
+ * running rows' routing ({@link PreparedRows}: row masks, and each LoRA layer's gathered per-row weights)
+ * is built once and reused by every step until a row joins or leaves; it names the leased versions and
+ * holds no lock between steps, so registrations and updates go on while a batch runs.
  */
 final class ContinuousScheduler implements AutoCloseable {
 
@@ -85,6 +89,7 @@ final class ContinuousScheduler implements AutoCloseable {
         List<Running> running = new ArrayList<>();
         NDManager manager = NDManager.newBaseManager();
         DecodingBatch batch = new DecodingBatch(model, manager);
+        PreparedRows routing = null; // the running rows' routing, built once while they stay the same
         try {
             while (!closed) {
                 List<Running> joining = admit(running.isEmpty());
@@ -100,17 +105,21 @@ final class ContinuousScheduler implements AutoCloseable {
                                     joining.stream().map(r -> r.row.config()).toList());
                         }
                         running.addAll(joining);
+                        routing = closed(routing);
                         accept(running.subList(running.size() - joining.size(), running.size()), first);
                     } else if (!running.isEmpty()) {
+                        if (routing == null) {
+                            routing = registry.prepareRows(leases(running), manager);
+                        }
                         int[] next;
-                        try (NDManager scope = manager.newSubManager();
-                                AdapterModel.RowAdapters routed = registry.routeRows(leases(running), scope)) {
+                        try (AdapterModel.RowAdapters routed = registry.routeRows(routing)) {
                             next = batch.step();
                         }
                         accept(running, next);
                     }
                 } catch (RuntimeException failure) {
                     // the batch may be half-updated: fail its rows and start afresh
+                    routing = closed(routing);
                     List<Running> lost = new ArrayList<>(running);
                     joining.stream().filter(r -> !running.contains(r)).forEach(lost::add);
                     lost.forEach(r -> finish(r, failure));
@@ -131,6 +140,7 @@ final class ContinuousScheduler implements AutoCloseable {
                 batch.leave(leaving);
                 for (int r = leaving.length - 1; r >= 0; r--) {
                     if (leaving[r]) {
+                        routing = closed(routing);
                         finish(running.remove(r), null);
                     }
                 }
@@ -144,9 +154,18 @@ final class ContinuousScheduler implements AutoCloseable {
                     left.result().completeExceptionally(stopped);
                 }
             }
+            closed(routing);
             batch.close();
             manager.close();
         }
+    }
+
+    /** Closes a routing whose rows changed (its kept per-row weights go with it); null to rebuild at the next step. */
+    private static PreparedRows closed(PreparedRows routing) {
+        if (routing != null) {
+            routing.close();
+        }
+        return null;
     }
 
     /** Takes waiting prompts that fit, waiting for one when the batch is empty; leases their adapters. */

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.training.ParameterStore;
 import io.github.djladapters.models.heads.SentencePooling;
 import io.github.djladapters.models.text.PaddedBatchTokenizer;
+import io.github.djladapters.models.text.TokenBatch;
 import io.github.djladapters.serving.batching.BatchJob;
 import io.github.djladapters.serving.batching.RequestBatcher;
 import io.github.djladapters.serving.metrics.ServingMetrics;
@@ -36,12 +37,12 @@ public final class EmbeddingService implements AutoCloseable {
     private final ClassifierHeads heads = new ClassifierHeads();
     private volatile IntConsumer batchObserver = rows -> { };
 
-    /** One request's rows (all of one adapter in merged mode). */
-    private record Job(List<String> texts, List<String> adapters, String batchKey,
+    /** One request's rows (all of one adapter in merged mode), tokenised on the request's thread. */
+    private record Job(TokenBatch tokens, List<String> adapters, String batchKey,
             CompletableFuture<Embeddings> result) implements BatchJob {
         @Override
         public int rows() {
-            return texts.size();
+            return tokens.size();
         }
 
         @Override
@@ -125,20 +126,21 @@ public final class EmbeddingService implements AutoCloseable {
 
     private CompletableFuture<Embeddings> submit(List<String> texts, List<String> adapters, String key) {
         CompletableFuture<Embeddings> result = new CompletableFuture<>();
-        batcher.submit(new Job(List.copyOf(texts), List.copyOf(adapters), key, result));
+        // tokenised here, on the request's thread: the batcher's one thread only pads the rows together
+        batcher.submit(new Job(tokenizer.tokenize(texts), List.copyOf(adapters), key, result));
         return result;
     }
 
     private void runBatch(List<Job> jobs) {
-        List<String> texts = new ArrayList<>();
+        List<TokenBatch> parts = new ArrayList<>(jobs.size());
         List<String> adapters = new ArrayList<>();
         for (Job job : jobs) {
-            texts.addAll(job.texts());
+            parts.add(job.tokens());
             adapters.addAll(job.adapters());
         }
         Embeddings all;
         try {
-            all = compute(texts, adapters);
+            all = compute(tokenizer.concat(parts), adapters);
         } catch (RuntimeException e) {
             if (jobs.size() == 1) {
                 jobs.get(0).fail(e);
@@ -147,7 +149,7 @@ public final class EmbeddingService implements AutoCloseable {
             }
             return;
         }
-        batchObserver.accept(texts.size());
+        batchObserver.accept(adapters.size());
         int row = 0;
         for (Job job : jobs) {
             int n = job.rows();
@@ -158,11 +160,16 @@ public final class EmbeddingService implements AutoCloseable {
         }
     }
 
-    /** One forward over all rows, each through its adapter; rows of saved classifiers also get their labels. */
+    /** One forward over all texts, each through its adapter; rows of saved classifiers also get their labels. */
     Embeddings compute(List<String> texts, List<String> adapters) {
+        return compute(tokenizer.tokenize(texts), adapters);
+    }
+
+    /** One forward over all rows, each through its adapter; rows of saved classifiers also get their labels. */
+    private Embeddings compute(TokenBatch tokens, List<String> adapters) {
         return registry.run(adapters, forward -> {
             try (NDManager batch = manager.newSubManager()) {
-                NDList inputs = tokenizer.encode(texts, batch);
+                NDList inputs = tokens.toNDList(batch);
                 NDArray hidden = forward.forward(inputs).head();
                 NDArray mask = inputs.get(1);
                 NDArray pooled = pooling.forward(new ParameterStore(batch, false), new NDList(hidden, mask), false).head();
@@ -172,12 +179,13 @@ public final class EmbeddingService implements AutoCloseable {
                 for (int i = 0; i < vectors.length; i++) {
                     vectors[i] = java.util.Arrays.copyOfRange(flat, i * (int) shape[1], (i + 1) * (int) shape[1]);
                 }
-                long[] counts = mask.sum(new int[] {1}).toLongArray();
-                int[] tokens = new int[counts.length];
-                for (int i = 0; i < counts.length; i++) {
-                    tokens[i] = (int) counts[i];
+                int[] counted = new int[tokens.size()]; // from the Java mask: no engine call
+                for (int i = 0; i < counted.length; i++) {
+                    for (long seen : tokens.attentionMask()[i]) {
+                        counted[i] += (int) seen;
+                    }
                 }
-                return new Embeddings(vectors, tokens, heads.classify(forward, texts.size(), hidden, mask, batch));
+                return new Embeddings(vectors, counted, heads.classify(forward, tokens.size(), hidden, mask, batch));
             }
         });
     }

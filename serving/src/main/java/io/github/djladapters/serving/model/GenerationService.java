@@ -120,12 +120,12 @@ public final class GenerationService implements AutoCloseable {
         GenerationConfig config = request.config(stopTokens, padTokenId);
         String key = config.toString() + (perAdapter ? "|" + request.adapter() : "");
         CompletableFuture<Completion> result = new CompletableFuture<>();
-        Consumer<String> textSink = sink == null ? text -> { } : sink;
+        // a null sink (no streaming) lets the text be decoded once at the end, not at every token
         if (continuous != null) {
-            continuous.submit(new ContinuousScheduler.Row(request, prompt, config, textSink, System.nanoTime(), result));
+            continuous.submit(new ContinuousScheduler.Row(request, prompt, config, sink, System.nanoTime(), result));
             return result;
         }
-        batcher.submit(new Job(request, prompt, config, key, textSink, System.nanoTime(), result));
+        batcher.submit(new Job(request, prompt, config, key, sink, System.nanoTime(), result));
         return result;
     }
 

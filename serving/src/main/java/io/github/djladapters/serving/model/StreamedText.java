@@ -9,7 +9,8 @@ import java.util.function.Consumer;
  * One row's text while it is generated: decodes the tokens so far, cuts the text before the first
  * stop string, and hands out only text that can no longer change (it holds back a tail that could
  * still become a stop string, and an incomplete UTF-8 sequence), so the streamed pieces add up to
- * exactly the final text.
+ * exactly the final text. Without a sink and without stop strings nothing needs the text before the
+ * end: the tokens are decoded once, when generation ends, instead of at every token.
  */
 final class StreamedText {
 
@@ -22,12 +23,21 @@ final class StreamedText {
     private int emitted;
     private boolean stopped;
     private boolean endOfSequence;
+    private final boolean decodeAtEnd;
 
+    /**
+     * A text to generate.
+     *
+     * @param tokenizer decodes the tokens
+     * @param stop strings that end the text
+     * @param sink receives the text piece by piece; null when the request does not stream
+     */
     StreamedText(HuggingFaceTokenizer tokenizer, List<String> stop, Consumer<String> sink) {
         this.tokenizer = tokenizer;
         this.stop = stop;
         this.holdBack = stop.stream().mapToInt(String::length).max().orElse(1) - 1;
-        this.sink = sink;
+        this.sink = sink == null ? piece -> { } : sink;
+        this.decodeAtEnd = sink == null && stop.isEmpty();
     }
 
     /** Takes the next token; ignored once the text is complete (a stop string or end of sequence). */
@@ -39,7 +49,10 @@ final class StreamedText {
         if (isStopToken) {
             endOfSequence = true;
         }
-        String decoded = tokenizer.decode(tokens.stream().mapToLong(Long::longValue).toArray(), true);
+        if (decodeAtEnd) {
+            return;
+        }
+        String decoded = decode();
         int cut = -1;
         for (String s : stop) {
             int at = decoded.indexOf(s);
@@ -61,6 +74,9 @@ final class StreamedText {
 
     /** Hands out the rest of the text when generation has ended. */
     Completion finish(int promptTokens) {
+        if (decodeAtEnd) {
+            text = decode();
+        }
         emit(text.length());
         String reason = stopped || endOfSequence ? "stop" : "length";
         return new Completion(text, promptTokens, tokens.size(), reason);
@@ -69,6 +85,10 @@ final class StreamedText {
     /** Whether a stop string ended the text (later tokens are ignored). */
     boolean done() {
         return stopped || endOfSequence;
+    }
+
+    private String decode() {
+        return tokenizer.decode(tokens.stream().mapToLong(Long::longValue).toArray(), true);
     }
 
     private void emit(int upTo) {

@@ -1,6 +1,7 @@
 package io.github.djladapters.serving.registry;
 
 import io.github.djladapters.runtime.AdapterModel;
+import io.github.djladapters.runtime.PreparedRows;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -335,6 +336,30 @@ public final class AdapterRegistry implements AutoCloseable {
      */
     public AdapterModel.RowAdapters routeRows(List<AdapterLease> rows, ai.djl.ndarray.NDManager manager) {
         return access.route(rows.stream().map(AdapterLease::modelName).toList(), manager);
+    }
+
+    /**
+     * Builds the routing of rows, each to its leased adapter version, once for many forwards (the
+     * decoding steps of a batch whose rows do not change; unmerged mode). It holds no lock between
+     * forwards, so registrations go on meanwhile; the leases keep the rows' versions in the model.
+     *
+     * @param rows one lease per row
+     * @param manager owns the routing masks and the per-row weights kept for the rows until they are closed
+     * @return the rows; put them in force with {@link #routeRows(PreparedRows)}, close them when the rows change
+     */
+    public PreparedRows prepareRows(List<AdapterLease> rows, ai.djl.ndarray.NDManager manager) {
+        return access.prepare(rows.stream().map(AdapterLease::modelName).toList(), manager);
+    }
+
+    /**
+     * Puts prepared rows in force for every forward on this thread until the returned scope closes.
+     * Registrations wait while the scope is open (one forward), not between scopes.
+     *
+     * @param rows rows from {@link #prepareRows}
+     * @return the scope to close
+     */
+    public AdapterModel.RowAdapters routeRows(PreparedRows rows) {
+        return access.route(rows);
     }
 
     void release(AdapterVersion version) {

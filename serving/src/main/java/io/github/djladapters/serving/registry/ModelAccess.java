@@ -7,6 +7,8 @@ import io.github.djladapters.finetune.ClassifierHead;
 import io.github.djladapters.finetune.SavedClassifier;
 import io.github.djladapters.models.generation.GradientsOff;
 import io.github.djladapters.runtime.AdapterModel;
+import io.github.djladapters.runtime.PreparedRows;
+import io.github.djladapters.runtime.methods.RowArrayCache;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -237,6 +239,37 @@ final class ModelAccess {
         lock.readLock().lock();
         try {
             AdapterModel.RowAdapters routed = model.routeRows(rows, manager);
+            return () -> {
+                routed.close();
+                lock.readLock().unlock();
+            };
+        } catch (RuntimeException e) {
+            lock.readLock().unlock();
+            throw e;
+        }
+    }
+
+    /**
+     * Builds a per-row routing once for many forwards (the steps of a decoding batch), under the
+     * model's read lock for the time it takes; unmerged mode only.
+     */
+    PreparedRows prepare(List<String> rows, NDManager manager) {
+        if (mode != ServingMode.UNMERGED) {
+            throw new IllegalStateException("per-row routing across forwards needs unmerged mode");
+        }
+        lock.readLock().lock();
+        try {
+            return model.prepareRows(rows, manager, RowArrayCache.DEFAULT_BUDGET_BYTES);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** Puts prepared rows in force for the forwards on this thread until the scope closes, under the read lock. */
+    AdapterModel.RowAdapters route(PreparedRows rows) {
+        lock.readLock().lock();
+        try {
+            AdapterModel.RowAdapters routed = model.routeRows(rows);
             return () -> {
                 routed.close();
                 lock.readLock().unlock();

@@ -36,20 +36,25 @@ import java.util.concurrent.atomic.AtomicLong;
  * A bounded load test on loopback: all-MiniLM-L6-v2 embeddings and tiny-GPT-2 generation, each with
  * {@code adapters} LoRA adapters, {@code clients} concurrent clients (3 of 4 requests embeddings),
  * and register/unregister churn on the management API during the run. Every response is compared
- * with the same adapter's single-request result, taken before the run. After unrecorded warm-up
- * rounds of each load ({@code seconds / 6} each), it runs three phases of {@code seconds} each: the adapters mixed in one forward, the same load on one adapter, and the
- * adapters with one forward per adapter group; and prints a Markdown table (throughput, p50/p99
- * latency, failures, mismatches, resident set size and committed Java heap after warm-up and at the end),
- * and the CPU time of each phase by thread kind ({@link ThreadCpu}): the load generator's share and
- * the server's CPU time per request. The clients send requests built once and check each reply with a
- * streaming parser against the answer taken alone before the load. With {@code -Dload.profile=FILE}
- * it also records the run with Flight Recorder and prints each phase's samples by thread kind and
- * activity ({@link JfrBreakdown}). {@code -Dload.threads=N} sets PyTorch's intra-op threads per
- * forward (the pom's default is 1: the two servers' forward loops share the JVM and two cores;
- * {@code -Dload.threads=default} keeps the engine's own, one per core).
+ * with the same adapter's single-request result, taken before the run. Unrecorded warm-up rounds of
+ * each load ({@code seconds / 6} each) repeat until each load's server CPU per request has settled
+ * (within 10 % of its previous round, at most three rounds); then {@code rounds} rounds measure the
+ * three loads, {@code seconds / rounds} each, in an order rotated from round to round (so that no load
+ * always comes first and pays for the others' compilation): the adapters mixed in one forward, the
+ * same load on one adapter, and the adapters with one forward per adapter group. It prints each
+ * phase (throughput, p50/p99 latency, failures, mismatches, resident set size and committed Java heap
+ * after warm-up and at the end), the CPU time of each phase by thread kind ({@link ThreadCpu}, JIT and
+ * GC apart), and per load the medians over the rounds: server CPU per request, the CPU per request of
+ * the threads that run forwards and their share, and the two ratios. The clients send requests built
+ * once and check each reply with a streaming parser against the answer taken alone before the load.
+ * With {@code -Dload.profile=FILE} it also records the run with Flight Recorder and prints each
+ * phase's samples by thread kind and activity ({@link JfrBreakdown}). {@code -Dload.threads=N} sets
+ * PyTorch's intra-op threads per forward (the pom's default is 1: the two servers' forward loops share
+ * the JVM and two cores; {@code -Dload.threads=default} keeps the engine's own, one per core).
  *
  * <p>{@code ./mvnw -o -q -B -pl serving -am -DskipTests test-compile exec:exec@load-test
- * [-Dload.seconds=60 -Dload.adapters=16 -Dload.clients=32 -Dload.profile=load.jfr -Dload.threads=1]}
+ * [-Dload.seconds=60 -Dload.adapters=16 -Dload.clients=32 -Dload.profile=load.jfr -Dload.threads=1
+ * -Dload.rounds=3]}
  */
 public final class ServingLoadTest {
 
@@ -62,9 +67,9 @@ public final class ServingLoadTest {
     private ServingLoadTest() {}
 
     /** One phase's outcome. */
-    record Phase(String name, double seconds, long requests, long failed, long mismatched, long churn, long p50Micros,
-            long p99Micros, long rssWarmKib, long rssEndKib, long heapWarmKib, long heapEndKib, Map<String, Double> cpu,
-            JfrBreakdown.Window window) {
+    record Phase(String name, double seconds, long requests, long embeds, long generates, long failed, long mismatched,
+            long churn, long p50Micros, long p99Micros, long rssWarmKib, long rssEndKib, long heapWarmKib,
+            long heapEndKib, Map<String, Double> cpu, double embedRows, double generateRows, JfrBreakdown.Window window) {
 
         /** CPU seconds of the server's threads (all but the load generator's and the JVM's own). */
         double serverCpu() {
@@ -72,10 +77,30 @@ public final class ServingLoadTest {
                     && !e.getKey().startsWith("JVM")).mapToDouble(Map.Entry::getValue).sum();
         }
 
+        /** CPU seconds of the threads that run forwards: the embedding batcher, the generation loop, PyTorch's workers. */
+        double forwardCpu() {
+            return cpu.get("embedding batcher") + cpu.get("generation loop") + cpu.get("engine workers (PyTorch intra-op)");
+        }
+
         double totalCpu() {
             return cpu.values().stream().mapToDouble(Double::doubleValue).sum();
         }
+
+        double serverMsPerRequest() {
+            return 1000 * serverCpu() / requests;
+        }
+
+        double forwardMsPerRequest() {
+            return 1000 * forwardCpu() / requests;
+        }
+
+        double requestsPerSecond() {
+            return requests / seconds;
+        }
     }
+
+    /** One of the three loads: its name, the adapters its clients use, and whether batches hold one adapter each. */
+    private record Load(String name, int adapters, boolean perGroup) {}
 
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 60;
@@ -85,6 +110,7 @@ public final class ServingLoadTest {
             // PyTorch's intra-op threads per forward; read when the engine loads
             System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(Integer.parseInt(args[4])));
         }
+        int rounds = args.length > 5 ? Integer.parseInt(args[5]) : 3;
         Path profile = args.length > 3 && !args[3].equals("none") ? Path.of(args[3]).toAbsolutePath() : null;
         jdk.jfr.Recording recording = null;
         if (profile != null) {
@@ -102,38 +128,107 @@ public final class ServingLoadTest {
         for (int i = 0; i < adapters; i++) {
             TinyGpt2.writeLora(gpt2, gpt2.resolve("adapters/g" + i), 500 + i);
         }
-        // an unrecorded first round, so that no measured phase pays for JIT compilation and allocator growth
-        // of each of the three loads, so that no measured phase compiles code paths the others have compiled already
-        int warmUp = Math.max(5, seconds / 6);
-        run("warm-up, mixed", embedRoot, gpt2, cache, adapters, clients, warmUp, false);
-        run("warm-up, 1 adapter", embedRoot, gpt2, cache, 1, clients, warmUp, false);
-        run("warm-up, per group", embedRoot, gpt2, cache, adapters, clients, warmUp, true);
+        List<Load> loads = List.of(new Load(adapters + " adapters, mixed in one forward", adapters, false),
+                new Load("1 adapter", 1, false),
+                new Load(adapters + " adapters, one forward per adapter group", adapters, true));
+        warmUp(loads, embedRoot, gpt2, cache, clients, Math.max(5, seconds / 6));
+        // rounds of the three loads in rotated order, so that no load is always measured first (or last)
+        int phaseSeconds = Math.max(5, seconds / rounds);
+        Map<Load, List<Phase>> byLoad = new LinkedHashMap<>();
+        loads.forEach(load -> byLoad.put(load, new ArrayList<>()));
         List<Phase> phases = new ArrayList<>();
-        phases.add(run("16 adapters, mixed in one forward".replace("16", String.valueOf(adapters)), embedRoot, gpt2, cache,
-                adapters, clients, seconds, false));
-        phases.add(run("1 adapter", embedRoot, gpt2, cache, 1, clients, seconds, false));
-        phases.add(run(adapters + " adapters, one forward per adapter group", embedRoot, gpt2, cache, adapters, clients,
-                seconds, true));
+        for (int round = 0; round < rounds; round++) {
+            for (int i = 0; i < loads.size(); i++) {
+                Load load = loads.get((round + i) % loads.size());
+                Phase phase = run(load.name() + ", round " + (round + 1), embedRoot, gpt2, cache, load.adapters(), clients,
+                        phaseSeconds, load.perGroup());
+                byLoad.get(load).add(phase);
+                phases.add(phase);
+            }
+        }
         System.out.println();
-        System.out.println("| load | requests/s | p50 ms | p99 ms | requests | failed | mismatched | churn cycles"
+        System.out.println("| phase | requests/s | p50 ms | p99 ms | requests | failed | mismatched | churn cycles"
                 + " | RSS after warm-up | RSS at end | Java heap committed after warm-up | at end |");
         System.out.println("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         for (Phase p : phases) {
             System.out.printf("| %s | %.1f | %.1f | %.1f | %d | %d | %d | %d | %d MiB | %d MiB | %d MiB | %d MiB |%n",
-                    p.name(), p.requests() / p.seconds(), p.p50Micros() / 1000.0, p.p99Micros() / 1000.0, p.requests(),
+                    p.name(), p.requestsPerSecond(), p.p50Micros() / 1000.0, p.p99Micros() / 1000.0, p.requests(),
                     p.failed(), p.mismatched(), p.churn(), p.rssWarmKib() / 1024, p.rssEndKib() / 1024,
                     p.heapWarmKib() / 1024, p.heapEndKib() / 1024);
         }
         printCpu(phases);
+        printSummary(byLoad);
         if (recording != null) {
             recording.stop();
             recording.close();
             printProfile(profile, phases);
         }
-        double mixed = phases.get(0).requests() / phases.get(0).seconds();
-        System.out.printf("%nthroughput with %d adapters / one adapter: %.2fx; mixed / one forward per group: %.2fx%n",
-                adapters, mixed / (phases.get(1).requests() / phases.get(1).seconds()),
-                mixed / (phases.get(2).requests() / phases.get(2).seconds()));
+    }
+
+    /**
+     * Unrecorded rounds of every load ({@code seconds} each), repeated until each load's server CPU per
+     * request is within 10 % of its previous round (at most three rounds), so that the measured phases
+     * find the code each load runs compiled and the allocator grown.
+     */
+    private static void warmUp(List<Load> loads, Path embedRoot, Path gpt2, Path cache, int clients, int seconds)
+            throws Exception {
+        double[] previous = new double[loads.size()];
+        java.util.Arrays.fill(previous, Double.NaN);
+        for (int round = 1; round <= 3; round++) {
+            boolean settled = true;
+            for (int i = 0; i < loads.size(); i++) {
+                Load load = loads.get(i);
+                Phase phase = run("warm-up " + round + ", " + load.name(), embedRoot, gpt2, cache, load.adapters(),
+                        clients, seconds, load.perGroup());
+                double cpu = phase.serverMsPerRequest();
+                settled &= Math.abs(cpu - previous[i]) <= 0.1 * previous[i]; // false in the first round (NaN)
+                previous[i] = cpu;
+                System.out.printf("warm-up %d, %s: server CPU %.2f ms per request, JIT %.1f s, GC %.1f s%n", round,
+                        load.name(), cpu, phase.cpu().get("JVM JIT (C1, C2)"), phase.cpu().get("JVM GC and VM"));
+            }
+            if (settled) {
+                return;
+            }
+        }
+    }
+
+    /** Per load: medians over its rounds, and the two ratios the targets name. */
+    private static void printSummary(Map<Load, List<Phase>> byLoad) {
+        System.out.println();
+        System.out.println("| load (median of " + byLoad.values().iterator().next().size() + " rounds) | requests/s"
+                + " | server CPU ms per request | forward threads' CPU ms per request | forward threads' share of server CPU"
+                + " | embedding batcher ms per embedding | generation loop ms per completion | rows per embedding forward"
+                + " | rows per decoding step (per generation loop, grouped) | JIT s | GC s | failed | mismatched |");
+        System.out.println("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        List<double[]> medians = new ArrayList<>();
+        for (Map.Entry<Load, List<Phase>> load : byLoad.entrySet()) {
+            List<Phase> p = load.getValue();
+            double rate = median(p, Phase::requestsPerSecond);
+            double server = median(p, Phase::serverMsPerRequest);
+            double forward = median(p, Phase::forwardMsPerRequest);
+            medians.add(new double[] {rate, server, forward});
+            System.out.printf("| %s | %.1f | %.2f | %.2f | %.0f %% | %.2f | %.2f | %.1f | %.1f | %.1f | %.1f | %d | %d |%n",
+                    load.getKey().name(), rate, server, forward, 100 * median(p, x -> x.forwardCpu() / x.serverCpu()),
+                    median(p, x -> 1000 * x.cpu().get("embedding batcher") / x.embeds()),
+                    median(p, x -> 1000 * x.cpu().get("generation loop") / x.generates()),
+                    median(p, Phase::embedRows), median(p, Phase::generateRows),
+                    median(p, x -> x.cpu().get("JVM JIT (C1, C2)")), median(p, x -> x.cpu().get("JVM GC and VM")),
+                    p.stream().mapToLong(Phase::failed).sum(), p.stream().mapToLong(Phase::mismatched).sum());
+        }
+        double[] mixed = medians.get(0);
+        double[] one = medians.get(1);
+        double[] grouped = medians.get(2);
+        System.out.printf("%nmixed / one adapter: %.2fx throughput, %.2fx server CPU per request (one / mixed)%n",
+                mixed[0] / one[0], one[1] / mixed[1]);
+        System.out.printf("mixed / one forward per group: %.2fx throughput, %.2fx server CPU per request (grouped / mixed),"
+                + " %.2fx forward threads' CPU per request (the ratio if nothing else cost anything)%n",
+                mixed[0] / grouped[0], grouped[1] / mixed[1], grouped[2] / mixed[2]);
+    }
+
+    private static double median(List<Phase> phases, java.util.function.ToDoubleFunction<Phase> value) {
+        double[] values = phases.stream().mapToDouble(value).sorted().toArray();
+        int n = values.length;
+        return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
     }
 
     /**
@@ -192,6 +287,8 @@ public final class ServingLoadTest {
             long end = System.nanoTime() + seconds * 1_000_000_000L;
             long warm = System.nanoTime() + seconds * 1_000_000_000L / 6;
             AtomicLong failed = new AtomicLong();
+            AtomicLong embeds = new AtomicLong();
+            AtomicLong generates = new AtomicLong();
             AtomicLong mismatched = new AtomicLong();
             AtomicLong churn = new AtomicLong();
             long[] rssWarm = new long[1];
@@ -218,6 +315,7 @@ public final class ServingLoadTest {
                             if (!call.answeredBy(reply)) {
                                 mismatched.incrementAndGet();
                             }
+                            (generate ? generates : embeds).incrementAndGet();
                         } catch (Exception failure) {
                             failed.incrementAndGet();
                         }
@@ -249,6 +347,8 @@ public final class ServingLoadTest {
             }
             // sampled while the clients still live (an ended thread's CPU time can no longer be read)
             Map<String, Double> cpu = ThreadCpu.secondsByKind(cpuBefore, ThreadCpu.sample());
+            double embedRows = meanBatchRows(client, e);
+            double generateRows = meanBatchRows(client, g);
             JfrBreakdown.Window window = new JfrBreakdown.Window(name, startInstant, Instant.now());
             for (Thread thread : threads) {
                 thread.join();
@@ -259,8 +359,8 @@ public final class ServingLoadTest {
             Collections.sort(all);
             long p50 = all.isEmpty() ? 0 : all.get(all.size() / 2);
             long p99 = all.isEmpty() ? 0 : all.get(Math.min(all.size() - 1, (int) (all.size() * 0.99)));
-            Phase phase = new Phase(name, elapsed, all.size(), failed.get(), mismatched.get(), churn.get(), p50, p99,
-                    rssWarm[0], rssKib(), heapWarm[0], heapCommittedKib(), cpu, window);
+            Phase phase = new Phase(name, elapsed, all.size(), embeds.get(), generates.get(), failed.get(), mismatched.get(), churn.get(), p50, p99,
+                    rssWarm[0], rssKib(), heapWarm[0], heapCommittedKib(), cpu, embedRows, generateRows, window);
             System.out.println(phase);
             return phase;
         }
@@ -330,6 +430,25 @@ public final class ServingLoadTest {
             }
             return true;
         }
+    }
+
+    /**
+     * Mean rows per batch a server has run ({@code djl_adapters_batch_size}): per embedding forward; for
+     * generation per decoding step (continuous batching) or per generation loop (one loop per group).
+     */
+    private static double meanBatchRows(HttpClient client, String server) throws Exception {
+        String text = new String(sendBytes(client, HttpRequest.newBuilder(URI.create(server + "/metrics")).build()),
+                java.nio.charset.StandardCharsets.UTF_8);
+        double sum = 0;
+        double count = 0;
+        for (String line : text.split("\n")) {
+            if (line.startsWith("djl_adapters_batch_size_sum")) {
+                sum = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            } else if (line.startsWith("djl_adapters_batch_size_count")) {
+                count = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return count == 0 ? 0 : sum / count;
     }
 
     private static HttpRequest jsonPost(String url, Object body) throws Exception {

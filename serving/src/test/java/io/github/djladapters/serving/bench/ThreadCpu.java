@@ -20,15 +20,19 @@ final class ThreadCpu {
 
     /** Thread groups, in report order. */
     static final String[] KINDS = {"load clients", "load HTTP client", "server HTTP (Jetty)", "embedding batcher",
-        "generation loop", "engine workers (PyTorch intra-op)", "JVM (GC, JIT)", "other"};
+        "generation loop", "engine workers (PyTorch intra-op)", "JVM JIT (C1, C2)", "JVM GC and VM", "other"};
 
     private static final long TICKS_PER_SECOND = 100;
     private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
 
     private ThreadCpu() {}
 
-    /** A snapshot: CPU nanoseconds per live Java thread (with its name), JVM-internal and whole-process ticks. */
-    record Sample(Map<Long, String> javaNames, Map<Long, Long> javaNanos, Map<Integer, Long> jvmTicks, long processTicks) {}
+    /**
+     * A snapshot: CPU nanoseconds per live Java thread (with its name), the JIT compiler threads' and the
+     * other JVM-internal threads' ticks (GC, VM thread), and whole-process ticks.
+     */
+    record Sample(Map<Long, String> javaNames, Map<Long, Long> javaNanos, Map<Integer, Long> jitTicks,
+            Map<Integer, Long> jvmTicks, long processTicks) {}
 
     static Sample sample() {
         Map<Long, String> names = new HashMap<>();
@@ -42,20 +46,23 @@ final class ThreadCpu {
                 }
             }
         }
+        Map<Integer, Long> jit = new HashMap<>();
         Map<Integer, Long> jvm = new HashMap<>();
         try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
             for (Path task : tasks) {
                 try {
                     String stat = Files.readString(task.resolve("stat"));
                     String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-                    if (isJvmInternal(name)) {
+                    if (isJit(name)) {
+                        jit.put(Integer.parseInt(task.getFileName().toString()), ticks(stat));
+                    } else if (isJvmInternal(name)) {
                         jvm.put(Integer.parseInt(task.getFileName().toString()), ticks(stat));
                     }
                 } catch (IOException | RuntimeException gone) {
                     // the thread ended while we read it
                 }
             }
-            return new Sample(names, nanos, jvm, ticks(Files.readString(Path.of("/proc/self/stat"))));
+            return new Sample(names, nanos, jit, jvm, ticks(Files.readString(Path.of("/proc/self/stat"))));
         } catch (IOException e) {
             throw new IllegalStateException("cannot read /proc/self", e);
         }
@@ -79,13 +86,20 @@ final class ThreadCpu {
             seconds.merge(kind(after.javaNames().get(thread.getKey())), delta, Double::sum);
             java += delta;
         }
-        double jvm = 0;
-        for (Map.Entry<Integer, Long> thread : after.jvmTicks().entrySet()) {
-            jvm += (thread.getValue() - before.jvmTicks().getOrDefault(thread.getKey(), 0L)) / (double) TICKS_PER_SECOND;
-        }
-        seconds.put("JVM (GC, JIT)", jvm);
+        double jit = seconds(before.jitTicks(), after.jitTicks());
+        double jvm = seconds(before.jvmTicks(), after.jvmTicks());
+        seconds.put("JVM JIT (C1, C2)", jit);
+        seconds.put("JVM GC and VM", jvm);
         double process = (after.processTicks() - before.processTicks()) / (double) TICKS_PER_SECOND;
-        seconds.put("engine workers (PyTorch intra-op)", Math.max(0, process - java - jvm));
+        seconds.put("engine workers (PyTorch intra-op)", Math.max(0, process - java - jit - jvm));
+        return seconds;
+    }
+
+    private static double seconds(Map<Integer, Long> before, Map<Integer, Long> after) {
+        double seconds = 0;
+        for (Map.Entry<Integer, Long> thread : after.entrySet()) {
+            seconds += (thread.getValue() - before.getOrDefault(thread.getKey(), 0L)) / (double) TICKS_PER_SECOND;
+        }
         return seconds;
     }
 
@@ -94,9 +108,12 @@ final class ThreadCpu {
         return kind.startsWith("load");
     }
 
+    private static boolean isJit(String name) {
+        return name.startsWith("C1 ") || name.startsWith("C2 ") || name.startsWith("Sweeper");
+    }
+
     private static boolean isJvmInternal(String name) {
-        return name.startsWith("GC ") || name.startsWith("G1 ") || name.startsWith("C1 ") || name.startsWith("C2 ")
-                || name.startsWith("VM ") || name.startsWith("Sweeper");
+        return name.startsWith("GC ") || name.startsWith("G1 ") || name.startsWith("VM ");
     }
 
     /** The kind of a Java thread, by its name. */

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,6 +53,60 @@ class ContinuousGenerationTest {
             assertEquals(baseAlone, baseRow.get());
             assertEquals(longAlone, running.get());
             assertEquals(List.of("short", "long"), finished, "the short request left the running batch first");
+        }
+    }
+
+    @Test
+    void aRunningRowKeepsTheAdapterVersionItStartedWithWhenItsAdapterIsUpdated(@TempDir Path dir) throws Exception {
+        Path modelDir = dir.resolve("gpt2");
+        TinyGpt2.writeModel(modelDir);
+        TinyGpt2.writeLora(modelDir, modelDir.resolve("adapters/g1"), 3);
+        TinyGpt2.writeLora(modelDir, modelDir.resolve("adapters/g2"), 4);
+        TinyGpt2.writeLora(modelDir, modelDir.resolve("adapters/g1-new"), 9);
+        GenerationRequest longOne = request("w5 w9 w17", "g1", 40);
+        GenerationRequest other = request("w3 w4", "g2", 30);
+        GenerationRequest joiner = request("w40 w41", "g1", 12);
+        Completion longOld;
+        Completion otherAlone;
+        Completion joinerOld;
+        Completion joinerNew;
+        try (ServedModel grouped = ModelLoader.open(modelDir.toString(), null, RegistryOptions.DEFAULTS,
+                new BatchSettings(8, 0, true), dir)) {
+            longOld = grouped.generation().generate(longOne, null).get();
+            otherAlone = grouped.generation().generate(other, null).get();
+            joinerOld = grouped.generation().generate(joiner, null).get();
+            grouped.registry().update("g1", "g1-new", null, null);
+            joinerNew = grouped.generation().generate(joiner, null).get();
+        }
+        assertTrue(!joinerOld.equals(joinerNew), "the new weights generate another text: " + joinerOld);
+        try (ServedModel model = ModelLoader.open(modelDir.toString(), null, RegistryOptions.DEFAULTS,
+                new BatchSettings(8, 0), dir)) {
+            CountDownLatch started = new CountDownLatch(1);
+            CountDownLatch updated = new CountDownLatch(1);
+            AtomicBoolean held = new AtomicBoolean();
+            // the worker thread waits in the long row's sink between two steps (holding no lock) until the update is in
+            CompletableFuture<Completion> running = model.generation().generate(longOne, text -> {
+                started.countDown();
+                if (!held.getAndSet(true)) {
+                    await(updated);
+                }
+            });
+            CompletableFuture<Completion> otherRow = model.generation().generate(other, null);
+            started.await();
+            model.registry().update("g1", "g1-new", null, null);
+            CompletableFuture<Completion> joined = model.generation().generate(joiner, null);
+            updated.countDown();
+            assertEquals(joinerNew, joined.get(), "a row that joins after the update runs the new version");
+            assertEquals(longOld, running.get(), "the running row keeps the version it started with");
+            assertEquals(otherAlone, otherRow.get(), "a row of another adapter is not disturbed");
+        }
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

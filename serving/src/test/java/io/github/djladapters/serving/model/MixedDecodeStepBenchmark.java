@@ -6,6 +6,8 @@ import io.github.djladapters.models.gpt2.GPT2LMHeadModel;
 import io.github.djladapters.models.gpt2.GPT2Models;
 import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.Adapters;
+import io.github.djladapters.runtime.PreparedRows;
+import io.github.djladapters.runtime.methods.RowArrayCache;
 import io.github.djladapters.runtime.methods.lora.LoRALayer;
 import io.github.djladapters.serving.http.TinyGpt2;
 import java.lang.management.ManagementFactory;
@@ -20,8 +22,10 @@ import java.util.List;
  * The cost of one decoding-step-sized forward with per-row adapters, where fixed per-forward costs
  * dominate: the tiny GPT-2 of the fixtures with {@code adapters} frozen LoRA adapters (r=4 on c_attn
  * and c_fc, as the load test serves them), {@code rows} rows of one token, each row its own adapter
- * in turn. Interleaved, round after round: kept per-row stacks, stacks built every forward, and the
- * row routing alone ({@code AdapterModel.routeRows}, its masks and indices). Prints the median
+ * in turn. Interleaved, round after round: kept per-row stacks, stacks built every forward, the
+ * row routing alone ({@code AdapterModel.routeRows}, its masks and indices), rows prepared once for
+ * every forward ({@code AdapterModel.prepareRows}: what a decoding batch does between joins and
+ * leaves), and one adapter on every row. Prints the median
  * calling-thread CPU microseconds of each; run with {@code OMP_NUM_THREADS=1} so that PyTorch
  * computes on the calling thread.
  *
@@ -57,8 +61,11 @@ public final class MixedDecodeStepBenchmark {
                 ids[r][0] = 3 + r % 100;
             }
             String[] variants = {"forward, per-row stacks kept", "forward, per-row stacks built every forward",
-                "routeRows alone (masks and indices)"};
+                "routeRows alone (masks and indices)", "forward, rows prepared once (masks and gathered weights kept)",
+                "forward, one adapter on every row"};
             long[][] micros = new long[variants.length][rounds];
+            PreparedRows prepared = peft.prepareRows(rowAdapters, manager, RowArrayCache.DEFAULT_BUDGET_BYTES);
+            List<String> oneAdapter = java.util.Collections.nCopies(rows, names.get(0));
             for (int round = -20; round < rounds; round++) {
                 long[] t = new long[variants.length];
                 for (int v = 0; v < 2; v++) {
@@ -76,6 +83,18 @@ public final class MixedDecodeStepBenchmark {
                         t[2] = (threads.getCurrentThreadCpuTime() - start) / 1000;
                     }
                 }
+                try (NDManager scope = manager.newSubManager()) {
+                    long start = threads.getCurrentThreadCpuTime();
+                    try (AdapterModel.RowAdapters routed = peft.routeRows(prepared)) {
+                        peft.forward(new NDList(scope.create(ids)));
+                    }
+                    t[3] = (threads.getCurrentThreadCpuTime() - start) / 1000;
+                }
+                try (NDManager scope = manager.newSubManager()) {
+                    long start = threads.getCurrentThreadCpuTime();
+                    peft.forward(new NDList(scope.create(ids)), oneAdapter);
+                    t[4] = (threads.getCurrentThreadCpuTime() - start) / 1000;
+                }
                 if (round >= 0) {
                     for (int v = 0; v < variants.length; v++) {
                         micros[v][round] = t[v];
@@ -88,6 +107,7 @@ public final class MixedDecodeStepBenchmark {
                 Arrays.sort(micros[v]);
                 System.out.printf("| %s | %d |%n", variants[v], micros[v][rounds / 2]);
             }
+            prepared.close();
         }
     }
 }

@@ -15,7 +15,9 @@ import ai.djl.util.PairList;
 import io.github.djladapters.runtime.engine.Scalars;
 import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.LinearAdapterLayer;
+import io.github.djladapters.runtime.methods.AdapterRouting;
 import io.github.djladapters.runtime.methods.AdapterUse;
+import io.github.djladapters.runtime.methods.RowArrayCache;
 import io.github.djladapters.runtime.methods.PendingMerge;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -303,14 +305,18 @@ public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
                 dropRowStack();
                 rowStack = LoRARowStack.build(kept, linear().inFeatures(), linear().outFeatures(), x.getDevice());
             }
+            LoRARowStack stack = rowStack;
             long[] slots = new long[batch];
             for (AdapterUse<LoRAWeights> use : perRow) {
-                int slot = rowStack.slot(use.adapter());
+                int slot = stack.slot(use.adapter());
                 for (int row : use.rows()) {
                     slots[row] = slot;
                 }
             }
-            rows = rowStack.gather(caller.create(slots), caller);
+            // rows routed for many forwards (decoding steps) gather once per stack, not once per forward
+            RowArrayCache routed = AdapterRouting.current().map(AdapterRouting.Routing::kept).orElse(null);
+            rows = routed == null ? stack.gather(caller.create(slots), caller)
+                    : routed.computeIfAbsent(this, stack, own -> stack.gather(own.create(slots), own), caller);
         }
         return applyPerRow(x, rows.get(0), rows.get(1));
     }
