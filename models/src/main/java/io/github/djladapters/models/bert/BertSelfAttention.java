@@ -7,11 +7,11 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.djladapters.runtime.architecture.ExtendedKeyValues;
 import io.github.djladapters.runtime.architecture.KeyValueExtension;
+import io.github.djladapters.runtime.engine.DropoutMask;
 import io.github.djladapters.runtime.engine.Scalars;
 import io.github.djladapters.annotations.KProj;
 import io.github.djladapters.annotations.QProj;
@@ -65,7 +65,11 @@ public final class BertSelfAttention extends AbstractBlock {
             maskBias = kv.attentionMask(maskBias);
         }
         float scale = (float) (1.0 / Math.sqrt((double) hidden / heads));
-        NDArray context = AttentionKernel.applies(q, k, v, maskBias)
+        // With dropout in training, libtorch 2.7.1's kernel takes its math path (softmax through
+        // _safe_softmax, three more passes over the weights, and libtorch's serial Bernoulli draw);
+        // written out, the same math runs with the mask drawn by DropoutMask.
+        boolean dropping = training && dropout > 0 && DropoutMask.drawsFor(q);
+        NDArray context = !dropping && AttentionKernel.applies(q, k, v, maskBias)
                 ? AttentionKernel.attend(q, k, v, maskBias, training ? dropout : 0f, scale)
                 : writtenOut(q, k, v, maskBias, scale, training);
         Shape shape = x.getShape();
@@ -78,7 +82,7 @@ public final class BertSelfAttention extends AbstractBlock {
         NDArray scores = Scalars.mul(q, scale).matMul(k.transpose(0, 1, 3, 2)).addi(maskBias);
         NDArray probs = scores.softmax(-1);
         if (training && dropout > 0) {
-            probs = Dropout.dropout(probs, dropout, true).head();
+            probs = DropoutMask.apply(probs, dropout);
         }
         return probs.matMul(v);
     }
