@@ -2,7 +2,7 @@
 two chrome traces by op: self time (an event's duration less that of the events it encloses on its
 thread), summed per op name.
 
-    python bench/peers/step_profile.py peft trace.json [attn]      # writes PEFT's trace (attn: eager|sdpa)
+    python bench/peers/step_profile.py peft trace.json [attn] [steps]   # PEFT's trace (attn: eager|sdpa)
     python bench/peers/step_profile.py compare ours.json peer.json  # self ms per op name, both sides
 """
 import json
@@ -42,7 +42,7 @@ def self_times(path):
     return totals, counts
 
 
-def peft(path, attn):
+def peft(path, attn, steps):
     import torch
     sys.path.insert(0, __file__.rsplit("/", 1)[0])
     import peer_cases
@@ -51,7 +51,8 @@ def peft(path, attn):
     for _ in range(3):
         run()
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
-        run()
+        for _ in range(steps):
+            run()
     prof.export_chrome_trace(path)
 
 
@@ -67,6 +68,6 @@ def compare(ours, peer):
 
 if __name__ == "__main__":
     if sys.argv[1] == "peft":
-        peft(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "eager")
+        peft(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "eager", int(sys.argv[4]) if len(sys.argv) > 4 else 1)
     else:
         compare(sys.argv[2], sys.argv[3])

@@ -21,12 +21,12 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * A PyTorch profiler trace (chrome format) of one LoRA training step at the peer comparison's shapes
+ * A PyTorch profiler trace (chrome format) of LoRA training steps at the peer comparison's shapes
  * (all-MiniLM-L6-v2, 8 x 128 tokens, r 8 on query and value, AdamW through {@link FusedAdam}), after
  * warm-up steps; {@code bench/peers/step_profile.py} writes PEFT's and compares the two by op.
  *
  * <pre>
- * java -cp ... io.github.djladapters.models.bench.TrainingStepProfile trace.json [warmUp]
+ * java -cp ... io.github.djladapters.models.bench.TrainingStepProfile trace.json [warmUp] [steps]
  * </pre>
  */
 public final class TrainingStepProfile {
@@ -34,15 +34,16 @@ public final class TrainingStepProfile {
     private TrainingStepProfile() {}
 
     /**
-     * Warms up, then profiles one step.
+     * Warms up, then profiles {@code steps} steps.
      *
-     * @param args the trace file, warm-up steps (default 3)
+     * @param args the trace file, warm-up steps (default 3), profiled steps (default 1)
      * @throws IOException when the model cannot be read
      */
     public static void main(String[] args) throws IOException {
         System.setProperty("ai.djl.pytorch.num_threads", "1");
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         int warmUp = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        int steps = args.length > 2 ? Integer.parseInt(args[2]) : 1;
         try (NDManager manager = NDManager.newBaseManager()) {
             BertModel base = AllMiniLmL6V2.load(manager, Path.of(System.getProperty("java.io.tmpdir"),
                     "djl-adapters-minilm"));
@@ -63,7 +64,7 @@ public final class TrainingStepProfile {
                     row[t] = t == 0 ? 101 : t == row.length - 1 ? 102 : 1000 + random.nextInt(30522 - 1000);
                 }
             }
-            for (int step = 0; step <= warmUp; step++) {
+            for (int step = 0; step < warmUp + steps; step++) {
                 if (step == warmUp) {
                     JniUtils.startProfile(false, true, true);
                 }
