@@ -14,6 +14,7 @@ import ai.djl.training.GradientCollector;
 import io.github.djladapters.models.kernels.AttentionKernel;
 import io.github.djladapters.runtime.architecture.AttentionHeads;
 import io.github.djladapters.runtime.architecture.FlatLinear;
+import io.github.djladapters.runtime.engine.DropoutMask;
 import io.github.djladapters.runtime.engine.Scalars;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -144,19 +145,8 @@ public final class StepOpsBenchmark {
                                     .toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
                             return l.get(0).mul(Scalars.mul(keep, 1 / 0.9));
                         }),
-                new Op("dropout 0.1 [8,12,128,128] java mask", new Shape[] {scores}, new boolean[] {true},
-                        l -> {
-                            long n = l.get(0).getShape().size();
-                            java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocateDirect((int) n);
-                            java.util.SplittableRandom rnd = new java.util.SplittableRandom(n);
-                            int threshold = (int) (0.9 * 4294967296.0 - 2147483648.0);
-                            for (int i = 0; i < n; i++) {
-                                bytes.put(i, (byte) (rnd.nextInt() < threshold ? 1 : 0));
-                            }
-                            NDArray keep = l.get(0).getManager().create(bytes, l.get(0).getShape(),
-                                    ai.djl.ndarray.types.DataType.BOOLEAN);
-                            return l.get(0).mul(keep).mul(1 / 0.9f);
-                        })));
+                new Op("dropout 0.1 [8,12,128,128] DropoutMask", new Shape[] {scores}, new boolean[] {true},
+                        l -> DropoutMask.apply(l.get(0), 0.1f))));
         groups.add(List.of(new Op("probs@v (bmm)", new Shape[] {scores, heads}, new boolean[] {true, true},
                 l -> l.get(0).matMul(l.get(1)))));
         Shape[] qkv = {heads, heads, heads};
@@ -165,6 +155,10 @@ public final class StepOpsBenchmark {
                 new Op("attention eager (qk, softmax, dropout, pv)", qkv, all3, l -> {
                     NDArray s = Scalars.mul(l.get(0), scale).matMul(l.get(1).transpose(0, 1, 3, 2)).addi(mask);
                     return Dropout.dropout(s.softmax(-1), 0.1f, true).head().matMul(l.get(2));
+                }),
+                new Op("attention written out, DropoutMask", qkv, all3, l -> {
+                    NDArray s = Scalars.mul(l.get(0), scale).matMul(l.get(1).transpose(0, 1, 3, 2)).addi(mask);
+                    return DropoutMask.apply(s.softmax(-1), 0.1f).matMul(l.get(2));
                 }),
                 new Op("sdpa dropout 0.1", qkv, all3,
                         l -> AttentionKernel.attend(l.get(0), l.get(1), l.get(2), mask, 0.1f, scale)),
@@ -183,7 +177,9 @@ public final class StepOpsBenchmark {
                 new Op("layer norm full", ln, new boolean[] {true, true, true},
                         l -> LayerNorm.layerNorm(l.get(0), new Shape(H), l.get(1), l.get(2), 1e-12f).head())));
         groups.add(List.of(new Op("dropout 0.1 [8,128,384]", new Shape[] {x}, new boolean[] {true},
-                l -> Dropout.dropout(l.get(0), 0.1f, true).head())));
+                l -> Dropout.dropout(l.get(0), 0.1f, true).head()),
+                new Op("dropout 0.1 [8,128,384] DropoutMask", new Shape[] {x}, new boolean[] {true},
+                        l -> DropoutMask.apply(l.get(0), 0.1f))));
         groups.add(List.of(new Op("residual add", new Shape[] {x, x}, new boolean[] {true, true},
                 l -> l.get(0).add(l.get(1)))));
         Shape[] lora = {x, new Shape(R, H), new Shape(H, R), x};

@@ -30,7 +30,8 @@ import java.util.Random;
  * {@link DropoutMask} against libtorch's own dropout (and the attention kernel's), interleaved round
  * by round in one process, the order alternating. Medians of this thread's CPU time, of the
  * process's CPU time (all threads: with two PyTorch threads, the workers' share too) and of wall
- * time. Prints one JSON line.
+ * time; and per step, the Java heap bytes this thread allocated and the garbage collections (all
+ * collectors) that ran. Prints one JSON line.
  *
  * <pre>
  * java -cp ... io.github.djladapters.models.bench.TrainingStepBenchmark [rounds] [threads] [lora|full]
@@ -95,6 +96,9 @@ public final class TrainingStepBenchmark {
                 }
             };
             double[][][] samples = new double[2][3][rounds];
+            com.sun.management.ThreadMXBean allocation = (com.sun.management.ThreadMXBean) CPU;
+            long allocatedBefore = allocation.getCurrentThreadAllocatedBytes();
+            long gcsBefore = gcCount();
             for (int round = -2; round < rounds; round++) {
                 for (int slot = 0; slot < 2; slot++) {
                     int variant = (slot + Math.max(round, 0)) % 2; // 0: libtorch's dropout, 1: DropoutMask
@@ -111,6 +115,9 @@ public final class TrainingStepBenchmark {
                 }
             }
             DropoutMask.setEnabled(true);
+            int steps = 2 * (rounds + 2);
+            double allocatedPerStep = (allocation.getCurrentThreadAllocatedBytes() - allocatedBefore) / (double) steps;
+            double gcsPerStep = (gcCount() - gcsBefore) / (double) steps;
             String[] names = {"thread_cpu_ms", "process_cpu_ms", "wall_ms"};
             StringBuilder json = new StringBuilder(String.format(Locale.ROOT,
                     "{\"case\":\"%s\",\"threads\":%s,\"rounds\":%d", lora ? "lora-step" : "full-step", threads, rounds));
@@ -124,8 +131,18 @@ public final class TrainingStepBenchmark {
                 json.append(String.format(Locale.ROOT, ",\"%s\":{\"torch_dropout\":%.1f,\"java_mask\":%.1f,"
                         + "\"median_ratio\":%.3f}", names[m], before, after, median(ratios)));
             }
+            json.append(String.format(Locale.ROOT, ",\"java_heap_allocated_mb_per_step\":%.2f,\"gcs_per_step\":%.3f",
+                    allocatedPerStep / 1e6, gcsPerStep));
             System.out.println(json.append('}'));
         }
+    }
+
+    private static long gcCount() {
+        long count = 0;
+        for (java.lang.management.GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            count += Math.max(0, gc.getCollectionCount());
+        }
+        return count;
     }
 
     private static long processCpu() {

@@ -30,8 +30,8 @@ import java.util.stream.IntStream;
  * {@code P(keep)} is {@code 1 - p} to within 2^-32 (libtorch's own draw rounds it to a double). The
  * mask is a different random stream from {@code torch.dropout}'s, but it is reproducible from the
  * engine's seed ({@code Engine.setRandomSeed}): each call seeds its generators with one number drawn
- * from libtorch's generator. Autograd keeps the one-byte mask for the backward pass instead of
- * PyTorch's four-byte scaled noise.
+ * from libtorch's generator. As in PyTorch, autograd keeps the scaled mask ({@code keep / (1 - p)} in
+ * {@code x}'s type) for the backward pass.
  *
  * <p>On for CPU arrays by default; the system property {@value #PROPERTY}{@code =false} (read once)
  * or {@link #setEnabled(boolean)} makes {@link #apply} call DJL's {@code Dropout.dropout} (libtorch's
@@ -102,11 +102,15 @@ public final class DropoutMask {
         if (!drawsFor(x)) {
             return Dropout.dropout(x, p, true).head();
         }
-        NDArray keep = mask(x.getManager(), x.getShape(), p, drawSeed(x.getManager()));
-        // in place: the product is this call's own, and its backward reads only the mask. The factor is a
-        // tensor libtorch owns: autograd keeps it, and DJL's scalar overloads put it over a Java buffer.
-        NDArray factor = x.getManager().full(new Shape(), 1f / (1f - p), x.getDataType(), x.getDevice());
-        return x.mul(keep).muli(factor);
+        NDManager manager = x.getManager();
+        // the mask as x's type, scaled: a product of two arrays of one type runs vectorised (a float times a
+        // boolean array is converted element by element, in the forward and again in the backward)
+        NDArray noise;
+        try (NDArray keep = mask(manager, x.getShape(), p, drawSeed(manager));
+                NDArray factor = manager.full(new Shape(), 1f / (1f - p), x.getDataType(), x.getDevice())) {
+            noise = keep.toType(x.getDataType(), false).muli(factor);
+        }
+        return x.mul(noise);
     }
 
     /**
