@@ -26,9 +26,11 @@ import io.github.djladapters.runtime.architecture.FlatLinear;
  * additive mask {@code [B, 1, 1, T]} (0 for tokens, a large negative number for padding). Output:
  * the context {@code [B, T, H]}, before the output projection.
  *
- * <p>The attention itself runs in PyTorch's fused {@code scaled_dot_product_attention} (with the
- * attention dropout in training) where {@link AttentionKernel} applies, else written out as matmul,
- * softmax, dropout, matmul.
+ * <p>The attention itself runs in PyTorch's fused {@code scaled_dot_product_attention} where
+ * {@link AttentionKernel} applies, else written out as matmul, softmax, dropout, matmul. Training with
+ * attention dropout on the CPU runs written out, with the mask drawn by {@link DropoutMask} (the
+ * kernel's dropout takes libtorch's slower math path); with {@code DropoutMask} switched off the kernel
+ * draws the dropout itself.
  */
 public final class BertSelfAttention extends AbstractBlock {
 
