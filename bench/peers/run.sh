@@ -11,7 +11,8 @@
 #   ROUNDS=10 WARMUP=2 CASES="forward lora-step" bash bench/peers/run.sh 1
 #   DEVICE=gpu PAGE=docs/gpu.md bash bench/peers/run.sh 1     # CUDA on both sides (docs/gpu.md)
 #
-# ROUNDS: measured rounds per side (pairs), WARMUP: unmeasured runs before them, CASES: among matmul (the
+# ROUNDS: measured rounds per side (pairs), WARMUP: unmeasured runs before them (default 8: our JVM's C2
+# compiler is still busy through about the seventh training step, see docs/benchmarks.md), CASES: among matmul (the
 # thread check), forward, lora-step, full-step, generate-b1, generate-b8. MEM_RUNS: fresh processes per side
 # for each step's memory (default 3; 0 skips it; default 0 with DEVICE=gpu, where host RSS says little),
 # MEM_STEPS: steps in each (3), MALLOC_ENV: the allocator settings of those processes (default
@@ -26,7 +27,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 THREADS=("${@:-1 2}"); THREADS=(${THREADS[*]})
-ROUNDS=${ROUNDS:-10}; WARMUP=${WARMUP:-2}
+ROUNDS=${ROUNDS:-10}; WARMUP=${WARMUP:-8}
 CASES=${CASES:-"matmul forward lora-step full-step generate-b1 generate-b8"}
 DEVICE=${DEVICE:-cpu}; PAGE=${PAGE:-docs/benchmarks.md}
 PROFILE=(); OFFLINE=true; TORCH_DEVICE=cpu; MEM_RUNS_DEFAULT=3

@@ -7,9 +7,9 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.runtime.engine.DropoutMask;
 import io.github.djladapters.annotations.Embeddings;
 import io.github.djladapters.models.blocks.Embedding;
 import io.github.djladapters.models.blocks.LayerNorm;
@@ -72,7 +72,7 @@ public final class BertEmbeddings extends AbstractBlock {
         NDArray sum = words.add(positions).addi(typed); // in place: the first sum is this call's own
         NDArray normed = layerNorm.forward(ps, new NDList(sum), training, params).head();
         if (training && dropout > 0) {
-            normed = Dropout.dropout(normed, dropout, true).head();
+            normed = DropoutMask.apply(normed, dropout);
         }
         return normed;
     }

@@ -6,9 +6,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.runtime.engine.DropoutMask;
 import io.github.djladapters.models.blocks.LayerNorm;
 import io.github.djladapters.models.blocks.PartsBlock;
 import io.github.djladapters.runtime.architecture.FlatLinear;
@@ -95,7 +95,7 @@ abstract class BertResidualNorm extends PartsBlock<BertResidualNorm.Part> {
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray projected = part(Part.DENSE).forward(ps, new NDList(inputs.get(0)), training, params).head();
         if (training && dropout > 0) {
-            projected = Dropout.dropout(projected, dropout, true).head();
+            projected = DropoutMask.apply(projected, dropout);
         }
         // in place: the projection's output (or dropout's) is this call's own, and neither the product's
         // nor dropout's backward reads it

@@ -7,11 +7,11 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.djladapters.runtime.architecture.ExtendedKeyValues;
 import io.github.djladapters.runtime.architecture.KeyValueExtension;
+import io.github.djladapters.runtime.engine.DropoutMask;
 import io.github.djladapters.runtime.engine.Scalars;
 import io.github.djladapters.annotations.KProj;
 import io.github.djladapters.annotations.QProj;
@@ -26,9 +26,11 @@ import io.github.djladapters.runtime.architecture.FlatLinear;
  * additive mask {@code [B, 1, 1, T]} (0 for tokens, a large negative number for padding). Output:
  * the context {@code [B, T, H]}, before the output projection.
  *
- * <p>The attention itself runs in PyTorch's fused {@code scaled_dot_product_attention} (with the
- * attention dropout in training) where {@link AttentionKernel} applies, else written out as matmul,
- * softmax, dropout, matmul.
+ * <p>The attention itself runs in PyTorch's fused {@code scaled_dot_product_attention} where
+ * {@link AttentionKernel} applies, else written out as matmul, softmax, dropout, matmul. Training with
+ * attention dropout on the CPU runs written out, with the mask drawn by {@link DropoutMask} (the
+ * kernel's dropout takes libtorch's slower math path); with {@code DropoutMask} switched off the kernel
+ * draws the dropout itself.
  */
 public final class BertSelfAttention extends AbstractBlock {
 
@@ -65,7 +67,11 @@ public final class BertSelfAttention extends AbstractBlock {
             maskBias = kv.attentionMask(maskBias);
         }
         float scale = (float) (1.0 / Math.sqrt((double) hidden / heads));
-        NDArray context = AttentionKernel.applies(q, k, v, maskBias)
+        // With dropout in training, libtorch 2.7.1's kernel takes its math path (softmax through
+        // _safe_softmax, three more passes over the weights, and libtorch's serial Bernoulli draw);
+        // written out, the same math runs with the mask drawn by DropoutMask.
+        boolean dropping = training && dropout > 0 && DropoutMask.drawsFor(q);
+        NDArray context = !dropping && AttentionKernel.applies(q, k, v, maskBias)
                 ? AttentionKernel.attend(q, k, v, maskBias, training ? dropout : 0f, scale)
                 : writtenOut(q, k, v, maskBias, scale, training);
         Shape shape = x.getShape();
@@ -78,7 +84,7 @@ public final class BertSelfAttention extends AbstractBlock {
         NDArray scores = Scalars.mul(q, scale).matMul(k.transpose(0, 1, 3, 2)).addi(maskBias);
         NDArray probs = scores.softmax(-1);
         if (training && dropout > 0) {
-            probs = Dropout.dropout(probs, dropout, true).head();
+            probs = DropoutMask.apply(probs, dropout);
         }
         return probs.matMul(v);
     }

@@ -13,6 +13,7 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import io.github.djladapters.models.kernels.AttentionKernel;
 import io.github.djladapters.runtime.AdapterModel;
+import io.github.djladapters.runtime.engine.DropoutMask;
 import io.github.djladapters.runtime.methods.AdapterConfig;
 import io.github.djladapters.runtime.methods.lora.LoRAConfig;
 import io.github.djladapters.runtime.methods.lora.LoRAInit;
@@ -36,6 +37,7 @@ class BertAttentionKernelTest {
     @AfterEach
     void switchBack() {
         AttentionKernel.setEnabled(true);
+        DropoutMask.setEnabled(true);
     }
 
     @Test
@@ -107,6 +109,9 @@ class BertAttentionKernelTest {
      */
     private Result run(AdapterConfig config, boolean kernel, boolean training) throws Exception {
         AttentionKernel.setEnabled(kernel);
+        // libtorch's dropout, which the kernel also draws: with DropoutMask's masks training attention
+        // is written out on both paths (DropoutMaskTrainingTest checks that path's gradients)
+        DropoutMask.setEnabled(false);
         Engine.getInstance().setRandomSeed(11);
         try (TinyBertUnderTest tiny = new TinyBertUnderTest(dir)) {
             AdapterModel<BertModel> peft = tiny.model();

@@ -9,9 +9,9 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import io.github.djladapters.runtime.engine.DropoutMask;
 import io.github.djladapters.runtime.engine.Scalars;
 import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.LinearAdapterLayer;
@@ -123,8 +123,9 @@ public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
         NDArray x = inputs.head();
         Device device = x.getDevice();
         NDArray result = base().forward(store, inputs, training, params).head();
-        // DoRA reads the running result, so it must not change under it
-        boolean inPlace = !training && uses.stream().noneMatch(use -> use.adapter().dora());
+        // DoRA reads the running result, so it must not change under it; in training too the sum can go
+        // into the base product, whose backward does not read it (autograd refuses a changed saved tensor)
+        boolean inPlace = uses.stream().noneMatch(use -> use.adapter().dora());
         List<AdapterUse<LoRAWeights>> perRow = new ArrayList<>();
         for (AdapterUse<LoRAWeights> use : uses) {
             LoRAWeights w = use.adapter();
@@ -135,7 +136,7 @@ public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
             }
             NDArray a = store.getValue(w.loraA(), device, training);
             NDArray b = store.getValue(w.loraB(), device, training);
-            NDArray input = dropping ? Dropout.dropout(x, w.dropout(), true).head() : x;
+            NDArray input = dropping ? DropoutMask.apply(x, w.dropout()) : x;
             NDArray delta;
             if (w.dora()) {
                 NDArray lora = w.maskOutputs(Linear.linear(Linear.linear(input, a).head(), b).head());

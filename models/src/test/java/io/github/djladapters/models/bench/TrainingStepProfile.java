@@ -1,0 +1,85 @@
+package io.github.djladapters.models.bench;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import io.github.djladapters.models.bert.BertModel;
+import io.github.djladapters.models.pretrained.AllMiniLmL6V2;
+import io.github.djladapters.models.training.FusedAdam;
+import io.github.djladapters.runtime.AdapterModel;
+import io.github.djladapters.runtime.Adapters;
+import io.github.djladapters.runtime.methods.lora.LoRAConfig;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * A PyTorch profiler trace (chrome format) of LoRA training steps at the peer comparison's shapes
+ * (all-MiniLM-L6-v2, 8 x 128 tokens, r 8 on query and value, AdamW through {@link FusedAdam}), after
+ * warm-up steps; {@code bench/peers/step_profile.py} writes PEFT's and compares the two by op.
+ *
+ * <pre>
+ * java -cp ... io.github.djladapters.models.bench.TrainingStepProfile trace.json [warmUp] [steps]
+ * </pre>
+ */
+public final class TrainingStepProfile {
+
+    private TrainingStepProfile() {}
+
+    /**
+     * Warms up, then profiles {@code steps} steps.
+     *
+     * @param args the trace file, warm-up steps (default 3), profiled steps (default 1)
+     * @throws IOException when the model cannot be read
+     */
+    public static void main(String[] args) throws IOException {
+        System.setProperty("ai.djl.pytorch.num_threads", "1");
+        System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+        int warmUp = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        int steps = args.length > 2 ? Integer.parseInt(args[2]) : 1;
+        try (NDManager manager = NDManager.newBaseManager()) {
+            BertModel base = AllMiniLmL6V2.load(manager, Path.of(System.getProperty("java.io.tmpdir"),
+                    "djl-adapters-minilm"));
+            AdapterModel<BertModel> adapters = Adapters.init(base);
+            adapters.addAdapter("lora", LoRAConfig.builder().r(8).loraAlpha(16).targetModules("query", "value").build());
+            adapters.trainAdapter("lora");
+            List<Parameter> trainable = new ArrayList<>();
+            adapters.model().getParameters().values().forEach(p -> {
+                if (p.requiresGradient()) {
+                    trainable.add(p);
+                }
+            });
+            FusedAdam adamW = FusedAdam.adamW(trainable, manager, 1e-5f);
+            long[][] ids = new long[8][128];
+            Random random = new Random(42);
+            for (long[] row : ids) {
+                for (int t = 0; t < row.length; t++) {
+                    row[t] = t == 0 ? 101 : t == row.length - 1 ? 102 : 1000 + random.nextInt(30522 - 1000);
+                }
+            }
+            for (int step = 0; step < warmUp + steps; step++) {
+                if (step == warmUp) {
+                    JniUtils.startProfile(false, true, true);
+                }
+                try (NDManager scope = manager.newSubManager()) {
+                    NDArray input = scope.create(ids);
+                    NDList inputs = new NDList(input, scope.ones(input.getShape(), input.getDataType()),
+                            scope.zeros(input.getShape(), input.getDataType()));
+                    try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                        NDArray out = adapters.model().forward(new ParameterStore(scope, false), inputs, true).head();
+                        collector.backward(out.square().mean());
+                    }
+                    adamW.step();
+                }
+            }
+            JniUtils.stopProfile(args[0]);
+        }
+    }
+}

@@ -1,0 +1,173 @@
+package io.github.djladapters.runtime.engine;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.norm.Dropout;
+import ai.djl.training.GradientCollector;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Dropout with Java-drawn masks: the same math as libtorch's dropout (kept elements scaled by the same
+ * float factor, the gradient through the same mask), Bernoulli(1 - p) masks, reproducible from the
+ * engine's seed and independent of how many threads drew them.
+ */
+class DropoutMaskTest {
+
+    @AfterEach
+    void switchBack() {
+        DropoutMask.setEnabled(true);
+    }
+
+    @Test
+    void keptElementsAreScaledAsLibtorchScalesThemAndDroppedOnesAreZero() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray x = manager.randomNormal(new Shape(4, 33, 17));
+            float p = 0.1f;
+            float[] in = x.toFloatArray();
+            float[] ours = DropoutMask.apply(x, p).toFloatArray();
+            DropoutMask.setEnabled(false);
+            float[] torch = DropoutMask.apply(x, p).toFloatArray();
+            int kept = 0;
+            int bothKept = 0;
+            for (int i = 0; i < in.length; i++) {
+                if (ours[i] != 0) {
+                    kept++;
+                    assertEquals(in[i] * (1f / (1f - p)), ours[i], 0f, "element " + i);
+                    if (torch[i] != 0) {
+                        bothKept++;
+                        assertEquals(torch[i], ours[i], 0f, "libtorch's kept value at " + i);
+                    }
+                }
+            }
+            assertTrue(kept > 0.8 * in.length && kept < in.length, "kept " + kept + " of " + in.length);
+            assertTrue(bothKept > 0.7 * in.length, "both kept " + bothKept);
+        }
+    }
+
+    @Test
+    void gradientGoesThroughTheMaskWithTheSameFactor() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray x = manager.randomNormal(new Shape(8, 40));
+            NDArray g = manager.randomNormal(new Shape(8, 40));
+            x.setRequiresGradient(true);
+            float p = 0.3f;
+            float[] out;
+            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                NDArray y = DropoutMask.apply(x, p);
+                out = y.toFloatArray();
+                collector.backward(y.mul(g).sum());
+            }
+            float[] grad = x.getGradient().toFloatArray();
+            float[] gs = g.toFloatArray();
+            for (int i = 0; i < out.length; i++) {
+                float expected = out[i] == 0 ? 0f : gs[i] * (1f / (1f - p));
+                assertEquals(expected, grad[i], 1e-6f * Math.abs(expected) + 1e-7f, "gradient " + i);
+            }
+        }
+    }
+
+    @Test
+    void masksKeepOneMinusPOfTheElements() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            int n = 1 << 20; // 16 chunks
+            for (float p : new float[] {0.1f, 0.5f, 0.9f}) {
+                boolean[] keep = DropoutMask.mask(manager, new Shape(n), p, 12345L).toBooleanArray();
+                long kept = 0;
+                for (boolean k : keep) {
+                    kept += k ? 1 : 0;
+                }
+                double expected = n * (1.0 - p);
+                double sd = Math.sqrt(n * p * (1.0 - p));
+                assertTrue(Math.abs(kept - expected) < 5 * sd, "p " + p + ": kept " + kept + ", expected " + expected);
+            }
+        }
+    }
+
+    @Test
+    void theMaskIsTheChunkedSplittableRandomStreamWhateverTheThreads() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            int n = 3 * DropoutMask.CHUNK + 7; // a short last chunk, with an odd element
+            long seed = 987654321L;
+            float p = 0.25f;
+            long threshold = Math.round(0.75 * 4294967296.0);
+            boolean[] expected = new boolean[n];
+            for (int chunk = 0; chunk * DropoutMask.CHUNK < n; chunk++) {
+                SplittableRandom random = new SplittableRandom(seed + chunk * 0x9E3779B97F4A7C15L);
+                int end = Math.min(n, (chunk + 1) * DropoutMask.CHUNK);
+                for (int i = chunk * DropoutMask.CHUNK; i < end; i += 2) {
+                    long word = random.nextLong();
+                    expected[i] = (word & 0xFFFFFFFFL) < threshold;
+                    if (i + 1 < end) {
+                        expected[i + 1] = (word >>> 32) < threshold;
+                    }
+                }
+            }
+            String key = "ai.djl.pytorch.num_threads";
+            String before = System.getProperty(key);
+            try {
+                System.setProperty(key, "1");
+                assertArrayEquals(expected, DropoutMask.mask(manager, new Shape(n), p, seed).toBooleanArray());
+                System.setProperty(key, "4");
+                assertArrayEquals(expected, DropoutMask.mask(manager, new Shape(n), p, seed).toBooleanArray());
+            } finally {
+                if (before == null) {
+                    System.clearProperty(key);
+                } else {
+                    System.setProperty(key, before);
+                }
+            }
+        }
+    }
+
+    @Test
+    void theEngineSeedFixesTheMasks() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray x = manager.ones(new Shape(64, 64));
+            Engine.getInstance().setRandomSeed(3);
+            float[] first = DropoutMask.apply(x, 0.5f).toFloatArray();
+            float[] second = DropoutMask.apply(x, 0.5f).toFloatArray();
+            Engine.getInstance().setRandomSeed(3);
+            float[] again = DropoutMask.apply(x, 0.5f).toFloatArray();
+            assertArrayEquals(first, again, 0f);
+            assertFalse(java.util.Arrays.equals(first, second), "the next call draws a new mask");
+        }
+    }
+
+    @Test
+    void zeroProbabilityReturnsTheInputAndBadProbabilitiesAreRefused() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray x = manager.ones(new Shape(3));
+            assertSame(x, DropoutMask.apply(x, 0f));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DropoutMask.apply(x, 1f));
+            assertTrue(e.getMessage().contains("[0, 1)"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> DropoutMask.apply(x, Float.NaN));
+        }
+    }
+
+    @Test
+    void switchedOffItIsLibtorchsDropout() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray x = manager.randomNormal(new Shape(16, 16));
+            DropoutMask.setEnabled(false);
+            assertFalse(DropoutMask.drawsFor(x));
+            Engine.getInstance().setRandomSeed(9);
+            float[] ours = DropoutMask.apply(x, 0.2f).toFloatArray();
+            Engine.getInstance().setRandomSeed(9);
+            float[] torch = Dropout.dropout(x, 0.2f, true).head().toFloatArray();
+            assertArrayEquals(torch, ours, 0f);
+            assertEquals(DataType.FLOAT32, DropoutMask.apply(x, 0.2f).getDataType());
+        }
+    }
+}
