@@ -278,7 +278,7 @@ public final class LlamaDecodeStep implements AutoCloseable {
             }
             arrays[i] = array;
         }
-        if (weights != null && weights.holds(arrays, plan.lists())) {
+        if (weights != null && !weights.closed && weights.holds(arrays, plan.lists())) {
             return weights;
         }
         if (weights != null) {
@@ -311,6 +311,7 @@ public final class LlamaDecodeStep implements AutoCloseable {
         private final IValue mlpBias;
         private final IValue finalNorm;
         private final IValue head;
+        private volatile boolean closed;
 
         Weights(LlamaForCausalLM owner, NDArray[] arrays, int[] lists) {
             this.arrays = arrays;
@@ -327,6 +328,8 @@ public final class LlamaDecodeStep implements AutoCloseable {
             finalNorm = IValue.from((PtNDArray) arrays[at]);
             head = IValue.from((PtNDArray) arrays[at + 1]);
             manager = arrays[0].getManager().newSubManager();
+            // the lists hold the weights' tensors: they go when the model's manager closes, not later
+            manager.attachInternal("llama-decode-weights-" + System.identityHashCode(this), this);
             NDArray frequencies = ArrayValues.owned(manager.create(owner.model.rotary().inverseFrequencies()));
             inverseFrequencies = IValue.from((PtNDArray) frequencies);
         }
@@ -353,6 +356,10 @@ public final class LlamaDecodeStep implements AutoCloseable {
 
         @Override
         public void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
             for (IValue value : new IValue[] {inverseFrequencies, weights, qkvBias, oBias, mlpBias, finalNorm, head}) {
                 value.close();
             }
