@@ -33,6 +33,24 @@ public final class RmsNorm extends AbstractBlock {
         weight = addParameter(Parameter.builder().setName("weight").setType(Parameter.Type.GAMMA).build());
     }
 
+    /**
+     * The scale parameter.
+     *
+     * @return {@code weight}, {@code [size]}
+     */
+    public Parameter weight() {
+        return weight;
+    }
+
+    /**
+     * The epsilon added to the mean square, as the forward adds it.
+     *
+     * @return {@code rms_norm_eps} as a float
+     */
+    public float eps() {
+        return eps;
+    }
+
     @Override
     protected NDList forwardInternal(
             ParameterStore parameterStore, NDList inputs, boolean training, PairList<String, Object> params) {

@@ -1,11 +1,14 @@
 package io.github.djladapters.models.generation;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.util.PairList;
+import java.util.Arrays;
 
 /**
  * The keys and values of every decoder layer for the positions seen so far, so that each
@@ -162,7 +165,7 @@ public final class KeyValueCache implements AutoCloseable {
         long length = allKeys.getShape().get(2);
         if (preallocated()) {
             if (allKeys != appendedKeys[layer] || allValues != appendedValues[layer]) {
-                ensureRoom(layer, allKeys, length);
+                ensureRoom(layer, allKeys.getShape(), allKeys.getDataType(), allKeys.getDevice(), length);
                 NDIndex filled = positions(0, length);
                 keys[layer].set(filled, allKeys);
                 values[layer].set(filled, allValues);
@@ -194,7 +197,7 @@ public final class KeyValueCache implements AutoCloseable {
     private NDArray appendTo(int layer, NDArray fresh, boolean isKey) {
         long start = lengths[layer];
         long end = start + fresh.getShape().get(2);
-        ensureRoom(layer, fresh, end);
+        ensureRoom(layer, fresh.getShape(), fresh.getDataType(), fresh.getDevice(), end);
         NDArray buffer = isKey ? keys[layer] : values[layer];
         buffer.set(positions(start, end), fresh);
         NDArray all = buffer.get(positions(0, end));
@@ -207,16 +210,50 @@ public final class KeyValueCache implements AutoCloseable {
         return all;
     }
 
+    /**
+     * The whole key and value buffers of every layer, with room for {@code needed} positions, for a
+     * step that writes its new positions into them itself (a fused decode step); call
+     * {@link #filledTo} after it wrote them. A preallocated cache only.
+     *
+     * @param like the shape of one layer's new keys {@code [B, kvHeads, T, headDim]}
+     * @param dataType the keys' data type
+     * @param device the keys' device
+     * @param needed the positions filled after the step
+     * @return {@code (keys of layer 0, ..., keys of the last layer, values of layer 0, ...)}, owned by the cache
+     * @throws IllegalStateException when the cache is a growing one
+     */
+    public NDArray[] buffers(Shape like, DataType dataType, Device device, long needed) {
+        if (!preallocated()) {
+            throw new IllegalStateException("only a preallocated cache hands out its buffers");
+        }
+        NDArray[] out = new NDArray[2 * keys.length];
+        for (int layer = 0; layer < keys.length; layer++) {
+            ensureRoom(layer, like, dataType, device, needed);
+            out[layer] = keys[layer];
+            out[keys.length + layer] = values[layer];
+        }
+        return out;
+    }
+
+    /**
+     * Records that every layer's buffers now hold {@code length} positions, written in place after
+     * {@link #buffers}.
+     *
+     * @param length the positions filled
+     */
+    public void filledTo(long length) {
+        Arrays.fill(lengths, length);
+    }
+
     /** Allocates the layer's buffers, or grows them (keeping the filled part) when {@code needed} exceeds them. */
-    private void ensureRoom(int layer, NDArray like, long needed) {
+    private void ensureRoom(int layer, Shape s, DataType dataType, Device device, long needed) {
         if (keys[layer] != null && keys[layer].getShape().get(2) >= needed) {
             return;
         }
-        Shape s = like.getShape();
         long room = Math.max(needed, keys[layer] == null ? capacity : 2 * keys[layer].getShape().get(2));
         Shape shape = new Shape(s.get(0), s.get(1), room, s.get(3));
-        NDArray newKeys = manager.zeros(shape, like.getDataType(), like.getDevice());
-        NDArray newValues = manager.zeros(shape, like.getDataType(), like.getDevice());
+        NDArray newKeys = manager.zeros(shape, dataType, device);
+        NDArray newValues = manager.zeros(shape, dataType, device);
         if (keys[layer] != null && lengths[layer] > 0) {
             NDIndex filled = positions(0, lengths[layer]);
             try (NDManager scope = manager.newSubManager()) {

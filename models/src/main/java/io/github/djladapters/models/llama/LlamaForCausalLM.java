@@ -12,6 +12,7 @@ import io.github.djladapters.annotations.AdapterMethod;
 import io.github.djladapters.annotations.AdaptableModel;
 import io.github.djladapters.models.generation.DecoderForCausalLM;
 import io.github.djladapters.models.generation.DecoderModel;
+import io.github.djladapters.models.generation.KeyValueCache;
 
 /**
  * A Llama, Mistral or Qwen2 causal language model ({@code LlamaForCausalLM} and its siblings): the
@@ -42,6 +43,8 @@ public class LlamaForCausalLM extends DecoderForCausalLM<LlamaConfig> {
     LlamaModel model;
     Block lm_head;
 
+    private final LlamaDecodeStep decodeStep = new LlamaDecodeStep(this);
+
     /**
      * An uninitialised model.
      *
@@ -53,6 +56,33 @@ public class LlamaForCausalLM extends DecoderForCausalLM<LlamaConfig> {
         if (!config.tieWordEmbeddings()) {
             lm_head = addChildBlock("lm_head", LlamaAttention.linear(config.vocabSize(), false));
         }
+    }
+
+    /**
+     * As {@link DecoderForCausalLM#logits}; a cached step for the last position of the plain model
+     * (no adapter applying unmerged, no prefix, prompt or hook; outside training) runs as one fused
+     * TorchScript call ({@link LlamaDecodeStep}, which lists where it applies), with the same numbers.
+     */
+    @Override
+    public NDArray logits(ParameterStore ps, NDArray inputIds, NDArray attentionMask, NDArray positionIds,
+            KeyValueCache cache, boolean lastPositionOnly) {
+        if (lastPositionOnly && cache != null && attentionMask != null && positionIds != null) {
+            NDArray fused = decodeStep.logits(inputIds, attentionMask, positionIds, cache);
+            if (fused != null) {
+                return fused;
+            }
+        }
+        return super.logits(ps, inputIds, attentionMask, positionIds, cache, lastPositionOnly);
+    }
+
+    /**
+     * How many cached steps ran as one fused TorchScript call ({@link LlamaDecodeStep}) since the model
+     * was built: for tests and diagnostics.
+     *
+     * @return the count
+     */
+    public long fusedDecodeSteps() {
+        return decodeStep.steps();
     }
 
     @Override

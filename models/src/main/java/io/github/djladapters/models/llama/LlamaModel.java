@@ -53,6 +53,11 @@ public final class LlamaModel extends DecoderModel {
         norm = addFinalNorm("norm", new RmsNorm(config.hiddenSize(), config.rmsNormEps()));
     }
 
+    /** The rotary tables' source, for the fused decode step. */
+    RotaryEmbedding rotary() {
+        return rotary;
+    }
+
     /** Every layer also reads the rotary {@code cos} and {@code sin} tables of the positions and the half-rotation matrix. */
     @Override
     protected NDArray layerInputs(ParameterStore ps, ModelInputs in, NDList shared, boolean training,

@@ -32,6 +32,15 @@ public final class RotaryEmbedding {
     }
 
     /**
+     * The frequencies of the feature pairs, {@code theta^(-2i/d)}.
+     *
+     * @return a copy, {@code headDim / 2} values
+     */
+    float[] inverseFrequencies() {
+        return inverseFrequencies.clone();
+    }
+
+    /**
      * The cosine and sine tables for the given positions, and the matrix that rotates halves.
      *
      * @param positionIds {@code [B, T]}

@@ -84,6 +84,15 @@ public final class FlatLinear extends Linear implements CopyableBlock {
     }
 
     /**
+     * The bias parameter.
+     *
+     * @return {@code bias}, {@code [out]}, or {@code null} for a projection without one
+     */
+    public Parameter bias() {
+        return bias;
+    }
+
+    /**
      * {@code x W^T + b} over the last axis of {@code x}, in the form that is fastest on its device (see
      * the class comment).
      *

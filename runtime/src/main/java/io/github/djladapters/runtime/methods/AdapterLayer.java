@@ -329,6 +329,21 @@ public abstract class AdapterLayer<A extends Block> extends AbstractBlock implem
         adaptersChanged();
     }
 
+    /**
+     * Whether a forward now would run the wrapped block alone: no adapter applies (none active, all
+     * active ones merged, or adapters disabled), so the output is {@link #base()}'s. A setup that needs
+     * per-row routing outside {@code AdapterModel.forward} says false (the forward would refuse it).
+     *
+     * @return true when this layer's forward is its base block's forward
+     */
+    public final boolean runsBaseOnly() {
+        try {
+            return AdapterUse.select(activation, adapters.byName(), merged).isEmpty();
+        } catch (IllegalStateException e) {
+            return false;
+        }
+    }
+
     @Override
     protected final NDList forwardInternal(ParameterStore store, NDList inputs, boolean training,
             PairList<String, Object> params) {

@@ -1,0 +1,109 @@
+package io.github.djladapters.models.bench;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.initializer.NormalInitializer;
+import io.github.djladapters.models.generation.GenerationConfig;
+import io.github.djladapters.models.generation.Generator;
+import io.github.djladapters.models.llama.LlamaConfig;
+import io.github.djladapters.models.llama.LlamaDecodeStep;
+import io.github.djladapters.models.llama.LlamaForCausalLM;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * Greedy generation on the Llama-shaped model of the {@code generate-b1}/{@code generate-b8} peer
+ * cases (100 M parameters, 32-token prompts, 64 new tokens) block by block against the fused decode
+ * step ({@link LlamaDecodeStep}), the same model, interleaved round by round in one process (the order
+ * alternating). Checks that both give the same tokens, then prints the median CPU time of the
+ * generating thread and wall time per generation, tokens/s from each, and the median of the per-round
+ * CPU-time ratios fused / blocks. Not a unit test: run it by hand with {@code -Dai.djl.pytorch.num_threads=N}.
+ *
+ * <pre>
+ * java -cp ... io.github.djladapters.models.bench.FusedDecodeBenchmark [batch] [rounds] [newTokens]
+ * </pre>
+ */
+public final class FusedDecodeBenchmark {
+
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+    private FusedDecodeBenchmark() {}
+
+    /**
+     * Runs both forms and prints one line each.
+     *
+     * @param args optional batch (default 1), rounds (default 5), new tokens (default 64)
+     */
+    public static void main(String[] args) {
+        int batch = args.length > 0 ? Integer.parseInt(args[0]) : 1;
+        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+        int newTokens = args.length > 2 ? Integer.parseInt(args[2]) : 64;
+        LlamaConfig config = new LlamaConfig("llama", 32000, 768, 2048, 12, 12, 4, 64, 1e-6, 10000.0, false, false,
+                false, true, 1, Set.of(2), 0);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            LlamaForCausalLM model = new LlamaForCausalLM(config);
+            model.setInitializer(new NormalInitializer(0.02f), p -> true);
+            model.initialize(manager, DataType.FLOAT32, new Shape(1, 1));
+            Random random = new Random(1);
+            List<int[]> prompts = new ArrayList<>();
+            for (int i = 0; i < batch; i++) {
+                prompts.add(random.ints(32, 3, config.vocabSize()).toArray());
+            }
+            GenerationConfig greedy = GenerationConfig.greedy(newTokens);
+            Generator generator = new Generator(model);
+            String[] names = {"blocks", "fused step"};
+            LlamaDecodeStep.setEnabled(false);
+            List<int[]> reference = generator.generate(manager, prompts, greedy);
+            LlamaDecodeStep.setEnabled(true);
+            List<int[]> fused = generator.generate(manager, prompts, greedy);
+            for (int i = 0; i < batch; i++) {
+                if (!Arrays.equals(reference.get(i), fused.get(i))) {
+                    throw new IllegalStateException("row " + i + ": the fused step generated other tokens");
+                }
+            }
+            long[][] cpu = new long[2][rounds];
+            long[][] wall = new long[2][rounds];
+            double[] ratios = new double[rounds];
+            for (int r = 0; r < rounds; r++) {
+                for (int k = 0; k < 2; k++) {
+                    int g = r % 2 == 0 ? k : 1 - k;
+                    LlamaDecodeStep.setEnabled(g == 1);
+                    long c0 = THREADS.getCurrentThreadCpuTime();
+                    long w0 = System.nanoTime();
+                    try (NDManager scope = manager.newSubManager()) {
+                        generator.generate(scope, prompts, greedy);
+                    }
+                    cpu[g][r] = THREADS.getCurrentThreadCpuTime() - c0;
+                    wall[g][r] = System.nanoTime() - w0;
+                }
+                ratios[r] = (double) cpu[1][r] / cpu[0][r];
+            }
+            LlamaDecodeStep.setEnabled(true);
+            System.out.printf(Locale.ROOT, "batch %d, %d new tokens, %d rounds, intra-op threads %d%n", batch, newTokens,
+                    rounds, JniUtils.getNumThreads());
+            for (int g = 0; g < 2; g++) {
+                double cpuMs = median(cpu[g]) / 1e6;
+                double wallMs = median(wall[g]) / 1e6;
+                System.out.printf(Locale.ROOT, "%-11s cpu %8.1f ms (%6.1f tokens/s), wall %8.1f ms (%6.1f tokens/s)%n",
+                        names[g], cpuMs, batch * newTokens / (cpuMs / 1e3), wallMs, batch * newTokens / (wallMs / 1e3));
+            }
+            Arrays.sort(ratios);
+            System.out.printf(Locale.ROOT, "fused / blocks, CPU time, median of per-round ratios %.3f (min %.3f, max %.3f)%n",
+                    ratios[rounds / 2], ratios[0], ratios[rounds - 1]);
+        }
+    }
+
+    private static double median(long[] values) {
+        long[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
+    }
+}
