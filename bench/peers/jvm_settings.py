@@ -24,7 +24,6 @@ SETTINGS = [
     ("G1, young gen 256m", "-Xmn256m", {}),
     ("C1 only, 1 compiler thread", "-XX:TieredStopAtLevel=1 -XX:CICompilerCount=1", {}),
     ("OMP_WAIT_POLICY=PASSIVE", "", {"OMP_WAIT_POLICY": "PASSIVE"}),
-    ("OMP_WAIT_POLICY=ACTIVE", "", {"OMP_WAIT_POLICY": "ACTIVE"}),
 ]
 
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A/B of JVM and OpenMP settings for our training step at two threads (bench/peers/jvm_settings.py): one
 # PeerBenchmark process per setting (default G1, SerialGC, a 256 MB young generation, C1 with one compiler
-# thread, OpenMP's PASSIVE and ACTIVE wait policies), interleaved round by round. A few minutes on an idle
+# thread, OpenMP's PASSIVE wait policy), interleaved round by round (no ACTIVE policy: its idle process
+# would spin on both cores while the other settings run their rounds). A few minutes on an idle
 # machine; wall-clock figures at two threads mean little while other processes run.
 #
 #   bash bench/peers/jvm_settings.sh                 # lora-step, 2 threads, 8 rounds
