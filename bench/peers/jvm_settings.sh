@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.."
 OUT=${RESULTS_DIR:-target/jvm-settings}; mkdir -p "$OUT"
 if [[ -z "${CP:-}" ]]; then
   ./mvnw -q -B -pl models -am -DskipTests test-compile dependency:build-classpath \
-      -Dmdep.outputFile="$PWD/$OUT/classpath.txt" -Dmdep.includeScope=test
+      -Dmdep.outputFile="$(cd "$OUT" && pwd)/classpath.txt" -Dmdep.includeScope=test
   CP="models/target/test-classes:models/target/classes:runtime/target/classes:annotations/target/classes:$(cat $OUT/classpath.txt)"
 fi
 python3 bench/peers/jvm_settings.py --cp "$CP" --java "${JAVA:-java}" --case "${CASE:-lora-step}" \

@@ -45,7 +45,7 @@ OFFLINE=${OFFLINE_OVERRIDE:-$OFFLINE}; JAVA=${JAVA:-java}
 OUT=${RESULTS_DIR:-target/peers}; mkdir -p "$OUT"
 if [[ -z "${CP:-}" ]]; then
   ./mvnw -q -B "${PROFILE[@]}" -pl models -am -DskipTests test-compile dependency:build-classpath \
-      -Dmdep.outputFile="$PWD/$OUT/classpath.txt" -Dmdep.includeScope=test
+      -Dmdep.outputFile="$(cd "$OUT" && pwd)/classpath.txt" -Dmdep.includeScope=test
   CP="models/target/test-classes:models/target/classes:runtime/target/classes:annotations/target/classes:$(cat $OUT/classpath.txt)"
 fi
 RESULTS="$OUT/results.jsonl"

@@ -8,8 +8,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.norm.Dropout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 
@@ -50,7 +48,8 @@ public final class DropoutMask {
     static final int CHUNK = 1 << 16;
 
     private static final long GOLDEN_GAMMA = 0x9E3779B97F4A7C15L;
-    private static final ThreadLocal<Map<Integer, ByteBuffer>> STAGING = ThreadLocal.withInitial(HashMap::new);
+    /** Each thread's staging buffer for masks, as large as the largest mask it drew (one per thread, not per size). */
+    private static final ThreadLocal<ByteBuffer> STAGING = new ThreadLocal<>();
     private static volatile boolean enabled = !"false".equals(System.getProperty(PROPERTY));
 
     private DropoutMask() {}
@@ -124,8 +123,7 @@ public final class DropoutMask {
      */
     static NDArray mask(NDManager manager, Shape shape, float p, long seed) {
         int n = Math.toIntExact(shape.size());
-        ByteBuffer bytes = STAGING.get().computeIfAbsent(n,
-                size -> ByteBuffer.allocateDirect(size).order(ByteOrder.nativeOrder()));
+        ByteBuffer bytes = staging(n);
         // keep when the unsigned 32-bit word is below (1 - p) 2^32
         long threshold = Math.round((1.0 - p) * 4294967296.0);
         int chunks = (n + CHUNK - 1) / CHUNK;
@@ -136,6 +134,16 @@ public final class DropoutMask {
         try (NDArray shared = manager.create(bytes, shape, DataType.BOOLEAN)) {
             return shared.duplicate();
         }
+    }
+
+    /** The thread's staging buffer cut to {@code n} bytes, grown when a larger mask comes. */
+    private static ByteBuffer staging(int n) {
+        ByteBuffer buffer = STAGING.get();
+        if (buffer == null || buffer.capacity() < n) {
+            buffer = ByteBuffer.allocateDirect(n);
+            STAGING.set(buffer);
+        }
+        return buffer.slice(0, n).order(ByteOrder.nativeOrder());
     }
 
     private static void fill(ByteBuffer bytes, int chunk, int n, long seed, long threshold) {

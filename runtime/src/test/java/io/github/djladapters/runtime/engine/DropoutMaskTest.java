@@ -132,6 +132,34 @@ class DropoutMaskTest {
     }
 
     @Test
+    void masksOfEverySizeDrawnInTurnOnOneThreadAreTheMasksDrawnAlone() throws Exception {
+        // one staging buffer per thread, cut to each mask's size and grown for a larger one
+        int[] sizes = {2 * DropoutMask.CHUNK + 3, 17, DropoutMask.CHUNK + 1, 5 * DropoutMask.CHUNK, 17};
+        float p = 0.4f;
+        boolean[][] alone = new boolean[sizes.length][];
+        for (int i = 0; i < sizes.length; i++) {
+            int size = sizes[i];
+            long seed = 1000L + i;
+            java.util.concurrent.ExecutorService fresh = java.util.concurrent.Executors.newSingleThreadExecutor();
+            try {
+                alone[i] = fresh.submit(() -> {
+                    try (NDManager manager = NDManager.newBaseManager()) {
+                        return DropoutMask.mask(manager, new Shape(size), p, seed).toBooleanArray();
+                    }
+                }).get();
+            } finally {
+                fresh.shutdown();
+            }
+        }
+        try (NDManager manager = NDManager.newBaseManager()) {
+            for (int i = 0; i < sizes.length; i++) {
+                assertArrayEquals(alone[i], DropoutMask.mask(manager, new Shape(sizes[i]), p, 1000L + i).toBooleanArray(),
+                        "mask " + i + " of " + sizes[i] + " elements");
+            }
+        }
+    }
+
+    @Test
     void theEngineSeedFixesTheMasks() {
         try (NDManager manager = NDManager.newBaseManager()) {
             NDArray x = manager.ones(new Shape(64, 64));
