@@ -182,17 +182,7 @@ final class ModelAccess {
 
                     @Override
                     public AdapterModel.RowAdapters routeRows(NDManager manager) {
-                        lock.readLock().lock();
-                        try {
-                            AdapterModel.RowAdapters routed = model.routeRows(rows, manager);
-                            return () -> {
-                                routed.close();
-                                lock.readLock().unlock();
-                            };
-                        } catch (RuntimeException e) {
-                            lock.readLock().unlock();
-                            throw e;
-                        }
+                        return underReadLock(() -> model.routeRows(rows, manager));
                     }
                 });
             }
@@ -267,9 +257,14 @@ final class ModelAccess {
 
     /** Puts prepared rows in force for the forwards on this thread until the scope closes, under the read lock. */
     AdapterModel.RowAdapters route(PreparedRows rows) {
+        return underReadLock(() -> model.routeRows(rows));
+    }
+
+    /** A routing scope that holds the read lock from its making until it closes. */
+    private AdapterModel.RowAdapters underReadLock(java.util.function.Supplier<AdapterModel.RowAdapters> routing) {
         lock.readLock().lock();
         try {
-            AdapterModel.RowAdapters routed = model.routeRows(rows);
+            AdapterModel.RowAdapters routed = routing.get();
             return () -> {
                 routed.close();
                 lock.readLock().unlock();
