@@ -1,18 +1,11 @@
 package io.github.djladapters.models.bench;
 
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
-import ai.djl.training.initializer.NormalInitializer;
 import io.github.djladapters.models.generation.GenerationConfig;
 import io.github.djladapters.models.generation.Generator;
-import io.github.djladapters.models.llama.LlamaConfig;
 import io.github.djladapters.models.llama.LlamaForCausalLM;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
-import java.util.Set;
 
 /**
  * Writes PyTorch profiles (chrome traces) of two greedy generations on the {@code generate-b1}/
@@ -38,17 +31,9 @@ public final class DecodeCallCount {
         int batch = Integer.parseInt(args[0]);
         String out = args[1];
         int[] lengths = {args.length > 2 ? Integer.parseInt(args[2]) : 4, args.length > 3 ? Integer.parseInt(args[3]) : 20};
-        LlamaConfig config = new LlamaConfig("llama", 32000, 768, 2048, 12, 12, 4, 64, 1e-6, 10000.0, false, false,
-                false, true, 1, Set.of(2), 0);
         try (NDManager manager = NDManager.newBaseManager()) {
-            LlamaForCausalLM model = new LlamaForCausalLM(config);
-            model.setInitializer(new NormalInitializer(0.02f), p -> true);
-            model.initialize(manager, DataType.FLOAT32, new Shape(1, 1));
-            Random random = new Random(1);
-            List<int[]> prompts = new ArrayList<>();
-            for (int i = 0; i < batch; i++) {
-                prompts.add(random.ints(32, 3, config.vocabSize()).toArray());
-            }
+            LlamaForCausalLM model = GenerationBenchModel.initialized(manager);
+            List<int[]> prompts = GenerationBenchModel.prompts(batch, 32);
             Generator generator = new Generator(model);
             generator.generate(manager, prompts, GenerationConfig.greedy(4)); // warm-up
             for (int tokens : lengths) {

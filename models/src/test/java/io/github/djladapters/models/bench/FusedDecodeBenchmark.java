@@ -1,23 +1,16 @@
 package io.github.djladapters.models.bench;
 
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
-import ai.djl.training.initializer.NormalInitializer;
 import io.github.djladapters.models.generation.GenerationConfig;
 import io.github.djladapters.models.generation.Generator;
-import io.github.djladapters.models.llama.LlamaConfig;
 import io.github.djladapters.models.llama.LlamaDecodeStep;
 import io.github.djladapters.models.llama.LlamaForCausalLM;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Random;
-import java.util.Set;
 
 /**
  * Greedy generation on the Llama-shaped model of the {@code generate-b1}/{@code generate-b8} peer
@@ -46,17 +39,9 @@ public final class FusedDecodeBenchmark {
         int batch = args.length > 0 ? Integer.parseInt(args[0]) : 1;
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         int newTokens = args.length > 2 ? Integer.parseInt(args[2]) : 64;
-        LlamaConfig config = new LlamaConfig("llama", 32000, 768, 2048, 12, 12, 4, 64, 1e-6, 10000.0, false, false,
-                false, true, 1, Set.of(2), 0);
         try (NDManager manager = NDManager.newBaseManager()) {
-            LlamaForCausalLM model = new LlamaForCausalLM(config);
-            model.setInitializer(new NormalInitializer(0.02f), p -> true);
-            model.initialize(manager, DataType.FLOAT32, new Shape(1, 1));
-            Random random = new Random(1);
-            List<int[]> prompts = new ArrayList<>();
-            for (int i = 0; i < batch; i++) {
-                prompts.add(random.ints(32, 3, config.vocabSize()).toArray());
-            }
+            LlamaForCausalLM model = GenerationBenchModel.initialized(manager);
+            List<int[]> prompts = GenerationBenchModel.prompts(batch, 32);
             GenerationConfig greedy = GenerationConfig.greedy(newTokens);
             Generator generator = new Generator(model);
             String[] names = {"blocks", "fused step"};

@@ -15,7 +15,6 @@ import io.github.djladapters.runtime.methods.adaptionprompt.AdaptionPromptConfig
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
 
 /**
  * Tokens per second of greedy generation on a Llama-shaped model of about 100 M parameters with
@@ -47,8 +46,7 @@ public final class LlamaGenerationBenchmark {
         int adapterLayers = args.length > 3 ? Integer.parseInt(args[3]) : 11;
         boolean measureUncached = args.length <= 4 || Boolean.parseBoolean(args[4]);
         // hidden 768, 12 layers, 12 heads of 64 with 4 KV heads, SwiGLU 2048, vocab 32000, tied head
-        LlamaConfig config = new LlamaConfig("llama", 32000, 768, 2048, 12, 12, 4, 64, 1e-6, 10000.0, false, false,
-                false, true, 1, Set.of(2), 0);
+        LlamaConfig config = GenerationBenchModel.config();
         try (NDManager manager = NDManager.newBaseManager()) {
             LlamaForCausalLM model = new LlamaForCausalLM(config);
             model.setInitializer(new NormalInitializer(0.02f), p -> true);

@@ -4,7 +4,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
@@ -16,7 +15,6 @@ import io.github.djladapters.models.bert.BertModel;
 import io.github.djladapters.models.generation.GenerationConfig;
 import io.github.djladapters.models.generation.Generator;
 import io.github.djladapters.models.generation.GradientsOff;
-import io.github.djladapters.models.llama.LlamaConfig;
 import io.github.djladapters.models.llama.LlamaForCausalLM;
 import io.github.djladapters.models.pretrained.AllMiniLmL6V2;
 import io.github.djladapters.models.training.FusedAdam;
@@ -29,7 +27,6 @@ import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -190,17 +187,8 @@ public final class PeerBenchmark {
     }
 
     private static Measured generate(NDManager manager, int batch) {
-        // hidden 768, 12 layers, 12 heads of 64 with 4 KV heads, SwiGLU 2048, vocab 32000, tied head
-        LlamaConfig config = new LlamaConfig("llama", 32000, 768, 2048, 12, 12, 4, 64, 1e-6, 10000.0, false, false,
-                false, true, 1, Set.of(2), 0);
-        LlamaForCausalLM model = new LlamaForCausalLM(config);
-        model.setInitializer(new NormalInitializer(0.02f), p -> true);
-        model.initialize(manager, DataType.FLOAT32, new Shape(1, 1));
-        Random random = new Random(1);
-        List<int[]> prompts = new ArrayList<>();
-        for (int i = 0; i < batch; i++) {
-            prompts.add(random.ints(PROMPT, 3, config.vocabSize()).toArray());
-        }
+        LlamaForCausalLM model = GenerationBenchModel.initialized(manager);
+        List<int[]> prompts = GenerationBenchModel.prompts(batch, PROMPT);
         Generator generator = new Generator(model);
         GenerationConfig greedy = GenerationConfig.greedy(NEW_TOKENS);
         return new Measured(() -> {

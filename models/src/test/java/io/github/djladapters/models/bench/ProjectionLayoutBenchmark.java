@@ -19,7 +19,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
-import java.util.Set;
 
 /**
  * Greedy generation on the Llama-shaped model of the {@code generate-b1}/{@code generate-b8} peer
@@ -48,8 +47,7 @@ public final class ProjectionLayoutBenchmark {
         int batch = args.length > 0 ? Integer.parseInt(args[0]) : 1;
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         int newTokens = args.length > 2 ? Integer.parseInt(args[2]) : 64;
-        LlamaConfig config = new LlamaConfig("llama", 32000, 768, 2048, 12, 12, 4, 64, 1e-6, 10000.0, false, false,
-                false, true, 1, Set.of(2), 0);
+        LlamaConfig config = GenerationBenchModel.config();
         try (NDManager manager = NDManager.newBaseManager()) {
             LlamaForCausalLM stored = new LlamaForCausalLM(config);
             stored.setInitializer(new NormalInitializer(0.02f), p -> true);
