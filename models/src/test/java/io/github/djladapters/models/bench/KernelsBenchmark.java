@@ -24,7 +24,6 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -68,7 +67,7 @@ public final class KernelsBenchmark {
             attentionCall(manager, rounds, json);
             BertModel base = AllMiniLmL6V2.load(manager, Path.of(System.getProperty("java.io.tmpdir"),
                     "djl-adapters-minilm"));
-            long[][] ids = tokenIds();
+            long[][] ids = BenchInputs.tokenIds(BATCH, TOKENS, new Random(42));
             compare("forward", rounds, json, () -> {
                 try (NDManager scope = manager.newSubManager(); GradientsOff off = GradientsOff.onThisThread()) {
                     base.forward(new ParameterStore(scope, false), inputs(scope, ids), false).head();
@@ -77,12 +76,7 @@ public final class KernelsBenchmark {
             AdapterModel<BertModel> adapters = Adapters.init(base);
             adapters.addAdapter("lora", LoRAConfig.builder().r(8).loraAlpha(16).targetModules("query", "value").build());
             adapters.trainAdapter("lora");
-            List<Parameter> trainable = new ArrayList<>();
-            adapters.model().getParameters().values().forEach(p -> {
-                if (p.requiresGradient()) {
-                    trainable.add(p);
-                }
-            });
+            List<Parameter> trainable = BenchInputs.trainable(adapters.model());
             FusedAdam adamW = FusedAdam.adamW(trainable, manager, 1e-5f);
             compare("lora_step", rounds, json, () -> {
                 try (NDManager scope = manager.newSubManager()) {
@@ -180,14 +174,4 @@ public final class KernelsBenchmark {
                 scope.zeros(input.getShape(), input.getDataType()));
     }
 
-    private static long[][] tokenIds() {
-        Random random = new Random(42);
-        long[][] ids = new long[BATCH][TOKENS];
-        for (long[] row : ids) {
-            for (int t = 0; t < TOKENS; t++) {
-                row[t] = t == 0 ? 101 : t == TOKENS - 1 ? 102 : 1000 + random.nextInt(30522 - 1000);
-            }
-        }
-        return ids;
-    }
 }

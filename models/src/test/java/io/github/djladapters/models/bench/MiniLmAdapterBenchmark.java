@@ -54,9 +54,6 @@ import java.util.function.Function;
  */
 public final class MiniLmAdapterBenchmark {
 
-    private static final int VOCAB = 30522;
-    private static final int CLS = 101;
-    private static final int SEP = 102;
 
     /** Milliseconds each training variant spent in the optimizer update (and gradient reset), per run. */
     private static final Map<String, List<Double>> OPTIMIZER_MILLIS = new LinkedHashMap<>();
@@ -113,7 +110,7 @@ public final class MiniLmAdapterBenchmark {
         }
         Path cacheDir = Path.of(System.getProperty("java.io.tmpdir"), "djl-adapters-minilm");
         try (NDManager manager = NDManager.newBaseManager()) {
-            long[][] ids = tokenIds(batch, tokens, new Random(42));
+            long[][] ids = BenchInputs.tokenIds(batch, tokens, new Random(42));
             List<Variant> variants = variants(manager, cacheDir, batch).stream().filter(v -> wanted(v.name())).toList();
             System.out.printf("all-MiniLM-L6-v2, batch %d x %d tokens, %d warm-up + %d measured rounds, sample = fastest"
                     + " of %d runs (%s time), %d CPU cores, %s threads, PyTorch %s%n", batch, tokens, warmUp, rounds,
@@ -265,7 +262,7 @@ public final class MiniLmAdapterBenchmark {
 
     /** Forward in training mode, loss = mean of the last hidden state squared, backward, Adam ({@link FusedAdam}) on the trainable parameters. */
     private static Function<NDList, Object> trainingStep(String name, BertModel model) {
-        List<Parameter> trainable = trainable(model);
+        List<Parameter> trainable = BenchInputs.trainable(model);
         FusedAdam adam = FusedAdam.adam(trainable, model.getParameters().valueAt(0).getArray().getManager(), 1e-5f);
         List<Double> optimizerMillis = OPTIMIZER_MILLIS.computeIfAbsent(name, n -> new ArrayList<>());
         return in -> {
@@ -278,16 +275,6 @@ public final class MiniLmAdapterBenchmark {
             optimizerMillis.add((System.nanoTime() - start) / 1e6);
             return null;
         };
-    }
-
-    private static List<Parameter> trainable(BertModel model) {
-        List<Parameter> trainable = new ArrayList<>();
-        model.getParameters().values().forEach(p -> {
-            if (p.requiresGradient()) {
-                trainable.add(p);
-            }
-        });
-        return trainable;
     }
 
     /** One run of one variant on fresh input arrays, in milliseconds; its arrays are freed after. */
@@ -307,17 +294,6 @@ public final class MiniLmAdapterBenchmark {
             variant.step().apply(inputs);
             return (now() - start) / 1e6;
         }
-    }
-
-    /** [CLS], seeded random word-piece ids, [SEP]. */
-    private static long[][] tokenIds(int batch, int tokens, Random random) {
-        long[][] ids = new long[batch][tokens];
-        for (long[] row : ids) {
-            for (int t = 0; t < tokens; t++) {
-                row[t] = t == 0 ? CLS : t == tokens - 1 ? SEP : 1000 + random.nextInt(VOCAB - 1000);
-            }
-        }
-        return ids;
     }
 
     private static void report(List<Variant> variants, double[][] millis) {

@@ -135,7 +135,7 @@ public final class PeerBenchmark {
 
     private static Measured forward(NDManager manager) throws IOException {
         BertModel model = miniLm(manager);
-        long[][] ids = tokenIds(new Random(42));
+        long[][] ids = BenchInputs.tokenIds(BATCH, TOKENS, new Random(42));
         return new Measured(() -> {
             try (NDManager scope = manager.newSubManager(); GradientsOff off = GradientsOff.onThisThread()) {
                 finish(model.forward(new ParameterStore(scope, false), inputs(scope, ids), false).head());
@@ -160,7 +160,7 @@ public final class PeerBenchmark {
         // Made at the first step, as torch.optim.AdamW makes its state at its first step: the moments
         // (two per weight) then count in the step's memory on both sides alike.
         FusedAdam[] adamW = new FusedAdam[1];
-        long[][] ids = tokenIds(new Random(42));
+        long[][] ids = BenchInputs.tokenIds(BATCH, TOKENS, new Random(42));
         return new Measured(() -> {
             try (NDManager scope = manager.newSubManager()) {
                 try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
@@ -211,17 +211,6 @@ public final class PeerBenchmark {
         NDArray input = scope.create(ids);
         return new NDList(input, scope.ones(input.getShape(), input.getDataType()),
                 scope.zeros(input.getShape(), input.getDataType()));
-    }
-
-    /** [CLS], seeded random word-piece ids, [SEP], as the Python side builds them. */
-    private static long[][] tokenIds(Random random) {
-        long[][] ids = new long[BATCH][TOKENS];
-        for (long[] row : ids) {
-            for (int t = 0; t < TOKENS; t++) {
-                row[t] = t == 0 ? 101 : t == TOKENS - 1 ? 102 : 1000 + random.nextInt(30522 - 1000);
-            }
-        }
-        return ids;
     }
 
     /**

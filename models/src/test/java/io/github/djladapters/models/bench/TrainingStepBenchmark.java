@@ -18,7 +18,6 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -69,20 +68,9 @@ public final class TrainingStepBenchmark {
                 base.freezeParameters(false);
                 model = base;
             }
-            List<Parameter> trainable = new ArrayList<>();
-            model.getParameters().values().forEach(p -> {
-                if (p.requiresGradient()) {
-                    trainable.add(p);
-                }
-            });
+            List<Parameter> trainable = BenchInputs.trainable(model);
             FusedAdam adamW = FusedAdam.adamW(trainable, manager, 1e-5f);
-            long[][] ids = new long[8][128];
-            Random random = new Random(42);
-            for (long[] row : ids) {
-                for (int t = 0; t < row.length; t++) {
-                    row[t] = t == 0 ? 101 : t == row.length - 1 ? 102 : 1000 + random.nextInt(30522 - 1000);
-                }
-            }
+            long[][] ids = BenchInputs.tokenIds(8, 128, new Random(42));
             Runnable step = () -> {
                 try (NDManager scope = manager.newSubManager()) {
                     NDArray input = scope.create(ids);

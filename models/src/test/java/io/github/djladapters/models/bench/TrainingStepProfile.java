@@ -16,7 +16,6 @@ import io.github.djladapters.runtime.Adapters;
 import io.github.djladapters.runtime.methods.lora.LoRAConfig;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
@@ -50,20 +49,9 @@ public final class TrainingStepProfile {
             AdapterModel<BertModel> adapters = Adapters.init(base);
             adapters.addAdapter("lora", LoRAConfig.builder().r(8).loraAlpha(16).targetModules("query", "value").build());
             adapters.trainAdapter("lora");
-            List<Parameter> trainable = new ArrayList<>();
-            adapters.model().getParameters().values().forEach(p -> {
-                if (p.requiresGradient()) {
-                    trainable.add(p);
-                }
-            });
+            List<Parameter> trainable = BenchInputs.trainable(adapters.model());
             FusedAdam adamW = FusedAdam.adamW(trainable, manager, 1e-5f);
-            long[][] ids = new long[8][128];
-            Random random = new Random(42);
-            for (long[] row : ids) {
-                for (int t = 0; t < row.length; t++) {
-                    row[t] = t == 0 ? 101 : t == row.length - 1 ? 102 : 1000 + random.nextInt(30522 - 1000);
-                }
-            }
+            long[][] ids = BenchInputs.tokenIds(8, 128, new Random(42));
             for (int step = 0; step < warmUp + steps; step++) {
                 if (step == warmUp) {
                     JniUtils.startProfile(false, true, true);
