@@ -25,7 +25,7 @@ import java.util.Random;
  * warm-up steps; {@code bench/peers/step_profile.py} writes PEFT's and compares the two by op.
  *
  * <pre>
- * java -cp ... io.github.djladapters.models.bench.TrainingStepProfile trace.json [warmUp] [steps]
+ * java -cp ... io.github.djladapters.models.bench.TrainingStepProfile trace.json [warmUp] [steps] [threads]
  * </pre>
  */
 public final class TrainingStepProfile {
@@ -35,11 +35,12 @@ public final class TrainingStepProfile {
     /**
      * Warms up, then profiles {@code steps} steps.
      *
-     * @param args the trace file, warm-up steps (default 3), profiled steps (default 1)
+     * @param args the trace file, warm-up steps (default 3), profiled steps (default 1), PyTorch intra-op
+     *     threads (default 1)
      * @throws IOException when the model cannot be read
      */
     public static void main(String[] args) throws IOException {
-        System.setProperty("ai.djl.pytorch.num_threads", "1");
+        System.setProperty("ai.djl.pytorch.num_threads", args.length > 3 ? args[3] : "1");
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         int warmUp = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         int steps = args.length > 2 ? Integer.parseInt(args[2]) : 1;

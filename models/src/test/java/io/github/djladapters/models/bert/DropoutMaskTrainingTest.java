@@ -10,6 +10,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.NormalInitializer;
@@ -39,6 +40,40 @@ class DropoutMaskTrainingTest {
     @AfterEach
     void switchBack() {
         DropoutMask.setEnabled(true);
+        DropoutMask.setFloatMaskInPlace(true);
+    }
+
+    @Test
+    void floatMasksWrittenInPlaceGiveTheBooleanMaskPathsOutputAndGradients() {
+        String key = "ai.djl.pytorch.num_threads";
+        String before = System.getProperty(key);
+        int torchThreads = JniUtils.getNumThreads();
+        try (NDManager manager = NDManager.newBaseManager()) {
+            AdapterModel<BertModel> adapters = model(manager);
+            List<Parameter> trainable = trainable(adapters);
+            for (String threads : new String[] {"1", "2"}) {
+                System.setProperty(key, threads); // the masks' chunks are drawn in parallel above one thread
+                JniUtils.setNumThreads(Integer.parseInt(threads));
+                DropoutMask.setFloatMaskInPlace(false);
+                Result booleanMasks = step(manager, adapters, trainable, 9, true);
+                DropoutMask.setFloatMaskInPlace(true);
+                Result inPlace = step(manager, adapters, trainable, 9, true);
+                assertArrayEquals(booleanMasks.output, inPlace.output, 0f, threads + " thread(s)");
+                for (int i = 0; i < trainable.size(); i++) {
+                    assertArrayEquals(booleanMasks.gradients.get(i), inPlace.gradients.get(i), 0f,
+                            "gradient of parameter " + i + ", " + threads + " thread(s)");
+                    assertTrue(!Arrays.equals(new float[inPlace.gradients.get(i).length], inPlace.gradients.get(i)),
+                            "gradient of parameter " + i + " is not all zero");
+                }
+            }
+        } finally {
+            JniUtils.setNumThreads(torchThreads);
+            if (before == null) {
+                System.clearProperty(key);
+            } else {
+                System.setProperty(key, before);
+            }
+        }
     }
 
     @Test

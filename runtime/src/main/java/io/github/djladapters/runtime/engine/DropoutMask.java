@@ -9,6 +9,7 @@ import ai.djl.nn.norm.Dropout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.SplittableRandom;
+import java.util.function.IntConsumer;
 import java.util.stream.IntStream;
 
 /**
@@ -44,6 +45,9 @@ public final class DropoutMask {
     /** The system property that, set to {@code false}, keeps libtorch's own dropout. */
     public static final String PROPERTY = "djladapters.dropout.javaMask";
 
+    /** The class of DJL's PyTorch arrays (not on this module's compile class path). */
+    private static final String PYTORCH_ARRAY = "ai.djl.pytorch.engine.PtNDArray";
+
     /** Elements per chunk; each chunk draws from its own generator. */
     static final int CHUNK = 1 << 16;
 
@@ -51,6 +55,7 @@ public final class DropoutMask {
     /** Each thread's staging buffer for masks, as large as the largest mask it drew (one per thread, not per size). */
     private static final ThreadLocal<ByteBuffer> STAGING = new ThreadLocal<>();
     private static volatile boolean enabled = !"false".equals(System.getProperty(PROPERTY));
+    private static volatile boolean floatMaskInPlace = true;
 
     private DropoutMask() {}
 
@@ -70,6 +75,17 @@ public final class DropoutMask {
      */
     public static void setEnabled(boolean on) {
         enabled = on;
+    }
+
+    /**
+     * Whether float32 masks are written straight into an array libtorch allocated (the default) or drawn as a
+     * boolean mask, copied, converted and scaled by libtorch, as before; the values are the same either way.
+     * For A/B measurements.
+     *
+     * @param inPlace true for the single-pass float mask
+     */
+    public static void setFloatMaskInPlace(boolean inPlace) {
+        floatMaskInPlace = inPlace;
     }
 
     /**
@@ -102,14 +118,54 @@ public final class DropoutMask {
             return Dropout.dropout(x, p, true).head();
         }
         NDManager manager = x.getManager();
-        // the mask as x's type, scaled: a product of two arrays of one type runs vectorised (a float times a
-        // boolean array is converted element by element, in the forward and again in the backward)
+        long seed = drawSeed(manager);
         NDArray noise;
-        try (NDArray keep = mask(manager, x.getShape(), p, drawSeed(manager));
-                NDArray factor = manager.full(new Shape(), 1f / (1f - p), x.getDataType(), x.getDevice())) {
-            noise = keep.toType(x.getDataType(), false).muli(factor);
+        if (writesInPlace(x)) {
+            noise = scaledMask(manager, x.getShape(), p, seed);
+        } else {
+            // the mask as x's type, scaled: a product of two arrays of one type runs vectorised (a float times a
+            // boolean array is converted element by element, in the forward and again in the backward)
+            try (NDArray keep = mask(manager, x.getShape(), p, seed);
+                    NDArray factor = manager.full(new Shape(), 1f / (1f - p), x.getDataType(), x.getDevice())) {
+                noise = keep.toType(x.getDataType(), false).muli(factor);
+            }
         }
         return x.mul(noise);
+    }
+
+    /**
+     * Whether the scaled mask of {@code x} can be written straight into an array libtorch allocated: a
+     * float32 array of DJL's PyTorch engine, whose {@code toByteBuffer(true)} is a view of the tensor's memory.
+     */
+    private static boolean writesInPlace(NDArray x) {
+        return floatMaskInPlace && x.getDataType() == DataType.FLOAT32 && PYTORCH_ARRAY.equals(x.getClass().getName());
+    }
+
+    /**
+     * The scaled keep mask of {@link #apply} for float32: {@code 1 / (1 - p)} where {@link #mask} is true
+     * and 0 where it is false (the same elements, the same float factor), written by the chunks' generators
+     * straight into a float32 array that libtorch allocated. One pass instead of four (the boolean mask's
+     * copy, its conversion to float, which libtorch 2.7.1 does element by element, and the scaling).
+     *
+     * @param manager the manager of the mask, a PyTorch engine's
+     * @param shape its shape
+     * @param p the probability of 0
+     * @param seed the seed of its chunks' generators
+     * @return a float32 array of {@code shape}
+     */
+    static NDArray scaledMask(NDManager manager, Shape shape, float p, long seed) {
+        int n = Math.toIntExact(shape.size());
+        NDArray noise = manager.create(shape, DataType.FLOAT32);
+        ByteBuffer floats = noise.toByteBuffer(true).order(ByteOrder.nativeOrder());
+        if (!floats.isDirect() || floats.capacity() != 4L * n) {
+            noise.close();
+            throw new IllegalStateException("expected a direct view of the " + n + " floats of a new array, got "
+                    + floats);
+        }
+        long threshold = threshold(p);
+        long factor = Float.floatToRawIntBits(1f / (1f - p)) & 0xFFFFFFFFL;
+        forEachChunk(n, chunk -> fillScaled(floats, chunk, n, seed, threshold, factor));
+        return noise;
     }
 
     /**
@@ -124,16 +180,24 @@ public final class DropoutMask {
     static NDArray mask(NDManager manager, Shape shape, float p, long seed) {
         int n = Math.toIntExact(shape.size());
         ByteBuffer bytes = staging(n);
-        // keep when the unsigned 32-bit word is below (1 - p) 2^32
-        long threshold = Math.round((1.0 - p) * 4294967296.0);
-        int chunks = (n + CHUNK - 1) / CHUNK;
-        IntStream range = IntStream.range(0, chunks);
-        (chunks > 1 && torchThreads() > 1 ? range.parallel() : range)
-                .forEach(chunk -> fill(bytes, chunk, n, seed, threshold));
+        long threshold = threshold(p);
+        forEachChunk(n, chunk -> fill(bytes, chunk, n, seed, threshold));
         // the staging buffer is reused: the array autograd keeps must be libtorch's own copy
         try (NDArray shared = manager.create(bytes, shape, DataType.BOOLEAN)) {
             return shared.duplicate();
         }
+    }
+
+    /** Keep when the unsigned 32-bit word is below {@code (1 - p) 2^32}. */
+    private static long threshold(float p) {
+        return Math.round((1.0 - p) * 4294967296.0);
+    }
+
+    /** Runs {@code fill} for every chunk of {@code n} elements, in parallel when PyTorch has more than one thread. */
+    private static void forEachChunk(int n, IntConsumer fill) {
+        int chunks = (n + CHUNK - 1) / CHUNK;
+        IntStream range = IntStream.range(0, chunks);
+        (chunks > 1 && torchThreads() > 1 ? range.parallel() : range).forEach(fill);
     }
 
     /** The thread's staging buffer cut to {@code n} bytes, grown when a larger mask comes. */
@@ -143,7 +207,7 @@ public final class DropoutMask {
             buffer = ByteBuffer.allocateDirect(n);
             STAGING.set(buffer);
         }
-        return buffer.slice(0, n).order(ByteOrder.nativeOrder());
+        return buffer.slice(0, n).order(ByteOrder.LITTLE_ENDIAN);
     }
 
     private static void fill(ByteBuffer bytes, int chunk, int n, long seed, long threshold) {
@@ -151,14 +215,51 @@ public final class DropoutMask {
         int start = chunk * CHUNK;
         int end = Math.min(n, start + CHUNK);
         int i = start;
+        // eight mask bytes per write, branch-free: a byte-wise put checks its index and the buffer's scope
+        // for every element, and a comparison branch mispredicts on every p-th element
+        for (; i + 8 <= end; i += 8) {
+            long packed = 0;
+            for (int b = 0; b < 64; b += 16) {
+                long word = random.nextLong();
+                packed |= keep(word & 0xFFFFFFFFL, threshold) << b | keep(word >>> 32, threshold) << (b + 8);
+            }
+            bytes.putLong(i, packed); // little-endian: element i is the lowest byte
+        }
         for (; i + 1 < end; i += 2) {
             long word = random.nextLong();
-            bytes.put(i, (word & 0xFFFFFFFFL) < threshold ? (byte) 1 : (byte) 0);
-            bytes.put(i + 1, (word >>> 32) < threshold ? (byte) 1 : (byte) 0);
+            bytes.put(i, (byte) keep(word & 0xFFFFFFFFL, threshold));
+            bytes.put(i + 1, (byte) keep(word >>> 32, threshold));
         }
         if (i < end) {
-            bytes.put(i, (random.nextLong() & 0xFFFFFFFFL) < threshold ? (byte) 1 : (byte) 0);
+            bytes.put(i, (byte) keep(random.nextLong() & 0xFFFFFFFFL, threshold));
         }
+    }
+
+    /**
+     * {@link #fill}'s chunk as floats: {@code factor}'s bits where it writes 1, 0 where it writes 0, two
+     * elements per word and per write.
+     */
+    private static void fillScaled(ByteBuffer floats, int chunk, int n, long seed, long threshold, long factor) {
+        SplittableRandom random = new SplittableRandom(seed + chunk * GOLDEN_GAMMA);
+        boolean lowFirst = floats.order() == ByteOrder.LITTLE_ENDIAN;
+        int start = chunk * CHUNK;
+        int end = Math.min(n, start + CHUNK);
+        int i = start;
+        for (; i + 1 < end; i += 2) {
+            long word = random.nextLong();
+            // -keep is all ones or zero: the factor's bits or +0f, without a branch
+            long first = factor & -keep(word & 0xFFFFFFFFL, threshold);
+            long second = factor & -keep(word >>> 32, threshold);
+            floats.putLong(4 * i, lowFirst ? second << 32 | first : first << 32 | second);
+        }
+        if (i < end) {
+            floats.putInt(4 * i, (int) (factor & -keep(random.nextLong() & 0xFFFFFFFFL, threshold)));
+        }
+    }
+
+    /** 1 when the unsigned 32-bit {@code word} is below {@code threshold} (at most 2^32), else 0. */
+    private static long keep(long word, long threshold) {
+        return (word - threshold) >>> 63;
     }
 
     /** One number from libtorch's generator, so that the engine's seed fixes every mask. */

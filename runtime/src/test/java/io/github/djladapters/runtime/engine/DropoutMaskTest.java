@@ -57,6 +57,21 @@ class DropoutMaskTest {
     }
 
     @Test
+    void appliedFloatMaskIsTheBooleanMaskOfTheSameSeedScaled() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray x = manager.randomNormal(new Shape(3, DropoutMask.CHUNK + 5)); // two chunks, an odd tail
+            float p = 0.3f;
+            Engine.getInstance().setRandomSeed(77);
+            float[] applied = DropoutMask.apply(x, p).toFloatArray();
+            Engine.getInstance().setRandomSeed(77);
+            long seed = manager.randomInteger(0, Long.MAX_VALUE, new Shape(1), DataType.INT64).getLong();
+            NDArray keep = DropoutMask.mask(manager, x.getShape(), p, seed);
+            float[] expected = x.mul(keep.toType(DataType.FLOAT32, false).muli(1f / (1f - p))).toFloatArray();
+            assertArrayEquals(expected, applied);
+        }
+    }
+
+    @Test
     void gradientGoesThroughTheMaskWithTheSameFactor() {
         try (NDManager manager = NDManager.newBaseManager()) {
             NDArray x = manager.randomNormal(new Shape(8, 40));
@@ -117,10 +132,16 @@ class DropoutMaskTest {
             String key = "ai.djl.pytorch.num_threads";
             String before = System.getProperty(key);
             try {
-                System.setProperty(key, "1");
-                assertArrayEquals(expected, DropoutMask.mask(manager, new Shape(n), p, seed).toBooleanArray());
-                System.setProperty(key, "4");
-                assertArrayEquals(expected, DropoutMask.mask(manager, new Shape(n), p, seed).toBooleanArray());
+                float[] scaled = new float[n];
+                for (int i = 0; i < n; i++) {
+                    scaled[i] = expected[i] ? 1f / (1f - p) : 0f;
+                }
+                for (String threads : new String[] {"1", "4"}) {
+                    System.setProperty(key, threads);
+                    assertArrayEquals(expected, DropoutMask.mask(manager, new Shape(n), p, seed).toBooleanArray());
+                    // the float32 mask written in place: the same elements, kept ones exactly the factor
+                    assertArrayEquals(scaled, DropoutMask.scaledMask(manager, new Shape(n), p, seed).toFloatArray());
+                }
             } finally {
                 if (before == null) {
                     System.clearProperty(key);
