@@ -15,6 +15,7 @@ import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.Adapters;
 import io.github.djladapters.runtime.engine.DropoutMask;
 import io.github.djladapters.runtime.methods.lora.LoRAConfig;
+import io.github.djladapters.runtime.methods.lora.LoRALayer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -41,7 +42,7 @@ import java.util.stream.Stream;
  * halves are equal, so what the stepping thread does beyond the others' is work nobody shares.
  *
  * <pre>
- * OMP_WAIT_POLICY=PASSIVE java -cp ... io.github.djladapters.models.bench.StepSections [lora|full] [steps]
+ * OMP_WAIT_POLICY=PASSIVE java -cp ... io.github.djladapters.models.bench.StepSections [lora|full] [steps] [none|mask|up]
  * </pre>
  */
 public final class StepSections {
@@ -53,13 +54,19 @@ public final class StepSections {
     /**
      * Runs warm-up steps, then {@code steps} steps at each thread count, alternating.
      *
-     * @param args lora or full (default lora), measured steps per thread count (default 6)
+     * @param args lora or full (default lora), measured steps per thread count (default 6), and the change to
+     *     measure before / after in the same process, interleaved step by step: {@code none} (default), {@code
+     *     mask} ({@link DropoutMask#setFloatMaskInPlace}) or {@code up} ({@link LoRALayer#contiguousUpInTraining})
      * @throws IOException when the model or {@code /proc} cannot be read
      */
     public static void main(String[] args) throws IOException {
         boolean lora = args.length < 1 || args[0].equals("lora");
         int steps = args.length > 1 ? Integer.parseInt(args[1]) : 6;
-        boolean ab = args.length > 2 && args[2].equals("ab");
+        String change = args.length > 2 ? args[2] : "none";
+        if (!List.of("none", "mask", "up").contains(change)) {
+            throw new IllegalArgumentException("expected none, mask or up as the change to A/B, got " + change);
+        }
+        boolean ab = !change.equals("none");
         int combos = ab ? 4 : 2; // thread count 1 / 2, times the mask variant (before / after) with ab
         System.setProperty("ai.djl.pytorch.num_threads", "2");
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
@@ -92,11 +99,13 @@ public final class StepSections {
                 cpu.add(perSection);
             }
             for (int step = -16; step < combos * steps; step++) {
-                int combo = Math.floorMod(step, combos);
+                int combo = Math.floorMod(step + Math.floorDiv(step, combos), combos); // the order rotates each cycle
                 int threads = 1 + combo % 2;
                 JniUtils.setNumThreads(threads);
                 System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
-                DropoutMask.setFloatMaskInPlace(!ab || combo >= 2);
+                boolean after = !ab || combo >= 2;
+                DropoutMask.setFloatMaskInPlace(!change.equals("mask") || after);
+                LoRALayer.contiguousUpInTraining(!change.equals("up") || after);
                 boolean measured = step >= 0;
                 try (NDManager scope = manager.newSubManager()) {
                     NDArray input = scope.create(ids);
@@ -121,6 +130,7 @@ public final class StepSections {
                 }
             }
             DropoutMask.setFloatMaskInPlace(true);
+            LoRALayer.contiguousUpInTraining(true);
             print(lora, steps, cpu, wall, ab);
         }
     }

@@ -47,6 +47,7 @@ class DropoutMaskTrainingTest {
     void floatMasksWrittenInPlaceGiveTheBooleanMaskPathsOutputAndGradients() {
         String key = "ai.djl.pytorch.num_threads";
         String before = System.getProperty(key);
+        Engine.getInstance(); // loads libtorch, which JniUtils calls
         int torchThreads = JniUtils.getNumThreads();
         try (NDManager manager = NDManager.newBaseManager()) {
             AdapterModel<BertModel> adapters = model(manager);

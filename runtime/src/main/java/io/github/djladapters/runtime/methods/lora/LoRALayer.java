@@ -41,6 +41,7 @@ import io.github.djladapters.runtime.architecture.FlatLinear;
 public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
 
     private static volatile boolean reusePerRowStacks = true;
+    private static volatile boolean contiguousUpInTraining = true;
 
     /** The stacked per-row weights of the last mixed forward; guarded by {@code this}. */
     private LoRARowStack rowStack;
@@ -62,6 +63,17 @@ public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
      */
     public static void reusePerRowStacks(boolean reuse) {
         reusePerRowStacks = reuse;
+    }
+
+    /**
+     * Whether a training forward on the CPU multiplies by a contiguous copy of {@code B^T} (the default) or
+     * by the transposed view of {@code B}, as before; the math is the same, only which matrix products the
+     * backward pass runs for {@code B}'s gradient differs (see {@link #up}). For A/B measurements.
+     *
+     * @param contiguous true for the contiguous copy
+     */
+    public static void contiguousUpInTraining(boolean contiguous) {
+        contiguousUpInTraining = contiguous;
     }
 
     /**
@@ -147,7 +159,7 @@ public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
             } else {
                 // the scaling goes on the r-wide intermediate, not on the output
                 NDArray down = Scalars.mul(Linear.linear(input, a).head(), w.scaling());
-                delta = w.maskOutputs(Linear.linear(down, b).head());
+                delta = w.maskOutputs(up(down, b, training));
             }
             result = sum(result, use.onRows(delta), inPlace);
         }
@@ -156,6 +168,23 @@ public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
             result = sum(result, delta != null ? delta : perRowDelta(store, x, perRow, training), inPlace);
         }
         return new NDList(result);
+    }
+
+    /**
+     * {@code down B^T}: the up projection. In training on the CPU through a contiguous copy of {@code B^T}
+     * ({@code [r, out]}, r * out values): libtorch then computes {@code B}'s gradient as {@code (down^T g)^T}, an
+     * {@code [r, rows] x [rows, out]} product, where through the transposed view it runs {@code g^T down}, an
+     * {@code [out, rows] x [rows, r]} product that MKL runs about twice as slowly at one thread and slower at two
+     * threads than at one (a rank-8 output over 1,024 rows: too little for two threads to split well).
+     */
+    private static NDArray up(NDArray down, NDArray b, boolean training) {
+        if (!training || !contiguousUpInTraining || !Device.Type.CPU.equals(down.getDevice().getDeviceType())) {
+            return Linear.linear(down, b).head();
+        }
+        NDArray transposed = b.transpose();
+        transposed.attach(down.getManager()); // a view of the parameter: keep it out of the model's manager
+        NDArray upWeight = transposed.flatten().reshape(b.getShape().get(1), b.getShape().get(0)); // a copy
+        return down.matMul(upWeight);
     }
 
     /**
