@@ -30,7 +30,8 @@ import java.util.stream.IntStream;
  * mask is a different random stream from {@code torch.dropout}'s, but it is reproducible from the
  * engine's seed ({@code Engine.setRandomSeed}): each call seeds its generators with one number drawn
  * from libtorch's generator. As in PyTorch, autograd keeps the scaled mask ({@code keep / (1 - p)} in
- * {@code x}'s type) for the backward pass.
+ * {@code x}'s type) for the backward pass. For float32 arrays the chunks write that scaled
+ * mask straight into a tensor libtorch allocated; other types get a boolean mask that libtorch converts.
  *
  * <p>On for CPU arrays by default; the system property {@value #PROPERTY}{@code =false} (read once)
  * or {@link #setEnabled(boolean)} makes {@link #apply} call DJL's {@code Dropout.dropout} (libtorch's
@@ -135,10 +136,12 @@ public final class DropoutMask {
 
     /**
      * Whether the scaled mask of {@code x} can be written straight into an array libtorch allocated: a
-     * float32 array of DJL's PyTorch engine, whose {@code toByteBuffer(true)} is a view of the tensor's memory.
+     * non-empty float32 array of DJL's PyTorch engine, whose {@code toByteBuffer(true)} is a view of the
+     * tensor's memory (an empty tensor has no memory to view).
      */
     private static boolean writesInPlace(NDArray x) {
-        return floatMaskInPlace && x.getDataType() == DataType.FLOAT32 && PYTORCH_ARRAY.equals(x.getClass().getName());
+        return floatMaskInPlace && x.getDataType() == DataType.FLOAT32 && x.getShape().size() > 0
+                && PYTORCH_ARRAY.equals(x.getClass().getName());
     }
 
     /**

@@ -72,6 +72,14 @@ class DropoutMaskTest {
     }
 
     @Test
+    void anEmptyArrayGoesThroughAsAnEmptyArray() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray empty = manager.zeros(new Shape(0, 3));
+            assertEquals(new Shape(0, 3), DropoutMask.apply(empty, 0.1f).getShape());
+        }
+    }
+
+    @Test
     void gradientGoesThroughTheMaskWithTheSameFactor() {
         try (NDManager manager = NDManager.newBaseManager()) {
             NDArray x = manager.randomNormal(new Shape(8, 40));
