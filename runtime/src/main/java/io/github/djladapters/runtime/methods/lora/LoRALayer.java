@@ -174,11 +174,13 @@ public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
      * {@code down B^T}: the up projection. In training on the CPU through a contiguous copy of {@code B^T}
      * ({@code [r, out]}, r * out values): libtorch then computes {@code B}'s gradient as {@code (down^T g)^T}, an
      * {@code [r, rows] x [rows, out]} product, where through the transposed view it runs {@code g^T down}, an
-     * {@code [out, rows] x [rows, r]} product that MKL runs about twice as slowly at one thread and slower at two
-     * threads than at one (a rank-8 output over 1,024 rows: too little for two threads to split well).
+     * {@code [out, rows] x [rows, r]} product that MKL ran slower with two threads than with one (a rank-8
+     * output over 1,024 rows: too little for two threads to split well). Only for a {@code B} that takes a
+     * gradient: otherwise the copy would buy nothing.
      */
     private static NDArray up(NDArray down, NDArray b, boolean training) {
-        if (!training || !contiguousUpInTraining || !Device.Type.CPU.equals(down.getDevice().getDeviceType())) {
+        if (!training || !contiguousUpInTraining || !Device.Type.CPU.equals(down.getDevice().getDeviceType())
+                || !b.hasGradient()) {
             return Linear.linear(down, b).head();
         }
         NDArray transposed = b.transpose();
