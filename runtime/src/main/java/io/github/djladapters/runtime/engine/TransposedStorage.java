@@ -103,6 +103,7 @@ public final class TransposedStorage {
     private static void intern(NDArray target, NDArray replacement) {
         boolean trainable = target.hasGradient();
         target.intern(replacement);
+        replacement.close(); // intern moved its tensor but left the emptied array in the manager
         target.setRequiresGradient(trainable);
     }
 

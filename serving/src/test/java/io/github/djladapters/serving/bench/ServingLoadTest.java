@@ -257,7 +257,7 @@ public final class ServingLoadTest {
         }
     }
 
-    private static Phase run(String name, Path embedRoot, Path gpt2, Path cache, int adapters, int clients, int seconds,
+    static Phase run(String name, Path embedRoot, Path gpt2, Path cache, int adapters, int clients, int seconds,
             boolean perGroup) throws Exception {
         BatchSettings batching = new BatchSettings(32, 5, perGroup);
         try (ServedModel encoder = ModelLoader.open(ModelLoader.BUILT_IN, embedRoot, RegistryOptions.DEFAULTS, batching, cache);
