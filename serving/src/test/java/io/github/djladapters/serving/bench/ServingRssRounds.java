@@ -56,6 +56,13 @@ public final class ServingRssRounds {
                     heap.getCommitted() >> 20, nmtCommittedMib(), collected.live("ai.djl.pytorch.engine.PtNDArray"),
                     collected.live("ai.djl.pytorch.engine.PtNDManager"),
                     collected.live("ai.djl.huggingface.tokenizers.HuggingFaceTokenizer"));
+            if (round == 1) {
+                nativeMemory("baseline");
+            }
+        }
+        String diff = nativeMemory("summary.diff", "scale=KB");
+        if (diff != null) {
+            System.out.println("\nThe JVM's native memory since round 1 (Native Memory Tracking):\n" + diff);
         }
     }
 
@@ -70,18 +77,24 @@ public final class ServingRssRounds {
 
     /** The JVM's committed native memory from Native Memory Tracking, or "n/a" when it is off. */
     private static String nmtCommittedMib() {
-        try {
-            String summary = (String) ManagementFactory.getPlatformMBeanServer().invoke(
-                    new ObjectName("com.sun.management:type=DiagnosticCommand"), "vmNativeMemory",
-                    new Object[] {new String[] {"summary", "scale=MB"}}, new String[] {String[].class.getName()});
-            for (String line : summary.split("\n")) {
-                if (line.startsWith("Total:")) {
-                    return line.replaceAll(".*committed=([0-9]+)MB.*", "$1");
-                }
+        String summary = nativeMemory("summary", "scale=MB");
+        for (String line : summary == null ? new String[0] : summary.split("\n")) {
+            if (line.startsWith("Total:")) {
+                return line.replaceAll(".*committed=([0-9]+)MB.*", "$1");
             }
-            return "n/a";
+        }
+        return "n/a";
+    }
+
+    /** {@code jcmd <pid> VM.native_memory <arguments>} in process; null when tracking is off. */
+    private static String nativeMemory(String... arguments) {
+        try {
+            String out = (String) ManagementFactory.getPlatformMBeanServer().invoke(
+                    new ObjectName("com.sun.management:type=DiagnosticCommand"), "vmNativeMemory",
+                    new Object[] {arguments}, new String[] {String[].class.getName()});
+            return out.contains("not enabled") ? null : out;
         } catch (Exception e) {
-            return "n/a";
+            return null;
         }
     }
 }
