@@ -1,6 +1,5 @@
 package io.github.djladapters.serving.http;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.github.djladapters.models.gpt2.GPT2LMHeadModel;
 import io.github.djladapters.models.gpt2.GPT2Models;
@@ -9,11 +8,10 @@ import io.github.djladapters.models.llama.LlamaModels;
 import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.Adapters;
 import io.github.djladapters.runtime.methods.lora.LoRAConfig;
+import io.github.djladapters.serving.registry.RandomAdapterWeights;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Random;
 
 /**
@@ -69,16 +67,7 @@ public final class TinyGpt2 {
 
     /** Gives adapter {@code x} normal random weights (standard deviation 0.6) and saves it to {@code dir}. */
     private static void saveRandom(AdapterModel<?> scratch, NDManager manager, long seed, Path dir) throws IOException {
-        Random random = new Random(seed);
-        Map<String, NDArray> tensors = new LinkedHashMap<>();
-        scratch.adapterTensors("x", manager).forEach((key, value) -> {
-            float[] values = new float[(int) value.size()];
-            for (int i = 0; i < values.length; i++) {
-                values[i] = (float) random.nextGaussian() * 0.6f;
-            }
-            tensors.put(key, manager.create(values, value.getShape()));
-        });
-        scratch.loadAdapterTensors("x", tensors);
+        RandomAdapterWeights.fill(scratch, "x", manager, new Random(seed), 0.6f);
         scratch.saveAdapterFolder("x", dir);
     }
 }
