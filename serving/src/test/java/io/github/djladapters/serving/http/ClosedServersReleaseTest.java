@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Opening a model and its server, serving mixed-adapter requests and closing both leaves nothing
  * behind: after a warm-up round (which loads what lives for the process: the engine, the TorchScript
  * kernels, compiled code), further rounds leave as many live arrays, managers, TorchScript values
- * and threads as the warm-up did, and no tokenizer per round.
+ * and threads as the warm-up did, no tokenizer per round, and no entries in static maps.
  */
 class ClosedServersReleaseTest {
 
@@ -65,6 +65,8 @@ class ClosedServersReleaseTest {
         assertTrue(last.live(TOKENIZER) - warm.live(TOKENIZER) < ROUNDS, "live tokenizers " + warm.live(TOKENIZER)
                 + " after the warm-up, " + last.live(TOKENIZER) + " after " + ROUNDS + " more rounds");
         assertEquals(warm.threads(), last.threads(), "live threads by name");
+        assertTrue(last.transposedWeights() <= warm.transposedWeights(), "weights followed by TransposedStorage: "
+                + warm.transposedWeights() + " after the warm-up, " + last.transposedWeights() + " at the end");
     }
 
     private static void serveAndClose(Path bertAdapters, Path gpt2, Path llama) throws Exception {

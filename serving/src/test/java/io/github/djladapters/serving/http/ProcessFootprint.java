@@ -1,5 +1,6 @@
 package io.github.djladapters.serving.http;
 
+import io.github.djladapters.runtime.engine.TransposedStorage;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -17,9 +18,11 @@ import javax.management.ObjectName;
  *
  * @param objects live instances by class name (only the classes asked for)
  * @param threads live threads by name, with their counts
+ * @param transposedWeights the arrays {@link TransposedStorage}'s static map follows
  * @param rssKib resident set size from {@code /proc/self/status} (0 where it cannot be read)
  */
-public record ProcessFootprint(Map<String, Long> objects, Map<String, Integer> threads, long rssKib) {
+public record ProcessFootprint(Map<String, Long> objects, Map<String, Integer> threads, int transposedWeights,
+        long rssKib) {
 
     /** Classes whose instances hold native memory. */
     public static final String[] NATIVE_HOLDERS = {"ai.djl.pytorch.engine.PtNDArray",
@@ -49,7 +52,7 @@ public record ProcessFootprint(Map<String, Long> objects, Map<String, Integer> t
                 threads.merge(thread.getName().replaceAll("[0-9]+", "#"), 1, Integer::sum);
             }
         }
-        return new ProcessFootprint(objects, threads, readRss());
+        return new ProcessFootprint(objects, threads, TransposedStorage.tracked(), readRss());
     }
 
     /**
