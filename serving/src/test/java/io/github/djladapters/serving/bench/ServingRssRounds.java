@@ -19,14 +19,16 @@ import javax.management.ObjectName;
  * ({@link ProcessFootprint}). What {@code malloc_trim} gives back was the allocator's, kept for reuse.
  *
  * <p>{@code ./mvnw -o -q -B -pl serving -am -DskipTests test-compile exec:exec@rss-rounds
- * [-Drss.rounds=6 -Drss.seconds=8 -Dload.adapters=16 -Dload.clients=16]}
+ * [-Drss.rounds=8 -Drss.seconds=8 -Dload.adapters=16 -Drss.clients=16]}; the
+ * pom runs it with Native Memory Tracking on. Run it with {@code MALLOC_ARENA_MAX=2} in the environment
+ * to see what glibc's per-thread arenas add.
  */
 public final class ServingRssRounds {
 
     private ServingRssRounds() {}
 
     public static void main(String[] args) throws Exception {
-        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 6;
+        int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 8;
         int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 8;
         int adapters = args.length > 2 ? Integer.parseInt(args[2]) : 16;
         int clients = args.length > 3 ? Integer.parseInt(args[3]) : 16;
