@@ -65,7 +65,8 @@ final class ServeCommand implements Callable<Integer> {
     int maxLoras;
 
     @Option(names = "--max-adapter-mib", defaultValue = "2048",
-            description = "Bound on the memory of resident adapter weights, in MiB. Default: ${DEFAULT-VALUE}.")
+            description = "Bound on the memory adapters take, in MiB: resident weights and the copies of them that"
+                    + " batches keep. Default: ${DEFAULT-VALUE}.")
     long maxAdapterMib;
 
     @Option(names = "--mode", defaultValue = "unmerged",

@@ -48,6 +48,15 @@ public final class PreparedRows implements AutoCloseable {
         return routing.kept() == null ? 0 : routing.kept().keptBytes();
     }
 
+    /**
+     * Whether these rows are still open (not closed).
+     *
+     * @return false once {@link #close()} ran or the manager they were prepared in closed
+     */
+    public boolean isOpen() {
+        return manager.isOpen();
+    }
+
     Object model() {
         return model;
     }

@@ -288,6 +288,11 @@ public final class LlamaDecodeStep implements AutoCloseable {
         return weights;
     }
 
+    /** Whether weight lists are kept now: built by a fused step and not freed since. */
+    synchronized boolean keepsWeights() {
+        return weights != null && !weights.closed;
+    }
+
     /** Frees the kept weight lists (the model's arrays stay). */
     @Override
     public synchronized void close() {

@@ -34,15 +34,18 @@ public final class ArrayValues {
                     + value.getShape());
         }
         boolean trainable = target.hasGradient();
-        // flatten puts a strided view (a transposed delta) into row-major order; duplicate() is the copy.
-        NDArray copy = value.flatten().toType(target.getDataType(), false).duplicate().reshape(target.getShape())
-                .stopGradient();
-        if (TransposedStorage.isStored(target)) { // keep the layout a decoder chose for its projections
-            NDArray rowMajor = copy;
-            copy = TransposedStorage.transposedCopy(rowMajor);
-            rowMajor.close();
+        // the steps' arrays free with this scope, not with value's manager (which may be a model's)
+        try (NDManager scope = target.getManager().newSubManager()) {
+            // flatten puts a strided view (a transposed delta) into row-major order; duplicate() is the copy.
+            NDArray flat = value.flatten();
+            flat.attach(scope);
+            NDArray copy = flat.toType(target.getDataType(), false).duplicate().reshape(target.getShape())
+                    .stopGradient();
+            if (TransposedStorage.isStored(target)) { // keep the layout a decoder chose for its projections
+                copy = TransposedStorage.transposedCopy(copy);
+            }
+            target.intern(copy); // takes copy's tensor and closes copy
         }
-        target.intern(copy);
         target.setRequiresGradient(trainable);
     }
 

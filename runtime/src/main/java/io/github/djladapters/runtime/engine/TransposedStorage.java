@@ -2,6 +2,8 @@ package io.github.djladapters.runtime.engine;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
+import java.lang.ref.Reference;
+import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -28,6 +30,8 @@ public final class TransposedStorage {
 
     // by identity (NDArray.equals compares values) and weakly (a closed model's arrays may go)
     private static final Map<Integer, List<WeakReference<NDArray>>> STORED = new HashMap<>();
+    // references whose arrays were collected: their entries leave the map at the next store
+    private static final ReferenceQueue<NDArray> COLLECTED = new ReferenceQueue<>();
 
     private TransposedStorage() {}
 
@@ -63,8 +67,12 @@ public final class TransposedStorage {
         intern(matrix, flat.reshape(matrix.getShape()).stopGradient());
         flat.close();
         synchronized (STORED) {
-            List<WeakReference<NDArray>> bucket = STORED.get(System.identityHashCode(matrix));
+            int key = System.identityHashCode(matrix);
+            List<WeakReference<NDArray>> bucket = STORED.get(key);
             bucket.removeIf(ref -> ref.get() == null || ref.get() == matrix);
+            if (bucket.isEmpty()) {
+                STORED.remove(key);
+            }
         }
     }
 
@@ -103,15 +111,54 @@ public final class TransposedStorage {
     private static void intern(NDArray target, NDArray replacement) {
         boolean trainable = target.hasGradient();
         target.intern(replacement);
+        replacement.close(); // intern moved its tensor but left the emptied array in the manager
         target.setRequiresGradient(trainable);
     }
 
     private static void remember(NDArray matrix) {
         synchronized (STORED) {
+            purgeCollected();
             List<WeakReference<NDArray>> bucket = STORED.computeIfAbsent(System.identityHashCode(matrix),
                     k -> new ArrayList<>());
             bucket.removeIf(ref -> ref.get() == null);
-            bucket.add(new WeakReference<>(matrix));
+            bucket.add(new Stored(matrix));
+        }
+    }
+
+    /** Drops the entries of arrays collected since the last call, so that the map follows the live arrays. */
+    private static void purgeCollected() {
+        for (Reference<? extends NDArray> ref = COLLECTED.poll(); ref != null; ref = COLLECTED.poll()) {
+            int key = ((Stored) ref).identity;
+            List<WeakReference<NDArray>> bucket = STORED.get(key);
+            if (bucket != null) {
+                bucket.remove(ref);
+                if (bucket.isEmpty()) {
+                    STORED.remove(key);
+                }
+            }
+        }
+    }
+
+    /**
+     * How many arrays the map follows now, collected ones not yet purged included: for checks that
+     * closed models leave no entries behind.
+     *
+     * @return the entries after dropping those of collected arrays
+     */
+    public static int tracked() {
+        synchronized (STORED) {
+            purgeCollected();
+            return STORED.values().stream().mapToInt(List::size).sum();
+        }
+    }
+
+    /** A weak reference that remembers its array's identity hash, the map key. */
+    private static final class Stored extends WeakReference<NDArray> {
+        final int identity;
+
+        Stored(NDArray array) {
+            super(array, COLLECTED);
+            identity = System.identityHashCode(array);
         }
     }
 }

@@ -2,6 +2,7 @@ package io.github.djladapters.serving.registry;
 
 import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.PreparedRows;
+import io.github.djladapters.runtime.methods.RowArrayCache;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +14,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -20,8 +22,9 @@ import java.util.stream.Stream;
 /**
  * The adapters served over one base model, usable without HTTP: DJL Serving's register, update,
  * unregister, describe and paged list, its {@code preload} and {@code pin} options, {@code max_loras}
- * resident adapters with least-recently-used eviction of unpinned ones, and a bound on the memory of
- * resident adapter weights.
+ * resident adapters with least-recently-used eviction of unpinned ones, and a bound on the memory
+ * adapters take: their weights, the per-layer stacks of them that mixed forwards keep, and the
+ * per-row weights that running decoding batches keep ({@link #prepareRows}).
  *
  * <p>Registration is atomic: an adapter that fails to load (bad config, shapes that do not fit the
  * base model, a method the model does not support) leaves the registry and the model as they were
@@ -51,6 +54,8 @@ public final class AdapterRegistry implements AutoCloseable {
     private long clock;
     private long evictions;
     private boolean closed;
+    /** Open prepared rows and the bytes of per-row weights each may keep (weakly: dropped rows count no more). */
+    private final Map<PreparedRows, Long> reservations = new WeakHashMap<>();
 
     /** One registered adapter; {@code current} is null while it is not resident. */
     private static final class Entry {
@@ -343,12 +348,27 @@ public final class AdapterRegistry implements AutoCloseable {
      * decoding steps of a batch whose rows do not change; unmerged mode). It holds no lock between
      * forwards, so registrations go on meanwhile; the leases keep the rows' versions in the model.
      *
+     * <p>The rows' layers keep each row's gathered LoRA weights across forwards up to a budget taken
+     * from the adapter memory bound: what the bound leaves beside the resident adapters, at most
+     * {@link RowArrayCache#DEFAULT_BUDGET_BYTES}. The budget counts against the bound (evictions make
+     * room for it, new adapters find less) until the rows close; with none left, each forward gathers
+     * for itself and keeps nothing.
+     *
      * @param rows one lease per row
      * @param manager owns the routing masks and the per-row weights kept for the rows until they are closed
      * @return the rows; put them in force with {@link #routeRows(PreparedRows)}, close them when the rows change
      */
     public PreparedRows prepareRows(List<AdapterLease> rows, ai.djl.ndarray.NDManager manager) {
-        return access.prepare(rows.stream().map(AdapterLease::modelName).toList(), manager);
+        long budget;
+        synchronized (lock) {
+            budget = Math.max(0, Math.min(RowArrayCache.DEFAULT_BUDGET_BYTES,
+                    options.maxAdapterBytes() - residentBytes(resident)));
+        }
+        PreparedRows prepared = access.prepare(rows.stream().map(AdapterLease::modelName).toList(), manager, budget);
+        synchronized (lock) {
+            reservations.put(prepared, budget);
+        }
+        return prepared;
     }
 
     /**
@@ -523,18 +543,27 @@ public final class AdapterRegistry implements AutoCloseable {
             throw new RegistryException(RegistryException.Reason.INSUFFICIENT_STORAGE, "No room for adapter " + added.name
                     + " (" + added.bytes + " bytes of weights): " + resident.size() + " of max_loras " + options.maxLoras()
                     + " resident, " + residentBytes(kept) + " of " + options.maxAdapterBytes()
-                    + " bytes used by adapters that are pinned or in use (weights and the per-row copy of mixed batches)");
+                    + " bytes used by adapters that are pinned or in use (weights, the per-row copy of mixed batches and"
+                    + " the per-row weights running decoding batches keep)");
         }
         return victims;
     }
 
     /**
      * The memory of some resident versions: their weights (and classifier heads), plus the per-row
-     * copy of their LoRA weights that mixed forwards keep at each layer in unmerged mode.
+     * copy of their LoRA weights that mixed forwards keep at each layer in unmerged mode, plus what
+     * the open prepared rows of decoding batches may keep ({@link #prepareRows}: each row's gathered
+     * LoRA weights, up to the budget each was given).
      */
     private long residentBytes(java.util.Collection<AdapterVersion> versions) {
         long weights = versions.stream().mapToLong(v -> v.bytes).sum();
-        return weights + access.keptRowStackBytes(versions.stream().map(v -> v.modelName).toList());
+        return weights + access.keptRowStackBytes(versions.stream().map(v -> v.modelName).toList()) + reservedBytes();
+    }
+
+    /** The budgets of the prepared rows still open; closed ones leave the count. */
+    private long reservedBytes() {
+        reservations.keySet().removeIf(rows -> !rows.isOpen());
+        return reservations.values().stream().mapToLong(Long::longValue).sum();
     }
 
     private void retire(AdapterVersion version) {

@@ -8,7 +8,6 @@ import io.github.djladapters.finetune.SavedClassifier;
 import io.github.djladapters.models.generation.GradientsOff;
 import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.PreparedRows;
-import io.github.djladapters.runtime.methods.RowArrayCache;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -241,15 +240,16 @@ final class ModelAccess {
 
     /**
      * Builds a per-row routing once for many forwards (the steps of a decoding batch), under the
-     * model's read lock for the time it takes; unmerged mode only.
+     * model's read lock for the time it takes; unmerged mode only. Its layers keep at most
+     * {@code keptBytes} of per-row weights across forwards.
      */
-    PreparedRows prepare(List<String> rows, NDManager manager) {
+    PreparedRows prepare(List<String> rows, NDManager manager, long keptBytes) {
         if (mode != ServingMode.UNMERGED) {
             throw new IllegalStateException("per-row routing across forwards needs unmerged mode");
         }
         lock.readLock().lock();
         try {
-            return model.prepareRows(rows, manager, RowArrayCache.DEFAULT_BUDGET_BYTES);
+            return model.prepareRows(rows, manager, keptBytes);
         } finally {
             lock.readLock().unlock();
         }

@@ -5,7 +5,8 @@ package io.github.djladapters.serving.registry;
  *
  * @param maxLoras how many adapters may be resident at once (DJL Serving's {@code max_loras}); the
  *     least recently used unpinned one is evicted to make room
- * @param maxAdapterBytes the bound on the memory of all resident adapters' weights, in bytes
+ * @param maxAdapterBytes the bound on the memory adapters take, in bytes: resident weights, the
+ *     per-layer stacks of them that mixed forwards keep, and the per-row weights decoding batches keep
  * @param mode unmerged (mixed batches) or merged (one adapter merged into the base)
  */
 public record RegistryOptions(int maxLoras, long maxAdapterBytes, ServingMode mode) {

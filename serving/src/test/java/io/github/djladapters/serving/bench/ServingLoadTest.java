@@ -1,6 +1,5 @@
 package io.github.djladapters.serving.bench;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -15,6 +14,7 @@ import io.github.djladapters.serving.http.TinyGpt2;
 import io.github.djladapters.serving.model.BatchSettings;
 import io.github.djladapters.serving.model.ModelLoader;
 import io.github.djladapters.serving.model.ServedModel;
+import io.github.djladapters.serving.registry.RandomAdapterWeights;
 import io.github.djladapters.serving.registry.RegistryOptions;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -25,7 +25,6 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -243,21 +242,13 @@ public final class ServingLoadTest {
             scratch.addAdapter("x", LoRAConfig.builder().r(8).loraAlpha(16).targetModules("query", "value").build());
             Random random = new Random(11);
             for (int i = 0; i <= count; i++) {
-                Map<String, NDArray> tensors = new LinkedHashMap<>();
-                scratch.adapterTensors("x", manager).forEach((key, value) -> {
-                    float[] values = new float[(int) value.size()];
-                    for (int j = 0; j < values.length; j++) {
-                        values[j] = (float) random.nextGaussian() * 0.1f;
-                    }
-                    tensors.put(key, manager.create(values, value.getShape()));
-                });
-                scratch.loadAdapterTensors("x", tensors);
+                RandomAdapterWeights.fill(scratch, "x", manager, random, 0.1f);
                 scratch.saveAdapterFolder("x", i == count ? root.resolve("spare/churn") : root.resolve("e" + i));
             }
         }
     }
 
-    private static Phase run(String name, Path embedRoot, Path gpt2, Path cache, int adapters, int clients, int seconds,
+    static Phase run(String name, Path embedRoot, Path gpt2, Path cache, int adapters, int clients, int seconds,
             boolean perGroup) throws Exception {
         BatchSettings batching = new BatchSettings(32, 5, perGroup);
         try (ServedModel encoder = ModelLoader.open(ModelLoader.BUILT_IN, embedRoot, RegistryOptions.DEFAULTS, batching, cache);

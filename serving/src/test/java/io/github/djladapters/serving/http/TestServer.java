@@ -18,7 +18,10 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.List;
 
-/** A server on loopback ports over a tiny random BERT with all-MiniLM-L6-v2's tokenizer, and a client. */
+/**
+ * A server on loopback ports over a tiny random BERT with all-MiniLM-L6-v2's tokenizer, and a client
+ * (one for every test server: the JDK's client keeps its threads until it is collected).
+ */
 final class TestServer implements AutoCloseable {
 
     static final String MODEL = "tiny-bert";
@@ -26,7 +29,7 @@ final class TestServer implements AutoCloseable {
     final NDManager manager = NDManager.newBaseManager();
     final ServedModel model;
     final ServingServer server;
-    final HttpClient client = HttpClient.newHttpClient();
+    private static final HttpClient CLIENT = HttpClient.newHttpClient();
 
     TestServer(Path root, Path cache, RegistryOptions options, BatchSettings batching, ServerOptions serverOptions)
             throws Exception {
@@ -67,7 +70,7 @@ final class TestServer implements AutoCloseable {
         for (int i = 0; i < headers.length; i += 2) {
             request.header(headers[i], headers[i + 1]);
         }
-        HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = CLIENT.send(request.build(), HttpResponse.BodyHandlers.ofString());
         return new Reply(response.statusCode(), response.headers().firstValue("Content-Type").orElse(""), response.body());
     }
 

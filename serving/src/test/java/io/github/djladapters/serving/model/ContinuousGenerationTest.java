@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.djladapters.serving.http.TinyGpt2;
 import io.github.djladapters.serving.registry.RegistryOptions;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -20,27 +21,40 @@ class ContinuousGenerationTest {
         return new GenerationRequest(prompt, adapter, tokens, 0f, 0, 1f, 0L, List.of());
     }
 
-    @Test
-    void aShortRequestJoinsARunningBatchAndLeavesBeforeTheLongOne(@TempDir Path dir) throws Exception {
+    /** The tiny GPT-2 folder under {@code dir} with adapters g1 and g2. */
+    private static Path modelWithTwoAdapters(Path dir) throws IOException {
         Path modelDir = dir.resolve("gpt2");
         TinyGpt2.writeModel(modelDir);
         TinyGpt2.writeLora(modelDir, modelDir.resolve("adapters/g1"), 3);
         TinyGpt2.writeLora(modelDir, modelDir.resolve("adapters/g2"), 4);
+        return modelDir;
+    }
+
+    /**
+     * Opens the model: one continuous batch, or one generation loop per adapter group (each request
+     * then runs without company: the reference a row in a shared batch must match).
+     */
+    private static ServedModel open(Path modelDir, Path cache, boolean oneLoopPerGroup) throws IOException {
+        return ModelLoader.open(modelDir.toString(), null, RegistryOptions.DEFAULTS,
+                new BatchSettings(8, 0, oneLoopPerGroup), cache);
+    }
+
+    @Test
+    void aShortRequestJoinsARunningBatchAndLeavesBeforeTheLongOne(@TempDir Path dir) throws Exception {
+        Path modelDir = modelWithTwoAdapters(dir);
         GenerationRequest longOne = request("w5 w9 w17", "g1", 60);
         GenerationRequest shortOne = request("w40 w41", "g2", 3);
         GenerationRequest base = request("w7", "", 5);
         Completion longAlone;
         Completion shortAlone;
         Completion baseAlone;
-        try (ServedModel grouped = ModelLoader.open(modelDir.toString(), null, RegistryOptions.DEFAULTS,
-                new BatchSettings(8, 0, true), dir)) {
+        try (ServedModel grouped = open(modelDir, dir, true)) {
             longAlone = grouped.generation().generate(longOne, null).get();
             shortAlone = grouped.generation().generate(shortOne, null).get();
             baseAlone = grouped.generation().generate(base, null).get();
         }
         assertTrue(longAlone.completionTokens() > 20, "the long request runs long: " + longAlone);
-        try (ServedModel model = ModelLoader.open(modelDir.toString(), null, RegistryOptions.DEFAULTS,
-                new BatchSettings(8, 0), dir)) {
+        try (ServedModel model = open(modelDir, dir, false)) {
             List<String> finished = new CopyOnWriteArrayList<>();
             CountDownLatch started = new CountDownLatch(1);
             CompletableFuture<Completion> running = model.generation().generate(longOne, text -> started.countDown());
@@ -58,10 +72,7 @@ class ContinuousGenerationTest {
 
     @Test
     void aRunningRowKeepsTheAdapterVersionItStartedWithWhenItsAdapterIsUpdated(@TempDir Path dir) throws Exception {
-        Path modelDir = dir.resolve("gpt2");
-        TinyGpt2.writeModel(modelDir);
-        TinyGpt2.writeLora(modelDir, modelDir.resolve("adapters/g1"), 3);
-        TinyGpt2.writeLora(modelDir, modelDir.resolve("adapters/g2"), 4);
+        Path modelDir = modelWithTwoAdapters(dir);
         TinyGpt2.writeLora(modelDir, modelDir.resolve("adapters/g1-new"), 9);
         GenerationRequest longOne = request("w5 w9 w17", "g1", 40);
         GenerationRequest other = request("w3 w4", "g2", 30);
@@ -70,8 +81,7 @@ class ContinuousGenerationTest {
         Completion otherAlone;
         Completion joinerOld;
         Completion joinerNew;
-        try (ServedModel grouped = ModelLoader.open(modelDir.toString(), null, RegistryOptions.DEFAULTS,
-                new BatchSettings(8, 0, true), dir)) {
+        try (ServedModel grouped = open(modelDir, dir, true)) {
             longOld = grouped.generation().generate(longOne, null).get();
             otherAlone = grouped.generation().generate(other, null).get();
             joinerOld = grouped.generation().generate(joiner, null).get();
@@ -79,8 +89,7 @@ class ContinuousGenerationTest {
             joinerNew = grouped.generation().generate(joiner, null).get();
         }
         assertTrue(!joinerOld.equals(joinerNew), "the new weights generate another text: " + joinerOld);
-        try (ServedModel model = ModelLoader.open(modelDir.toString(), null, RegistryOptions.DEFAULTS,
-                new BatchSettings(8, 0), dir)) {
+        try (ServedModel model = open(modelDir, dir, false)) {
             CountDownLatch started = new CountDownLatch(1);
             CountDownLatch updated = new CountDownLatch(1);
             AtomicBoolean held = new AtomicBoolean();

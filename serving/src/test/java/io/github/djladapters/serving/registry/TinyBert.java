@@ -11,9 +11,7 @@ import io.github.djladapters.runtime.Adapters;
 import io.github.djladapters.runtime.methods.lora.LoRAConfig;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 
 /** A tiny random BERT (BERT's vocabulary, so real tokenizers fit) and LoRA adapter folders for it. */
@@ -79,16 +77,7 @@ public final class TinyBert {
         try (NDManager manager = NDManager.newBaseManager()) {
             AdapterModel<BertModel> scratch = model(manager, hidden);
             scratch.addAdapter("x", config);
-            Random random = new Random(seed);
-            Map<String, NDArray> tensors = new LinkedHashMap<>();
-            scratch.adapterTensors("x", manager).forEach((key, value) -> {
-                float[] values = new float[(int) value.size()];
-                for (int i = 0; i < values.length; i++) {
-                    values[i] = (float) random.nextGaussian() * 0.5f;
-                }
-                tensors.put(key, manager.create(values, value.getShape()));
-            });
-            scratch.loadAdapterTensors("x", tensors);
+            RandomAdapterWeights.fill(scratch, "x", manager, new Random(seed), 0.5f);
             scratch.saveAdapterFolder("x", dir);
         }
     }

@@ -2,6 +2,13 @@ package io.github.djladapters.runtime.methods.lora;
 
 import static io.github.djladapters.runtime.methods.ReferenceWeights.maxDiff;
 import static io.github.djladapters.runtime.methods.ReferenceWeights.tiny;
+import static io.github.djladapters.runtime.methods.lora.MixedRows.IDS;
+import static io.github.djladapters.runtime.methods.lora.MixedRows.RANDOM;
+import static io.github.djladapters.runtime.methods.lora.MixedRows.ROW;
+import static io.github.djladapters.runtime.methods.lora.MixedRows.ROWS;
+import static io.github.djladapters.runtime.methods.lora.MixedRows.alone;
+import static io.github.djladapters.runtime.methods.lora.MixedRows.assertRowsAlone;
+import static io.github.djladapters.runtime.methods.lora.MixedRows.mixed;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -33,11 +40,6 @@ import org.junit.jupiter.api.Test;
  */
 class KeptPerRowStacksTest {
 
-    private static final long[][] IDS = {{1, 2, 3, 4}, {5, 6, 7, 8}, {9, 10, 0, 1}, {2, 4, 6, 8}};
-    private static final int ROW = 4 * TinyModel.HIDDEN;
-    private static final List<String> ROWS = List.of("a", "", "b", "a");
-    private static final LoRAConfig RANDOM = LoRAConfig.builder().r(2).loraAlpha(4).initLoraWeights(LoRAInit.NONE)
-            .build();
 
     @AfterEach
     void reuseAgain() {
@@ -51,33 +53,6 @@ class KeptPerRowStacksTest {
         peft.freezeAdapter("a", true);
         peft.freezeAdapter("b", true);
         return peft;
-    }
-
-    private static float[] mixed(AdapterModel<TinyModel> peft, NDManager manager) {
-        try (NDManager scope = manager.newSubManager()) {
-            return peft.forward(new NDList(scope.create(IDS)), ROWS).head().toFloatArray();
-        }
-    }
-
-    /** One row through the plain single-adapter path, which keeps nothing between forwards. */
-    private static float[] alone(AdapterModel<TinyModel> peft, NDManager manager, int row) {
-        String adapter = ROWS.get(row);
-        if (adapter.isEmpty()) {
-            peft.setActiveAdapters();
-        } else {
-            peft.setActiveAdapters(adapter);
-        }
-        try (NDManager scope = manager.newSubManager()) {
-            return peft.forward(new NDList(scope.create(new long[][] {IDS[row]}))).head().toFloatArray();
-        }
-    }
-
-    private static void assertRowsAlone(AdapterModel<TinyModel> peft, NDManager manager, float[] batch, String when) {
-        for (int row = 0; row < ROWS.size(); row++) {
-            float[] inBatch = Arrays.copyOfRange(batch, row * ROW, (row + 1) * ROW);
-            assertEquals(0, maxDiff(alone(peft, manager, row), inBatch), 1e-5,
-                    when + ": row " + row + " with '" + ROWS.get(row) + "'");
-        }
     }
 
     private static void randomTensors(AdapterModel<TinyModel> peft, String adapter, NDManager manager, long seed) {

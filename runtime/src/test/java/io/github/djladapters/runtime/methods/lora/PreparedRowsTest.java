@@ -2,6 +2,13 @@ package io.github.djladapters.runtime.methods.lora;
 
 import static io.github.djladapters.runtime.methods.ReferenceWeights.maxDiff;
 import static io.github.djladapters.runtime.methods.ReferenceWeights.tiny;
+import static io.github.djladapters.runtime.methods.lora.MixedRows.IDS;
+import static io.github.djladapters.runtime.methods.lora.MixedRows.RANDOM;
+import static io.github.djladapters.runtime.methods.lora.MixedRows.ROW;
+import static io.github.djladapters.runtime.methods.lora.MixedRows.ROWS;
+import static io.github.djladapters.runtime.methods.lora.MixedRows.alone;
+import static io.github.djladapters.runtime.methods.lora.MixedRows.assertRowsAlone;
+import static io.github.djladapters.runtime.methods.lora.MixedRows.mixed;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -24,11 +31,6 @@ import org.junit.jupiter.api.Test;
  */
 class PreparedRowsTest {
 
-    private static final long[][] IDS = {{1, 2, 3, 4}, {5, 6, 7, 8}, {9, 10, 0, 1}, {2, 4, 6, 8}};
-    private static final int ROW = 4 * TinyModel.HIDDEN;
-    private static final List<String> ROWS = List.of("a", "", "b", "a");
-    private static final LoRAConfig RANDOM = LoRAConfig.builder().r(2).loraAlpha(4).initLoraWeights(LoRAInit.NONE)
-            .build();
 
     private static AdapterModel<TinyModel> frozen(NDManager manager, String... names) {
         AdapterModel<TinyModel> peft = tiny(manager, false);
@@ -39,35 +41,9 @@ class PreparedRowsTest {
         return peft;
     }
 
-    private static float[] routedOnce(AdapterModel<TinyModel> peft, NDManager manager) {
-        try (NDManager scope = manager.newSubManager()) {
-            return peft.forward(new NDList(scope.create(IDS)), ROWS).head().toFloatArray();
-        }
-    }
-
     private static float[] prepared(AdapterModel<TinyModel> peft, PreparedRows rows, NDManager manager) {
         try (NDManager scope = manager.newSubManager(); AdapterModel.RowAdapters routed = peft.routeRows(rows)) {
             return peft.forward(new NDList(scope.create(IDS))).head().toFloatArray();
-        }
-    }
-
-    private static float[] alone(AdapterModel<TinyModel> peft, NDManager manager, int row) {
-        String adapter = ROWS.get(row);
-        if (adapter.isEmpty()) {
-            peft.setActiveAdapters();
-        } else {
-            peft.setActiveAdapters(adapter);
-        }
-        try (NDManager scope = manager.newSubManager()) {
-            return peft.forward(new NDList(scope.create(new long[][] {IDS[row]}))).head().toFloatArray();
-        }
-    }
-
-    private static void assertRowsAlone(AdapterModel<TinyModel> peft, NDManager manager, float[] batch, String when) {
-        for (int row = 0; row < ROWS.size(); row++) {
-            float[] inBatch = Arrays.copyOfRange(batch, row * ROW, (row + 1) * ROW);
-            assertEquals(0, maxDiff(alone(peft, manager, row), inBatch), 1e-5,
-                    when + ": row " + row + " with '" + ROWS.get(row) + "'");
         }
     }
 
@@ -75,7 +51,7 @@ class PreparedRowsTest {
     void preparedRowsGiveEveryForwardWhatARoutingOfItsOwnGivesAndGatherOnce() {
         try (NDManager manager = NDManager.newBaseManager(); NDManager caller = NDManager.newBaseManager()) {
             AdapterModel<TinyModel> peft = frozen(manager, "a", "b");
-            float[] once = routedOnce(peft, manager);
+            float[] once = mixed(peft, manager);
             int before = caller.getManagedArrays().size();
             try (PreparedRows rows = peft.prepareRows(ROWS, caller, RowArrayCache.DEFAULT_BUDGET_BYTES)) {
                 float[] first = prepared(peft, rows, manager);
@@ -145,7 +121,7 @@ class PreparedRowsTest {
     void pastTheBudgetEachForwardGathersForItselfWithTheSameOutput() {
         try (NDManager manager = NDManager.newBaseManager()) {
             AdapterModel<TinyModel> peft = frozen(manager, "a", "b");
-            float[] once = routedOnce(peft, manager);
+            float[] once = mixed(peft, manager);
             try (PreparedRows rows = peft.prepareRows(ROWS, manager, 1)) {
                 assertEquals(0, maxDiff(once, prepared(peft, rows, manager)), 1e-6);
                 assertEquals(0, maxDiff(once, prepared(peft, rows, manager)), 1e-6);
