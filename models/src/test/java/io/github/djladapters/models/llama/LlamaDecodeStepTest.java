@@ -152,6 +152,46 @@ class LlamaDecodeStepTest {
     }
 
     @Test
+    void concurrentGenerationsOnOneModelGiveTheTokensOfOneAtATime() throws Exception {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            LlamaForCausalLM model = tiny(manager, "mistral", false, 26);
+            Generator generator = new Generator(model);
+            List<List<int[]>> prompts = List.of(PROMPTS, List.of(PROMPTS.get(1)), List.of(PROMPTS.get(2), PROMPTS.get(0)));
+            List<List<int[]>> alone = new ArrayList<>();
+            for (List<int[]> batch : prompts) {
+                alone.add(generator.generate(manager, batch, GenerationConfig.greedy(NEW_TOKENS)));
+            }
+            long before = model.fusedDecodeSteps();
+            int rounds = 4;
+            var pool = java.util.concurrent.Executors.newFixedThreadPool(prompts.size());
+            try {
+                var start = new java.util.concurrent.CountDownLatch(1);
+                List<java.util.concurrent.Future<List<List<int[]>>>> runs = new ArrayList<>();
+                for (List<int[]> batch : prompts) {
+                    runs.add(pool.submit(() -> {
+                        start.await();
+                        List<List<int[]>> out = new ArrayList<>();
+                        for (int r = 0; r < rounds; r++) {
+                            out.add(generator.generate(manager, batch, GenerationConfig.greedy(NEW_TOKENS)));
+                        }
+                        return out;
+                    }));
+                }
+                start.countDown();
+                for (int i = 0; i < prompts.size(); i++) {
+                    for (List<int[]> tokens : runs.get(i).get(2, java.util.concurrent.TimeUnit.MINUTES)) {
+                        assertSameTokens(alone.get(i), tokens);
+                    }
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            assertEquals(before + (long) rounds * prompts.size() * NEW_TOKENS, model.fusedDecodeSteps(),
+                    "every step of every thread ran fused");
+        }
+    }
+
+    @Test
     void weightsReplacedAfterAGenerationAreReadByTheNext() throws Exception {
         try (NDManager manager = NDManager.newBaseManager()) {
             LlamaForCausalLM model = tiny(manager, "qwen2", false, 25);
