@@ -32,11 +32,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * in {@code scaled_dot_product_attention}, the output product and residual, the SiLU-gated MLP and
  * residual, then the final norm and the head on the last position only. The same math, in the same
  * order, as the block-by-block forward (which normalises every position before keeping the last), so
- * the logits are the same numbers up to rounding. Two formulations differ where libtorch 2.7.1 is faster
- * with them: grouped-query attention folds each key/value head's query heads into query rows of one
- * {@code scaled_dot_product_attention} call (its {@code enable_gqa} path costs several times more), and
- * a one-token step of more than one row runs the MLP and the head as weight times column-major
- * activations. What the call saves is about
+ * the logits are the same numbers up to rounding. One formulation differs where libtorch 2.7.1 is faster
+ * with it: grouped-query attention folds each key/value head's query heads into query rows of one
+ * {@code scaled_dot_product_attention} call (its {@code enable_gqa} path costs several times more).
+ * What the call saves is about
  * 850 engine calls per token through DJL's JNI (each 5 - 12 us) against ops run by TorchScript's
  * interpreter (1 - 3 us).
  *

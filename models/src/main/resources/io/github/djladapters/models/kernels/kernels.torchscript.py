@@ -99,14 +99,6 @@ class Kernels(Module):
     hidden = torch.embedding(weights[0], ids)
     gqa = torch.ne(heads, kv_heads)
     if torch.eq(length, 1):
-      columns = torch.gt(batch, 1)
-    else:
-      columns = False
-    if torch.gt(torch.len(mlp_bias), 0):
-      mlp_columns = False
-    else:
-      mlp_columns = columns
-    if torch.eq(length, 1):
       grouped_bias = bias
     else:
       grouped_bias = torch.repeat(bias, [1, 1, torch.floordiv(heads, kv_heads), 1])
@@ -172,28 +164,15 @@ class Kernels(Module):
         gb, ub, db = gb0, ub0, db0
       else:
         gb, ub, db = None, None, None
-      if mlp_columns:
-        _c = torch.transpose(torch.reshape(normed0, [batch, -1]), 0, 1)
-        gate_c = torch.matmul(weights[torch.add(base, 6)], _c)
-        up_c = torch.matmul(weights[torch.add(base, 7)], _c)
-        gated_c = torch.mul(torch.mul(gate_c, torch.sigmoid(gate_c)), up_c)
-        _d = torch.matmul(weights[torch.add(base, 8)], gated_c)
-        _28 = torch.reshape(torch.transpose(_d, 0, 1), [batch, 1, -1])
-      else:
-        gate = torch.linear(normed0, weights[torch.add(base, 6)], gb)
-        up = torch.linear(normed0, weights[torch.add(base, 7)], ub)
-        _27 = torch.mul(gate, torch.sigmoid(gate))
-        gated = torch.mul(_27, up)
-        _28 = torch.linear(gated, weights[torch.add(base, 8)], db)
+      gate = torch.linear(normed0, weights[torch.add(base, 6)], gb)
+      up = torch.linear(normed0, weights[torch.add(base, 7)], ub)
+      _27 = torch.mul(gate, torch.sigmoid(gate))
+      gated = torch.mul(_27, up)
+      _28 = torch.linear(gated, weights[torch.add(base, 8)], db)
       hidden0 = torch.add(hidden1, _28)
     last = torch.narrow(hidden0, 1, torch.sub(length, 1), 1)
     _29 = torch.mean(torch.square(last), [-1], True)
     _30 = torch.div(last, torch.sqrt(torch.add(_29, eps)))
     normed1 = torch.mul(_30, final_norm)
-    if torch.gt(batch, 1):
-      _h = torch.matmul(head, torch.transpose(torch.reshape(normed1, [batch, -1]), 0, 1))
-      logits = torch.reshape(torch.contiguous(torch.transpose(_h, 0, 1)), [batch, 1, -1])
-    else:
-      logits = torch.linear(normed1, head)
-    return logits
+    return torch.linear(normed1, head)
 
