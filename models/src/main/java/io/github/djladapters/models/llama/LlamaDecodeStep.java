@@ -21,6 +21,7 @@ import io.github.djladapters.runtime.methods.AdapterLayer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One cached generation step of a Llama-family model (Llama, Mistral, Qwen2) in a single call of the
@@ -29,9 +30,12 @@ import java.util.List;
  * embeddings, the in-place write of the new keys and values into the preallocated
  * {@link KeyValueCache}, grouped-query attention under the padding (and, for a prompt, causal) mask
  * in {@code scaled_dot_product_attention}, the output product and residual, the SiLU-gated MLP and
- * residual, then the final norm and the head on the last position only. The same ops, in the same
+ * residual, then the final norm and the head on the last position only. The same math, in the same
  * order, as the block-by-block forward (which normalises every position before keeping the last), so
- * the logits are the same numbers up to rounding; what it saves is about
+ * the logits are the same numbers up to rounding. One formulation differs where libtorch 2.7.1 is faster
+ * with it: grouped-query attention folds each key/value head's query heads into query rows of one
+ * {@code scaled_dot_product_attention} call (its {@code enable_gqa} path costs several times more).
+ * What the call saves is about
  * 850 engine calls per token through DJL's JNI (each 5 - 12 us) against ops run by TorchScript's
  * interpreter (1 - 3 us).
  *
@@ -51,6 +55,10 @@ import java.util.List;
  * hold, so a checkpoint load, a merge or unmerge (which swap the arrays' storage), a device move or an
  * adapter wrapper coming or going rebuilds them; updates in place (an optimizer step) are seen as they
  * are, since the lists share the tensors.
+ *
+ * <p>Concurrent generations on one model run their steps at the same time: only choosing (or
+ * rebuilding) the weight lists takes a lock; lists replaced while another thread's step still uses
+ * them are freed when that step ends.
  */
 public final class LlamaDecodeStep implements AutoCloseable {
 
@@ -60,8 +68,10 @@ public final class LlamaDecodeStep implements AutoCloseable {
     private static volatile boolean enabled = !"false".equals(System.getProperty(PROPERTY));
 
     private final LlamaForCausalLM owner;
+    /** Guards {@link #weights} and the use counts of every {@link Weights}. */
+    private final Object lock = new Object();
     private Weights weights;
-    private long steps;
+    private final AtomicLong steps = new AtomicLong();
 
     LlamaDecodeStep(LlamaForCausalLM owner) {
         this.owner = owner;
@@ -86,8 +96,8 @@ public final class LlamaDecodeStep implements AutoCloseable {
     }
 
     /** How many steps ran fused since the model was built. */
-    synchronized long steps() {
-        return steps;
+    long steps() {
+        return steps.get();
     }
 
     /**
@@ -100,7 +110,7 @@ public final class LlamaDecodeStep implements AutoCloseable {
      * @param cache a preallocated cache holding the {@code P} earlier positions
      * @return {@code [B, 1, vocab]}, owned by the manager of {@code ids}, or null
      */
-    synchronized NDArray logits(NDArray ids, NDArray mask, NDArray positions, KeyValueCache cache) {
+    NDArray logits(NDArray ids, NDArray mask, NDArray positions, KeyValueCache cache) {
         if (!enabled || cache == null || !cache.preallocated() || !TorchKernels.available()
                 || !ids.getDevice().equals(Device.cpu()) || JniUtils.isGradMode()) {
             return null;
@@ -115,10 +125,20 @@ public final class LlamaDecodeStep implements AutoCloseable {
         if (plan == null) {
             return null;
         }
-        Weights current = current(plan);
+        Weights current = acquire(plan);
         if (current == null) {
             return null;
         }
+        try {
+            return run(ids, mask, positions, cache, current, batch, length, start);
+        } finally {
+            release(current);
+        }
+    }
+
+    /** Runs {@code llama_decode} on weight lists the caller holds. */
+    private NDArray run(NDArray ids, NDArray mask, NDArray positions, KeyValueCache cache, Weights current,
+            long batch, long length, long start) {
         LlamaConfig config = owner.config();
         NDArray[] buffers = cache.buffers(new Shape(batch, config.numKeyValueHeads(), length, config.headDim()),
                 DataType.FLOAT32, ids.getDevice(), start + length);
@@ -146,7 +166,7 @@ public final class LlamaDecodeStep implements AutoCloseable {
             }
         }
         cache.filledTo(start + length);
-        steps++;
+        steps.incrementAndGet();
         return logits;
     }
 
@@ -266,8 +286,11 @@ public final class LlamaDecodeStep implements AutoCloseable {
         return current != null && current.getClass() == FlatLinear.class ? (FlatLinear) current : null;
     }
 
-    /** The weight lists for these parameters: the kept ones while the arrays are the same, else new ones. */
-    private Weights current(Plan plan) {
+    /**
+     * The weight lists for these parameters, counted as in use until {@link #release}: the kept ones
+     * while the arrays are the same, else new ones (the old ones are freed once no step uses them).
+     */
+    private Weights acquire(Plan plan) {
         List<Parameter> parameters = plan.parameters();
         NDArray[] arrays = new NDArray[parameters.size()];
         for (int i = 0; i < arrays.length; i++) {
@@ -278,27 +301,43 @@ public final class LlamaDecodeStep implements AutoCloseable {
             }
             arrays[i] = array;
         }
-        if (weights != null && !weights.closed && weights.holds(arrays, plan.lists())) {
+        synchronized (lock) {
+            if (weights == null || weights.closed || !weights.holds(arrays, plan.lists())) {
+                if (weights != null) {
+                    weights.retire();
+                }
+                weights = new Weights(owner, arrays, plan.lists());
+            }
+            weights.users++;
             return weights;
         }
-        if (weights != null) {
-            weights.close();
-        }
-        weights = new Weights(owner, arrays, plan.lists());
-        return weights;
     }
 
     /** Whether weight lists are kept now: built by a fused step and not freed since. */
-    synchronized boolean keepsWeights() {
-        return weights != null && !weights.closed;
+    boolean keepsWeights() {
+        synchronized (lock) {
+            return weights != null && !weights.closed;
+        }
     }
 
-    /** Frees the kept weight lists (the model's arrays stay). */
+    /** Ends one step's use of {@code used}, freeing it if it was replaced meanwhile and this was its last step. */
+    private void release(Weights used) {
+        synchronized (lock) {
+            used.users--;
+            if (used.retired && used.users == 0) {
+                used.close();
+            }
+        }
+    }
+
+    /** Frees the kept weight lists (the model's arrays stay), after the steps that use them end. */
     @Override
-    public synchronized void close() {
-        if (weights != null) {
-            weights.close();
-            weights = null;
+    public void close() {
+        synchronized (lock) {
+            if (weights != null) {
+                weights.retire();
+                weights = null;
+            }
         }
     }
 
@@ -317,6 +356,10 @@ public final class LlamaDecodeStep implements AutoCloseable {
         private final IValue finalNorm;
         private final IValue head;
         private volatile boolean closed;
+        /** Steps running on these lists; guarded by the step's lock. */
+        private int users;
+        /** Replaced or dropped: freed when {@link #users} reaches 0; guarded by the step's lock. */
+        private boolean retired;
 
         Weights(LlamaForCausalLM owner, NDArray[] arrays, int[] lists) {
             this.arrays = arrays;
@@ -359,8 +402,16 @@ public final class LlamaDecodeStep implements AutoCloseable {
             return true;
         }
 
+        /** Called under the step's lock: frees the lists now, or when the last step using them ends. */
+        void retire() {
+            retired = true;
+            if (users == 0) {
+                close();
+            }
+        }
+
         @Override
-        public void close() {
+        public synchronized void close() {
             if (closed) {
                 return;
             }

@@ -98,6 +98,10 @@ class Kernels(Module):
     half = torch.size(inverse_frequencies, 0)
     hidden = torch.embedding(weights[0], ids)
     gqa = torch.ne(heads, kv_heads)
+    if torch.eq(length, 1):
+      grouped_bias = bias
+    else:
+      grouped_bias = torch.repeat(bias, [1, 1, torch.floordiv(heads, kv_heads), 1])
     layers = torch.len(cached_keys)
     hidden0 = hidden
     for i in range(layers):
@@ -137,7 +141,12 @@ class Kernels(Module):
       _23 = torch.copy_(_22, v0)
       all_keys = torch.narrow(key_buffer, 2, 0, end)
       all_values = torch.narrow(value_buffer, 2, 0, end)
-      context = torch.scaled_dot_product_attention(q1, all_keys, all_values, bias, 0., False, scale=scale, enable_gqa=gqa)
+      if gqa:
+        grouped = torch.reshape(q1, [batch, kv_heads, -1, torch.size(q1, 3)])
+        _g = torch.scaled_dot_product_attention(grouped, all_keys, all_values, grouped_bias, 0., False, scale=scale)
+        context = torch.reshape(_g, [batch, heads, length, -1])
+      else:
+        context = torch.scaled_dot_product_attention(q1, all_keys, all_values, bias, 0., False, scale=scale)
       context0 = torch.reshape(torch.transpose(context, 1, 2), [batch, length, -1])
       if torch.gt(torch.len(o_bias), 0):
         ob : Optional[Tensor] = o_bias[i]
