@@ -103,6 +103,7 @@ public final class TransposedStorage {
     private static void intern(NDArray target, NDArray replacement) {
         boolean trainable = target.hasGradient();
         target.intern(replacement);
+        ArrayValues.replaced();
         target.setRequiresGradient(trainable);
     }
 
