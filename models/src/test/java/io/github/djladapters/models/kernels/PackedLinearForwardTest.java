@@ -58,12 +58,13 @@ class PackedLinearForwardTest {
 
     @BeforeEach
     void packSmallBatches() {
+        PackedLinearWeights.setEnabled(true);
         PackedLinearWeights.setMinimumRows(1); // the tiny model's batches have few rows
     }
 
     @AfterEach
     void switchBack() {
-        PackedLinearWeights.setEnabled(true);
+        PackedLinearWeights.setEnabled(PackedLinearWeights.byProperty());
         PackedLinearWeights.setMinimumRows(128);
         manager.close();
     }
@@ -171,12 +172,38 @@ class PackedLinearForwardTest {
                     x: Tensor) -> Tensor:
                     return ops.mkl._no_such_operator(x)
                 """;
-        TorchLinearPacking packing = new TorchLinearPacking(missing);
+        TorchLinearPacking packing = new TorchLinearPacking(missing, "mkl");
         NDArray x = manager.ones(new Shape(4, 3));
         NDArray w = manager.ones(new Shape(2, 3));
         try (GradientsOff off = GradientsOff.onThisThread()) {
             assertFalse(packing.applies(x, w));
             assertTrue(new TorchLinearPacking().applies(x, w), "the shipped operators exist in this libtorch");
+        }
+    }
+
+    @Test
+    void bothKindsGiveThePlainProductForEveryRowCount() {
+        manager.getEngine().setRandomSeed(5);
+        NDArray w = manager.randomNormal(new Shape(48, 32));
+        NDArray b = manager.randomNormal(new Shape(48));
+        try (GradientsOff off = GradientsOff.onThisThread()) {
+            for (String kind : new String[] {"mkl", "onednn"}) {
+                TorchLinearPacking packing = new TorchLinearPacking(null, kind);
+                NDArray packed = packing.pack(w, 40);
+                for (long[] shape : new long[][] {{5, 8, 32}, {40, 32}, {3, 32}}) {
+                    NDArray x = manager.randomNormal(new Shape(shape));
+                    assertTrue(packing.applies(x, w));
+                    long rows = x.size() / 32;
+                    // a packed copy serves only its own row count: another count gets its own
+                    NDArray forRows = rows == 40 ? packed : packing.pack(w, rows);
+                    assertClose(x.matMul(w.transpose()).add(b).toFloatArray(),
+                            packing.product(x, forRows, w, b, rows).toFloatArray());
+                    assertClose(x.matMul(w.transpose()).toFloatArray(),
+                            packing.product(x, forRows, w, null, rows).toFloatArray());
+                    assertEquals(new Shape(shape).slice(0, shape.length - 1).add(48),
+                            packing.product(x, forRows, w, b, rows).getShape(), kind);
+                }
+            }
         }
     }
 

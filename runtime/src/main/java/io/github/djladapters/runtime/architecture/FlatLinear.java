@@ -21,10 +21,10 @@ import ai.djl.util.PairList;
  * the output before the product, the same memory pass as the separate add; the same holds in PyTorch
  * 2.13 itself).
  *
- * <p>In inference (not training, autograd off) on the CPU in float32, with at least {@link
- * PackedLinearWeights#minimumRows()} input rows, the product reads a copy of the weight packed once
- * for the engine's GEMM ({@link PackedLinearWeights}, {@link LinearPacking}), rebuilt when the weight
- * changes; {@code -Ddjladapters.linear.packed=false} keeps the plain product.
+ * <p>With {@code -Ddjladapters.linear.packed=mkl} (or {@code onednn}), in inference (not training,
+ * autograd off) on the CPU in float32, with at least {@link PackedLinearWeights#minimumRows()} input
+ * rows, the product reads a copy of the weight packed once for the engine's GEMM ({@link
+ * PackedLinearWeights}, {@link LinearPacking}), rebuilt when the weight changes. Off by default.
  *
  * <p>Being a {@code Linear}, it is what adapter methods wrap, merge into and copy ({@code
  * modules_to_save}) as they do DJL's. The static {@link #project} and {@link #projectInOut} are the same

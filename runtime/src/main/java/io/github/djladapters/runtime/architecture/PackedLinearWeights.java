@@ -26,19 +26,23 @@ import org.slf4j.LoggerFactory;
  * sub-manager of the weight's manager, so they go with the model at the latest.
  *
  * <p>Applies where the engine says so (PyTorch on the CPU, float32, autograd off), to row-major
- * weights (not to {@link TransposedStorage}), for inputs of at least {@link #minimumRows()} rows. The
- * system property {@value #PROPERTY} set to {@code false} keeps every product plain.
+ * weights (not to {@link TransposedStorage}), for inputs of at least {@link #minimumRows()} rows.
+ *
+ * <p>Off by default: on all-MiniLM-L6-v2's forward neither MKL's nor oneDNN's packed product gave a
+ * margin beyond the machine's noise at one thread (docs/benchmarks.md, the end). The system property
+ * {@value #PROPERTY} switches it on: {@code true} or {@code mkl} for MKL's packed GEMM, {@code onednn}
+ * for oneDNN's reordered weight; {@code false} (or nothing) keeps every product plain.
  */
 public final class PackedLinearWeights {
 
-    /** The system property that, set to {@code false}, switches packed products off. */
+    /** The system property that switches packed products on ({@code true}, {@code mkl}, {@code onednn}). */
     public static final String PROPERTY = "djladapters.linear.packed";
 
     /** The most row counts one projection keeps a packed copy for. */
     static final int ROW_COUNTS = 2;
 
     private static final LinearPacking PACKING = find();
-    private static volatile boolean enabled = !"false".equals(System.getProperty(PROPERTY));
+    private static volatile boolean enabled = byProperty();
     private static volatile long minimumRows = 128;
     private static final AtomicLong PRODUCTS = new AtomicLong();
 
@@ -57,6 +61,16 @@ public final class PackedLinearWeights {
      */
     public static boolean enabled() {
         return enabled && PACKING != null;
+    }
+
+    /**
+     * Whether {@value #PROPERTY} asks for packed products.
+     *
+     * @return true for {@code true}, {@code mkl} or {@code onednn}
+     */
+    public static boolean byProperty() {
+        String value = System.getProperty(PROPERTY, "false").trim().toLowerCase(java.util.Locale.ROOT);
+        return value.equals("true") || value.equals("mkl") || value.equals("onednn");
     }
 
     /**
