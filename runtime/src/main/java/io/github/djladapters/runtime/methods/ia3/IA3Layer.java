@@ -116,18 +116,24 @@ public final class IA3Layer extends LinearAdapterLayer<IA3Weights> {
 
     /**
      * Whether scaling these arrays now would record a gradient: one of them is trainable and autograd
-     * is on for this thread (a view of it then requires a gradient too). Kept weights have no graph,
-     * so such a call scales again.
+     * is on for this thread (a copy of the smallest trainable one then requires a gradient too; a view
+     * would report its base's flag whatever the mode). Kept weights have no graph, so such a call
+     * scales again.
      */
     private static boolean recordsGradient(List<Object> sources) {
+        NDArray smallest = null;
         for (Object source : sources) {
-            if (source instanceof NDArray array && array.hasGradient()) {
-                try (NDArray view = array.reshape(array.getShape())) {
-                    return view.hasGradient();
-                }
+            if (source instanceof NDArray array && array.hasGradient()
+                    && (smallest == null || array.size() < smallest.size())) {
+                smallest = array;
             }
         }
-        return false;
+        if (smallest == null) {
+            return false;
+        }
+        try (NDArray copy = smallest.duplicate()) {
+            return copy.hasGradient();
+        }
     }
 
     /** {@code l_out W l_in} and {@code l_out b} (or {@code b}), new arrays in {@code scope} but the unscaled bias. */
