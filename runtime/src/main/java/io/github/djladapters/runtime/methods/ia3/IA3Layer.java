@@ -14,6 +14,7 @@ import io.github.djladapters.runtime.methods.LinearAdapterLayer;
 import io.github.djladapters.runtime.methods.AdapterUse;
 import io.github.djladapters.runtime.methods.PendingMerge;
 import io.github.djladapters.runtime.engine.ArrayValues;
+import io.github.djladapters.runtime.engine.GradientRecording;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -116,24 +117,15 @@ public final class IA3Layer extends LinearAdapterLayer<IA3Weights> {
 
     /**
      * Whether scaling these arrays now would record a gradient: one of them is trainable and autograd
-     * is on for this thread (a copy of the smallest trainable one then requires a gradient too; a view
-     * would report its base's flag whatever the mode). Kept weights have no graph, so such a call
-     * scales again.
+     * is on for this thread. Kept weights have no graph, so such a call scales again.
      */
     private static boolean recordsGradient(List<Object> sources) {
-        NDArray smallest = null;
         for (Object source : sources) {
-            if (source instanceof NDArray array && array.hasGradient()
-                    && (smallest == null || array.size() < smallest.size())) {
-                smallest = array;
+            if (source instanceof NDArray array && array.hasGradient()) {
+                return GradientRecording.on();
             }
         }
-        if (smallest == null) {
-            return false;
-        }
-        try (NDArray copy = smallest.duplicate()) {
-            return copy.hasGradient();
-        }
+        return false;
     }
 
     /** {@code l_out W l_in} and {@code l_out b} (or {@code b}), new arrays in {@code scope} but the unscaled bias. */
@@ -202,7 +194,7 @@ public final class IA3Layer extends LinearAdapterLayer<IA3Weights> {
      * model's write lock) or a training forward runs.
      */
     private synchronized void keep(List<Object> sources, NDArray[] scaled) {
-        if (scaled[0].hasGradient()) {
+        if (recordsGradient(sources)) {
             return; // freed with the caller's manager
         }
         if (!folded.isEmpty() && folded.get(0).replacements() != ArrayValues.replacements()) {
