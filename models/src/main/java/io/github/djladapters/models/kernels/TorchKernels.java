@@ -92,24 +92,49 @@ public final class TorchKernels {
     }
 
     private static TorchKernels load(Device device) {
-        String source;
-        try (InputStream in = TorchKernels.class.getResourceAsStream(SOURCE)) {
+        return compile(device, "Kernels", resource(SOURCE), SOURCE);
+    }
+
+    /**
+     * A TorchScript resource next to this class, as text.
+     *
+     * @param name the resource's file name
+     * @return its content
+     * @throws IllegalStateException when it is missing
+     */
+    static String resource(String name) {
+        try (InputStream in = TorchKernels.class.getResourceAsStream(name)) {
             if (in == null) {
-                throw new IllegalStateException("resource " + SOURCE + " is missing from the class path");
+                throw new IllegalStateException("resource " + name + " is missing from the class path");
             }
-            source = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new UncheckedIOException("reading " + SOURCE, e);
+            throw new UncheckedIOException("reading " + name, e);
         }
+    }
+
+    /**
+     * Compiles another module of TorchScript methods, for operators that a libtorch build may lack
+     * (a missing operator fails the whole module, so they stay out of {@code kernels.torchscript.py}).
+     * The module lives as long as the process.
+     *
+     * @param device the device of the arrays its methods will see
+     * @param className the class that {@code source} declares
+     * @param source the class in serialized TorchScript
+     * @param origin what the source is, for the error message
+     * @return the module
+     * @throws IllegalStateException when libtorch refuses the source
+     */
+    public static TorchKernels compile(Device device, String className, String source, String origin) {
         // A manager of the process's lifetime: the module is shared by every caller and never freed.
         PtNDManager manager = (PtNDManager) Engine.getInstance().newBaseManager(device);
         try {
             PtSymbolBlock module = JniUtils.loadModule(manager,
-                    new ByteArrayInputStream(TorchScriptArchive.of("Kernels", source)), true, false);
+                    new ByteArrayInputStream(TorchScriptArchive.of(className, source)), true, false);
             return new TorchKernels(module);
         } catch (IOException | EngineException e) {
             manager.close();
-            throw new IllegalStateException("libtorch refused the TorchScript kernels module (" + SOURCE + "): "
+            throw new IllegalStateException("libtorch refused the TorchScript module (" + origin + "): "
                     + e.getMessage(), e);
         }
     }

@@ -40,8 +40,10 @@ import java.util.function.Function;
  * each), LoReFT (the Adapters library's LoReftConfig: all layers, prefix 3, rank 1) against the base
  * forward; one batch that mixes eight LoRA adapters (one per row) against the same batch with one
  * adapter; a LoRA training step against a full fine-tuning step. Every variant is its own copy of
- * the model; the variants run round-robin, starting one later each round, so that whatever else the
- * machine does slows them alike. Each ratio is the median over rounds of the ratio within a round.
+ * the model; every round runs each variant once, in a fresh seeded random order (so no variant always
+ * follows the same one), after a garbage collection, so that whatever else the machine does slows them
+ * alike. {@code base-copy} (a second copy of the base) and {@code base-adapters} (the base through
+ * {@code AdapterModel.forward}, the adapter variants' entry point) measure the benchmark's own bias. Each ratio is the median over rounds of the ratio within a round.
  * The variant {@code base-plus-20} is the base forward on 20 more real tokens, the floor of prompt
  * tuning's cost. The system property {@code bench.variants} (comma-separated names) runs only those
  * variants; ratios that need another are left out.
@@ -119,13 +121,13 @@ public final class MiniLmAdapterBenchmark {
                     Engine.getInstance().getVersion());
 
             double[][] millis = new double[variants.size()][rounds];
+            Random order = new Random(7);
             for (int round = -warmUp; round < rounds; round++) {
                 if (round == 0) {
                     OPTIMIZER_MILLIS.values().forEach(List::clear);
                 }
-                for (int i = 0; i < variants.size(); i++) {
-                    // rotate the starting variant so no variant always runs right after the same one
-                    int v = Math.floorMod(i + round, variants.size());
+                System.gc(); // a collection between rounds, not inside a sample
+                for (int v : roundOrder(variants.size(), order)) {
                     double fastest = Double.MAX_VALUE;
                     for (int run = 0; run < repeats; run++) {
                         fastest = Math.min(fastest, time(manager, variants.get(v), ids));
@@ -139,12 +141,37 @@ public final class MiniLmAdapterBenchmark {
         }
     }
 
+    /**
+     * The order of one round: a fresh seeded permutation, so that no variant always runs right after
+     * the same one (rotating the start keeps the cyclic order, and with it each variant's predecessor,
+     * whose leftovers in the allocator and caches the next sample inherits).
+     */
+    static int[] roundOrder(int variants, Random random) {
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < variants; i++) {
+            order.add(i);
+        }
+        Collections.shuffle(order, random);
+        return order.stream().mapToInt(Integer::intValue).toArray();
+    }
+
     private static List<Variant> variants(NDManager manager, Path cacheDir, int batch) throws IOException {
         List<Variant> variants = new ArrayList<>();
 
         BertModel base = AllMiniLmL6V2.load(manager, cacheDir);
         variants.add(new Variant("base", true,
                 in -> base.forward(new ParameterStore(in.head().getManager(), false), in, false)));
+        if (wanted("base-copy")) {
+            // a second copy of the base through the same entry point: base-copy / base is the benchmark's own bias
+            BertModel copy = AllMiniLmL6V2.load(manager, cacheDir);
+            variants.add(new Variant("base-copy", true,
+                    in -> copy.forward(new ParameterStore(in.head().getManager(), false), in, false)));
+        }
+        if (wanted("base-adapters")) {
+            // the base through AdapterModel.forward with no adapter (the merged and IA3 variants' entry point)
+            AdapterModel<BertModel> plain = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
+            variants.add(new Variant("base-adapters", true, plain::forward));
+        }
         // the floor of prompt tuning: the base forward on as many more real tokens as it has virtual ones
         variants.add(new Variant("base-plus-" + VIRTUAL, true,
                 in -> base.forward(new ParameterStore(in.head().getManager(), false), longer(in), false)));
@@ -310,6 +337,9 @@ public final class MiniLmAdapterBenchmark {
         List<Ratio> ratios = List.of(
                 new Ratio("LoRA unmerged / base", "lora-unmerged", "base", 1.04, 1.04),
                 new Ratio("LoRA merged / base", "lora-merged", "base", 0.98, 1.01),
+                new Ratio("base copy / base (bias check)", "base-copy", "base", Double.NaN, Double.NaN),
+                new Ratio("base via AdapterModel / base", "base-adapters", "base", Double.NaN, Double.NaN),
+                new Ratio("LoRA merged / base via AM", "lora-merged", "base-adapters", Double.NaN, Double.NaN),
                 new Ratio("IA3 / base", "ia3", "base", 1.05, 1.05),
                 new Ratio("Pfeiffer bottleneck / base", "bottleneck-seq", "base", Double.NaN, 1.05),
                 new Ratio("prefix (20) / base", "prefix-20", "base", Double.NaN, 1.10),

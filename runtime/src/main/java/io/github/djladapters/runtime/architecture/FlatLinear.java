@@ -21,6 +21,11 @@ import ai.djl.util.PairList;
  * the output before the product, the same memory pass as the separate add; the same holds in PyTorch
  * 2.13 itself).
  *
+ * <p>With {@code -Ddjladapters.linear.packed=mkl} (or {@code onednn}), in inference (not training,
+ * autograd off) on the CPU in float32, with at least {@link PackedLinearWeights#minimumRows()} input
+ * rows, the product reads a copy of the weight packed once for the engine's GEMM ({@link
+ * PackedLinearWeights}, {@link LinearPacking}), rebuilt when the weight changes. Off by default.
+ *
  * <p>Being a {@code Linear}, it is what adapter methods wrap, merge into and copy ({@code
  * modules_to_save}) as they do DJL's. The static {@link #project} and {@link #projectInOut} are the same
  * product for code that holds the weights itself (adapter bodies, GPT-2's {@code Conv1D}).
@@ -35,6 +40,7 @@ public final class FlatLinear extends Linear implements CopyableBlock {
     private final long units;
     private final Parameter weight;
     private final Parameter bias;
+    private final PackedLinearWeights packed = new PackedLinearWeights();
 
     /**
      * A projection to {@code units} features; the input width comes from the first input shape, as
@@ -56,7 +62,23 @@ public final class FlatLinear extends Linear implements CopyableBlock {
         NDArray x = inputs.singletonOrThrow();
         NDArray w = store.getValue(weight, x.getDevice(), training);
         NDArray b = bias == null ? null : store.getValue(bias, x.getDevice(), training);
+        if (training) {
+            packed.release(); // an optimizer may now change the weight in place
+        } else {
+            NDArray product = packed.project(x, w, b);
+            if (product != null) {
+                return new NDList(product);
+            }
+        }
         return new NDList(project(x, w, b));
+    }
+
+    /**
+     * Frees the packed copies of the weight (see {@link PackedLinearWeights}), for code that writes the
+     * weight's values in place outside training; the next inference forward packs again.
+     */
+    public void releasePacked() {
+        packed.release();
     }
 
     /** A new, uninitialised projection with the same width and bias. */

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Gives an existing array new values in memory of its own. DJL's PyTorch engine makes a CPU array
@@ -19,7 +20,26 @@ import java.nio.ByteBuffer;
  */
 public final class ArrayValues {
 
+    /** Counts storage swaps ({@code intern}) of existing arrays, here and in {@link TransposedStorage}. */
+    private static final AtomicLong REPLACEMENTS = new AtomicLong();
+
     private ArrayValues() {}
+
+    /**
+     * How many arrays have had their storage swapped in place so far (values replaced here, layouts
+     * changed by {@link TransposedStorage}): a copy derived from an array's values (a packed weight) is
+     * stale when this moved, even if the array's object and handle look the same again.
+     *
+     * @return a counter that only grows
+     */
+    public static long replacements() {
+        return REPLACEMENTS.get();
+    }
+
+    /** Notes one storage swap. */
+    static void replaced() {
+        REPLACEMENTS.incrementAndGet();
+    }
 
     /**
      * Replaces {@code target}'s values with a copy of {@code value}'s; its trainability is kept.
@@ -46,6 +66,7 @@ public final class ArrayValues {
             }
             target.intern(copy); // takes copy's tensor and closes copy
         }
+        replaced();
         target.setRequiresGradient(trainable);
     }
 

@@ -112,6 +112,7 @@ public final class TransposedStorage {
         boolean trainable = target.hasGradient();
         target.intern(replacement);
         replacement.close(); // intern moved its tensor but left the emptied array in the manager
+        ArrayValues.replaced();
         target.setRequiresGradient(trainable);
     }
 

@@ -13,6 +13,8 @@ import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.LinearAdapterLayer;
 import io.github.djladapters.runtime.methods.AdapterUse;
 import io.github.djladapters.runtime.methods.PendingMerge;
+import io.github.djladapters.runtime.engine.ArrayValues;
+import io.github.djladapters.runtime.engine.GradientRecording;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,6 +31,11 @@ import io.github.djladapters.runtime.architecture.FlatLinear;
 public final class IA3Layer extends LinearAdapterLayer<IA3Weights> {
 
     private static final float UNMERGE_EPS = 1e-8f;
+
+    /** The most adapter sets whose scaled weights are kept at once. */
+    private static final int FOLDED_SETS = 2;
+
+    private final List<FoldedWeight> folded = new ArrayList<>();
     IA3Layer(Block base, String modulePath, AdapterActivation activation) {
         super(base, modulePath, activation);
     }
@@ -40,6 +47,9 @@ public final class IA3Layer extends LinearAdapterLayer<IA3Weights> {
     @Override
     protected NDList forwardOnActivations(ParameterStore store, NDList inputs, boolean training,
             PairList<String, Object> params, List<AdapterUse<IA3Weights>> uses) {
+        if (training) {
+            releaseFolded(); // an optimizer may change the vectors in place after this forward
+        }
         NDArray x = inputs.head();
         Device device = x.getDevice();
         for (AdapterUse<IA3Weights> use : uses) {
@@ -77,16 +87,55 @@ public final class IA3Layer extends LinearAdapterLayer<IA3Weights> {
         return true;
     }
 
-    /** {@code x (l_out W l_in)^T + l_out b}: the unmerged result through a weight scaled for this call only. */
+    /**
+     * {@code x (l_out W l_in)^T + l_out b}: the unmerged result through a scaled copy of the weight,
+     * kept for the next calls while the adapters, their vectors and the base weight stay the same
+     * (see {@link FoldedWeight}).
+     */
     @Override
     protected NDArray forwardThroughWeight(ParameterStore store, NDArray x, List<AdapterUse<IA3Weights>> uses) {
-        NDManager caller = x.getManager();
         Device device = x.getDevice();
+        NDArray weight = store.getValue(linear().weight(), device, false);
+        NDArray bias = linear().bias() == null ? null : store.getValue(linear().bias(), device, false);
+        List<Object> sources = new ArrayList<>();
+        sources.add(weight);
+        sources.add(bias);
+        for (AdapterUse<IA3Weights> use : uses) {
+            sources.add(use.adapter());
+            sources.add(store.getValue(use.adapter().scale(), device, false));
+        }
+        NDArray[] scaled = recordsGradient(sources) ? null : kept(sources);
+        if (scaled == null) {
+            NDManager scope = x.getManager().newSubManager();
+            scaled = scale(scope, weight, bias, uses, store, device);
+            keep(sources, scaled);
+        }
+        // [out, in] storage: output features are rows; [in, out] (fan_in_fan_out): columns
+        return linear().fanInFanOut() ? FlatLinear.projectInOut(x, scaled[0], scaled[1])
+                : FlatLinear.project(x, scaled[0], scaled[1]);
+    }
+
+    /**
+     * Whether scaling these arrays now would record a gradient: one of them is trainable and autograd
+     * is on for this thread. Kept weights have no graph, so such a call scales again.
+     */
+    private static boolean recordsGradient(List<Object> sources) {
+        for (Object source : sources) {
+            if (source instanceof NDArray array && array.hasGradient()) {
+                return GradientRecording.on();
+            }
+        }
+        return false;
+    }
+
+    /** {@code l_out W l_in} and {@code l_out b} (or {@code b}), new arrays in {@code scope} but the unscaled bias. */
+    private NDArray[] scale(NDManager scope, NDArray weight, NDArray bias, List<AdapterUse<IA3Weights>> uses,
+            ParameterStore store, Device device) {
         NDArray outScale = null;
         NDArray inScale = null;
         for (AdapterUse<IA3Weights> use : uses) {
             IA3Weights w = use.adapter();
-            NDArray l = flat(store.getValue(w.scale(), device, false), x);
+            NDArray l = flat(store.getValue(w.scale(), device, false), scope);
             l = w.masked() ? w.maskOutputs(l.sub(1)).add(1) : l;
             if (w.feedforward()) {
                 inScale = inScale == null ? l : inScale.mul(l);
@@ -94,9 +143,7 @@ public final class IA3Layer extends LinearAdapterLayer<IA3Weights> {
                 outScale = outScale == null ? l : outScale.mul(l);
             }
         }
-        // [out, in] storage: output features are rows; [in, out] (fan_in_fan_out): columns
         boolean inOut = linear().fanInFanOut();
-        NDArray weight = store.getValue(linear().weight(), device, false);
         NDArray scaled = null;
         if (outScale != null) {
             scaled = (inOut ? outScale.reshape(1, -1) : outScale.reshape(-1, 1)).mul(weight);
@@ -105,17 +152,82 @@ public final class IA3Layer extends LinearAdapterLayer<IA3Weights> {
             NDArray column = inOut ? inScale.reshape(-1, 1) : inScale.reshape(1, -1);
             scaled = scaled == null ? column.mul(weight) : scaled.mul(column);
         }
-        NDArray bias = linear().bias() == null ? null : store.getValue(linear().bias(), device, false);
-        if (bias != null && outScale != null) {
-            bias = outScale.mul(bias);
+        return new NDArray[] {scaled, bias != null && outScale != null ? outScale.mul(bias) : bias};
+    }
+
+    /**
+     * A weight (and bias) scaled for one set of adapters, with what it was computed from: the base
+     * weight and bias, each adapter's weights and vector, compared by identity, and the count of
+     * in-place storage swaps ({@code ArrayValues.replacements()}: loads, merges). Kept only when the
+     * scaled weight records no gradient, and dropped on every training forward, after which an
+     * optimizer may change a vector in place. Its memory is one weight per IA3 module (25 MB for
+     * PEFT's BERT targets on all-MiniLM-L6-v2), in a sub-manager of the base weight's manager.
+     */
+    private record FoldedWeight(List<Object> sources, long replacements, NDManager manager, NDArray[] scaled) {
+
+        boolean holds(List<Object> current) {
+            if (current.size() != sources.size() || replacements != ArrayValues.replacements()) {
+                return false;
+            }
+            for (int i = 0; i < current.size(); i++) {
+                if (current.get(i) != sources.get(i)) {
+                    return false;
+                }
+            }
+            return true;
         }
-        return inOut ? FlatLinear.projectInOut(x, scaled, bias) : FlatLinear.project(x, scaled, bias);
+    }
+
+    private synchronized NDArray[] kept(List<Object> sources) {
+        for (FoldedWeight entry : folded) {
+            if (entry.holds(sources)) {
+                return entry.scaled();
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Keeps {@code scaled} for the next calls, unless it records a gradient (autograd on) or two sets
+     * are kept already (threads with other active adapters); a kept set is never freed while another
+     * thread may read it, only when the values it came from changed (loads and merges, which hold the
+     * model's write lock) or a training forward runs.
+     */
+    private synchronized void keep(List<Object> sources, NDArray[] scaled) {
+        if (recordsGradient(sources)) {
+            return; // freed with the caller's manager
+        }
+        if (!folded.isEmpty() && folded.get(0).replacements() != ArrayValues.replacements()) {
+            releaseFolded();
+        }
+        if (folded.size() >= FOLDED_SETS) {
+            return;
+        }
+        NDManager manager = linear().weight().getArray().getManager().newSubManager();
+        scaled[0].attach(manager);
+        if (scaled[1] != null && scaled[1] != sources.get(1)) {
+            scaled[1].attach(manager);
+        }
+        folded.add(new FoldedWeight(sources, ArrayValues.replacements(), manager, scaled));
+    }
+
+    /** Frees the kept scaled weights; the next call without gradients scales again. */
+    private synchronized void releaseFolded() {
+        for (FoldedWeight entry : folded) {
+            entry.manager().close();
+        }
+        folded.clear();
     }
 
     /** {@code l} as a vector owned by the manager of {@code like}, not by the model's. */
     private static NDArray flat(NDArray l, NDArray like) {
+        return flat(l, like.getManager());
+    }
+
+    /** {@code l} as a vector owned by {@code manager}, not by the model's. */
+    private static NDArray flat(NDArray l, NDManager manager) {
         NDArray flat = l.flatten();
-        flat.attach(like.getManager());
+        flat.attach(manager);
         return flat;
     }
 
