@@ -56,6 +56,8 @@ public final class AdapterRegistry implements AutoCloseable {
     private boolean closed;
     /** Open prepared rows and the bytes of per-row weights each may keep (weakly: dropped rows count no more). */
     private final Map<PreparedRows, Long> reservations = new WeakHashMap<>();
+    /** Budgets handed to rows still being prepared (not yet in {@link #reservations}); guarded by {@code lock}. */
+    private long pendingReservations;
 
     /** One registered adapter; {@code current} is null while it is not resident. */
     private static final class Entry {
@@ -360,13 +362,21 @@ public final class AdapterRegistry implements AutoCloseable {
      */
     public PreparedRows prepareRows(List<AdapterLease> rows, ai.djl.ndarray.NDManager manager) {
         long budget;
-        synchronized (lock) {
+        synchronized (lock) { // counted as pending at once, so concurrent preparations cannot share one room
             budget = Math.max(0, Math.min(RowArrayCache.DEFAULT_BUDGET_BYTES,
                     options.maxAdapterBytes() - residentBytes(resident)));
+            pendingReservations += budget;
         }
-        PreparedRows prepared = access.prepare(rows.stream().map(AdapterLease::modelName).toList(), manager, budget);
-        synchronized (lock) {
-            reservations.put(prepared, budget);
+        PreparedRows prepared = null;
+        try {
+            prepared = access.prepare(rows.stream().map(AdapterLease::modelName).toList(), manager, budget);
+        } finally {
+            synchronized (lock) {
+                pendingReservations -= budget;
+                if (prepared != null) {
+                    reservations.put(prepared, budget);
+                }
+            }
         }
         return prepared;
     }
@@ -563,7 +573,7 @@ public final class AdapterRegistry implements AutoCloseable {
     /** The budgets of the prepared rows still open; closed ones leave the count. */
     private long reservedBytes() {
         reservations.keySet().removeIf(rows -> !rows.isOpen());
-        return reservations.values().stream().mapToLong(Long::longValue).sum();
+        return pendingReservations + reservations.values().stream().mapToLong(Long::longValue).sum();
     }
 
     private void retire(AdapterVersion version) {
