@@ -8,6 +8,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.norm.Dropout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.IntConsumer;
 import java.util.stream.IntStream;
@@ -57,6 +59,8 @@ public final class DropoutMask {
     private static final ThreadLocal<ByteBuffer> STAGING = new ThreadLocal<>();
     private static volatile boolean enabled = !"false".equals(System.getProperty(PROPERTY));
     private static volatile boolean floatMaskInPlace = true;
+    /** This thread's row window ({@link #forRows}), or null for whole arrays. */
+    private static final ThreadLocal<RowWindow> ROWS = new ThreadLocal<>();
 
     private DropoutMask() {}
 
@@ -119,6 +123,10 @@ public final class DropoutMask {
             return Dropout.dropout(x, p, true).head();
         }
         NDManager manager = x.getManager();
+        RowWindow window = ROWS.get();
+        if (window != null) {
+            return x.mul(window.mask(x, p));
+        }
         long seed = drawSeed(manager);
         NDArray noise;
         if (writesInPlace(x)) {
@@ -132,6 +140,160 @@ public final class DropoutMask {
             }
         }
         return x.mul(noise);
+    }
+
+    /**
+     * Makes {@link #apply} on this thread draw, for arrays of {@code rows} rows (their first axis, or a
+     * batch-major flattening of it), the rows {@code [firstRow, firstRow + rows)} of the masks that a batch of
+     * {@code batchRows} rows would get, with the seeds of {@code seeds}: the k-th call after this one uses
+     * the k-th seed, as the k-th call over the whole batch would. Several threads running the same forward
+     * pass over disjoint row groups thereby draw exactly the masks of one pass over the whole batch, whatever
+     * the split. Until the returned handle is closed; windows do not nest.
+     *
+     * <pre>{@code
+     * DropoutMask.Seeds seeds = new DropoutMask.Seeds(); // shared by the groups of one step
+     * try (DropoutMask.Window rows = DropoutMask.forRows(seeds, 4, 4, 8)) {
+     *     NDArray out = model.forward(ps, secondHalf, true).head();
+     * }
+     * }</pre>
+     *
+     * @param seeds the seeds of the whole batch's masks, in call order, shared by the row groups
+     * @param firstRow the first row of this thread's group in the batch
+     * @param rows the rows of this thread's group, at least 1
+     * @param batchRows the rows of the whole batch
+     * @return the handle that ends the window on this thread
+     * @throws IllegalArgumentException when the rows do not lie inside the batch
+     * @throws IllegalStateException when this thread already has a window
+     */
+    public static Window forRows(Seeds seeds, int firstRow, int rows, int batchRows) {
+        if (rows < 1 || firstRow < 0 || firstRow + (long) rows > batchRows) {
+            throw new IllegalArgumentException("dropout rows [" + firstRow + ", " + (firstRow + (long) rows)
+                    + ") must be a non-empty range inside the batch's " + batchRows + " rows");
+        }
+        if (ROWS.get() != null) {
+            throw new IllegalStateException("this thread already draws dropout masks for a row window");
+        }
+        ROWS.set(new RowWindow(seeds, firstRow, rows, batchRows));
+        return ROWS::remove;
+    }
+
+    /** The handle of {@link #forRows}; closing it ends the row window on this thread. */
+    @FunctionalInterface
+    public interface Window extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /**
+     * The seeds of one pass's masks in call order, drawn from libtorch's generator on first use, one
+     * per mask, as {@link #apply} draws them over a whole batch: the k-th seed is the one the k-th call of
+     * a one-group pass would draw, and after a pass the generator has advanced by as many draws. Shared by
+     * the row groups of one pass (thread-safe); one instance per pass.
+     */
+    public static final class Seeds {
+        private final List<Long> drawn = new ArrayList<>();
+
+        /**
+         * The seed of the {@code index}-th mask, drawing the ones before it first.
+         *
+         * @param index the mask's place in call order, from 0
+         * @param manager a manager to draw with (the draw's array is closed at once)
+         * @return the seed
+         */
+        public synchronized long get(int index, NDManager manager) {
+            while (drawn.size() <= index) {
+                drawn.add(drawSeed(manager));
+            }
+            return drawn.get(index);
+        }
+
+        /**
+         * The seeds drawn so far.
+         *
+         * @return their number
+         */
+        public synchronized int count() {
+            return drawn.size();
+        }
+    }
+
+    /** One thread's row group: its place in the batch and the number of masks it has drawn. */
+    private static final class RowWindow {
+        private final Seeds seeds;
+        private final int firstRow;
+        private final int rows;
+        private final int batchRows;
+        private int calls;
+
+        RowWindow(Seeds seeds, int firstRow, int rows, int batchRows) {
+            this.seeds = seeds;
+            this.firstRow = firstRow;
+            this.rows = rows;
+            this.batchRows = batchRows;
+        }
+
+        /** The scaled keep mask of {@code x}'s rows, as {@link #apply} would draw it over the whole batch. */
+        NDArray mask(NDArray x, float p) {
+            if (!drawsFor(x)) {
+                throw new IllegalStateException("dropout over a row window needs masks drawn in Java (CPU, "
+                        + PROPERTY + " on); got an array on " + x.getDevice());
+            }
+            long n = x.getShape().size();
+            if (n % rows != 0 || x.getShape().dimension() == 0 || x.getShape().get(0) % rows != 0) {
+                throw new IllegalStateException("dropout over a row window of " + rows + " rows needs the rows on "
+                        + "the first axis, got shape " + x.getShape());
+            }
+            long perRow = n / rows;
+            long offset = firstRow * perRow;
+            long total = perRow * batchRows;
+            if (total > Integer.MAX_VALUE) {
+                throw new IllegalStateException("dropout mask of " + total + " elements over the whole batch is too large");
+            }
+            NDManager manager = x.getManager();
+            long seed = seeds.get(calls++, manager);
+            long threshold = threshold(p);
+            long factor = Float.floatToRawIntBits(1f / (1f - p)) & 0xFFFFFFFFL;
+            int count = (int) n;
+            NDArray keep = manager.create(new Shape(count), DataType.FLOAT32);
+            ByteBuffer floats = keep.toByteBuffer(true).order(ByteOrder.nativeOrder());
+            if (!floats.isDirect() || floats.capacity() != 4L * count) {
+                keep.close();
+                throw new IllegalStateException("expected a direct view of the " + count + " floats of a new array");
+            }
+            for (int chunk = (int) (offset / CHUNK); (long) chunk * CHUNK < offset + count; chunk++) {
+                fillWindow(floats, chunk, offset, count, seed, threshold, factor);
+            }
+            try (NDArray flat = keep) {
+                NDArray shaped = flat.reshape(x.getShape());
+                return x.getDataType() == DataType.FLOAT32 ? shaped : shaped.toType(x.getDataType(), false);
+            }
+        }
+    }
+
+    /**
+     * The elements {@code [offset, offset + count)} of a whole mask that fall into {@code chunk}, with the
+     * element-to-draw mapping of {@link #fillScaled} (element {@code l} of a chunk takes the low half of the
+     * chunk generator's word {@code l / 2} when {@code l} is even, the high half when odd), written as floats
+     * at their place minus {@code offset}.
+     */
+    private static void fillWindow(ByteBuffer floats, int chunk, long offset, int count, long seed, long threshold,
+            long factor) {
+        long chunkStart = (long) chunk * CHUNK;
+        long start = Math.max(chunkStart, offset);
+        long end = Math.min(chunkStart + CHUNK, offset + count);
+        SplittableRandom random = new SplittableRandom(seed + chunk * GOLDEN_GAMMA);
+        long local = start - chunkStart;
+        for (long skipped = 0; skipped < local / 2; skipped++) {
+            random.nextLong();
+        }
+        long word = 0;
+        for (long i = start; i < end; i++, local++) {
+            if ((local & 1) == 0 || i == start) {
+                word = random.nextLong();
+            }
+            long bits = (local & 1) == 0 ? word & 0xFFFFFFFFL : word >>> 32;
+            floats.putInt(4 * (int) (i - offset), (int) (factor & -keep(bits, threshold)));
+        }
     }
 
     /**

@@ -227,4 +227,44 @@ class DropoutMaskTest {
             assertEquals(DataType.FLOAT32, DropoutMask.apply(x, 0.2f).getDataType());
         }
     }
+
+    @Test
+    void rowWindowsDrawTheRowsOfTheWholeBatchsMasks() {
+        // rows of 40001 elements: odd offsets and group bounds inside 65536-element chunks
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Shape whole = new Shape(6, 40001);
+            float p = 0.3f;
+            Engine.getInstance().setRandomSeed(21);
+            float[] first = DropoutMask.apply(manager.ones(whole), p).toFloatArray();
+            float[] second = DropoutMask.apply(manager.ones(new Shape(6, 7)), p).toFloatArray();
+            float next = manager.randomUniform(0, 1, new Shape(1)).getFloat();
+
+            Engine.getInstance().setRandomSeed(21);
+            DropoutMask.Seeds seeds = new DropoutMask.Seeds();
+            int[] bounds = {0, 1, 4, 6};
+            float[] firstRows = new float[first.length];
+            float[] secondRows = new float[second.length];
+            for (int g = 0; g < 3; g++) {
+                int rows = bounds[g + 1] - bounds[g];
+                try (DropoutMask.Window window = DropoutMask.forRows(seeds, bounds[g], rows, 6)) {
+                    assertThrows(IllegalStateException.class, () -> DropoutMask.forRows(seeds, 0, 1, 6));
+                    float[] a = DropoutMask.apply(manager.ones(new Shape(rows, 40001)), p).toFloatArray();
+                    System.arraycopy(a, 0, firstRows, bounds[g] * 40001, a.length);
+                    // the same rows flattened batch-major: the same elements
+                    float[] b = DropoutMask.apply(manager.ones(new Shape(rows * 7L)), p).toFloatArray();
+                    System.arraycopy(b, 0, secondRows, bounds[g] * 7, b.length);
+                }
+            }
+            assertEquals(2, seeds.count(), "one seed per mask, shared by the groups");
+            assertArrayEquals(first, firstRows, "the first mask, group by group");
+            assertArrayEquals(second, secondRows, "the second mask, group by group");
+            assertEquals(next, manager.randomUniform(0, 1, new Shape(1)).getFloat(), "the generator after both");
+            try (DropoutMask.Window window = DropoutMask.forRows(seeds, 0, 4, 6)) {
+                IllegalStateException e = assertThrows(IllegalStateException.class,
+                        () -> DropoutMask.apply(manager.ones(new Shape(3, 2)), p));
+                assertTrue(e.getMessage().contains("rows on the first axis"), e.getMessage());
+            }
+            assertThrows(IllegalArgumentException.class, () -> DropoutMask.forRows(seeds, 5, 2, 6));
+        }
+    }
 }
