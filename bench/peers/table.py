@@ -133,6 +133,12 @@ def header(rows):
             f"that did at least a quarter of its busiest thread's CPU time in a round (/proc/self/task), median "
             f"over the rounds. CPU-time ratio: the medians of each process's CPU time per round, ours / peer "
             f"(inverted for tokens/s), less sensitive to other processes' load than the wall clock.")
+    split = sorted({(r["case"], r["threads"], r["row_groups"]) for r in ready
+                    if r["side"] == "djl-adapters" and r.get("row_groups", 1) > 1})
+    if split:
+        text += (" Ours ran these training steps as row groups side by side, each on its own thread at one intra-op "
+                 "thread (RowSplitStep), instead of the whole batch at that many intra-op threads: "
+                 + ", ".join(f"{case} at {t} threads ({g} groups)" for case, t, g in split) + ".")
     speedups = thread_speedups(rows)
     if speedups:
         text += (f" The matmul's median time at 1 thread over 2 threads (on a loaded machine, waiting for a core "

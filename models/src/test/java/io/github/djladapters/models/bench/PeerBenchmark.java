@@ -17,7 +17,9 @@ import io.github.djladapters.models.generation.Generator;
 import io.github.djladapters.models.generation.GradientsOff;
 import io.github.djladapters.models.llama.LlamaForCausalLM;
 import io.github.djladapters.models.pretrained.AllMiniLmL6V2;
+import io.github.djladapters.models.parallel.TorchThreadTeam;
 import io.github.djladapters.models.training.FusedAdam;
+import io.github.djladapters.models.training.RowSplitStep;
 import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.Adapters;
 import io.github.djladapters.runtime.methods.lora.LoRAConfig;
@@ -45,6 +47,11 @@ import java.util.Set;
  * (one 2048 x 2048 by 2048 x 2048 product: shows whether a second thread is really used). Runs on DJL's
  * default device: the GPU when a CUDA libtorch is loaded ({@code -Pgpu}, docs/gpu.md).
  *
+ * <p>At more than one thread on the CPU, the training steps run as that many row groups side by side, each on
+ * a thread of its own at one intra-op thread ({@link RowSplitStep}), instead of the whole batch at that many
+ * intra-op threads; {@code -Dbench.rowSplit=false} keeps the whole batch. The ready line's {@code row_groups}
+ * says which ran (1: the whole batch).
+ *
  * <p>Two modes. {@code rounds}: load, warm up, print a ready line with the intra-op threads libtorch
  * reports, then run one round per {@code round} line on stdin ({@link PeerRounds}). {@code memory}: load,
  * reset the peak resident set to the current one, run {@code steps} rounds and print the peak resident
@@ -62,6 +69,8 @@ public final class PeerBenchmark {
     private static final int PROMPT = 32;
     private static final int NEW_TOKENS = 64;
     private static final int MATMUL = 2048;
+    /** The row groups' threads of a split training step; null when the steps run over the whole batch. */
+    private static TorchThreadTeam team;
 
     private PeerBenchmark() {}
 
@@ -85,8 +94,8 @@ public final class PeerBenchmark {
         try (NDManager manager = NDManager.newBaseManager()) {
             Measured step = switch (name) {
                 case "forward" -> forward(manager);
-                case "lora-step" -> trainingStep(manager, true);
-                case "full-step" -> trainingStep(manager, false);
+                case "lora-step" -> trainingStep(manager, true, threads);
+                case "full-step" -> trainingStep(manager, false, threads);
                 case "generate-b1" -> generate(manager, 1);
                 case "generate-b8" -> generate(manager, BATCH);
                 case "matmul" -> matmul(manager);
@@ -99,6 +108,7 @@ public final class PeerBenchmark {
             line.put("threads", threads);
             line.put("torch_threads", JniUtils.getNumThreads());
             line.put("interop_threads", JniUtils.getNumInteropThreads());
+            line.put("row_groups", team == null ? 1 : team.size());
             line.put("device", manager.getDevice().toString());
             line.put("weights", randomWeights() ? "random" : "all-MiniLM-L6-v2");
             line.put("engine", "PyTorch " + Engine.getInstance().getVersion() + " via DJL");
@@ -114,6 +124,10 @@ public final class PeerBenchmark {
             line.put("event", "ready");
             PeerRounds.print(System.out, line);
             rounds.serve(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), System.out);
+        } finally {
+            if (team != null) {
+                team.close();
+            }
         }
     }
 
@@ -143,7 +157,7 @@ public final class PeerBenchmark {
         }, 0);
     }
 
-    private static Measured trainingStep(NDManager manager, boolean lora) throws IOException {
+    private static Measured trainingStep(NDManager manager, boolean lora, int threads) throws IOException {
         BertModel base = miniLm(manager);
         BertModel model;
         if (lora) {
@@ -161,6 +175,20 @@ public final class PeerBenchmark {
         // (two per weight) then count in the step's memory on both sides alike.
         FusedAdam[] adamW = new FusedAdam[1];
         long[][] ids = BenchInputs.tokenIds(BATCH, TOKENS, new Random(42));
+        if (threads > 1 && !manager.getDevice().isGpu() && !"false".equals(System.getProperty("bench.rowSplit"))) {
+            team = TorchThreadTeam.create(threads);
+            RowSplitStep split = new RowSplitStep(team, trainable);
+            return new Measured(() -> {
+                try (NDManager scope = manager.newSubManager()) {
+                    split.step(scope, inputs(scope, ids), (groupScope, rows) ->
+                            model.forward(new ParameterStore(groupScope, false), rows, true).head().square().mean());
+                    if (adamW[0] == null) {
+                        adamW[0] = FusedAdam.adamW(trainable, manager, 1e-5f);
+                    }
+                    adamW[0].step();
+                }
+            }, 0);
+        }
         return new Measured(() -> {
             try (NDManager scope = manager.newSubManager()) {
                 try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
