@@ -281,7 +281,7 @@ public final class DropoutMask {
         long chunkStart = (long) chunk * CHUNK;
         long start = Math.max(chunkStart, offset);
         long end = Math.min(chunkStart + CHUNK, offset + count);
-        SplittableRandom random = new SplittableRandom(seed + chunk * GOLDEN_GAMMA);
+        SplittableRandom random = chunkGenerator(seed, chunk);
         long local = start - chunkStart;
         for (long skipped = 0; skipped < local / 2; skipped++) {
             random.nextLong();
@@ -375,8 +375,24 @@ public final class DropoutMask {
         return buffer.slice(0, n).order(ByteOrder.LITTLE_ENDIAN);
     }
 
+    /**
+     * The generator of one chunk: seeded with a mixed {@code seed + chunk * golden gamma}, so that chunks
+     * draw unrelated streams. (Seeded with the sum itself, each chunk's stream would be the previous
+     * chunk's shifted by one word, since that is how {@link SplittableRandom} advances.)
+     */
+    static SplittableRandom chunkGenerator(long seed, int chunk) {
+        return new SplittableRandom(mix64(seed + chunk * GOLDEN_GAMMA));
+    }
+
+    /** Stafford's variant 13 of the 64-bit finaliser, the mix {@link SplittableRandom} applies to its outputs. */
+    static long mix64(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
     private static void fill(ByteBuffer bytes, int chunk, int n, long seed, long threshold) {
-        SplittableRandom random = new SplittableRandom(seed + chunk * GOLDEN_GAMMA);
+        SplittableRandom random = chunkGenerator(seed, chunk);
         int start = chunk * CHUNK;
         int end = Math.min(n, start + CHUNK);
         int i = start;
@@ -405,7 +421,7 @@ public final class DropoutMask {
      * elements per word and per write.
      */
     private static void fillScaled(ByteBuffer floats, int chunk, int n, long seed, long threshold, long factor) {
-        SplittableRandom random = new SplittableRandom(seed + chunk * GOLDEN_GAMMA);
+        SplittableRandom random = chunkGenerator(seed, chunk);
         boolean lowFirst = floats.order() == ByteOrder.LITTLE_ENDIAN;
         int start = chunk * CHUNK;
         int end = Math.min(n, start + CHUNK);

@@ -119,6 +119,33 @@ class DropoutMaskTest {
     }
 
     @Test
+    void consecutiveChunksAgreeOnlyAsOftenAsIndependentDrawsWould() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            int n = 4 * DropoutMask.CHUNK;
+            float p = 0.5f;
+            boolean[] keep = DropoutMask.mask(manager, new Shape(n), p, 42L).toBooleanArray();
+            // element i of a chunk against element i + s of the previous chunk, for the shifts a chunk
+            // stream that continues the previous one would show (two elements per word)
+            for (int shift : new int[] {0, 1, 2, 3, 4}) {
+                long agree = 0;
+                long compared = 0;
+                for (int chunk = 1; chunk < 4; chunk++) {
+                    for (int i = 0; i + shift < DropoutMask.CHUNK; i++) {
+                        boolean now = keep[chunk * DropoutMask.CHUNK + i];
+                        boolean before = keep[(chunk - 1) * DropoutMask.CHUNK + i + shift];
+                        agree += now == before ? 1 : 0;
+                        compared++;
+                    }
+                }
+                // independent draws agree half the time at p = 0.5; five standard deviations either side
+                double sd = Math.sqrt(compared * 0.25);
+                assertTrue(Math.abs(agree - compared / 2.0) < 5 * sd,
+                        "shift " + shift + ": " + agree + " of " + compared + " elements agree");
+            }
+        }
+    }
+
+    @Test
     void theMaskIsTheChunkedSplittableRandomStreamWhateverTheThreads() {
         try (NDManager manager = NDManager.newBaseManager()) {
             int n = 3 * DropoutMask.CHUNK + 7; // a short last chunk, with an odd element
@@ -127,7 +154,10 @@ class DropoutMaskTest {
             long threshold = Math.round(0.75 * 4294967296.0);
             boolean[] expected = new boolean[n];
             for (int chunk = 0; chunk * DropoutMask.CHUNK < n; chunk++) {
-                SplittableRandom random = new SplittableRandom(seed + chunk * 0x9E3779B97F4A7C15L);
+                long z = seed + chunk * 0x9E3779B97F4A7C15L; // Stafford's mix 13 of the chunk's seed
+                z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+                z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+                SplittableRandom random = new SplittableRandom(z ^ (z >>> 31));
                 int end = Math.min(n, (chunk + 1) * DropoutMask.CHUNK);
                 for (int i = chunk * DropoutMask.CHUNK; i < end; i += 2) {
                     long word = random.nextLong();
