@@ -36,13 +36,14 @@ public final class DecodeSerialShare {
      * @param args optional batch (default 1), rounds (default 3), new tokens (default 64)
      */
     public static void main(String[] args) {
-        int batch = args.length > 0 ? Integer.parseInt(args[0]) : 1;
-        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
-        int newTokens = args.length > 2 ? Integer.parseInt(args[2]) : 64;
+        GenerationBenchModel.Arguments run = GenerationBenchModel.Arguments.of(args, 3);
+        int batch = run.batch();
+        int rounds = run.rounds();
+        int newTokens = run.newTokens();
         try (NDManager manager = NDManager.newBaseManager()) {
             LlamaForCausalLM model = GenerationBenchModel.initialized(manager);
-            List<int[]> prompts = GenerationBenchModel.prompts(batch, 32);
-            GenerationConfig greedy = GenerationConfig.greedy(newTokens);
+            List<int[]> prompts = run.prompts();
+            GenerationConfig greedy = run.greedy();
             Generator generator = new Generator(model);
             generator.generate(manager, prompts, greedy);
             for (int r = 0; r < rounds; r++) {

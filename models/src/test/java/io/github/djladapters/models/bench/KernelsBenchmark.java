@@ -3,7 +3,6 @@ package io.github.djladapters.models.bench;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
@@ -70,7 +69,7 @@ public final class KernelsBenchmark {
             long[][] ids = BenchInputs.tokenIds(BATCH, TOKENS, new Random(42));
             compare("forward", rounds, json, () -> {
                 try (NDManager scope = manager.newSubManager(); GradientsOff off = GradientsOff.onThisThread()) {
-                    base.forward(new ParameterStore(scope, false), inputs(scope, ids), false).head();
+                    base.forward(new ParameterStore(scope, false), BenchInputs.bertInputs(scope, ids), false).head();
                 }
             });
             AdapterModel<BertModel> adapters = Adapters.init(base);
@@ -81,7 +80,7 @@ public final class KernelsBenchmark {
             compare("lora_step", rounds, json, () -> {
                 try (NDManager scope = manager.newSubManager()) {
                     try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                        NDArray out = adapters.model().forward(new ParameterStore(scope, false), inputs(scope, ids),
+                        NDArray out = adapters.model().forward(new ParameterStore(scope, false), BenchInputs.bertInputs(scope, ids),
                                 true).head();
                         collector.backward(out.square().mean());
                     }
@@ -168,10 +167,5 @@ public final class KernelsBenchmark {
                 cpu[1][rounds / 2], name, wall[0][rounds / 2], name, wall[1][rounds / 2]));
     }
 
-    private static NDList inputs(NDManager scope, long[][] ids) {
-        NDArray input = scope.create(ids);
-        return new NDList(input, scope.ones(input.getShape(), input.getDataType()),
-                scope.zeros(input.getShape(), input.getDataType()));
-    }
 
 }
