@@ -1,12 +1,16 @@
 package io.github.djladapters.models.bench;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
 import io.github.djladapters.models.bert.BertModel;
 import io.github.djladapters.models.pretrained.AllMiniLmL6V2;
+import io.github.djladapters.models.training.FusedAdam;
 import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.Adapters;
 import io.github.djladapters.runtime.methods.lora.LoRAConfig;
@@ -80,5 +84,25 @@ final class BenchInputs {
         NDArray input = scope.create(ids);
         return new NDList(input, scope.ones(input.getShape(), input.getDataType()),
                 scope.zeros(input.getShape(), input.getDataType()));
+    }
+
+    /**
+     * One training step on {@link #bertInputs}: forward in training mode, backward of the mean square
+     * of the output, then the optimizer's step, in a sub-manager closed after.
+     *
+     * @param manager the parent of the step's manager
+     * @param model the model
+     * @param optimizer the optimizer of the trainable parameters
+     * @param ids {@code [batch][tokens]} ids
+     */
+    static void trainingStep(NDManager manager, Block model, FusedAdam optimizer, long[][] ids) {
+        try (NDManager scope = manager.newSubManager()) {
+            NDList inputs = bertInputs(scope, ids);
+            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                NDArray out = model.forward(new ParameterStore(scope, false), inputs, true).head();
+                collector.backward(out.square().mean());
+            }
+            optimizer.step();
+        }
     }
 }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.initializer.NormalInitializer;
 import io.github.djladapters.models.generation.GenerationConfig;
+import io.github.djladapters.models.generation.Generator;
 import io.github.djladapters.models.llama.LlamaConfig;
 import io.github.djladapters.models.llama.LlamaForCausalLM;
 import java.util.ArrayList;
@@ -59,6 +60,16 @@ final class GenerationBenchModel {
             prompts.add(random.ints(length, 3, config().vocabSize()).toArray());
         }
         return prompts;
+    }
+
+    /**
+     * A generator over a new {@link #initialized} model.
+     *
+     * @param manager the model's manager
+     * @return the generator
+     */
+    static Generator generator(NDManager manager) {
+        return new Generator(initialized(manager));
     }
 
     /**

@@ -1,13 +1,11 @@
 package io.github.djladapters.models.bench;
 
 import ai.djl.Device;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.IValue;
-import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import io.github.djladapters.models.bert.BertModel;
 import io.github.djladapters.models.generation.GradientsOff;
@@ -77,16 +75,7 @@ public final class KernelsBenchmark {
             adapters.trainAdapter("lora");
             List<Parameter> trainable = BenchInputs.trainable(adapters.model());
             FusedAdam adamW = FusedAdam.adamW(trainable, manager, 1e-5f);
-            compare("lora_step", rounds, json, () -> {
-                try (NDManager scope = manager.newSubManager()) {
-                    try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                        NDArray out = adapters.model().forward(new ParameterStore(scope, false), BenchInputs.bertInputs(scope, ids),
-                                true).head();
-                        collector.backward(out.square().mean());
-                    }
-                    adamW.step();
-                }
-            });
+            compare("lora_step", rounds, json, () -> BenchInputs.trainingStep(manager, adapters.model(), adamW, ids));
         } finally {
             AttentionKernel.setEnabled(true);
         }

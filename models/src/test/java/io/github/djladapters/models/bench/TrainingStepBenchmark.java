@@ -1,12 +1,7 @@
 package io.github.djladapters.models.bench;
 
-import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
-import ai.djl.training.GradientCollector;
-import ai.djl.training.ParameterStore;
 import io.github.djladapters.models.bert.BertModel;
 import io.github.djladapters.models.training.FusedAdam;
 import io.github.djladapters.runtime.engine.DropoutMask;
@@ -54,16 +49,7 @@ public final class TrainingStepBenchmark {
             List<Parameter> trainable = BenchInputs.trainable(model);
             FusedAdam adamW = FusedAdam.adamW(trainable, manager, 1e-5f);
             long[][] ids = BenchInputs.tokenIds(8, 128, new Random(42));
-            Runnable step = () -> {
-                try (NDManager scope = manager.newSubManager()) {
-                    NDList inputs = BenchInputs.bertInputs(scope, ids);
-                    try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                        NDArray out = model.forward(new ParameterStore(scope, false), inputs, true).head();
-                        collector.backward(out.square().mean());
-                    }
-                    adamW.step();
-                }
-            };
+            Runnable step = () -> BenchInputs.trainingStep(manager, model, adamW, ids);
             double[][][] samples = new double[2][3][rounds];
             com.sun.management.ThreadMXBean allocation = (com.sun.management.ThreadMXBean) CPU;
             long allocatedBefore = allocation.getCurrentThreadAllocatedBytes();

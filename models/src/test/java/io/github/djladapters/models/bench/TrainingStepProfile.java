@@ -1,13 +1,8 @@
 package io.github.djladapters.models.bench;
 
-import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
-import ai.djl.training.GradientCollector;
-import ai.djl.training.ParameterStore;
 import io.github.djladapters.models.bert.BertModel;
 import io.github.djladapters.models.training.FusedAdam;
 import java.io.IOException;
@@ -48,14 +43,7 @@ public final class TrainingStepProfile {
                 if (step == warmUp) {
                     JniUtils.startProfile(false, true, true);
                 }
-                try (NDManager scope = manager.newSubManager()) {
-                    NDList inputs = BenchInputs.bertInputs(scope, ids);
-                    try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                        NDArray out = model.forward(new ParameterStore(scope, false), inputs, true).head();
-                        collector.backward(out.square().mean());
-                    }
-                    adamW.step();
-                }
+                BenchInputs.trainingStep(manager, model, adamW, ids);
             }
             JniUtils.stopProfile(args[0]);
         }
