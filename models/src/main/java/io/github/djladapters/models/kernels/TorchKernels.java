@@ -195,7 +195,8 @@ public final class TorchKernels {
      */
     private NDArray sdpaGroupedRows(NDArray q, NDArray k, NDArray v, NDArray mask, float dropout, float scale) {
         IValue[] args = mask == null
-                ? new IValue[] {tensor(q), tensor(k), tensor(v), IValue.from((double) dropout), IValue.from((double) scale)}
+                ? new IValue[] {tensor(q), tensor(k), tensor(v), IValue.from((double) dropout),
+                    IValue.from((double) scale)}
                 : new IValue[] {tensor(q), tensor(k), tensor(v), tensor(mask), IValue.from((double) dropout),
                     IValue.from((double) scale)};
         try (IValue result = call(mask == null ? "sdpa_grouped" : "sdpa_grouped_masked", args)) {

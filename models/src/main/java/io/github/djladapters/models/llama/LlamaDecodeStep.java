@@ -55,8 +55,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * step the parameters' current arrays are compared with those the lists hold ({@link WeightsSnapshot}:
  * object, native handle, and no storage swapped anywhere since), so a checkpoint load, a merge or
  * unmerge (which swap the arrays' storage), a device move or an adapter wrapper coming or going
- * rebuilds them; updates in place (an optimizer step) are seen as they
- * are, since the lists share the tensors.
+ * rebuilds them; updates in place (an optimizer step) are seen as they are, since the lists share the
+ * tensors.
  *
  * <p>Concurrent generations on one model run their steps at the same time: only choosing (or
  * rebuilding) the weight lists takes a lock; lists replaced while another thread's step still uses

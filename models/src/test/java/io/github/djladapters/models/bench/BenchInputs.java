@@ -62,7 +62,8 @@ final class BenchInputs {
      * @throws IOException when the model cannot be read
      */
     static BertModel trainingModel(NDManager manager, boolean lora) throws IOException {
-        BertModel base = AllMiniLmL6V2.load(manager, Path.of(System.getProperty("java.io.tmpdir"), "djl-adapters-minilm"));
+        BertModel base = AllMiniLmL6V2.load(manager, Path.of(System.getProperty("java.io.tmpdir"),
+                "djl-adapters-minilm"));
         if (!lora) {
             base.freezeParameters(false);
             return base;

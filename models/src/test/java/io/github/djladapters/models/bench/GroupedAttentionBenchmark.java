@@ -82,8 +82,9 @@ public final class GroupedAttentionBenchmark {
                             gqaFirst ? grouped : gqa, calls);
                     ratios[r] = perCall[1][r] / perCall[0][r];
                 }
-                System.out.printf(Locale.ROOT, "%-10s enable_gqa %s us  grouped rows %s us  ratio %.2f  max|diff| %.1e%n",
-                        name, summary(perCall[0]), summary(perCall[1]), median(ratios), difference);
+                System.out.printf(Locale.ROOT,
+                        "%-10s enable_gqa %s us  grouped rows %s us  ratio %.2f  max|diff| %.1e%n", name,
+                        summary(perCall[0]), summary(perCall[1]), median(ratios), difference);
             } finally {
                 for (IValue value : gqa) {
                     value.close();

@@ -40,7 +40,8 @@ record TrainingPass(float[] output, List<float[]> gradients) {
             float[] output;
             try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
                 NDArray input = scope.create(ids);
-                NDArray attention = mask == null ? scope.ones(input.getShape(), input.getDataType()) : scope.create(mask);
+                NDArray attention = mask == null ? scope.ones(input.getShape(), input.getDataType())
+                        : scope.create(mask);
                 NDArray out = model.forward(new ParameterStore(scope, false), new NDList(input, attention), training)
                         .head();
                 output = out.toFloatArray();

@@ -46,7 +46,8 @@ class LlamaGroupedQueryRowsTest {
         LlamaConfig config = TinyDecoderCheckpoints.tinyLlama(type, false);
         assertTrue(config.numKeyValueHeads() < config.numAttentionHeads(), "the model groups its query heads");
         var shapes = TinyDecoderCheckpoints.shapes(config);
-        TinyDecoderCheckpoints.write(dir, config.toJson(), shapes, TinyDecoderCheckpoints.randomWeights(shapes, 41, 0.3));
+        TinyDecoderCheckpoints.write(dir, config.toJson(), shapes,
+                TinyDecoderCheckpoints.randomWeights(shapes, 41, 0.3));
         try (NDManager manager = NDManager.newBaseManager()) {
             LlamaForCausalLM model = LlamaModels.fromCheckpoint(dir, manager);
             float[] rows = logits(manager, model, true);

@@ -18,8 +18,8 @@ import org.slf4j.LoggerFactory;
  * longer hold the weight's values: the weight's array is another object or has another native tensor
  * (a checkpoint load, a merge or unmerge, a device move), an array anywhere had its storage swapped
  * ({@link ArrayValues#replacements()}; the three checks of a {@link WeightsSnapshot}), or a forward
- * ran in training or with autograd on (after which an optimizer may update the weight in place). A weight written in place outside training by other
- * code needs {@link FlatLinear#releasePacked()}.
+ * ran in training or with autograd on (after which an optimizer may update the weight in place). A
+ * weight written in place outside training by other code needs {@link FlatLinear#releasePacked()}.
  *
  * <p>Memory: oneDNN's reordered copy is the weight's size (42.5 MB for all-MiniLM-L6-v2's 36
  * projections, per row count kept); MKL's packed buffer grows with the row count it was packed for

@@ -26,7 +26,7 @@ public final class WeightsSnapshot {
     private final long replacements;
 
     private WeightsSnapshot(Object[] sources) {
-        // read the count first: a swap racing with this call then makes the snapshot stale, never stale-but-valid
+        // the count first: a swap while the handles are read then shows as a moved count
         replacements = ArrayValues.replacements();
         this.sources = sources;
         handles = new long[sources.length];

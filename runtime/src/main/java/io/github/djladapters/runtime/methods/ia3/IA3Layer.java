@@ -106,7 +106,8 @@ public final class IA3Layer extends LinearAdapterLayer<IA3Weights> {
         }
         NDArray[] scaled;
         if (recordsGradient(sources)) {
-            scaled = scale(x.getManager(), weight, bias, uses, store, device); // with a graph: freed with x's manager
+            // with a graph: freed with x's manager
+            scaled = scale(x.getManager(), weight, bias, uses, store, device);
         } else {
             scaled = kept(sources);
             if (scaled == null) {
