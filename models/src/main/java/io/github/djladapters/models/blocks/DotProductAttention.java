@@ -12,7 +12,7 @@ import io.github.djladapters.runtime.architecture.KeyValueAttention;
  * Scaled dot-product attention shared by the decoder attention blocks, with the
  * {@link KeyValueAttention} hooks through which prefix tuning and adaption prompts act, and
  * grouped-query attention. The attention runs in PyTorch's fused {@code scaled_dot_product_attention}
- * (grouped heads passed as they are, {@code enable_gqa}) where {@link AttentionKernel} applies, else written out in DJL ops
+ * (grouped heads as query rows per key/value head) where {@link AttentionKernel} applies, else written out in DJL ops
  * (grouped heads stacked along the query axis, or repeated by {@link AttentionHeads#repeat}).
  */
 public final class DotProductAttention {

@@ -69,8 +69,8 @@ public final class AttentionKernel {
 
     /**
      * {@code softmax(q k^T scale + mask) v}, with dropout on the attention weights, in PyTorch's fused
-     * kernel; grouped key/value heads are passed as they are ({@code enable_gqa}: PyTorch expands them
-     * itself where its kernel needs it).
+     * kernel; for grouped key/value heads, each key/value head's query heads become query rows of one
+     * attention ({@link TorchKernels#sdpa}), the keys and values are not copied.
      *
      * @param q {@code [B, heads, T, headDim]}
      * @param k {@code [B, kvHeads, S, headDim]}

@@ -59,6 +59,7 @@ public final class TorchKernels {
     private static final Native NATIVE = Native.find();
     /** DJL's graph-optimiser setting ({@code PtEngine}: on unless the property says false), restored after calls. */
     private static final boolean OPTIMIZER = !"false".equals(System.getProperty("ai.djl.pytorch.graph_optimizer"));
+    private static volatile boolean groupedQueryRows = true;
 
     private final PtSymbolBlock module;
 
@@ -145,7 +146,8 @@ public final class TorchKernels {
      *
      * @param q {@code [B, heads, T, headDim]}
      * @param k {@code [B, kvHeads, S, headDim]}; {@code heads} a multiple of {@code kvHeads}
-     *     (grouped-query attention: {@code enable_gqa}, PyTorch expands the heads where its kernel needs it)
+     *     (grouped-query attention: without {@code causal}, each key/value head's query heads become
+     *     query rows of one attention; with it, {@code enable_gqa})
      * @param v {@code [B, kvHeads, S, headDim]}
      * @param mask additive float mask broadcastable to {@code [B, heads, T, S]} (0 to attend, a large
      *     negative number to hide), or null
@@ -156,12 +158,48 @@ public final class TorchKernels {
      */
     public NDArray sdpa(NDArray q, NDArray k, NDArray v, NDArray mask, float dropout, boolean causal, float scale) {
         boolean grouped = k.getShape().get(1) != q.getShape().get(1);
+        if (grouped && !causal && groupedQueryRows) {
+            return sdpaGroupedRows(q, k, v, mask, dropout, scale);
+        }
         IValue[] args = mask == null
                 ? new IValue[] {tensor(q), tensor(k), tensor(v), IValue.from((double) dropout), IValue.from(causal),
                     IValue.from((double) scale), IValue.from(grouped)}
                 : new IValue[] {tensor(q), tensor(k), tensor(v), tensor(mask), IValue.from((double) dropout),
                     IValue.from(causal), IValue.from((double) scale), IValue.from(grouped)};
         try (IValue result = call(mask == null ? "sdpa" : "sdpa_masked", args)) {
+            return result.toTensor((PtNDManager) q.getManager());
+        } finally {
+            for (IValue arg : args) {
+                arg.close();
+            }
+        }
+    }
+
+    /**
+     * Switches {@link #sdpa}'s form for grouped-query attention for the whole process, for tests and
+     * A/B measurements: query rows per key/value head (the default) or {@code enable_gqa}.
+     *
+     * @param on true for query rows per key/value head
+     */
+    public static void setGroupedQueryRows(boolean on) {
+        groupedQueryRows = on;
+    }
+
+    /**
+     * Grouped-query attention as one attention per key/value head: the {@code heads / kvHeads} query
+     * heads of a key/value head become query rows ({@code [B, kvHeads, groups * T, headDim]}, the mask's
+     * rows repeated to match), so {@code scaled_dot_product_attention} runs without {@code enable_gqa},
+     * which in libtorch 2.7.1 takes a slower path under a float mask (docs/benchmarks.md, "Grouped
+     * query rows in the block forward"). The same scores; not for causal attention (the rows of a
+     * group would each see the wrong diagonal).
+     */
+    private NDArray sdpaGroupedRows(NDArray q, NDArray k, NDArray v, NDArray mask, float dropout, float scale) {
+        IValue[] args = mask == null
+                ? new IValue[] {tensor(q), tensor(k), tensor(v), IValue.from((double) dropout),
+                    IValue.from((double) scale)}
+                : new IValue[] {tensor(q), tensor(k), tensor(v), tensor(mask), IValue.from((double) dropout),
+                    IValue.from((double) scale)};
+        try (IValue result = call(mask == null ? "sdpa_grouped" : "sdpa_grouped_masked", args)) {
             return result.toTensor((PtNDManager) q.getManager());
         } finally {
             for (IValue arg : args) {

@@ -58,11 +58,6 @@ public final class TorchLinearPacking implements LinearPacking {
     }
 
     @Override
-    public long storage(NDArray array) {
-        return ((PtNDArray) array).getHandle();
-    }
-
-    @Override
     public NDArray pack(NDArray weight, long rows) {
         try (IValue w = TorchKernels.tensor(weight); IValue r = IValue.from(rows);
                 IValue result = loaded().call(kind + "_pack", w, r)) {

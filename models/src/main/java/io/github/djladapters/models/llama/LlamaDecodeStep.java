@@ -17,6 +17,7 @@ import io.github.djladapters.models.generation.KeyValueCache;
 import io.github.djladapters.models.kernels.TorchKernels;
 import io.github.djladapters.runtime.architecture.FlatLinear;
 import io.github.djladapters.runtime.engine.ArrayValues;
+import io.github.djladapters.runtime.engine.WeightsSnapshot;
 import io.github.djladapters.runtime.methods.AdapterLayer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -51,10 +52,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * the growing cache of {@code DecodingBatch}, a forward without cache) runs the blocks as before.
  *
  * <p>The weights go to TorchScript as lists of tensors built once and kept between steps; before each
- * step the parameters' current arrays are compared (object and native handle) with those the lists
- * hold, so a checkpoint load, a merge or unmerge (which swap the arrays' storage), a device move or an
- * adapter wrapper coming or going rebuilds them; updates in place (an optimizer step) are seen as they
- * are, since the lists share the tensors.
+ * step the parameters' current arrays are compared with those the lists hold ({@link WeightsSnapshot}:
+ * object, native handle, and no storage swapped anywhere since), so a checkpoint load, a merge or
+ * unmerge (which swap the arrays' storage), a device move or an adapter wrapper coming or going
+ * rebuilds them; updates in place (an optimizer step) are seen as they are, since the lists share the
+ * tensors.
  *
  * <p>Concurrent generations on one model run their steps at the same time: only choosing (or
  * rebuilding) the weight lists takes a lock; lists replaced while another thread's step still uses
@@ -71,6 +73,8 @@ public final class LlamaDecodeStep implements AutoCloseable {
     /** Guards {@link #weights} and the use counts of every {@link Weights}. */
     private final Object lock = new Object();
     private Weights weights;
+    /** How many weight lists were built; guarded by {@link #lock}. */
+    private long builds;
     private final AtomicLong steps = new AtomicLong();
 
     LlamaDecodeStep(LlamaForCausalLM owner) {
@@ -307,9 +311,17 @@ public final class LlamaDecodeStep implements AutoCloseable {
                     weights.retire();
                 }
                 weights = new Weights(owner, arrays, plan.lists());
+                builds++;
             }
             weights.users++;
             return weights;
+        }
+    }
+
+    /** How many times a fused step built weight lists (the first step, then after each change of the arrays). */
+    long weightListBuilds() {
+        synchronized (lock) {
+            return builds;
         }
     }
 
@@ -344,8 +356,7 @@ public final class LlamaDecodeStep implements AutoCloseable {
     /** The weight lists of one set of parameter arrays, with what identifies those arrays. */
     private static final class Weights implements AutoCloseable {
 
-        private final NDArray[] arrays;
-        private final long[] handles;
+        private final WeightsSnapshot snapshot;
         private final int[] lists;
         private final NDManager manager;
         private final IValue inverseFrequencies;
@@ -362,12 +373,8 @@ public final class LlamaDecodeStep implements AutoCloseable {
         private boolean retired;
 
         Weights(LlamaForCausalLM owner, NDArray[] arrays, int[] lists) {
-            this.arrays = arrays;
+            snapshot = WeightsSnapshot.of((Object[]) arrays);
             this.lists = lists.clone();
-            handles = new long[arrays.length];
-            for (int i = 0; i < arrays.length; i++) {
-                handles[i] = ((PtNDArray) arrays[i]).getHandle();
-            }
             int at = 0;
             weights = list(arrays, at, at += lists[0]);
             qkvBias = list(arrays, at, at += lists[1]);
@@ -391,15 +398,7 @@ public final class LlamaDecodeStep implements AutoCloseable {
         }
 
         boolean holds(NDArray[] current, int[] currentLists) {
-            if (current.length != arrays.length || !Arrays.equals(currentLists, lists)) {
-                return false;
-            }
-            for (int i = 0; i < current.length; i++) {
-                if (current[i] != arrays[i] || ((PtNDArray) current[i]).getHandle() != handles[i]) {
-                    return false;
-                }
-            }
-            return true;
+            return Arrays.equals(currentLists, lists) && snapshot.stillHolds((Object[]) current);
         }
 
         /** Called under the step's lock: frees the lists now, or when the last step using them ends. */

@@ -176,3 +176,37 @@ class Kernels(Module):
     normed1 = torch.mul(_30, final_norm)
     return torch.linear(normed1, head)
 
+  def sdpa_grouped(self: __torch__.Kernels,
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    dropout_p: float,
+    scale: float) -> Tensor:
+    batch = torch.size(q, 0)
+    heads = torch.size(q, 1)
+    length = torch.size(q, 2)
+    grouped = torch.reshape(q, [batch, torch.size(k, 1), -1, torch.size(q, 3)])
+    _g = torch.scaled_dot_product_attention(grouped, k, v, None, dropout_p, False, scale=scale)
+    return torch.reshape(_g, [batch, heads, length, -1])
+  def sdpa_grouped_masked(self: __torch__.Kernels,
+    q: Tensor,
+    k: Tensor,
+    v: Tensor,
+    mask: Tensor,
+    dropout_p: float,
+    scale: float) -> Tensor:
+    batch = torch.size(q, 0)
+    heads = torch.size(q, 1)
+    length = torch.size(q, 2)
+    kv_heads = torch.size(k, 1)
+    if torch.eq(torch.size(mask, 1), 1):
+      if torch.eq(torch.size(mask, 2), 1):
+        rows = mask
+      else:
+        rows = torch.repeat(mask, [1, 1, torch.floordiv(heads, kv_heads), 1])
+    else:
+      _m = torch.expand(mask, [torch.size(mask, 0), heads, length, torch.size(mask, 3)])
+      rows = torch.reshape(_m, [torch.size(mask, 0), kv_heads, -1, torch.size(mask, 3)])
+    grouped = torch.reshape(q, [batch, kv_heads, -1, torch.size(q, 3)])
+    _g = torch.scaled_dot_product_attention(grouped, k, v, rows, dropout_p, False, scale=scale)
+    return torch.reshape(_g, [batch, heads, length, -1])

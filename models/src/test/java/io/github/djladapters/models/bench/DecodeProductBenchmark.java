@@ -11,6 +11,7 @@ import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
 import io.github.djladapters.models.kernels.TorchScriptArchive;
+import io.github.djladapters.runtime.engine.TransposedStorage;
 import java.io.ByteArrayInputStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -83,7 +84,10 @@ public final class DecodeProductBenchmark {
                 long in = shape[0];
                 long out = shape[1];
                 NDArray rowMajor = manager.randomNormal(new Shape(out, in));
-                NDArray transposed = rowMajor.transpose().duplicate().transpose(); // [out, in] view of [in, out] storage
+                // [out, in] view of [in, out] storage, as decoders keep their weights (a duplicate() of a
+                // transposed view keeps its strides: transposing it back would be row-major again)
+                NDArray transposed = rowMajor.duplicate();
+                TransposedStorage.store(transposed); // the model's own layout change (ProjectionLayout)
                 NDArray x3 = manager.randomNormal(new Shape(1, 1, in));
                 NDArray x1 = x3.reshape(in);
                 IValue[][] inputs = {

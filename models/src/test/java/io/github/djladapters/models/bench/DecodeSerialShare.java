@@ -3,7 +3,6 @@ package io.github.djladapters.models.bench;
 import ai.djl.ndarray.NDManager;
 import io.github.djladapters.models.generation.GenerationConfig;
 import io.github.djladapters.models.generation.Generator;
-import io.github.djladapters.models.llama.LlamaForCausalLM;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.List;
@@ -36,25 +35,22 @@ public final class DecodeSerialShare {
      * @param args optional batch (default 1), rounds (default 3), new tokens (default 64)
      */
     public static void main(String[] args) {
-        int batch = args.length > 0 ? Integer.parseInt(args[0]) : 1;
-        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
-        int newTokens = args.length > 2 ? Integer.parseInt(args[2]) : 64;
+        GenerationBenchModel.Arguments run = GenerationBenchModel.Arguments.of(args, 3);
         try (NDManager manager = NDManager.newBaseManager()) {
-            LlamaForCausalLM model = GenerationBenchModel.initialized(manager);
-            List<int[]> prompts = GenerationBenchModel.prompts(batch, 32);
-            GenerationConfig greedy = GenerationConfig.greedy(newTokens);
-            Generator generator = new Generator(model);
+            Generator generator = GenerationBenchModel.generator(manager);
+            List<int[]> prompts = run.prompts();
+            GenerationConfig greedy = run.greedy();
             generator.generate(manager, prompts, greedy);
-            for (int r = 0; r < rounds; r++) {
+            for (int r = 0; r < run.rounds(); r++) {
                 long p0 = OS.getProcessCpuTime();
                 long t0 = THREADS.getCurrentThreadCpuTime();
                 long w0 = System.nanoTime();
                 generator.generate(manager, prompts, greedy);
-                double p = (OS.getProcessCpuTime() - p0) / 1e6 / newTokens;
-                double t = (THREADS.getCurrentThreadCpuTime() - t0) / 1e6 / newTokens;
-                double w = (System.nanoTime() - w0) / 1e6 / newTokens;
+                double p = (OS.getProcessCpuTime() - p0) / 1e6 / run.newTokens();
+                double t = (THREADS.getCurrentThreadCpuTime() - t0) / 1e6 / run.newTokens();
+                double w = (System.nanoTime() - w0) / 1e6 / run.newTokens();
                 System.out.printf(Locale.ROOT, "ours b%d: per step cpu %.1f ms, main %.1f ms, other %.1f ms, "
-                        + "serial (main-other) %.1f ms, wall %.1f ms%n", batch, p, t, p - t, 2 * t - p, w);
+                        + "serial (main-other) %.1f ms, wall %.1f ms%n", run.batch(), p, t, p - t, 2 * t - p, w);
             }
         }
     }

@@ -5,7 +5,6 @@ import ai.djl.pytorch.jni.JniUtils;
 import io.github.djladapters.models.generation.GenerationConfig;
 import io.github.djladapters.models.generation.Generator;
 import io.github.djladapters.models.llama.LlamaDecodeStep;
-import io.github.djladapters.models.llama.LlamaForCausalLM;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.Arrays;
@@ -36,28 +35,25 @@ public final class FusedDecodeBenchmark {
      * @param args optional batch (default 1), rounds (default 5), new tokens (default 64)
      */
     public static void main(String[] args) {
-        int batch = args.length > 0 ? Integer.parseInt(args[0]) : 1;
-        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
-        int newTokens = args.length > 2 ? Integer.parseInt(args[2]) : 64;
+        GenerationBenchModel.Arguments run = GenerationBenchModel.Arguments.of(args, 5);
         try (NDManager manager = NDManager.newBaseManager()) {
-            LlamaForCausalLM model = GenerationBenchModel.initialized(manager);
-            List<int[]> prompts = GenerationBenchModel.prompts(batch, 32);
-            GenerationConfig greedy = GenerationConfig.greedy(newTokens);
-            Generator generator = new Generator(model);
+            Generator generator = GenerationBenchModel.generator(manager);
+            List<int[]> prompts = run.prompts();
+            GenerationConfig greedy = run.greedy();
             String[] names = {"blocks", "fused step"};
             LlamaDecodeStep.setEnabled(false);
             List<int[]> reference = generator.generate(manager, prompts, greedy);
             LlamaDecodeStep.setEnabled(true);
             List<int[]> fused = generator.generate(manager, prompts, greedy);
-            for (int i = 0; i < batch; i++) {
+            for (int i = 0; i < run.batch(); i++) {
                 if (!Arrays.equals(reference.get(i), fused.get(i))) {
                     throw new IllegalStateException("row " + i + ": the fused step generated other tokens");
                 }
             }
-            long[][] cpu = new long[2][rounds];
-            long[][] wall = new long[2][rounds];
-            double[] ratios = new double[rounds];
-            for (int r = 0; r < rounds; r++) {
+            long[][] cpu = new long[2][run.rounds()];
+            long[][] wall = new long[2][run.rounds()];
+            double[] ratios = new double[run.rounds()];
+            for (int r = 0; r < run.rounds(); r++) {
                 for (int k = 0; k < 2; k++) {
                     int g = r % 2 == 0 ? k : 1 - k;
                     LlamaDecodeStep.setEnabled(g == 1);
@@ -72,17 +68,18 @@ public final class FusedDecodeBenchmark {
                 ratios[r] = (double) cpu[1][r] / cpu[0][r];
             }
             LlamaDecodeStep.setEnabled(true);
-            System.out.printf(Locale.ROOT, "batch %d, %d new tokens, %d rounds, intra-op threads %d%n", batch, newTokens,
-                    rounds, JniUtils.getNumThreads());
+            System.out.printf(Locale.ROOT, "batch %d, %d new tokens, %d rounds, intra-op threads %d%n", run.batch(),
+                    run.newTokens(), run.rounds(), JniUtils.getNumThreads());
+            int tokens = run.batch() * run.newTokens();
             for (int g = 0; g < 2; g++) {
                 double cpuMs = median(cpu[g]) / 1e6;
                 double wallMs = median(wall[g]) / 1e6;
                 System.out.printf(Locale.ROOT, "%-11s cpu %8.1f ms (%6.1f tokens/s), wall %8.1f ms (%6.1f tokens/s)%n",
-                        names[g], cpuMs, batch * newTokens / (cpuMs / 1e3), wallMs, batch * newTokens / (wallMs / 1e3));
+                        names[g], cpuMs, tokens / (cpuMs / 1e3), wallMs, tokens / (wallMs / 1e3));
             }
             Arrays.sort(ratios);
             System.out.printf(Locale.ROOT, "fused / blocks, CPU time, median of per-round ratios %.3f (min %.3f, max %.3f)%n",
-                    ratios[rounds / 2], ratios[0], ratios[rounds - 1]);
+                    ratios[run.rounds() / 2], ratios[0], ratios[run.rounds() - 1]);
         }
     }
 

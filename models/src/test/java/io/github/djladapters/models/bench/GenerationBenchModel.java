@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.initializer.NormalInitializer;
+import io.github.djladapters.models.generation.GenerationConfig;
+import io.github.djladapters.models.generation.Generator;
 import io.github.djladapters.models.llama.LlamaConfig;
 import io.github.djladapters.models.llama.LlamaForCausalLM;
 import java.util.ArrayList;
@@ -58,5 +60,49 @@ final class GenerationBenchModel {
             prompts.add(random.ints(length, 3, config().vocabSize()).toArray());
         }
         return prompts;
+    }
+
+    /**
+     * A generator over a new {@link #initialized} model.
+     *
+     * @param manager the model's manager
+     * @return the generator
+     */
+    static Generator generator(NDManager manager) {
+        return new Generator(initialized(manager));
+    }
+
+    /**
+     * The arguments of the generation benchmarks, in this order: batch (default 1), rounds, new tokens
+     * (default 64); their prompts are {@code batch} rows of 32 tokens, decoded greedily.
+     *
+     * @param batch prompts per generation
+     * @param rounds measured rounds
+     * @param newTokens tokens generated per prompt
+     */
+    record Arguments(int batch, int rounds, int newTokens) {
+
+        /**
+         * Reads the arguments.
+         *
+         * @param args the command line
+         * @param defaultRounds rounds when the command line gives none
+         * @return the arguments
+         */
+        static Arguments of(String[] args, int defaultRounds) {
+            return new Arguments(args.length > 0 ? Integer.parseInt(args[0]) : 1,
+                    args.length > 1 ? Integer.parseInt(args[1]) : defaultRounds,
+                    args.length > 2 ? Integer.parseInt(args[2]) : 64);
+        }
+
+        /** The prompts: {@code batch} seeded rows of 32 tokens. */
+        List<int[]> prompts() {
+            return GenerationBenchModel.prompts(batch, 32);
+        }
+
+        /** Greedy decoding of {@code newTokens} tokens. */
+        GenerationConfig greedy() {
+            return GenerationConfig.greedy(newTokens);
+        }
     }
 }

@@ -1,14 +1,11 @@
 package io.github.djladapters.models.bench;
 
 import ai.djl.Device;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.IValue;
-import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import io.github.djladapters.models.bert.BertModel;
 import io.github.djladapters.models.generation.GradientsOff;
@@ -70,7 +67,7 @@ public final class KernelsBenchmark {
             long[][] ids = BenchInputs.tokenIds(BATCH, TOKENS, new Random(42));
             compare("forward", rounds, json, () -> {
                 try (NDManager scope = manager.newSubManager(); GradientsOff off = GradientsOff.onThisThread()) {
-                    base.forward(new ParameterStore(scope, false), inputs(scope, ids), false).head();
+                    base.forward(new ParameterStore(scope, false), BenchInputs.bertInputs(scope, ids), false).head();
                 }
             });
             AdapterModel<BertModel> adapters = Adapters.init(base);
@@ -78,16 +75,7 @@ public final class KernelsBenchmark {
             adapters.trainAdapter("lora");
             List<Parameter> trainable = BenchInputs.trainable(adapters.model());
             FusedAdam adamW = FusedAdam.adamW(trainable, manager, 1e-5f);
-            compare("lora_step", rounds, json, () -> {
-                try (NDManager scope = manager.newSubManager()) {
-                    try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                        NDArray out = adapters.model().forward(new ParameterStore(scope, false), inputs(scope, ids),
-                                true).head();
-                        collector.backward(out.square().mean());
-                    }
-                    adamW.step();
-                }
-            });
+            compare("lora_step", rounds, json, () -> BenchInputs.trainingStep(manager, adapters.model(), adamW, ids));
         } finally {
             AttentionKernel.setEnabled(true);
         }
@@ -168,10 +156,5 @@ public final class KernelsBenchmark {
                 cpu[1][rounds / 2], name, wall[0][rounds / 2], name, wall[1][rounds / 2]));
     }
 
-    private static NDList inputs(NDManager scope, long[][] ids) {
-        NDArray input = scope.create(ids);
-        return new NDList(input, scope.ones(input.getShape(), input.getDataType()),
-                scope.zeros(input.getShape(), input.getDataType()));
-    }
 
 }

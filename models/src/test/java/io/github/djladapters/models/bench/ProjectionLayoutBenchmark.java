@@ -44,9 +44,10 @@ public final class ProjectionLayoutBenchmark {
      * @param args optional batch (default 1), rounds (default 5), new tokens (default 64)
      */
     public static void main(String[] args) {
-        int batch = args.length > 0 ? Integer.parseInt(args[0]) : 1;
-        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
-        int newTokens = args.length > 2 ? Integer.parseInt(args[2]) : 64;
+        GenerationBenchModel.Arguments run = GenerationBenchModel.Arguments.of(args, 5);
+        int batch = run.batch();
+        int rounds = run.rounds();
+        int newTokens = run.newTokens();
         LlamaConfig config = GenerationBenchModel.config();
         try (NDManager manager = NDManager.newBaseManager()) {
             LlamaForCausalLM stored = new LlamaForCausalLM(config);
@@ -64,7 +65,7 @@ public final class ProjectionLayoutBenchmark {
             for (int i = 0; i < batch; i++) {
                 prompts.add(random.ints(32, 3, config.vocabSize()).toArray());
             }
-            GenerationConfig greedy = GenerationConfig.greedy(newTokens);
+            GenerationConfig greedy = run.greedy();
             Generator[] generators = {new Generator(plain), new Generator(stored)};
             String[] names = {"row-major weights", "transposed storage"};
             List<int[]> reference = generators[0].generate(manager, prompts, greedy);

@@ -9,12 +9,8 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import io.github.djladapters.models.bert.BertModel;
-import io.github.djladapters.models.pretrained.AllMiniLmL6V2;
 import io.github.djladapters.models.training.FusedAdam;
-import io.github.djladapters.runtime.AdapterModel;
-import io.github.djladapters.runtime.Adapters;
 import io.github.djladapters.runtime.engine.DropoutMask;
-import io.github.djladapters.runtime.methods.lora.LoRAConfig;
 import io.github.djladapters.runtime.methods.lora.LoRALayer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -72,19 +68,7 @@ public final class StepSections {
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         long mainTid = Long.parseLong(Path.of("/proc/thread-self").toRealPath().getFileName().toString());
         try (NDManager manager = NDManager.newBaseManager()) {
-            BertModel base = AllMiniLmL6V2.load(manager, Path.of(System.getProperty("java.io.tmpdir"),
-                    "djl-adapters-minilm"));
-            BertModel model;
-            if (lora) {
-                AdapterModel<BertModel> adapters = Adapters.init(base);
-                adapters.addAdapter("lora", LoRAConfig.builder().r(8).loraAlpha(16).targetModules("query", "value")
-                        .build());
-                adapters.trainAdapter("lora");
-                model = adapters.model();
-            } else {
-                base.freezeParameters(false);
-                model = base;
-            }
+            BertModel model = BenchInputs.trainingModel(manager, lora);
             List<Parameter> trainable = BenchInputs.trainable(model);
             FusedAdam adamW = FusedAdam.adamW(trainable, manager, 1e-5f);
             long[][] ids = BenchInputs.tokenIds(8, 128, new Random(42));
@@ -108,9 +92,7 @@ public final class StepSections {
                 LoRALayer.contiguousUpInTraining(!change.equals("up") || after);
                 boolean measured = step >= 0;
                 try (NDManager scope = manager.newSubManager()) {
-                    NDArray input = scope.create(ids);
-                    NDList inputs = new NDList(input, scope.ones(input.getShape(), input.getDataType()),
-                            scope.zeros(input.getShape(), input.getDataType()));
+                    NDList inputs = BenchInputs.bertInputs(scope, ids);
                     Map<Long, long[]> before = schedNanos();
                     long start = System.nanoTime();
                     NDArray loss;

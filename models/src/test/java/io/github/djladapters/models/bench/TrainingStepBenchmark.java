@@ -1,23 +1,13 @@
 package io.github.djladapters.models.bench;
 
-import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
-import ai.djl.training.GradientCollector;
-import ai.djl.training.ParameterStore;
 import io.github.djladapters.models.bert.BertModel;
-import io.github.djladapters.models.pretrained.AllMiniLmL6V2;
 import io.github.djladapters.models.training.FusedAdam;
-import io.github.djladapters.runtime.AdapterModel;
-import io.github.djladapters.runtime.Adapters;
 import io.github.djladapters.runtime.engine.DropoutMask;
-import io.github.djladapters.runtime.methods.lora.LoRAConfig;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -55,34 +45,11 @@ public final class TrainingStepBenchmark {
         System.setProperty("ai.djl.pytorch.num_threads", threads);
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         try (NDManager manager = NDManager.newBaseManager()) {
-            BertModel base = AllMiniLmL6V2.load(manager, Path.of(System.getProperty("java.io.tmpdir"),
-                    "djl-adapters-minilm"));
-            BertModel model;
-            if (lora) {
-                AdapterModel<BertModel> adapters = Adapters.init(base);
-                adapters.addAdapter("lora", LoRAConfig.builder().r(8).loraAlpha(16).targetModules("query", "value")
-                        .build());
-                adapters.trainAdapter("lora");
-                model = adapters.model();
-            } else {
-                base.freezeParameters(false);
-                model = base;
-            }
+            BertModel model = BenchInputs.trainingModel(manager, lora);
             List<Parameter> trainable = BenchInputs.trainable(model);
             FusedAdam adamW = FusedAdam.adamW(trainable, manager, 1e-5f);
             long[][] ids = BenchInputs.tokenIds(8, 128, new Random(42));
-            Runnable step = () -> {
-                try (NDManager scope = manager.newSubManager()) {
-                    NDArray input = scope.create(ids);
-                    NDList inputs = new NDList(input, scope.ones(input.getShape(), input.getDataType()),
-                            scope.zeros(input.getShape(), input.getDataType()));
-                    try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                        NDArray out = model.forward(new ParameterStore(scope, false), inputs, true).head();
-                        collector.backward(out.square().mean());
-                    }
-                    adamW.step();
-                }
-            };
+            Runnable step = () -> BenchInputs.trainingStep(manager, model, adamW, ids);
             double[][][] samples = new double[2][3][rounds];
             com.sun.management.ThreadMXBean allocation = (com.sun.management.ThreadMXBean) CPU;
             long allocatedBefore = allocation.getCurrentThreadAllocatedBytes();

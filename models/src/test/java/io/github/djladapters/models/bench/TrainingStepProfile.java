@@ -1,21 +1,11 @@
 package io.github.djladapters.models.bench;
 
-import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
-import ai.djl.training.GradientCollector;
-import ai.djl.training.ParameterStore;
 import io.github.djladapters.models.bert.BertModel;
-import io.github.djladapters.models.pretrained.AllMiniLmL6V2;
 import io.github.djladapters.models.training.FusedAdam;
-import io.github.djladapters.runtime.AdapterModel;
-import io.github.djladapters.runtime.Adapters;
-import io.github.djladapters.runtime.methods.lora.LoRAConfig;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
 
@@ -45,28 +35,15 @@ public final class TrainingStepProfile {
         int warmUp = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         int steps = args.length > 2 ? Integer.parseInt(args[2]) : 1;
         try (NDManager manager = NDManager.newBaseManager()) {
-            BertModel base = AllMiniLmL6V2.load(manager, Path.of(System.getProperty("java.io.tmpdir"),
-                    "djl-adapters-minilm"));
-            AdapterModel<BertModel> adapters = Adapters.init(base);
-            adapters.addAdapter("lora", LoRAConfig.builder().r(8).loraAlpha(16).targetModules("query", "value").build());
-            adapters.trainAdapter("lora");
-            List<Parameter> trainable = BenchInputs.trainable(adapters.model());
+            BertModel model = BenchInputs.trainingModel(manager, true);
+            List<Parameter> trainable = BenchInputs.trainable(model);
             FusedAdam adamW = FusedAdam.adamW(trainable, manager, 1e-5f);
             long[][] ids = BenchInputs.tokenIds(8, 128, new Random(42));
             for (int step = 0; step < warmUp + steps; step++) {
                 if (step == warmUp) {
                     JniUtils.startProfile(false, true, true);
                 }
-                try (NDManager scope = manager.newSubManager()) {
-                    NDArray input = scope.create(ids);
-                    NDList inputs = new NDList(input, scope.ones(input.getShape(), input.getDataType()),
-                            scope.zeros(input.getShape(), input.getDataType()));
-                    try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                        NDArray out = adapters.model().forward(new ParameterStore(scope, false), inputs, true).head();
-                        collector.backward(out.square().mean());
-                    }
-                    adamW.step();
-                }
+                BenchInputs.trainingStep(manager, model, adamW, ids);
             }
             JniUtils.stopProfile(args[0]);
         }

@@ -7,12 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
-import ai.djl.training.GradientCollector;
-import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.NormalInitializer;
 import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.Adapters;
@@ -56,14 +53,14 @@ class DropoutMaskTrainingTest {
                 System.setProperty(key, threads); // the masks' chunks are drawn in parallel above one thread
                 JniUtils.setNumThreads(Integer.parseInt(threads));
                 DropoutMask.setFloatMaskInPlace(false);
-                Result booleanMasks = step(manager, adapters, trainable, 9, true);
+                TrainingPass booleanMasks = step(manager, adapters, trainable, 9, true);
                 DropoutMask.setFloatMaskInPlace(true);
-                Result inPlace = step(manager, adapters, trainable, 9, true);
-                assertArrayEquals(booleanMasks.output, inPlace.output, 0f, threads + " thread(s)");
+                TrainingPass inPlace = step(manager, adapters, trainable, 9, true);
+                assertArrayEquals(booleanMasks.output(), inPlace.output(), 0f, threads + " thread(s)");
                 for (int i = 0; i < trainable.size(); i++) {
-                    assertArrayEquals(booleanMasks.gradients.get(i), inPlace.gradients.get(i), 0f,
+                    assertArrayEquals(booleanMasks.gradients().get(i), inPlace.gradients().get(i), 0f,
                             "gradient of parameter " + i + ", " + threads + " thread(s)");
-                    assertTrue(!Arrays.equals(new float[inPlace.gradients.get(i).length], inPlace.gradients.get(i)),
+                    assertTrue(!Arrays.equals(new float[inPlace.gradients().get(i).length], inPlace.gradients().get(i)),
                             "gradient of parameter " + i + " is not all zero");
                 }
             }
@@ -92,16 +89,16 @@ class DropoutMaskTrainingTest {
         try (NDManager manager = NDManager.newBaseManager()) {
             AdapterModel<BertModel> adapters = model(manager);
             List<Parameter> trainable = trainable(adapters);
-            Result first = step(manager, adapters, trainable, 5, true);
-            Result again = step(manager, adapters, trainable, 5, true);
-            Result other = step(manager, adapters, trainable, 6, true);
-            Result eval = step(manager, adapters, trainable, 5, false);
-            assertArrayEquals(first.output, again.output, 0f);
-            for (int i = 0; i < first.gradients.size(); i++) {
-                assertArrayEquals(first.gradients.get(i), again.gradients.get(i), 0f, "gradient " + i);
+            TrainingPass first = step(manager, adapters, trainable, 5, true);
+            TrainingPass again = step(manager, adapters, trainable, 5, true);
+            TrainingPass other = step(manager, adapters, trainable, 6, true);
+            TrainingPass eval = step(manager, adapters, trainable, 5, false);
+            assertArrayEquals(first.output(), again.output(), 0f);
+            for (int i = 0; i < first.gradients().size(); i++) {
+                assertArrayEquals(first.gradients().get(i), again.gradients().get(i), 0f, "gradient " + i);
             }
-            assertFalse(Arrays.equals(first.output, other.output), "another seed draws other masks");
-            assertFalse(Arrays.equals(first.output, eval.output), "dropout changes a training forward");
+            assertFalse(Arrays.equals(first.output(), other.output()), "another seed draws other masks");
+            assertFalse(Arrays.equals(first.output(), eval.output()), "dropout changes a training forward");
         }
     }
 
@@ -110,12 +107,12 @@ class DropoutMaskTrainingTest {
         try (NDManager manager = NDManager.newBaseManager()) {
             AdapterModel<BertModel> adapters = model(manager);
             List<Parameter> trainable = trainable(adapters);
-            Result result = step(manager, adapters, trainable, 21, true);
+            TrainingPass result = step(manager, adapters, trainable, 21, true);
             int checked = 0;
             for (int p = 0; p < trainable.size(); p++) {
                 NDArray array = trainable.get(p).getArray();
                 float[] values = array.toFloatArray();
-                float[] gradient = result.gradients.get(p);
+                float[] gradient = result.gradients().get(p);
                 // the two largest entries of each gradient, where a finite difference is well above rounding
                 Integer[] order = new Integer[gradient.length];
                 for (int i = 0; i < order.length; i++) {
@@ -143,7 +140,7 @@ class DropoutMaskTrainingTest {
         changed[index] = value;
         array.set(changed);
         try {
-            float[] out = step(manager, adapters, trainable, 21, true).output;
+            float[] out = step(manager, adapters, trainable, 21, true).output();
             double sum = 0;
             for (float o : out) {
                 sum += (double) o * o;
@@ -177,26 +174,8 @@ class DropoutMaskTrainingTest {
     }
 
     /** Output and gradients of one forward and backward (loss: mean of squares) under {@code seed}. */
-    private static Result step(NDManager manager, AdapterModel<BertModel> adapters, List<Parameter> trainable,
+    private static TrainingPass step(NDManager manager, AdapterModel<BertModel> adapters, List<Parameter> trainable,
             int seed, boolean training) {
-        Engine.getInstance().setRandomSeed(seed);
-        try (NDManager scope = manager.newSubManager()) {
-            float[] output;
-            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                NDArray out = adapters.model().forward(new ParameterStore(scope, false),
-                        new NDList(scope.create(IDS), scope.create(MASK)), training).head();
-                output = out.toFloatArray();
-                collector.backward(out.square().mean());
-            }
-            List<float[]> gradients = new ArrayList<>();
-            for (Parameter p : trainable) {
-                NDArray gradient = p.getArray().getGradient();
-                gradients.add(gradient.toFloatArray());
-                gradient.subi(gradient); // the next pass starts from zero
-            }
-            return new Result(output, gradients);
-        }
+        return TrainingPass.run(manager, adapters.model(), trainable, seed, IDS, MASK, training);
     }
-
-    private record Result(float[] output, List<float[]> gradients) {}
 }

@@ -5,13 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
-import ai.djl.training.GradientCollector;
-import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.NormalInitializer;
 import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.Adapters;
@@ -72,18 +68,18 @@ class LoRAUpProjectionTrainingTest {
             for (int threads = 1; threads <= 2; threads++) {
                 JniUtils.setNumThreads(threads);
                 LoRALayer.contiguousUpInTraining(false);
-                Result view = step(manager, adapters, trainable, ids);
+                TrainingPass view = step(manager, adapters, trainable, ids);
                 LoRALayer.contiguousUpInTraining(true);
-                Result contiguous = step(manager, adapters, trainable, ids);
-                assertArrayEquals(view.output, contiguous.output, 1e-6f, threads + " thread(s)");
+                TrainingPass contiguous = step(manager, adapters, trainable, ids);
+                assertArrayEquals(view.output(), contiguous.output(), 1e-6f, threads + " thread(s)");
                 for (int i = 0; i < trainable.size(); i++) {
-                    float[] expected = view.gradients.get(i);
+                    float[] expected = view.gradients().get(i);
                     float scale = 0;
                     for (float g : expected) {
                         scale = Math.max(scale, Math.abs(g));
                     }
                     assertTrue(scale > 0, "parameter " + i + " has a gradient");
-                    assertArrayEquals(expected, contiguous.gradients.get(i), 1e-5f * scale,
+                    assertArrayEquals(expected, contiguous.gradients().get(i), 1e-5f * scale,
                             "gradient of " + trainable.get(i).getName() + " (" + i + "), " + threads + " thread(s)");
                 }
             }
@@ -106,27 +102,8 @@ class LoRAUpProjectionTrainingTest {
     }
 
     /** Output and gradients of one forward and backward (loss: mean of squares), the engine's seed fixed. */
-    private static Result step(NDManager manager, AdapterModel<BertModel> adapters, List<Parameter> trainable,
+    private static TrainingPass step(NDManager manager, AdapterModel<BertModel> adapters, List<Parameter> trainable,
             long[][] ids) {
-        Engine.getInstance().setRandomSeed(5);
-        try (NDManager scope = manager.newSubManager()) {
-            float[] output;
-            try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                NDArray input = scope.create(ids);
-                NDArray out = adapters.model().forward(new ParameterStore(scope, false),
-                        new NDList(input, scope.ones(input.getShape(), input.getDataType())), true).head();
-                output = out.toFloatArray();
-                collector.backward(out.square().mean());
-            }
-            List<float[]> gradients = new ArrayList<>();
-            for (Parameter p : trainable) {
-                NDArray gradient = p.getArray().getGradient();
-                gradients.add(gradient.toFloatArray());
-                gradient.subi(gradient); // the next pass starts from zero
-            }
-            return new Result(output, gradients);
-        }
+        return TrainingPass.run(manager, adapters.model(), trainable, 5, ids, null, true);
     }
-
-    private record Result(float[] output, List<float[]> gradients) {}
 }

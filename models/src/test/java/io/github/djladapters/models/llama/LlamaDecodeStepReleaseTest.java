@@ -87,4 +87,44 @@ class LlamaDecodeStepReleaseTest {
             assertEquals(parameters + 1, modelManager.getManagedArrays().size(), "one set of lists, the old one freed");
         }
     }
+
+    @Test
+    void aStorageSwapAnywhereRebuildsTheListsEvenWhenEveryWeightLooksTheSame() throws Exception {
+        try (NDManager modelManager = NDManager.newBaseManager(); NDManager caller = NDManager.newBaseManager()) {
+            LlamaForCausalLM model = tiny(modelManager);
+            LlamaDecodeStep step = decodeStep(model);
+            Generator generator = new Generator(model);
+            List<int[]> first = generator.generate(caller, PROMPTS, GenerationConfig.greedy(4));
+            generator.generate(caller, PROMPTS, GenerationConfig.greedy(4));
+            assertEquals(1, step.weightListBuilds(), "unchanged weights: the same lists serve");
+
+            // a swap whose new tensor could sit at a freed handle's address looks, by object and handle,
+            // like no change; the process-wide count of swaps is what tells the step
+            NDArray elsewhere = caller.create(new float[] {1, 2, 3});
+            ArrayValues.replace(elsewhere, caller.create(new float[] {4, 5, 6}));
+            List<int[]> after = generator.generate(caller, PROMPTS, GenerationConfig.greedy(4));
+            assertEquals(2, step.weightListBuilds(), "the count moved: the lists were built again");
+            for (int i = 0; i < first.size(); i++) {
+                assertArrayEquals(first.get(i), after.get(i));
+            }
+
+            NDArray head = model.lm_head.getParameters().get("weight").getArray();
+            NDArray flipped = head.mul(-1f);
+            ArrayValues.replace(head, flipped);
+            flipped.close();
+            List<int[]> fused = generator.generate(caller, PROMPTS, GenerationConfig.greedy(4));
+            assertEquals(3, step.weightListBuilds());
+            LlamaDecodeStep.setEnabled(false);
+            List<int[]> blocks;
+            try {
+                blocks = generator.generate(caller, PROMPTS, GenerationConfig.greedy(4));
+            } finally {
+                LlamaDecodeStep.setEnabled(true);
+            }
+            for (int i = 0; i < fused.size(); i++) {
+                assertArrayEquals(blocks.get(i), fused.get(i), "the fused step reads the replaced head");
+            }
+            assertFalse(java.util.Arrays.equals(first.get(1), fused.get(1)), "the flipped head changes the tokens");
+        }
+    }
 }

@@ -23,15 +23,6 @@ public interface LinearPacking {
     boolean applies(NDArray x, NDArray weight);
 
     /**
-     * What identifies the tensor behind {@code array}: it changes when the array's storage is swapped
-     * ({@code NDArray.intern}), while the Java object stays.
-     *
-     * @param array an array of the engine
-     * @return its native handle
-     */
-    long storage(NDArray array);
-
-    /**
      * The packed copy of {@code weight} for products with {@code rows} input rows.
      *
      * @param weight {@code [out, in]}, row-major

@@ -4,8 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.github.djladapters.runtime.engine.ArrayValues;
 import io.github.djladapters.runtime.engine.TransposedStorage;
+import io.github.djladapters.runtime.engine.WeightsSnapshot;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.concurrent.atomic.AtomicLong;
@@ -17,9 +17,9 @@ import org.slf4j.LoggerFactory;
  * {@value #ROW_COUNTS}; further row counts take the plain product), and dropped when they may no
  * longer hold the weight's values: the weight's array is another object or has another native tensor
  * (a checkpoint load, a merge or unmerge, a device move), an array anywhere had its storage swapped
- * ({@link ArrayValues#replacements()}), or a forward ran in training or with autograd on (after which
- * an optimizer may update the weight in place). A weight written in place outside training by other
- * code needs {@link FlatLinear#releasePacked()}.
+ * ({@link ArrayValues#replacements()}; the three checks of a {@link WeightsSnapshot}), or a forward
+ * ran in training or with autograd on (after which an optimizer may update the weight in place). A
+ * weight written in place outside training by other code needs {@link FlatLinear#releasePacked()}.
  *
  * <p>Memory: oneDNN's reordered copy is the weight's size (42.5 MB for all-MiniLM-L6-v2's 36
  * projections, per row count kept); MKL's packed buffer grows with the row count it was packed for
@@ -47,9 +47,8 @@ public final class PackedLinearWeights {
     private static volatile long minimumRows = 128;
     private static final AtomicLong PRODUCTS = new AtomicLong();
 
-    private volatile NDArray weight;
-    private long storage;
-    private long replacements;
+    /** What the packed copies were made from; null while none are kept (read without the lock). */
+    private volatile WeightsSnapshot snapshot;
     private NDManager manager;
     private final Map<Long, NDArray> byRows = new HashMap<>();
 
@@ -123,9 +122,7 @@ public final class PackedLinearWeights {
             return null;
         }
         if (!PACKING.applies(x, w)) {
-            if (weight != null) {
-                release(); // autograd may be on: an optimizer may change the weight in place next
-            }
+            release(); // autograd may be on: an optimizer may change the weight in place next
             return null;
         }
         long in = w.getShape().get(1);
@@ -142,13 +139,9 @@ public final class PackedLinearWeights {
     }
 
     private synchronized NDArray packedFor(NDArray w, long rows) {
-        long swaps = ArrayValues.replacements();
-        long handle = PACKING.storage(w);
-        if (w != weight || handle != storage || swaps != replacements) {
+        if (snapshot == null || !snapshot.stillHolds(w)) {
             release();
-            weight = w;
-            storage = handle;
-            replacements = swaps;
+            snapshot = WeightsSnapshot.of(w);
         }
         NDArray packed = byRows.get(rows);
         if (packed == null && byRows.size() < ROW_COUNTS) {
@@ -162,17 +155,22 @@ public final class PackedLinearWeights {
         return packed;
     }
 
-    /** Frees the packed copies; the next qualifying forward packs again. */
-    synchronized void release() {
-        for (Iterator<NDArray> it = byRows.values().iterator(); it.hasNext();) {
-            it.next().close();
-            it.remove();
+    /**
+     * Frees the packed copies; the next qualifying forward packs again. Without a lock when nothing is
+     * kept (every training forward calls this).
+     */
+    void release() {
+        if (snapshot == null) {
+            return;
         }
-        if (manager != null) {
-            manager.close();
-            manager = null;
+        synchronized (this) {
+            if (manager != null) {
+                manager.close(); // closes the packed copies attached to it
+                manager = null;
+            }
+            byRows.clear();
+            snapshot = null;
         }
-        weight = null;
     }
 
     /** How many packed copies are kept now. */

@@ -13,7 +13,7 @@ import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.LinearAdapterLayer;
 import io.github.djladapters.runtime.methods.AdapterUse;
 import io.github.djladapters.runtime.methods.PendingMerge;
-import io.github.djladapters.runtime.engine.ArrayValues;
+import io.github.djladapters.runtime.engine.WeightsSnapshot;
 import io.github.djladapters.runtime.engine.GradientRecording;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -104,11 +104,21 @@ public final class IA3Layer extends LinearAdapterLayer<IA3Weights> {
             sources.add(use.adapter());
             sources.add(store.getValue(use.adapter().scale(), device, false));
         }
-        NDArray[] scaled = recordsGradient(sources) ? null : kept(sources);
-        if (scaled == null) {
-            NDManager scope = x.getManager().newSubManager();
-            scaled = scale(scope, weight, bias, uses, store, device);
-            keep(sources, scaled);
+        NDArray[] scaled;
+        if (recordsGradient(sources)) {
+            // with a graph: freed with x's manager
+            scaled = scale(x.getManager(), weight, bias, uses, store, device);
+        } else {
+            scaled = kept(sources);
+            if (scaled == null) {
+                WeightsSnapshot snapshot = WeightsSnapshot.of(sources);
+                try (NDManager scope = x.getManager().newSubManager()) { // frees the steps' arrays now
+                    scaled = scale(scope, weight, bias, uses, store, device);
+                    if (!keep(snapshot, scaled, bias)) {
+                        attach(scaled, bias, x.getManager());
+                    }
+                }
+            }
         }
         // [out, in] storage: output features are rows; [in, out] (fan_in_fan_out): columns
         return linear().fanInFanOut() ? FlatLinear.projectInOut(x, scaled[0], scaled[1])
@@ -157,30 +167,17 @@ public final class IA3Layer extends LinearAdapterLayer<IA3Weights> {
 
     /**
      * A weight (and bias) scaled for one set of adapters, with what it was computed from: the base
-     * weight and bias, each adapter's weights and vector, compared by identity, and the count of
-     * in-place storage swaps ({@code ArrayValues.replacements()}: loads, merges). Kept only when the
-     * scaled weight records no gradient, and dropped on every training forward, after which an
-     * optimizer may change a vector in place. Its memory is one weight per IA3 module (25 MB for
-     * PEFT's BERT targets on all-MiniLM-L6-v2), in a sub-manager of the base weight's manager.
+     * weight and bias, each adapter's weights and vector ({@link WeightsSnapshot}: identity, native
+     * handles and the count of in-place storage swaps by loads and merges). Kept only when the scaled
+     * weight records no gradient, and dropped on every training forward, after which an optimizer may
+     * change a vector in place. Its memory is one weight per IA3 module (25 MB for PEFT's BERT targets
+     * on all-MiniLM-L6-v2), in a sub-manager of the base weight's manager.
      */
-    private record FoldedWeight(List<Object> sources, long replacements, NDManager manager, NDArray[] scaled) {
-
-        boolean holds(List<Object> current) {
-            if (current.size() != sources.size() || replacements != ArrayValues.replacements()) {
-                return false;
-            }
-            for (int i = 0; i < current.size(); i++) {
-                if (current.get(i) != sources.get(i)) {
-                    return false;
-                }
-            }
-            return true;
-        }
-    }
+    private record FoldedWeight(WeightsSnapshot snapshot, NDManager manager, NDArray[] scaled) {}
 
     private synchronized NDArray[] kept(List<Object> sources) {
         for (FoldedWeight entry : folded) {
-            if (entry.holds(sources)) {
+            if (entry.snapshot().stillHolds(sources)) {
                 return entry.scaled();
             }
         }
@@ -188,27 +185,32 @@ public final class IA3Layer extends LinearAdapterLayer<IA3Weights> {
     }
 
     /**
-     * Keeps {@code scaled} for the next calls, unless it records a gradient (autograd on) or two sets
-     * are kept already (threads with other active adapters); a kept set is never freed while another
-     * thread may read it, only when the values it came from changed (loads and merges, which hold the
-     * model's write lock) or a training forward runs.
+     * Keeps {@code scaled} (made at {@code snapshot}) for the next calls in a manager of its own,
+     * unless two sets are kept already (threads with other active adapters); a kept set is never freed
+     * while another thread may read it, only when the values it came from changed (loads and merges,
+     * which hold the model's write lock) or a training forward runs.
+     *
+     * @return whether it is kept; if not, the caller still owns it
      */
-    private synchronized void keep(List<Object> sources, NDArray[] scaled) {
-        if (recordsGradient(sources)) {
-            return; // freed with the caller's manager
-        }
-        if (!folded.isEmpty() && folded.get(0).replacements() != ArrayValues.replacements()) {
+    private synchronized boolean keep(WeightsSnapshot snapshot, NDArray[] scaled, NDArray bias) {
+        if (!folded.isEmpty() && !folded.get(0).snapshot().noSwapsSince()) {
             releaseFolded();
         }
         if (folded.size() >= FOLDED_SETS) {
-            return;
+            return false;
         }
         NDManager manager = linear().weight().getArray().getManager().newSubManager();
-        scaled[0].attach(manager);
-        if (scaled[1] != null && scaled[1] != sources.get(1)) {
-            scaled[1].attach(manager);
+        attach(scaled, bias, manager);
+        folded.add(new FoldedWeight(snapshot, manager, scaled));
+        return true;
+    }
+
+    /** Moves the scaled weight, and the bias when it is a scaled copy, to {@code owner}. */
+    private static void attach(NDArray[] scaled, NDArray bias, NDManager owner) {
+        scaled[0].attach(owner);
+        if (scaled[1] != null && scaled[1] != bias) {
+            scaled[1].attach(owner);
         }
-        folded.add(new FoldedWeight(sources, ArrayValues.replacements(), manager, scaled));
     }
 
     /** Frees the kept scaled weights; the next call without gradients scales again. */
