@@ -175,4 +175,23 @@ class Kernels(Module):
     _30 = torch.div(last, torch.sqrt(torch.add(_29, eps)))
     normed1 = torch.mul(_30, final_norm)
     return torch.linear(normed1, head)
+  def lora_row_runs(self: __torch__.Kernels,
+    result: Tensor,
+    x: Tensor,
+    downs: Tensor,
+    ups: Tensor,
+    runs: List[int],
+    count: int) -> Tensor:
+    batch = torch.size(x, 0)
+    inputs = torch.reshape(x, [batch, -1, torch.size(x, -1)])
+    outputs = torch.view(result, [batch, -1, torch.size(result, -1)])
+    for i in range(count):
+      start = runs[torch.mul(3, i)]
+      end = runs[torch.add(torch.mul(3, i), 1)]
+      slot = runs[torch.add(torch.mul(3, i), 2)]
+      rows_in = torch.reshape(torch.slice(inputs, 0, start, end), [-1, torch.size(inputs, -1)])
+      rows_out = torch.view(torch.slice(outputs, 0, start, end), [-1, torch.size(outputs, -1)])
+      down = torch.mm(rows_in, torch.select(downs, 0, slot))
+      _31 = torch.addmm_(rows_out, down, torch.select(ups, 0, slot))
+    return result
 

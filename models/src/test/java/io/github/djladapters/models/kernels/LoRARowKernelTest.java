@@ -1,0 +1,169 @@
+package io.github.djladapters.models.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.github.djladapters.models.bert.BertModel;
+import io.github.djladapters.models.bert.TinyCheckpoints;
+import io.github.djladapters.models.generation.GradientsOff;
+import io.github.djladapters.runtime.AdapterModel;
+import io.github.djladapters.runtime.Adapters;
+import io.github.djladapters.runtime.methods.lora.LoRAConfig;
+import io.github.djladapters.runtime.methods.lora.LoRAInit;
+import io.github.djladapters.runtime.methods.lora.LoRALayer;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * LoRA's per-row kernel ({@code lora_row_runs}): its in-place sums equal the products computed one
+ * row at a time in Java, and a mixed batch of sequences through it (frozen adapters of two ranks,
+ * base-model rows, rows grouped and interleaved) gives each row the output of that row run alone with
+ * its adapter active, and the batched products' output.
+ */
+class LoRARowKernelTest {
+
+    private static final int TOKENS = 20; // at least the 16 tokens per row from which the kernel applies
+    private static final List<String> ROWS = List.of("a", "a", "", "b", "a", "b", "", "b");
+
+    @AfterEach
+    void kernelOnAgain() {
+        LoRALayer.perRowKernel(true);
+    }
+
+    @Test
+    void runsAddEachRowsOwnProductInPlace() {
+        try (NDManager manager = NDManager.newBaseManager(); GradientsOff off = GradientsOff.onThisThread()) {
+            Random random = new Random(5);
+            int batch = 5;
+            int tokens = 3;
+            int in = 6;
+            int rank = 2;
+            int out = 4;
+            float[] x = gaussian(random, batch * tokens * in);
+            float[] downs = gaussian(random, 3 * in * rank);
+            float[] ups = gaussian(random, 3 * rank * out);
+            float[] base = gaussian(random, batch * tokens * out);
+            long[] slots = {1, 1, 0, 2, 1};
+            NDArray result = manager.create(base, new Shape(batch, tokens, out));
+            TorchLoRARowKernel kernel = new TorchLoRARowKernel();
+            NDArray input = manager.create(x, new Shape(batch, tokens, in));
+            assertTrue(kernel.applies(result, input));
+            // rows 0-1 on slot 1, row 2 on the base model, row 3 on slot 2, row 4 on slot 1
+            kernel.addRuns(result, input, manager.create(downs, new Shape(3, in, rank)),
+                    manager.create(ups, new Shape(3, rank, out)), new long[] {0, 2, 1, 3, 4, 2, 4, 5, 1});
+            float[] expected = base.clone();
+            for (int b = 0; b < batch; b++) {
+                int slot = (int) slots[b];
+                if (slot == 0) {
+                    continue; // a base-model row: its slot is not in the runs
+                }
+                for (int t = 0; t < tokens; t++) {
+                    for (int o = 0; o < out; o++) {
+                        double sum = 0;
+                        for (int r = 0; r < rank; r++) {
+                            double down = 0;
+                            for (int i = 0; i < in; i++) {
+                                down += x[(b * tokens + t) * in + i] * downs[(slot * in + i) * rank + r];
+                            }
+                            sum += down * ups[(slot * rank + r) * out + o];
+                        }
+                        expected[(b * tokens + t) * out + o] += (float) sum;
+                    }
+                }
+            }
+            float[] actual = result.toFloatArray();
+            for (int i = 0; i < expected.length; i++) {
+                assertEquals(expected[i], actual[i], 1e-5 * (1 + Math.abs(expected[i])), "value " + i);
+            }
+            assertTrue(Math.abs(actual[0] - base[0]) > 1e-3, "row 0 was changed");
+            assertEquals(base[2 * tokens * out], actual[2 * tokens * out], 0f, "the base-model row is left alone");
+        }
+    }
+
+    @Test
+    void mixedSequencesThroughTheKernelEqualEachRowAlone() {
+        try (NDManager manager = NDManager.newBaseManager(); GradientsOff off = GradientsOff.onThisThread()) {
+            BertModel bert = new BertModel(TinyCheckpoints.tinyBert());
+            bert.initialize(manager);
+            AdapterModel<BertModel> peft = Adapters.init(bert);
+            LoRAConfig lora = LoRAConfig.builder().r(2).loraAlpha(4).targetModules("query", "value")
+                    .initLoraWeights(LoRAInit.NONE).build();
+            peft.addAdapter("a", lora);
+            peft.addAdapter("b", lora.toBuilder().r(4).loraAlpha(8).targetModules("query", "value", "dense").build());
+            peft.freezeAdapter("a", true);
+            peft.freezeAdapter("b", true);
+            long[][] ids = new long[ROWS.size()][TOKENS];
+            Random random = new Random(11);
+            for (long[] row : ids) {
+                for (int t = 0; t < TOKENS; t++) {
+                    row[t] = 1 + random.nextInt(39);
+                }
+            }
+            float[] kernel = mixed(peft, manager, ids);
+            LoRALayer.perRowKernel(false);
+            float[] batched = mixed(peft, manager, ids);
+            LoRALayer.perRowKernel(true);
+            int row = kernel.length / ROWS.size();
+            float scale = 0;
+            for (float v : kernel) {
+                scale = Math.max(scale, Math.abs(v));
+            }
+            assertEquals(0, maxDiff(kernel, batched), 1e-5 * scale, "kernel against batched products");
+            float[] base = alone(peft, manager, ids[0], "");
+            for (int r = 0; r < ROWS.size(); r++) {
+                float[] inBatch = Arrays.copyOfRange(kernel, r * row, (r + 1) * row);
+                float[] single = alone(peft, manager, ids[r], ROWS.get(r));
+                assertEquals(0, maxDiff(single, inBatch), 1e-5 * scale, "row " + r + " with '" + ROWS.get(r) + "'");
+            }
+            float[] firstRow = Arrays.copyOfRange(kernel, 0, row);
+            assertTrue(maxDiff(base, firstRow) > 1e-3, "the adapter changes row 0");
+        }
+    }
+
+    private static float[] mixed(AdapterModel<BertModel> peft, NDManager manager, long[][] ids) {
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray input = scope.create(ids);
+            NDList inputs = new NDList(input, scope.ones(input.getShape(), input.getDataType()),
+                    scope.zeros(input.getShape(), input.getDataType()));
+            return peft.forward(inputs, ROWS).head().toFloatArray();
+        }
+    }
+
+    private static float[] alone(AdapterModel<BertModel> peft, NDManager manager, long[] ids, String adapter) {
+        if (adapter.isEmpty()) {
+            peft.setActiveAdapters();
+        } else {
+            peft.setActiveAdapters(adapter);
+        }
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray input = scope.create(new long[][] {ids});
+            NDList inputs = new NDList(input, scope.ones(input.getShape(), input.getDataType()),
+                    scope.zeros(input.getShape(), input.getDataType()));
+            return peft.forward(inputs).head().toFloatArray();
+        }
+    }
+
+    private static float maxDiff(float[] a, float[] b) {
+        assertEquals(a.length, b.length);
+        float max = 0;
+        for (int i = 0; i < a.length; i++) {
+            max = Math.max(max, Math.abs(a[i] - b[i]));
+        }
+        return max;
+    }
+
+    private static float[] gaussian(Random random, int n) {
+        float[] values = new float[n];
+        for (int i = 0; i < n; i++) {
+            values[i] = (float) random.nextGaussian();
+        }
+        return values;
+    }
+}
