@@ -18,14 +18,24 @@ import io.github.djladapters.runtime.methods.lora.LoRALayer;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import io.github.djladapters.models.generation.GenerationConfig;
+import io.github.djladapters.models.generation.Generator;
+import io.github.djladapters.models.generation.TinyDecoderCheckpoints;
+import io.github.djladapters.models.gpt2.GPT2Config;
+import io.github.djladapters.models.gpt2.GPT2LMHeadModel;
+import io.github.djladapters.models.gpt2.GPT2Models;
+import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * LoRA's per-row kernel ({@code lora_row_runs}): its in-place sums equal the products computed one
  * row at a time in Java, and a mixed batch of sequences through it (frozen adapters of two ranks,
  * base-model rows, rows grouped and interleaved) gives each row the output of that row run alone with
- * its adapter active, and the batched products' output.
+ * its adapter active, and the batched products' output; a tiny GPT-2's mixed generation (prompts of 16+
+ * tokens through the kernel, then decoding steps of one token per row through the batched products) gives
+ * each prompt the tokens it gets alone with its adapter.
  */
 class LoRARowKernelTest {
 
@@ -124,6 +134,55 @@ class LoRARowKernelTest {
             }
             float[] firstRow = Arrays.copyOfRange(kernel, 0, row);
             assertTrue(maxDiff(base, firstRow) > 1e-3, "the adapter changes row 0");
+        }
+    }
+
+    @Test
+    void mixedGenerationPrefillsThroughTheKernelAndDecodesLikeEachPromptAlone(@TempDir Path dir) throws Exception {
+        try (NDManager manager = NDManager.newBaseManager(); NDManager caller = NDManager.newBaseManager()) {
+            GPT2Config config = TinyDecoderCheckpoints.tinyGpt2();
+            var shapes = TinyDecoderCheckpoints.shapes(config);
+            TinyDecoderCheckpoints.write(dir, config.toJson(), shapes, TinyDecoderCheckpoints.randomWeights(shapes, 23, 0.3));
+            GPT2LMHeadModel gpt2 = GPT2Models.fromCheckpoint(dir, manager);
+            AdapterModel<GPT2LMHeadModel> peft = Adapters.init(gpt2);
+            LoRAConfig lora = LoRAConfig.builder().r(4).loraAlpha(8).initLoraWeights(LoRAInit.NONE).build();
+            peft.addAdapter("a", lora);
+            peft.addAdapter("b", lora.toBuilder().r(2).build());
+            peft.freezeAdapter("a", true);
+            peft.freezeAdapter("b", true);
+            Random random = new Random(13);
+            List<int[]> prompts = new java.util.ArrayList<>();
+            for (int length : new int[] {18, 20, 17, 19}) {
+                prompts.add(random.ints(length, 1, 50).toArray());
+            }
+            List<String> rows = List.of("b", "", "a", "b");
+            GenerationConfig greedy = GenerationConfig.greedy(6);
+            List<int[]> mixed;
+            try (AdapterModel.RowAdapters routed = peft.routeRows(rows, caller)) {
+                mixed = new Generator(gpt2).generate(caller, prompts, greedy);
+            }
+            LoRALayer.perRowKernel(false);
+            List<int[]> batched;
+            try (AdapterModel.RowAdapters routed = peft.routeRows(rows, caller)) {
+                batched = new Generator(gpt2).generate(caller, prompts, greedy);
+            }
+            LoRALayer.perRowKernel(true);
+            List<int[]> bases = new java.util.ArrayList<>();
+            for (int r = 0; r < rows.size(); r++) {
+                if (rows.get(r).isEmpty()) {
+                    peft.setActiveAdapters();
+                } else {
+                    peft.setActiveAdapters(rows.get(r));
+                }
+                int[] alone = new Generator(gpt2).generate(caller, List.of(prompts.get(r)), greedy).get(0);
+                peft.setActiveAdapters();
+                bases.add(new Generator(gpt2).generate(caller, List.of(prompts.get(r)), greedy).get(0));
+                org.junit.jupiter.api.Assertions.assertArrayEquals(alone, mixed.get(r), "prompt " + r + " with '"
+                        + rows.get(r) + "'");
+                org.junit.jupiter.api.Assertions.assertArrayEquals(alone, batched.get(r), "batched, prompt " + r);
+            }
+            assertTrue(!Arrays.equals(bases.get(0), mixed.get(0)) || !Arrays.equals(bases.get(2), mixed.get(2))
+                    || !Arrays.equals(bases.get(3), mixed.get(3)), "the adapters change some prompt's tokens");
         }
     }
 
