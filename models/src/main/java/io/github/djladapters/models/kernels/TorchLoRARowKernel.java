@@ -7,11 +7,12 @@ import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.JniUtils;
 import io.github.djladapters.runtime.methods.lora.LoRARowKernel;
+import java.util.List;
 
 /**
  * LoRA's per-row products in one TorchScript call per layer ({@code lora_row_runs} in
- * {@code kernels.torchscript.py}): per run of rows on one adapter, {@code torch.mm} for the down
- * projection and {@code addmm_} into the base output, on the CPU in float32 without autograd. Found by
+ * {@code kernels.torchscript.py}): per run of rows on one adapter, {@code torch.linear} with {@code A} for
+ * the down projection and {@code addmm_} with {@code B^T} and the scaling into the base output, on the CPU in float32 without autograd. Found by
  * {@link java.util.ServiceLoader}.
  */
 public final class TorchLoRARowKernel implements LoRARowKernel {
@@ -28,11 +29,13 @@ public final class TorchLoRARowKernel implements LoRARowKernel {
     }
 
     @Override
-    public void addRuns(NDArray result, NDArray x, NDArray downs, NDArray ups, long[] runs) {
+    public void addRuns(NDArray result, NDArray x, List<NDArray> downs, List<NDArray> ups, double[] scalings,
+            long[] runs) {
         try (IValue r = TorchKernels.tensor(result); IValue in = TorchKernels.tensor(x);
-                IValue d = TorchKernels.tensor(downs); IValue u = TorchKernels.tensor(ups);
+                IValue d = TorchKernels.tensors(downs.toArray(NDArray[]::new));
+                IValue u = TorchKernels.tensors(ups.toArray(NDArray[]::new)); IValue s = IValue.listFrom(scalings);
                 IValue spans = IValue.listFrom(runs); IValue count = IValue.from((long) (runs.length / 3));
-                IValue done = TorchKernels.on(x.getDevice()).call("lora_row_runs", r, in, d, u, spans, count)) {
+                IValue done = TorchKernels.on(x.getDevice()).call("lora_row_runs", r, in, d, u, s, spans, count)) {
             // result was written in place
         }
     }

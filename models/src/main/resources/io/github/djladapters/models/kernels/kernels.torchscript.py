@@ -178,8 +178,9 @@ class Kernels(Module):
   def lora_row_runs(self: __torch__.Kernels,
     result: Tensor,
     x: Tensor,
-    downs: Tensor,
-    ups: Tensor,
+    downs: List[Tensor],
+    ups: List[Tensor],
+    scalings: List[float],
     runs: List[int],
     count: int) -> Tensor:
     batch = torch.size(x, 0)
@@ -188,10 +189,10 @@ class Kernels(Module):
     for i in range(count):
       start = runs[torch.mul(3, i)]
       end = runs[torch.add(torch.mul(3, i), 1)]
-      slot = runs[torch.add(torch.mul(3, i), 2)]
+      k = runs[torch.add(torch.mul(3, i), 2)]
       rows_in = torch.reshape(torch.slice(inputs, 0, start, end), [-1, torch.size(inputs, -1)])
       rows_out = torch.view(torch.slice(outputs, 0, start, end), [-1, torch.size(outputs, -1)])
-      down = torch.mm(rows_in, torch.select(downs, 0, slot))
-      _31 = torch.addmm_(rows_out, down, torch.select(ups, 0, slot))
+      down = torch.linear(rows_in, downs[k])
+      _31 = torch.addmm_(rows_out, down, torch.t(ups[k]), beta=1, alpha=scalings[k])
     return result
 

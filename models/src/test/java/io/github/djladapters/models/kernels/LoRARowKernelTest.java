@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * LoRA's per-row kernel ({@code lora_row_runs}): its in-place sums equal the products computed one
- * row at a time in Java, and a mixed batch of sequences through it (frozen adapters of two ranks,
+ * row at a time in Java, and a mixed batch of sequences through it (a frozen and a trainable adapter of two ranks,
  * base-model rows, rows grouped and interleaved) gives each row the output of that row run alone with
  * its adapter active, and the batched products' output; a tiny GPT-2's mixed generation (prompts of 16+
  * tokens through the kernel, then decoding steps of one token per row through the batched products) gives
@@ -54,37 +54,39 @@ class LoRARowKernelTest {
             int batch = 5;
             int tokens = 3;
             int in = 6;
-            int rank = 2;
             int out = 4;
+            int[] ranks = {2, 3};
+            double[] scalings = {0.5, 2.0};
             float[] x = gaussian(random, batch * tokens * in);
-            float[] downs = gaussian(random, 3 * in * rank);
-            float[] ups = gaussian(random, 3 * rank * out);
+            float[][] a = {gaussian(random, ranks[0] * in), gaussian(random, ranks[1] * in)};
+            float[][] b = {gaussian(random, out * ranks[0]), gaussian(random, out * ranks[1])};
             float[] base = gaussian(random, batch * tokens * out);
-            long[] slots = {1, 1, 0, 2, 1};
+            int[] adapterOfRow = {0, 0, -1, 1, 0}; // rows 0-1 and 4 on adapter 0, row 2 on the base model, row 3 on 1
             NDArray result = manager.create(base, new Shape(batch, tokens, out));
-            TorchLoRARowKernel kernel = new TorchLoRARowKernel();
             NDArray input = manager.create(x, new Shape(batch, tokens, in));
+            TorchLoRARowKernel kernel = new TorchLoRARowKernel();
             assertTrue(kernel.applies(result, input));
-            // rows 0-1 on slot 1, row 2 on the base model, row 3 on slot 2, row 4 on slot 1
-            kernel.addRuns(result, input, manager.create(downs, new Shape(3, in, rank)),
-                    manager.create(ups, new Shape(3, rank, out)), new long[] {0, 2, 1, 3, 4, 2, 4, 5, 1});
+            kernel.addRuns(result, input,
+                    List.of(manager.create(a[0], new Shape(ranks[0], in)), manager.create(a[1], new Shape(ranks[1], in))),
+                    List.of(manager.create(b[0], new Shape(out, ranks[0])), manager.create(b[1], new Shape(out, ranks[1]))),
+                    scalings, new long[] {0, 2, 0, 3, 4, 1, 4, 5, 0});
             float[] expected = base.clone();
-            for (int b = 0; b < batch; b++) {
-                int slot = (int) slots[b];
-                if (slot == 0) {
-                    continue; // a base-model row: its slot is not in the runs
+            for (int row = 0; row < batch; row++) {
+                int k = adapterOfRow[row];
+                if (k < 0) {
+                    continue;
                 }
                 for (int t = 0; t < tokens; t++) {
                     for (int o = 0; o < out; o++) {
                         double sum = 0;
-                        for (int r = 0; r < rank; r++) {
+                        for (int r = 0; r < ranks[k]; r++) {
                             double down = 0;
                             for (int i = 0; i < in; i++) {
-                                down += x[(b * tokens + t) * in + i] * downs[(slot * in + i) * rank + r];
+                                down += x[(row * tokens + t) * in + i] * a[k][r * in + i];
                             }
-                            sum += down * ups[(slot * rank + r) * out + o];
+                            sum += down * b[k][o * ranks[k] + r];
                         }
-                        expected[(b * tokens + t) * out + o] += (float) sum;
+                        expected[(row * tokens + t) * out + o] += (float) (scalings[k] * sum);
                     }
                 }
             }
@@ -107,8 +109,7 @@ class LoRARowKernelTest {
                     .initLoraWeights(LoRAInit.NONE).build();
             peft.addAdapter("a", lora);
             peft.addAdapter("b", lora.toBuilder().r(4).loraAlpha(8).targetModules("query", "value", "dense").build());
-            peft.freezeAdapter("a", true);
-            peft.freezeAdapter("b", true);
+            peft.freezeAdapter("a", true); // b stays trainable: the kernel keeps nothing, so it takes both
             long[][] ids = new long[ROWS.size()][TOKENS];
             Random random = new Random(11);
             for (long[] row : ids) {

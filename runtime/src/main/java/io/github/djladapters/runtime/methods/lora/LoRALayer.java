@@ -36,7 +36,9 @@ import io.github.djladapters.runtime.architecture.FlatLinear;
  * the cheaper order for batches of sequences; otherwise it runs the low-rank branch on the input.
  * In a mixed batch the rows' own A and B are stacked and applied in one batched product; without
  * gradients and for frozen adapters the stack is kept between forwards ({@link LoRARowStack}) and
- * dropped when an adapter is added, removed, merged, unmerged or given new tensors here.
+ * dropped when an adapter is added, removed, merged, unmerged or given new tensors here. Mixed batches of
+ * sequences without gradients go through the engine's {@link LoRARowKernel} where there is one: one product
+ * pair per run of rows on one adapter, summed into the base output in place.
  */
 public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
 
@@ -70,7 +72,7 @@ public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
 
     /**
      * Whether mixed inference forwards on sequences use the engine's {@link LoRARowKernel} when there is
-     * one (the default: one product per run of rows on one adapter, added to the base output in place)
+     * one (the default: one product pair per run of rows on one adapter, added to the base output in place)
      * or the batched products over gathered per-row weights, as a baseline for measurements. Either way
      * the output is the same within float rounding.
      *
@@ -178,7 +180,7 @@ public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
             }
             result = sum(result, use.onRows(delta), inPlace);
         }
-        if (!perRow.isEmpty() && !(inPlace && !training && addedPerRowInPlace(result, x, perRow))) {
+        if (!perRow.isEmpty() && !(inPlace && !training && addedPerRowInPlace(store, result, x, perRow))) {
             NDArray delta = training ? null : stackedPerRowDelta(x, perRow);
             result = sum(result, delta != null ? delta : perRowDelta(store, x, perRow, training), inPlace);
         }
@@ -352,34 +354,47 @@ public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
 
     /**
      * The per-row products through the engine's {@link LoRARowKernel}, added to {@code result} in place:
-     * for frozen adapters on rows of at least {@value #KERNEL_MIN_TOKENS} tokens, one product pair per run
-     * of consecutive rows on one adapter against this layer's kept stack (no gather, no batched product,
-     * no delta array; base-model rows cost nothing).
+     * on rows of at least {@value #KERNEL_MIN_TOKENS} tokens, one product pair per run of consecutive rows
+     * on one adapter, on the adapters' own {@code A} and {@code B} (no stack, no gather, no batched product,
+     * no delta array; base-model rows cost nothing). Only without gradients, so trainable adapters qualify
+     * too: nothing is kept.
      *
      * @return false when the kernel does not apply; nothing was changed then
      */
-    private boolean addedPerRowInPlace(NDArray result, NDArray x, List<AdapterUse<LoRAWeights>> perRow) {
+    private boolean addedPerRowInPlace(ParameterStore store, NDArray result, NDArray x,
+            List<AdapterUse<LoRAWeights>> perRow) {
         LoRARowKernel kernel = RowKernelHolder.KERNEL;
         Shape shape = x.getShape();
         long batch = shape.get(0);
-        if (!reusePerRowStacks || !perRowKernel || kernel == null || shape.dimension() < 2
+        if (!perRowKernel || kernel == null || shape.dimension() < 2
                 || shape.size() / (batch * shape.get(shape.dimension() - 1)) < KERNEL_MIN_TOKENS
                 || !kernel.applies(result, x)) {
             return false;
         }
+        Device device = x.getDevice();
+        List<NDArray> downs = new ArrayList<>();
+        List<NDArray> ups = new ArrayList<>();
+        double[] scalings = new double[perRow.size()];
+        long[] adapterOfRow = new long[Math.toIntExact(batch)];
         for (AdapterUse<LoRAWeights> use : perRow) {
-            if (!use.adapter().cacheable()) {
-                return false;
+            LoRAWeights w = use.adapter();
+            NDArray b = store.getValue(w.loraB(), device, false);
+            scalings[downs.size()] = w.scaling();
+            downs.add(store.getValue(w.loraA(), device, false));
+            ups.add(w.masksOutputs() ? w.effectiveB(owned(b.transpose(), x.getManager()).transpose()) : b);
+            for (int row : use.rows()) {
+                adapterOfRow[row] = downs.size(); // from 1; 0 stays for base-model rows
             }
         }
-        synchronized (this) { // the stack stays open while the kernel reads it
-            LoRARowStack stack = keptStack(x.getDevice());
-            kernel.addRuns(result, x, stack.downs(), stack.ups(), runs(rowSlots(stack, perRow, Math.toIntExact(batch))));
+        long[] runs = runs(adapterOfRow);
+        for (int i = 2; i < runs.length; i += 3) {
+            runs[i]--; // the kernel indexes the adapters from 0
         }
+        kernel.addRuns(result, x, downs, ups, scalings, runs);
         return true;
     }
 
-    /** {@code start, end, slot} of each run of consecutive rows on one slot, base-model rows (slot 0) left out. */
+    /** {@code start, end, slot} of each run of consecutive rows on one slot, rows on slot 0 (the base model) left out. */
     static long[] runs(long[] slots) {
         long[] runs = new long[3 * slots.length];
         int n = 0;

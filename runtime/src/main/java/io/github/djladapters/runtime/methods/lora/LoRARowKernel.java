@@ -1,12 +1,14 @@
 package io.github.djladapters.runtime.methods.lora;
 
 import ai.djl.ndarray.NDArray;
+import java.util.List;
 
 /**
  * An engine's kernel for LoRA's mixed (per-row) inference: adds each run of rows' own low-rank product
- * to the base output in place, {@code result[rows] += (x[rows] downs[slot]) ups[slot]}, with one
- * ordinary matrix product per run of consecutive rows on the same adapter instead of batched products
- * over gathered per-row weights, which cost more than their arithmetic on the CPU. Found by
+ * to the base output in place, {@code result[rows] += s (x[rows] A^T) B^T}, with one ordinary product
+ * pair per run of consecutive rows on the same adapter, on the adapters' own {@code A} and {@code B},
+ * instead of batched products over gathered per-row weights, which cost more than their arithmetic on
+ * the CPU. Found by
  * {@link java.util.ServiceLoader}; without one, mixed forwards use the batched products.
  */
 public interface LoRARowKernel {
@@ -21,13 +23,16 @@ public interface LoRARowKernel {
     boolean applies(NDArray result, NDArray x);
 
     /**
-     * Adds the runs' products to {@code result} in place.
+     * Adds the runs' products to {@code result} in place: for each run, {@code result[rows] +=
+     * scalings[k] (x[rows] downs[k]^T) ups[k]^T}.
      *
      * @param result {@code [batch, ..., out]}, written in place
      * @param x {@code [batch, ..., in]}
-     * @param downs {@code [slots, in, R]}: each slot's {@code A^T}
-     * @param ups {@code [slots, R, out]}: each slot's {@code s B^T}
-     * @param runs {@code start, end, slot} for each run of rows (rows {@code start} to {@code end - 1})
+     * @param downs each adapter's {@code A}, {@code [r, in]}
+     * @param ups each adapter's {@code B}, {@code [out, r]}
+     * @param scalings each adapter's scaling
+     * @param runs {@code start, end, k} for each run of rows (rows {@code start} to {@code end - 1} on adapter
+     *     {@code k})
      */
-    void addRuns(NDArray result, NDArray x, NDArray downs, NDArray ups, long[] runs);
+    void addRuns(NDArray result, NDArray x, List<NDArray> downs, List<NDArray> ups, double[] scalings, long[] runs);
 }
