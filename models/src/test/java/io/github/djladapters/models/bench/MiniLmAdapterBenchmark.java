@@ -287,7 +287,8 @@ public final class MiniLmAdapterBenchmark {
         }
 
         if (wanted("mixed-" + batch + "-trainable")) {
-            // trainable adapters (as right after addAdapter): every mixed forward stacks their weights again
+            // trainable adapters (as right after addAdapter): nothing is kept for them; the batched path would stack
+            // their weights on every forward, the per-row kernel reads them as they are
             AdapterModel<BertModel> trainable = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
             List<String> perRow = new ArrayList<>();
             for (int i = 0; i < batch; i++) {

@@ -20,10 +20,13 @@ import io.github.djladapters.runtime.methods.AdapterUse;
 import io.github.djladapters.runtime.methods.RowArrayCache;
 import io.github.djladapters.runtime.methods.PendingMerge;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.ServiceLoader;
 import io.github.djladapters.runtime.architecture.FlatLinear;
+import org.slf4j.LoggerFactory;
 
 /**
  * LoRA and DoRA on one linear module, with PEFT's math: {@code y = base(x) + B A dropout(x) * s};
@@ -43,7 +46,8 @@ import io.github.djladapters.runtime.architecture.FlatLinear;
 public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
 
     private static volatile boolean reusePerRowStacks = true;
-    private static volatile boolean perRowKernel = true;
+    /** {@code -Ddjladapters.lora.rowKernel=false} starts with {@link #perRowKernel} off. */
+    private static volatile boolean perRowKernel = !"false".equals(System.getProperty("djladapters.lora.rowKernel"));
     /** Rows of at least this many tokens run through the engine's {@link LoRARowKernel}; shorter ones (decoding steps) batch. */
     private static final long KERNEL_MIN_TOKENS = 16;
     private static volatile boolean contiguousUpInTraining = true;
@@ -73,8 +77,10 @@ public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
     /**
      * Whether mixed inference forwards on sequences use the engine's {@link LoRARowKernel} when there is
      * one (the default: one product pair per run of rows on one adapter, added to the base output in place)
-     * or the batched products over gathered per-row weights, as a baseline for measurements. Either way
-     * the output is the same within float rounding.
+     * or the batched products over gathered per-row weights: fewer engine calls, which matters where
+     * other processes hold the cores (each small product's thread team then waits for a descheduled
+     * thread), and a baseline for measurements. Either way the output is the same within float rounding.
+     * The system property {@code djladapters.lora.rowKernel=false} sets the default to off.
      *
      * @param use true to use the kernel
      */
@@ -410,7 +416,7 @@ public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
                 runs[n++] = slots[row];
             }
         }
-        return java.util.Arrays.copyOf(runs, n);
+        return Arrays.copyOf(runs, n);
     }
 
     /** This layer's kept stack of its frozen adapters, built again when they changed; under {@code this}. */
@@ -447,12 +453,12 @@ public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
 
         private static LoRARowKernel find() {
             try {
-                for (LoRARowKernel kernel : java.util.ServiceLoader.load(LoRARowKernel.class,
+                for (LoRARowKernel kernel : ServiceLoader.load(LoRARowKernel.class,
                         LoRALayer.class.getClassLoader())) {
                     return kernel;
                 }
             } catch (RuntimeException | LinkageError e) {
-                org.slf4j.LoggerFactory.getLogger(LoRALayer.class).warn("no per-row LoRA kernel ({})", e.toString());
+                LoggerFactory.getLogger(LoRALayer.class).warn("no per-row LoRA kernel ({})", e.toString());
             }
             return null;
         }
