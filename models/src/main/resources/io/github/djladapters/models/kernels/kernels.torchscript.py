@@ -175,6 +175,26 @@ class Kernels(Module):
     _30 = torch.div(last, torch.sqrt(torch.add(_29, eps)))
     normed1 = torch.mul(_30, final_norm)
     return torch.linear(normed1, head)
+  def lora_row_runs(self: __torch__.Kernels,
+    result: Tensor,
+    x: Tensor,
+    downs: List[Tensor],
+    ups: List[Tensor],
+    scalings: List[float],
+    runs: List[int],
+    count: int) -> Tensor:
+    batch = torch.size(x, 0)
+    inputs = torch.reshape(x, [batch, -1, torch.size(x, -1)])
+    outputs = torch.view(result, [batch, -1, torch.size(result, -1)])
+    for i in range(count):
+      start = runs[torch.mul(3, i)]
+      end = runs[torch.add(torch.mul(3, i), 1)]
+      k = runs[torch.add(torch.mul(3, i), 2)]
+      rows_in = torch.reshape(torch.slice(inputs, 0, start, end), [-1, torch.size(inputs, -1)])
+      rows_out = torch.view(torch.slice(outputs, 0, start, end), [-1, torch.size(outputs, -1)])
+      down = torch.linear(rows_in, downs[k])
+      _31 = torch.addmm_(rows_out, down, torch.t(ups[k]), beta=1, alpha=scalings[k])
+    return result
 
   def sdpa_grouped(self: __torch__.Kernels,
     q: Tensor,

@@ -17,6 +17,7 @@ import io.github.djladapters.runtime.methods.bottleneck.SeqBnConfig;
 import io.github.djladapters.runtime.methods.ia3.IA3Config;
 import io.github.djladapters.runtime.methods.lora.LoRAConfig;
 import io.github.djladapters.runtime.methods.lora.LoRAInit;
+import io.github.djladapters.runtime.methods.lora.LoRALayer;
 import io.github.djladapters.runtime.methods.prefix.PrefixTuningConfig;
 import io.github.djladapters.runtime.methods.prompt.PromptTuningConfig;
 import io.github.djladapters.runtime.methods.reft.ReftConfig;
@@ -74,6 +75,13 @@ public final class MiniLmAdapterBenchmark {
      */
     private static final boolean CPU_CLOCK = "cpu".equals(System.getProperty("bench.clock", "wall"));
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+    /**
+     * {@code -Dbench.mixedPaths=ab} adds {@code mixed-N-batched} (the mixed forward on the same model with
+     * {@link LoRALayer#perRowKernel} off: batched products over gathered kept stacks) and {@code mixed-N-rebuilt}
+     * (also {@link LoRALayer#reusePerRowStacks} off), interleaved with the default path.
+     */
+    private static final boolean MIXED_PATHS_AB = "ab".equals(System.getProperty("bench.mixedPaths", ""));
 
     private MiniLmAdapterBenchmark() {}
 
@@ -241,10 +249,12 @@ public final class MiniLmAdapterBenchmark {
         }
 
         if (wanted("single-adapter") || wanted("mixed-" + batch) || wanted("routed-same")) {
+            // frozen, as a server loads adapters for inference: mixed forwards then keep each layer's stacked weights
             AdapterModel<BertModel> multi = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
             List<String> perRow = new ArrayList<>();
             for (int i = 0; i < batch; i++) {
                 multi.addAdapter("lora" + i, lora);
+                multi.freezeAdapter("lora" + i, true);
                 perRow.add("lora" + i);
             }
             multi.setActiveAdapters("lora0");
@@ -252,6 +262,40 @@ public final class MiniLmAdapterBenchmark {
             variants.add(new Variant("single-adapter", true, multi::forward));
             variants.add(new Variant("mixed-" + batch, true, in -> multi.forward(in, perRow)));
             variants.add(new Variant("routed-same", true, in -> multi.forward(in, sameForAll)));
+            if (MIXED_PATHS_AB) {
+                // the same model and rows through the batched products (kept stacks), and with the stacks built on
+                // every forward, interleaved with the default path
+                variants.add(new Variant("mixed-" + batch + "-batched", true, in -> {
+                    LoRALayer.perRowKernel(false);
+                    try {
+                        return multi.forward(in, perRow);
+                    } finally {
+                        LoRALayer.perRowKernel(true);
+                    }
+                }));
+                variants.add(new Variant("mixed-" + batch + "-rebuilt", true, in -> {
+                    LoRALayer.perRowKernel(false);
+                    LoRALayer.reusePerRowStacks(false);
+                    try {
+                        return multi.forward(in, perRow);
+                    } finally {
+                        LoRALayer.reusePerRowStacks(true);
+                        LoRALayer.perRowKernel(true);
+                    }
+                }));
+            }
+        }
+
+        if (wanted("mixed-" + batch + "-trainable")) {
+            // trainable adapters (as right after addAdapter): nothing is kept for them; the batched path would stack
+            // their weights on every forward, the per-row kernel reads them as they are
+            AdapterModel<BertModel> trainable = Adapters.init(AllMiniLmL6V2.load(manager, cacheDir));
+            List<String> perRow = new ArrayList<>();
+            for (int i = 0; i < batch; i++) {
+                trainable.addAdapter("lora" + i, lora);
+                perRow.add("lora" + i);
+            }
+            variants.add(new Variant("mixed-" + batch + "-trainable", true, in -> trainable.forward(in, perRow)));
         }
 
         if (wanted("train-lora")) {
@@ -332,7 +376,7 @@ public final class MiniLmAdapterBenchmark {
             System.out.printf("%-16s %10.1f %10.1f %10.1f%n", variants.get(v).name(), median(millis[v]), sorted[0],
                     sorted[sorted.length - 1]);
         }
-        String mixed = variants.stream().map(Variant::name).filter(n -> n.startsWith("mixed-")).findFirst()
+        String mixed = variants.stream().map(Variant::name).filter(n -> n.matches("mixed-\\d+")).findFirst()
                 .orElse("mixed-8");
         List<Ratio> ratios = List.of(
                 new Ratio("LoRA unmerged / base", "lora-unmerged", "base", 1.04, 1.04),
@@ -347,7 +391,12 @@ public final class MiniLmAdapterBenchmark {
                 new Ratio("LoReFT (r1, prefix 3) / base", "loreft", "base", Double.NaN, Double.NaN),
                 new Ratio("base +20 tokens / base (info)", "base-plus-" + VIRTUAL, "base", Double.NaN, Double.NaN),
                 new Ratio("prompt (20) / base +20 tokens", "prompt-20", "base-plus-" + VIRTUAL, Double.NaN, Double.NaN),
-                new Ratio(mixed + " / single adapter", mixed, "single-adapter", 1.13, 1.13),
+                new Ratio(mixed + " / single adapter", mixed, "single-adapter", 1.13, 1.05),
+                new Ratio("trainable mixed / single (info)", mixed + "-trainable", "single-adapter", Double.NaN,
+                        Double.NaN),
+                new Ratio("batched / kernel (A/B)", mixed + "-batched", mixed, Double.NaN, Double.NaN),
+                new Ratio("batched / single (before)", mixed + "-batched", "single-adapter", Double.NaN, Double.NaN),
+                new Ratio("rebuilt / kernel (A/B)", mixed + "-rebuilt", mixed, Double.NaN, Double.NaN),
                 new Ratio("LoRA step / full step", "train-lora", "train-full", 0.62, 0.62),
                 new Ratio("routed same / single (info)", "routed-same", "single-adapter", Double.NaN, Double.NaN));
         System.out.println();

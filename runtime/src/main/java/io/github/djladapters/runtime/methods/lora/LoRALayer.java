@@ -20,10 +20,13 @@ import io.github.djladapters.runtime.methods.AdapterUse;
 import io.github.djladapters.runtime.methods.RowArrayCache;
 import io.github.djladapters.runtime.methods.PendingMerge;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.ServiceLoader;
 import io.github.djladapters.runtime.architecture.FlatLinear;
+import org.slf4j.LoggerFactory;
 
 /**
  * LoRA and DoRA on one linear module, with PEFT's math: {@code y = base(x) + B A dropout(x) * s};
@@ -36,11 +39,17 @@ import io.github.djladapters.runtime.architecture.FlatLinear;
  * the cheaper order for batches of sequences; otherwise it runs the low-rank branch on the input.
  * In a mixed batch the rows' own A and B are stacked and applied in one batched product; without
  * gradients and for frozen adapters the stack is kept between forwards ({@link LoRARowStack}) and
- * dropped when an adapter is added, removed, merged, unmerged or given new tensors here.
+ * dropped when an adapter is added, removed, merged, unmerged or given new tensors here. Mixed batches of
+ * sequences without gradients go through the engine's {@link LoRARowKernel} where there is one: one product
+ * pair per run of rows on one adapter, summed into the base output in place.
  */
 public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
 
     private static volatile boolean reusePerRowStacks = true;
+    /** {@code -Ddjladapters.lora.rowKernel=false} starts with {@link #perRowKernel} off. */
+    private static volatile boolean perRowKernel = !"false".equals(System.getProperty("djladapters.lora.rowKernel"));
+    /** Rows of at least this many tokens run through the engine's {@link LoRARowKernel}; shorter ones (decoding steps) batch. */
+    private static final long KERNEL_MIN_TOKENS = 16;
     private static volatile boolean contiguousUpInTraining = true;
 
     /** The stacked per-row weights of the last mixed forward; guarded by {@code this}. */
@@ -63,6 +72,20 @@ public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
      */
     public static void reusePerRowStacks(boolean reuse) {
         reusePerRowStacks = reuse;
+    }
+
+    /**
+     * Whether mixed inference forwards on sequences use the engine's {@link LoRARowKernel} when there is
+     * one (the default: one product pair per run of rows on one adapter, added to the base output in place)
+     * or the batched products over gathered per-row weights: fewer engine calls, which matters where
+     * other processes hold the cores (each small product's thread team then waits for a descheduled
+     * thread), and a baseline for measurements. Either way the output is the same within float rounding.
+     * The system property {@code djladapters.lora.rowKernel=false} sets the default to off.
+     *
+     * @param use true to use the kernel
+     */
+    public static void perRowKernel(boolean use) {
+        perRowKernel = use;
     }
 
     /**
@@ -163,7 +186,7 @@ public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
             }
             result = sum(result, use.onRows(delta), inPlace);
         }
-        if (!perRow.isEmpty()) {
+        if (!perRow.isEmpty() && !(inPlace && !training && addedPerRowInPlace(store, result, x, perRow))) {
             NDArray delta = training ? null : stackedPerRowDelta(x, perRow);
             result = sum(result, delta != null ? delta : perRowDelta(store, x, perRow, training), inPlace);
         }
@@ -323,34 +346,122 @@ public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
             }
         }
         NDManager caller = x.getManager();
-        int batch = Math.toIntExact(x.getShape().get(0));
         NDList rows;
         synchronized (this) {
-            List<LoRAWeights> kept = new ArrayList<>();
-            for (String name : adapterNames()) {
-                LoRAWeights w = adapter(name);
-                if (w.cacheable()) {
-                    kept.add(w);
-                }
-            }
-            if (rowStack == null || !rowStack.holds(kept, x.getDevice())) {
-                dropRowStack();
-                rowStack = LoRARowStack.build(kept, linear().inFeatures(), linear().outFeatures(), x.getDevice());
-            }
-            LoRARowStack stack = rowStack;
-            long[] slots = new long[batch];
-            for (AdapterUse<LoRAWeights> use : perRow) {
-                int slot = stack.slot(use.adapter());
-                for (int row : use.rows()) {
-                    slots[row] = slot;
-                }
-            }
+            LoRARowStack stack = keptStack(x.getDevice());
+            long[] slots = rowSlots(stack, perRow, Math.toIntExact(x.getShape().get(0)));
             // rows routed for many forwards (decoding steps) gather once per stack, not once per forward
             RowArrayCache routed = AdapterRouting.current().map(AdapterRouting.Routing::kept).orElse(null);
             rows = routed == null ? stack.gather(caller.create(slots), caller)
                     : routed.computeIfAbsent(this, stack, own -> stack.gather(own.create(slots), own), caller);
         }
         return applyPerRow(x, rows.get(0), rows.get(1));
+    }
+
+    /**
+     * The per-row products through the engine's {@link LoRARowKernel}, added to {@code result} in place:
+     * on rows of at least {@value #KERNEL_MIN_TOKENS} tokens, one product pair per run of consecutive rows
+     * on one adapter, on the adapters' own {@code A} and {@code B} (no stack, no gather, no batched product,
+     * no delta array; base-model rows cost nothing). Only without gradients, so trainable adapters qualify
+     * too: nothing is kept.
+     *
+     * @return false when the kernel does not apply; nothing was changed then
+     */
+    private boolean addedPerRowInPlace(ParameterStore store, NDArray result, NDArray x,
+            List<AdapterUse<LoRAWeights>> perRow) {
+        LoRARowKernel kernel = RowKernelHolder.KERNEL;
+        Shape shape = x.getShape();
+        long batch = shape.get(0);
+        if (!perRowKernel || kernel == null || shape.dimension() < 2
+                || shape.size() / (batch * shape.get(shape.dimension() - 1)) < KERNEL_MIN_TOKENS
+                || !kernel.applies(result, x)) {
+            return false;
+        }
+        Device device = x.getDevice();
+        List<NDArray> downs = new ArrayList<>();
+        List<NDArray> ups = new ArrayList<>();
+        double[] scalings = new double[perRow.size()];
+        long[] adapterOfRow = new long[Math.toIntExact(batch)];
+        for (AdapterUse<LoRAWeights> use : perRow) {
+            LoRAWeights w = use.adapter();
+            NDArray b = store.getValue(w.loraB(), device, false);
+            scalings[downs.size()] = w.scaling();
+            downs.add(store.getValue(w.loraA(), device, false));
+            ups.add(w.masksOutputs() ? w.effectiveB(owned(b.transpose(), x.getManager()).transpose()) : b);
+            for (int row : use.rows()) {
+                adapterOfRow[row] = downs.size(); // from 1; 0 stays for base-model rows
+            }
+        }
+        long[] runs = runs(adapterOfRow);
+        for (int i = 2; i < runs.length; i += 3) {
+            runs[i]--; // the kernel indexes the adapters from 0
+        }
+        kernel.addRuns(result, x, downs, ups, scalings, runs);
+        return true;
+    }
+
+    /** {@code start, end, slot} of each run of consecutive rows on one slot, rows on slot 0 (the base model) left out. */
+    static long[] runs(long[] slots) {
+        long[] runs = new long[3 * slots.length];
+        int n = 0;
+        for (int row = 0; row < slots.length; row++) {
+            if (slots[row] == 0) {
+                continue;
+            }
+            if (n > 0 && runs[n - 2] == row && runs[n - 1] == slots[row]) {
+                runs[n - 2] = row + 1;
+            } else {
+                runs[n++] = row;
+                runs[n++] = row + 1;
+                runs[n++] = slots[row];
+            }
+        }
+        return Arrays.copyOf(runs, n);
+    }
+
+    /** This layer's kept stack of its frozen adapters, built again when they changed; under {@code this}. */
+    private LoRARowStack keptStack(Device device) {
+        List<LoRAWeights> kept = new ArrayList<>();
+        for (String name : adapterNames()) {
+            LoRAWeights w = adapter(name);
+            if (w.cacheable()) {
+                kept.add(w);
+            }
+        }
+        if (rowStack == null || !rowStack.holds(kept, device)) {
+            dropRowStack();
+            rowStack = LoRARowStack.build(kept, linear().inFeatures(), linear().outFeatures(), device);
+        }
+        return rowStack;
+    }
+
+    /** Each row's slot in {@code stack}: 0 for rows on the base model. */
+    private static long[] rowSlots(LoRARowStack stack, List<AdapterUse<LoRAWeights>> perRow, int batch) {
+        long[] slots = new long[batch];
+        for (AdapterUse<LoRAWeights> use : perRow) {
+            int slot = stack.slot(use.adapter());
+            for (int row : use.rows()) {
+                slots[row] = slot;
+            }
+        }
+        return slots;
+    }
+
+    /** The engine's per-row kernel, looked up once; null when the engine has none. */
+    private static final class RowKernelHolder {
+        static final LoRARowKernel KERNEL = find();
+
+        private static LoRARowKernel find() {
+            try {
+                for (LoRARowKernel kernel : ServiceLoader.load(LoRARowKernel.class,
+                        LoRALayer.class.getClassLoader())) {
+                    return kernel;
+                }
+            } catch (RuntimeException | LinkageError e) {
+                LoggerFactory.getLogger(LoRALayer.class).warn("no per-row LoRA kernel ({})", e.toString());
+            }
+            return null;
+        }
     }
 
     /** Moves an array made from a parameter into the caller's manager, so that it frees with the call. */

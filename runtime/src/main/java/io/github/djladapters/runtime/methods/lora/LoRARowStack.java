@@ -158,6 +158,16 @@ final class LoRARowStack implements AutoCloseable {
         return new NDList(rowsDown, rowsUp);
     }
 
+    /** The stacked down projections, {@code [slots, in, R]}; valid until {@link #close}. */
+    NDArray downs() {
+        return downs;
+    }
+
+    /** The stacked up projections, {@code [slots, R, out]}; valid until {@link #close}. */
+    NDArray ups() {
+        return ups;
+    }
+
     /** Frees the stacked arrays. */
     @Override
     public void close() {

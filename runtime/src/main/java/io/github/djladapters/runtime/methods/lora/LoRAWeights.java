@@ -138,6 +138,11 @@ public final class LoRAWeights extends AdapterWeights {
         return outputMask == null ? outputs : outputs.mul(outputMask);
     }
 
+    /** Whether B's rows of untargeted fused slices are zeroed on use ({@link #effectiveB}). */
+    boolean masksOutputs() {
+        return outputMask != null;
+    }
+
     /**
      * B with the rows of untargeted fused slices zeroed, the B that PEFT would apply to the whole
      * fused module.
