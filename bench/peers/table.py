@@ -136,8 +136,8 @@ def header(rows):
     split = sorted({(r["case"], r["threads"], r["row_groups"]) for r in ready
                     if r["side"] == "djl-adapters" and r.get("row_groups", 1) > 1})
     if split:
-        text += (" Ours ran these training steps as row groups side by side, each on its own thread at one intra-op "
-                 "thread (RowSplitStep), instead of the whole batch at that many intra-op threads: "
+        text += (" Ours ran these cases as row groups side by side, each on its own thread at one intra-op "
+                 "thread (RowSplitForward, RowSplitStep), instead of the whole batch at that many intra-op threads: "
                  + ", ".join(f"{case} at {t} threads ({g} groups)" for case, t, g in split) + ".")
     speedups = thread_speedups(rows)
     if speedups:

@@ -7,6 +7,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import io.github.djladapters.models.parallel.RowGroups;
 import io.github.djladapters.models.parallel.TorchThreadTeam;
 import io.github.djladapters.runtime.engine.DropoutMask;
 import io.github.djladapters.runtime.engine.Scalars;
@@ -91,23 +92,6 @@ public final class RowSplitStep {
     }
 
     /**
-     * The row groups of a batch of {@code batchRows} rows for {@code groups} threads: as equal as possible,
-     * the larger first.
-     *
-     * @param batchRows the rows of the batch, at least 1
-     * @param groups the threads
-     * @return the groups' first rows, with {@code batchRows} appended (one more than the groups)
-     */
-    public static int[] groupBounds(int batchRows, int groups) {
-        int count = Math.min(batchRows, groups);
-        int[] bounds = new int[count + 1];
-        for (int g = 0; g < count; g++) {
-            bounds[g + 1] = bounds[g] + batchRows / count + (g < batchRows % count ? 1 : 0);
-        }
-        return bounds;
-    }
-
-    /**
      * Runs the forward and backward passes of one step, leaving the gradients of the batch's mean loss
      * added to the trainable parameters' gradients.
      *
@@ -120,8 +104,8 @@ public final class RowSplitStep {
      * @throws TorchThreadTeam.TeamTaskException when a group's pass fails (see the class comment for the state left)
      */
     public float step(NDManager manager, NDList batch, GroupLoss loss) {
-        int batchRows = batchRows(batch);
-        int[] bounds = groupBounds(batchRows, team.size());
+        int batchRows = RowGroups.rows(batch);
+        int[] bounds = RowGroups.bounds(batchRows, team.size());
         int groups = bounds.length - 1;
         DropoutMask.Seeds seeds = new DropoutMask.Seeds();
         List<NDManager> scopes = new ArrayList<>(groups);
@@ -130,7 +114,7 @@ public final class RowSplitStep {
             for (int g = 0; g < groups; g++) {
                 NDManager scope = manager.newSubManager();
                 scopes.add(scope);
-                rows.add(slice(batch, bounds[g], bounds[g + 1], scope));
+                rows.add(RowGroups.slice(batch, bounds[g], bounds[g + 1], scope));
             }
             List<Callable<NDArray>> forwards = new ArrayList<>(groups);
             for (int g = 0; g < groups; g++) {
@@ -188,35 +172,5 @@ public final class RowSplitStep {
                 array.getGradient().set(ALL, 0); // zero_(), whatever it held (NaN included)
             }
         }
-    }
-
-    private static int batchRows(NDList batch) {
-        if (batch.isEmpty()) {
-            throw new IllegalArgumentException("a split step needs at least one batch array");
-        }
-        long rows = batch.head().getShape().dimension() == 0 ? 0 : batch.head().getShape().get(0);
-        for (int i = 0; i < batch.size(); i++) {
-            NDArray array = batch.get(i);
-            if (array.getShape().dimension() == 0 || array.getShape().get(0) != rows) {
-                throw new IllegalArgumentException("batch array " + i + " has shape " + array.getShape()
-                        + ": every batch array needs the batch's " + rows + " rows on its first axis");
-            }
-        }
-        if (rows < 1) {
-            throw new IllegalArgumentException("a split step needs at least one row, got " + batch.head().getShape());
-        }
-        return Math.toIntExact(rows);
-    }
-
-    private static NDList slice(NDList batch, int from, int to, NDManager scope) {
-        NDList rows = new NDList(batch.size());
-        NDIndex index = new NDIndex(from + ":" + to);
-        for (NDArray array : batch) {
-            NDArray part = array.get(index);
-            part.attach(scope);
-            part.setName(array.getName());
-            rows.add(part);
-        }
-        return rows;
     }
 }

@@ -17,6 +17,7 @@ import io.github.djladapters.models.generation.Generator;
 import io.github.djladapters.models.generation.GradientsOff;
 import io.github.djladapters.models.llama.LlamaForCausalLM;
 import io.github.djladapters.models.pretrained.AllMiniLmL6V2;
+import io.github.djladapters.models.parallel.RowSplitForward;
 import io.github.djladapters.models.parallel.TorchThreadTeam;
 import io.github.djladapters.models.training.FusedAdam;
 import io.github.djladapters.models.training.RowSplitStep;
@@ -47,9 +48,9 @@ import java.util.Set;
  * (one 2048 x 2048 by 2048 x 2048 product: shows whether a second thread is really used). Runs on DJL's
  * default device: the GPU when a CUDA libtorch is loaded ({@code -Pgpu}, docs/gpu.md).
  *
- * <p>At more than one thread on the CPU, the training steps run as that many row groups side by side, each on
- * a thread of its own at one intra-op thread ({@link RowSplitStep}), instead of the whole batch at that many
- * intra-op threads; {@code -Dbench.rowSplit=false} keeps the whole batch. The ready line's {@code row_groups}
+ * <p>At more than one thread on the CPU, the forward and the training steps run as that many row groups side by
+ * side, each on a thread of its own at one intra-op thread ({@link RowSplitForward}, {@link RowSplitStep}),
+ * instead of the whole batch at that many intra-op threads; {@code -Dbench.rowSplit=false} keeps the whole batch. The ready line's {@code row_groups}
  * says which ran (1: the whole batch).
  *
  * <p>Two modes. {@code rounds}: load, warm up, print a ready line with the intra-op threads libtorch
@@ -93,7 +94,7 @@ public final class PeerBenchmark {
         System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         try (NDManager manager = NDManager.newBaseManager()) {
             Measured step = switch (name) {
-                case "forward" -> forward(manager);
+                case "forward" -> forward(manager, threads);
                 case "lora-step" -> trainingStep(manager, true, threads);
                 case "full-step" -> trainingStep(manager, false, threads);
                 case "generate-b1" -> generate(manager, 1);
@@ -147,9 +148,27 @@ public final class PeerBenchmark {
     /** A measured action and the tokens it produces per run (0 when it produces none). */
     private record Measured(Runnable run, int tokens) {}
 
-    private static Measured forward(NDManager manager) throws IOException {
+    /**
+     * The row-split team for the forward and the steps: at more than one thread on the CPU, unless
+     * {@code -Dbench.rowSplit=false}; null for the whole batch.
+     */
+    private static TorchThreadTeam rowSplitTeam(NDManager manager, int threads) {
+        boolean split = threads > 1 && !manager.getDevice().isGpu() && !"false".equals(System.getProperty("bench.rowSplit"));
+        return split ? TorchThreadTeam.create(threads) : null;
+    }
+
+    private static Measured forward(NDManager manager, int threads) throws IOException {
         BertModel model = miniLm(manager);
         long[][] ids = BenchInputs.tokenIds(BATCH, TOKENS, new Random(42));
+        team = rowSplitTeam(manager, threads);
+        if (team != null) {
+            return new Measured(() -> {
+                try (NDManager scope = manager.newSubManager()) {
+                    finish(RowSplitForward.forward(team, scope, inputs(scope, ids), (groupScope, rows) ->
+                            model.forward(new ParameterStore(groupScope, false), rows, false)).head());
+                }
+            }, 0);
+        }
         return new Measured(() -> {
             try (NDManager scope = manager.newSubManager(); GradientsOff off = GradientsOff.onThisThread()) {
                 finish(model.forward(new ParameterStore(scope, false), inputs(scope, ids), false).head());
@@ -175,8 +194,8 @@ public final class PeerBenchmark {
         // (two per weight) then count in the step's memory on both sides alike.
         FusedAdam[] adamW = new FusedAdam[1];
         long[][] ids = BenchInputs.tokenIds(BATCH, TOKENS, new Random(42));
-        if (threads > 1 && !manager.getDevice().isGpu() && !"false".equals(System.getProperty("bench.rowSplit"))) {
-            team = TorchThreadTeam.create(threads);
+        team = rowSplitTeam(manager, threads);
+        if (team != null) {
             RowSplitStep split = new RowSplitStep(team, trainable);
             return new Measured(() -> {
                 try (NDManager scope = manager.newSubManager()) {

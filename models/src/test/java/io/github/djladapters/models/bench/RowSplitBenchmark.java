@@ -11,6 +11,7 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import io.github.djladapters.models.bert.BertModel;
 import io.github.djladapters.models.generation.GradientsOff;
+import io.github.djladapters.models.parallel.RowGroups;
 import io.github.djladapters.models.parallel.TorchThreadTeam;
 import io.github.djladapters.models.pretrained.AllMiniLmL6V2;
 import io.github.djladapters.models.training.FusedAdam;
@@ -126,7 +127,7 @@ public final class RowSplitBenchmark {
 
     /** The inference forward as row groups on the team, each with gradients off on its thread. */
     private static void splitForward(TorchThreadTeam team, BertModel model, NDManager manager, NDList batch) {
-        int[] bounds = RowSplitStep.groupBounds(BATCH, team.size());
+        int[] bounds = RowGroups.bounds(BATCH, team.size());
         List<Callable<Void>> groups = new ArrayList<>();
         try (NDManager scope = manager.newSubManager()) {
             for (int g = 0; g + 1 < bounds.length; g++) {

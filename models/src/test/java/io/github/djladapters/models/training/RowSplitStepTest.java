@@ -18,6 +18,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.NormalInitializer;
 import io.github.djladapters.models.bert.BertConfig;
 import io.github.djladapters.models.bert.BertModel;
+import io.github.djladapters.models.parallel.RowGroups;
 import io.github.djladapters.models.parallel.TorchThreadTeam;
 import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.Adapters;
@@ -160,9 +161,9 @@ class RowSplitStepTest {
 
     @Test
     void groupBoundsAreEvenLargerFirst() {
-        assertArrayEquals(new int[] {0, 4, 8}, RowSplitStep.groupBounds(8, 2));
-        assertArrayEquals(new int[] {0, 3, 5, 7}, RowSplitStep.groupBounds(7, 3));
-        assertArrayEquals(new int[] {0, 1, 2}, RowSplitStep.groupBounds(2, 4));
+        assertArrayEquals(new int[] {0, 4, 8}, RowGroups.bounds(8, 2));
+        assertArrayEquals(new int[] {0, 3, 5, 7}, RowGroups.bounds(7, 3));
+        assertArrayEquals(new int[] {0, 1, 2}, RowGroups.bounds(2, 4));
     }
 
     /** A tiny BERT, LoRA on query and value (trainable) or every parameter trainable. */
