@@ -62,8 +62,19 @@ final class BenchInputs {
      * @throws IOException when the model cannot be read
      */
     static BertModel trainingModel(NDManager manager, boolean lora) throws IOException {
-        BertModel base = AllMiniLmL6V2.load(manager, Path.of(System.getProperty("java.io.tmpdir"),
-                "djl-adapters-minilm"));
+        return forTraining(AllMiniLmL6V2.load(manager, Path.of(System.getProperty("java.io.tmpdir"),
+                "djl-adapters-minilm")), lora);
+    }
+
+    /**
+     * A loaded model made ready for the peer case's training step: LoRA r=8 on query and value in training,
+     * or every parameter trainable.
+     *
+     * @param base the loaded model
+     * @param lora true for the LoRA, false for full fine-tuning
+     * @return the model whose forward the steps run
+     */
+    static BertModel forTraining(BertModel base, boolean lora) {
         if (!lora) {
             base.freezeParameters(false);
             return base;

@@ -21,9 +21,6 @@ import io.github.djladapters.models.parallel.RowSplitForward;
 import io.github.djladapters.models.parallel.TorchThreadTeam;
 import io.github.djladapters.models.training.FusedAdam;
 import io.github.djladapters.models.training.RowSplitStep;
-import io.github.djladapters.runtime.AdapterModel;
-import io.github.djladapters.runtime.Adapters;
-import io.github.djladapters.runtime.methods.lora.LoRAConfig;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -177,17 +174,7 @@ public final class PeerBenchmark {
     }
 
     private static Measured trainingStep(NDManager manager, boolean lora, int threads) throws IOException {
-        BertModel base = miniLm(manager);
-        BertModel model;
-        if (lora) {
-            AdapterModel<BertModel> adapters = Adapters.init(base);
-            adapters.addAdapter("lora", LoRAConfig.builder().r(8).loraAlpha(16).targetModules("query", "value").build());
-            adapters.trainAdapter("lora");
-            model = adapters.model();
-        } else {
-            base.freezeParameters(false);
-            model = base;
-        }
+        BertModel model = BenchInputs.forTraining(miniLm(manager), lora);
         List<Parameter> trainable = model.getParameters().values().stream().filter(Parameter::requiresGradient)
                 .toList();
         // Made at the first step, as torch.optim.AdamW makes its state at its first step: the moments

@@ -16,9 +16,6 @@ import io.github.djladapters.models.parallel.TorchThreadTeam;
 import io.github.djladapters.models.pretrained.AllMiniLmL6V2;
 import io.github.djladapters.models.training.FusedAdam;
 import io.github.djladapters.models.training.RowSplitStep;
-import io.github.djladapters.runtime.AdapterModel;
-import io.github.djladapters.runtime.Adapters;
-import io.github.djladapters.runtime.methods.lora.LoRAConfig;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
@@ -78,7 +75,7 @@ public final class RowSplitBenchmark {
                 };
                 split = () -> splitForward(team, model, manager, batch);
             } else {
-                BertModel trained = trained(model, name.equals("lora-step"));
+                BertModel trained = BenchInputs.forTraining(model, name.equals("lora-step"));
                 List<Parameter> trainable = trained.getParameters().values().stream()
                         .filter(Parameter::requiresGradient).toList();
                 FusedAdam adam = FusedAdam.adamW(trainable, manager, 1e-5f);
@@ -151,17 +148,6 @@ public final class RowSplitBenchmark {
 
     private static NDArray loss(BertModel model, NDManager scope, NDList rows) {
         return model.forward(new ParameterStore(scope, false), rows, true).head().square().mean();
-    }
-
-    private static BertModel trained(BertModel base, boolean lora) {
-        if (!lora) {
-            base.freezeParameters(false);
-            return base;
-        }
-        AdapterModel<BertModel> adapters = Adapters.init(base);
-        adapters.addAdapter("lora", LoRAConfig.builder().r(8).loraAlpha(16).targetModules("query", "value").build());
-        adapters.trainAdapter("lora");
-        return adapters.model();
     }
 
     /** Wall nanoseconds, process CPU nanoseconds and busy threads of one run. */

@@ -31,8 +31,7 @@ import org.junit.jupiter.api.Test;
  */
 class RowSplitForwardTest {
 
-    private static final int ROWS = 7;
-    private static final int TOKENS = 9;
+    private static final int ROWS = PaddedBatch.ROWS;
 
     @ParameterizedTest(name = "groups={0}")
     @ValueSource(ints = {2, 3, 8})
@@ -117,19 +116,7 @@ class RowSplitForwardTest {
         return adapters;
     }
 
-    /** Token ids with padded tails of different lengths (rows 1, 4 and 6). */
     private static NDList batch(NDManager manager) {
-        Random random = new Random(11);
-        long[][] ids = new long[ROWS][TOKENS];
-        long[][] mask = new long[ROWS][TOKENS];
-        int[] lengths = {TOKENS, 5, TOKENS, TOKENS, 3, TOKENS, 7};
-        for (int r = 0; r < ROWS; r++) {
-            for (int t = 0; t < TOKENS; t++) {
-                ids[r][t] = t < lengths[r] ? 1 + random.nextInt(39) : 0;
-                mask[r][t] = t < lengths[r] ? 1 : 0;
-            }
-        }
-        NDArray idArray = manager.create(ids);
-        return new NDList(idArray, manager.create(mask), manager.zeros(idArray.getShape(), idArray.getDataType()));
+        return PaddedBatch.of(manager);
     }
 }

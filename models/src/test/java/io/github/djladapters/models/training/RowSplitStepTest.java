@@ -19,6 +19,7 @@ import ai.djl.training.initializer.NormalInitializer;
 import io.github.djladapters.models.bert.BertConfig;
 import io.github.djladapters.models.bert.BertModel;
 import io.github.djladapters.models.parallel.RowGroups;
+import io.github.djladapters.models.parallel.PaddedBatch;
 import io.github.djladapters.models.parallel.TorchThreadTeam;
 import io.github.djladapters.runtime.AdapterModel;
 import io.github.djladapters.runtime.Adapters;
@@ -39,8 +40,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class RowSplitStepTest {
 
-    private static final int ROWS = 7;
-    private static final int TOKENS = 9;
+    private static final int ROWS = PaddedBatch.ROWS;
     private static final long SEED = 1234;
 
     @ParameterizedTest(name = "lora={0} dropout={1} groups={2}")
@@ -217,20 +217,8 @@ class RowSplitStepTest {
         return new Model(model, trainable, all);
     }
 
-    /** Token ids with padded tails of different lengths (rows 1, 4 and 6). */
     private static NDList batch(NDManager manager) {
-        Random random = new Random(11);
-        long[][] ids = new long[ROWS][TOKENS];
-        long[][] mask = new long[ROWS][TOKENS];
-        int[] lengths = {TOKENS, 5, TOKENS, TOKENS, 3, TOKENS, 7};
-        for (int r = 0; r < ROWS; r++) {
-            for (int t = 0; t < TOKENS; t++) {
-                ids[r][t] = t < lengths[r] ? 1 + random.nextInt(39) : 0;
-                mask[r][t] = t < lengths[r] ? 1 : 0;
-            }
-        }
-        NDArray idArray = manager.create(ids);
-        return new NDList(idArray, manager.create(mask), manager.zeros(idArray.getShape(), idArray.getDataType()));
+        return PaddedBatch.of(manager);
     }
 
     private static float oneGroupBackward(Model model, NDManager manager, NDList batch) {
