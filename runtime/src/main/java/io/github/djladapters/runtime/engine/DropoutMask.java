@@ -252,14 +252,10 @@ public final class DropoutMask {
             NDManager manager = x.getManager();
             long seed = seeds.get(calls++, manager);
             long threshold = threshold(p);
-            long factor = Float.floatToRawIntBits(1f / (1f - p)) & 0xFFFFFFFFL;
+            long factor = factorBits(p);
             int count = (int) n;
             NDArray keep = manager.create(new Shape(count), DataType.FLOAT32);
-            ByteBuffer floats = keep.toByteBuffer(true).order(ByteOrder.nativeOrder());
-            if (!floats.isDirect() || floats.capacity() != 4L * count) {
-                keep.close();
-                throw new IllegalStateException("expected a direct view of the " + count + " floats of a new array");
-            }
+            ByteBuffer floats = floatsOf(keep, count);
             for (int chunk = (int) (offset / CHUNK); (long) chunk * CHUNK < offset + count; chunk++) {
                 fillWindow(floats, chunk, offset, count, seed, threshold, factor);
             }
@@ -321,14 +317,9 @@ public final class DropoutMask {
     static NDArray scaledMask(NDManager manager, Shape shape, float p, long seed) {
         int n = Math.toIntExact(shape.size());
         NDArray noise = manager.create(shape, DataType.FLOAT32);
-        ByteBuffer floats = noise.toByteBuffer(true).order(ByteOrder.nativeOrder());
-        if (!floats.isDirect() || floats.capacity() != 4L * n) {
-            noise.close();
-            throw new IllegalStateException("expected a direct view of the " + n + " floats of a new array, got "
-                    + floats);
-        }
+        ByteBuffer floats = floatsOf(noise, n);
         long threshold = threshold(p);
-        long factor = Float.floatToRawIntBits(1f / (1f - p)) & 0xFFFFFFFFL;
+        long factor = factorBits(p);
         forEachChunk(n, chunk -> fillScaled(floats, chunk, n, seed, threshold, factor));
         return noise;
     }
@@ -351,6 +342,25 @@ public final class DropoutMask {
         try (NDArray shared = manager.create(bytes, shape, DataType.BOOLEAN)) {
             return shared.duplicate();
         }
+    }
+
+    /**
+     * A direct, native-order view of the {@code n} floats of a new float32 array, for the chunks to write
+     * the mask into; closes the array and throws when libtorch's memory cannot be viewed so.
+     */
+    private static ByteBuffer floatsOf(NDArray array, int n) {
+        ByteBuffer floats = array.toByteBuffer(true).order(ByteOrder.nativeOrder());
+        if (!floats.isDirect() || floats.capacity() != 4L * n) {
+            array.close();
+            throw new IllegalStateException("expected a direct view of the " + n + " floats of a new array, got "
+                    + floats);
+        }
+        return floats;
+    }
+
+    /** The bits of the float {@code 1 / (1 - p)}, the value of a kept element of a scaled mask. */
+    private static long factorBits(float p) {
+        return Float.floatToRawIntBits(1f / (1f - p)) & 0xFFFFFFFFL;
     }
 
     /** Keep when the unsigned 32-bit word is below {@code (1 - p) 2^32}. */
