@@ -3,13 +3,12 @@ package io.github.djladapters.runtime.architecture;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.github.djladapters.runtime.engine.ArrayValues;
+import io.github.djladapters.runtime.engine.EngineServices;
 import io.github.djladapters.runtime.engine.TransposedStorage;
 import io.github.djladapters.runtime.engine.WeightsSnapshot;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.ServiceLoader;
 import java.util.concurrent.atomic.AtomicLong;
-import org.slf4j.LoggerFactory;
 
 /**
  * The packed copies of one {@link FlatLinear}'s weight for inference products through the engine's
@@ -42,7 +41,8 @@ public final class PackedLinearWeights {
     /** The most row counts one projection keeps a packed copy for. */
     static final int ROW_COUNTS = 2;
 
-    private static final LinearPacking PACKING = find();
+    private static final LinearPacking PACKING = EngineServices.first(LinearPacking.class, PackedLinearWeights.class,
+            "packed linear products");
     private static volatile boolean enabled = byProperty();
     private static volatile long minimumRows = 128;
     private static final AtomicLong PRODUCTS = new AtomicLong();
@@ -176,16 +176,5 @@ public final class PackedLinearWeights {
     /** How many packed copies are kept now. */
     synchronized int kept() {
         return byRows.size();
-    }
-
-    private static LinearPacking find() {
-        try {
-            for (LinearPacking packing : ServiceLoader.load(LinearPacking.class, PackedLinearWeights.class.getClassLoader())) {
-                return packing;
-            }
-        } catch (RuntimeException | LinkageError e) {
-            LoggerFactory.getLogger(PackedLinearWeights.class).warn("no packed linear products ({})", e.toString());
-        }
-        return null;
     }
 }

@@ -12,6 +12,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import io.github.djladapters.runtime.engine.DropoutMask;
+import io.github.djladapters.runtime.engine.EngineServices;
 import io.github.djladapters.runtime.engine.Scalars;
 import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.LinearAdapterLayer;
@@ -24,9 +25,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.ServiceLoader;
 import io.github.djladapters.runtime.architecture.FlatLinear;
-import org.slf4j.LoggerFactory;
 
 /**
  * LoRA and DoRA on one linear module, with PEFT's math: {@code y = base(x) + B A dropout(x) * s};
@@ -449,19 +448,8 @@ public final class LoRALayer extends LinearAdapterLayer<LoRAWeights> {
 
     /** The engine's per-row kernel, looked up once; null when the engine has none. */
     private static final class RowKernelHolder {
-        static final LoRARowKernel KERNEL = find();
-
-        private static LoRARowKernel find() {
-            try {
-                for (LoRARowKernel kernel : ServiceLoader.load(LoRARowKernel.class,
-                        LoRALayer.class.getClassLoader())) {
-                    return kernel;
-                }
-            } catch (RuntimeException | LinkageError e) {
-                LoggerFactory.getLogger(LoRALayer.class).warn("no per-row LoRA kernel ({})", e.toString());
-            }
-            return null;
-        }
+        static final LoRARowKernel KERNEL = EngineServices.first(LoRARowKernel.class, LoRALayer.class,
+                "per-row LoRA kernel");
     }
 
     /** Moves an array made from a parameter into the caller's manager, so that it frees with the call. */
