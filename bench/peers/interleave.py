@@ -5,7 +5,13 @@ line the processes answer, tagged with its side, to a JSON-lines file that table
 Rounds: the processes of one case are started together (peer_cases.py once per attention the peer offers,
 PeerBenchmark once) and wait on stdin after their warm-up; each round sends "round" to every process in
 turn, ours between the peer's variants, the order reversed every other round (A B, B A, ...), so that slow
-drift of the machine hits both sides alike. Each process times its own run (see PeerRounds.java).
+drift of the machine hits both sides alike. Each process times its own runs (see PeerRounds.java): a round
+is one run of the case, or --runs N back to back for a case given as case=N (short cases: one forward takes
+a tenth of a second, where one descheduling of a virtual machine's CPU moves a single run by half), and
+answers the mean per run. Around each round the driver also reads the host's counters in /proc/stat: the
+time the hypervisor gave this machine's CPUs to others (steal) and the CPU time other processes used
+meanwhile (busy time of the whole machine less the measured process's own), both per run, so that a noisy
+round shows in the results.
 
 Memory (lora-step and full-step): each figure comes from a fresh process that loads the model, resets its
 peak resident set and runs a few steps, under the same glibc allocator settings on both sides (given with
@@ -46,12 +52,20 @@ class Side:
             if line.lstrip().startswith("{"):
                 return json.loads(line)
 
-    def round(self):
-        self.process.stdin.write("round\n")
+    def round(self, runs):
+        """One round of `runs` runs, with the host's steal and other processes' CPU time per run around it."""
+        before = host_ticks()
+        self.process.stdin.write(f"round {runs}\n")
         self.process.stdin.flush()
         answer = self.answer()
+        after = host_ticks()
         if answer.get("event") != "round":
-            raise SystemExit(f"{self.name} ({self.attn}) answered {answer} to 'round'")
+            raise SystemExit(f"{self.name} ({self.attn}) answered {answer} to 'round {runs}'")
+        if before and after:
+            tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
+            answer["host_steal_ms"] = (after["steal"] - before["steal"]) * tick_ms / runs
+            busy_ms = (after["busy"] - before["busy"]) * tick_ms / runs
+            answer["host_others_cpu_ms"] = max(0.0, busy_ms - answer["cpu_ms"])
         return answer
 
     def close(self):
@@ -65,6 +79,29 @@ class Side:
             pass  # the process ended already
         self.process.wait()
         self.log.close()
+
+
+def host_ticks():
+    """The whole machine's CPU counters (clock ticks) from /proc/stat's "cpu" line: steal and busy (all but
+    idle, iowait and steal); empty where /proc/stat is not there."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(value) for value in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return {}
+    user, nice, system, idle, iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return {"steal": steal, "busy": user + nice + system + irq + softirq}
+
+
+def case_runs(cases):
+    """"forward=4 lora-step" -> {"forward": 4, "lora-step": 1}: the runs in each round of each case."""
+    runs = {}
+    for item in cases.split():
+        case, _, count = item.partition("=")
+        if count and (not count.isdigit() or int(count) < 1):
+            raise SystemExit(f"bad runs per round in '{item}': expected case=N with N a whole number of at least 1")
+        runs[case] = int(count) if count else 1
+    return runs
 
 
 def thread_env(threads, extra=None):
@@ -85,7 +122,7 @@ def our_command(args, case, threads, mode, count, extra_opts=""):
             "-cp", args.cp, "io.github.djladapters.models.bench.PeerBenchmark", case, str(threads), mode, str(count)]
 
 
-def interleaved_rounds(args, case, threads, results):
+def interleaved_rounds(args, case, runs, threads, results):
     attns = PEER_ATTENTIONS.get(case, ["eager"])
     sides = []
     try:
@@ -99,7 +136,7 @@ def interleaved_rounds(args, case, threads, results):
             results.write(json.dumps({**side.answer(), "side": side.name, "attn": side.attn}) + "\n")
         for index in range(args.rounds):
             for side in (sides if index % 2 == 0 else sides[::-1]):
-                answer = side.round()
+                answer = side.round(runs)
                 results.write(json.dumps({**answer, "round": index, "side": side.name, "attn": side.attn,
                                           "case": case, "threads": threads}) + "\n")
             results.flush()
@@ -128,7 +165,8 @@ def memory_runs(args, case, threads, results):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--cases", default="matmul forward lora-step full-step generate-b1 generate-b8")
+    parser.add_argument("--cases", default="matmul forward=4 lora-step full-step generate-b1 generate-b8",
+                        help="cases, each as case or case=N (N runs per round)")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--mem-runs", type=int, default=3, help="fresh processes per side and step (0: none)")
@@ -144,12 +182,14 @@ def main():
     parser.add_argument("--out", required=True, help="the JSON-lines file to write")
     args = parser.parse_args()
     args.out_dir = os.path.dirname(os.path.abspath(args.out))
+    runs = case_runs(args.cases)
     with open(args.out, "w") as results:
         for threads in args.threads:
-            for case in args.cases.split():
-                print(f"threads {threads}, case {case}: {args.rounds} interleaved rounds", file=sys.stderr)
-                interleaved_rounds(args, case, threads, results)
-            for case in [c for c in MEMORY_CASES if c in args.cases.split()] if args.mem_runs > 0 else []:
+            for case, count in runs.items():
+                print(f"threads {threads}, case {case}: {args.rounds} interleaved rounds of {count} run"
+                      f"{'s' if count > 1 else ''}", file=sys.stderr)
+                interleaved_rounds(args, case, count, threads, results)
+            for case in [c for c in MEMORY_CASES if c in runs] if args.mem_runs > 0 else []:
                 print(f"threads {threads}, {case} memory: {args.mem_runs} fresh processes per side", file=sys.stderr)
                 memory_runs(args, case, threads, results)
 

@@ -12,11 +12,12 @@ Weights are random (timings do not depend on their values). --device cuda runs o
 ends with torch.cuda.synchronize() before the clock stops).
 
 Two modes, the same protocol as PeerRounds.java on the Java side (bench/peers/interleave.py drives both):
-  --mode rounds   set up, warm up, print {"event": "ready", ...}; then one run per line "round" on stdin,
-                  answered by {"event": "round", "round": i, "ms": .., "tokens_per_s": .., "cpu_ms": ..,
-                  "busy_threads": ..} (wall time of the run, CPU time of the whole process meanwhile, and
-                  how many threads did at least a quarter of the busiest one's work); "quit" or the end of
-                  stdin ends it
+  --mode rounds   set up, warm up, print {"event": "ready", ...}; then one round per line "round" (one
+                  run) or "round N" (N runs back to back) on stdin, answered by {"event": "round",
+                  "round": i, "runs": N, "ms": .., "tokens_per_s": .., "cpu_ms": .., "busy_threads": ..}
+                  (wall time per run and CPU time of the whole process per run, the means over the N runs,
+                  and how many threads did at least a quarter of the busiest one's work); "quit" or the
+                  end of stdin ends it
   --mode memory   set up, reset the peak resident set (VmHWM) to the current one, run --steps runs, print
                   {"event": "memory", "peak_above_load_mb": .., ...}: peak resident memory above the
                   loaded state, in a fresh process
@@ -161,23 +162,36 @@ def busy_threads(before, after):
     return 0 if most <= 0 else sum(1 for ticks in grown if 4 * ticks >= most)
 
 
+def runs_of(command):
+    """The runs a "round" or "round N" line asks for (as PeerRounds.runsOf)."""
+    words = command.split()
+    if not words or words[0] != "round" or len(words) > 2:
+        raise SystemExit(f"unknown command '{command}' on stdin: expected round, round N or quit")
+    if len(words) == 1:
+        return 1
+    if not words[1].isdigit() or int(words[1]) < 1:
+        raise SystemExit(f"bad run count in '{command}' on stdin: expected a whole number of at least 1")
+    return int(words[1])
+
+
 def serve(run, tokens):
-    """Answers "round" lines on stdin until "quit" or the end of stdin."""
+    """Answers "round" and "round N" lines on stdin until "quit" or the end of stdin: the wall and CPU time
+    per run, the mean over the round's N runs."""
     index = 0
     for line in sys.stdin:
         command = line.strip()
         if command == "quit":
             break
-        if command != "round":
-            raise SystemExit(f"unknown command '{command}' on stdin: expected round or quit")
+        runs = runs_of(command)
         ticks_before = thread_ticks()
         cpu_start = time.process_time()
         start = time.perf_counter()
-        run_once(run)
-        millis = (time.perf_counter() - start) * 1000
-        cpu_millis = (time.process_time() - cpu_start) * 1000
+        for _ in range(runs):
+            run_once(run)
+        millis = (time.perf_counter() - start) * 1000 / runs
+        cpu_millis = (time.process_time() - cpu_start) * 1000 / runs
         busy = busy_threads(ticks_before, thread_ticks())
-        emit({"event": "round", "round": index, "ms": millis,
+        emit({"event": "round", "round": index, "runs": runs, "ms": millis,
               "tokens_per_s": tokens / (millis / 1000) if tokens else 0.0, "cpu_ms": cpu_millis,
               "busy_threads": busy})
         index += 1

@@ -13,7 +13,8 @@
 #
 # ROUNDS: measured rounds per side (pairs), WARMUP: unmeasured runs before them (default 8: our JVM's C2
 # compiler is still busy through about the seventh training step, see docs/benchmarks.md), CASES: among matmul (the
-# thread check), forward, lora-step, full-step, generate-b1, generate-b8. MEM_RUNS: fresh processes per side
+# thread check), forward, lora-step, full-step, generate-b1, generate-b8, each as case or case=N for N runs back to
+# back in each round, timed as their mean (default: forward=4, one run for the others). MEM_RUNS: fresh processes per side
 # for each step's memory (default 3; 0 skips it; default 0 with DEVICE=gpu, where host RSS says little),
 # MEM_STEPS: steps in each (3), MALLOC_ENV: the allocator settings of those processes (default
 # "MALLOC_MMAP_THRESHOLD_=65536 MALLOC_ARENA_MAX=2"), MEM_JAVA_OPTS: our JVM's heap in them.
@@ -28,7 +29,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 THREADS=("${@:-1 2}"); THREADS=(${THREADS[*]})
 ROUNDS=${ROUNDS:-10}; WARMUP=${WARMUP:-8}
-CASES=${CASES:-"matmul forward lora-step full-step generate-b1 generate-b8"}
+CASES=${CASES:-"matmul forward=4 lora-step full-step generate-b1 generate-b8"}
 DEVICE=${DEVICE:-cpu}; PAGE=${PAGE:-docs/benchmarks.md}
 PROFILE=(); OFFLINE=true; TORCH_DEVICE=cpu; MEM_RUNS_DEFAULT=3
 if [[ $DEVICE == gpu ]]; then PROFILE=(-Pgpu); OFFLINE=false; TORCH_DEVICE=cuda; MEM_RUNS_DEFAULT=0; fi

@@ -48,8 +48,9 @@ def per_side(rows):
 def timing_lines(rows):
     rounds = per_side(rows)
     lines = ["| case | threads | figure | peer (median) | djl-adapters (median) | ours / peer, median of pairs "
-             "| quartiles | min - max | pairs | CPU-time ratio | busy threads, peer / ours | target | met |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| quartiles | min - max | pairs | CPU-time ratio | busy threads, peer / ours | host steal / others' CPU, "
+             "ms per run | target | met |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     verdicts = defaultdict(list)  # (case, threads) -> met against each peer variant
     keys = sorted({(c, t) for c, t, s, _ in rounds if s == "djl-adapters"}, key=lambda k: (k[1], CASE_ORDER.index(k[0])))
     for case, threads in keys:
@@ -67,6 +68,7 @@ def timing_lines(rows):
             busy = "/".join(f"{statistics.median(r.get('busy_threads', 0) for r in side.values()):g}"
                             for side in (peer, ours))
             q1, q2, q3 = quartiles(ratios)
+            noise = host_noise([side[i] for side in (ours, peer) for i in pairs])
             target = TARGETS.get((case, attn))
             if target is None:
                 met, target_text = "-", "-"
@@ -80,9 +82,20 @@ def timing_lines(rows):
             lines.append(f"| {name} | {threads} | {'tokens/s' if tokens else 'ms'} | "
                          f"{statistics.median(p[key] for p in peer.values()):.1f} | "
                          f"{statistics.median(o[key] for o in ours.values()):.1f} | **{q2:.3f}** | "
-                         f"{q1:.3f} - {q3:.3f} | {ratios[0]:.3f} - {ratios[-1]:.3f} | {len(pairs)} | {cpu:.3f} | {busy} | "
+                         f"{q1:.3f} - {q3:.3f} | {ratios[0]:.3f} - {ratios[-1]:.3f} | {len(pairs)} | {cpu:.3f} | {busy} | {noise} | "
                          f"{target_text} | {met} |")
     return lines, verdicts
+
+
+def host_noise(rounds):
+    """Median and largest host steal and other processes' CPU time per run over the given rounds ("-" where
+    the driver could not read /proc/stat)."""
+    steal = [r["host_steal_ms"] for r in rounds if "host_steal_ms" in r]
+    others = [r["host_others_cpu_ms"] for r in rounds if "host_others_cpu_ms" in r]
+    if not steal or not others:
+        return "-"
+    return (f"{statistics.median(steal):.1f} (max {max(steal):.1f}) / "
+            f"{statistics.median(others):.1f} (max {max(others):.1f})")
 
 
 def memory_lines(rows):
@@ -110,7 +123,7 @@ def memory_lines(rows):
         verdicts[("step memory", threads)] = [ok]
         lines.append(f"| step memory LoRA / full (peak RSS above the loaded model) | {threads} | MB | {peer[0]}"
                      f"{f' = {peer[1]:.3f}' if peer[0] else ''} | {text} | **{ratio:.3f}** | - | worst {worst:.3f} | "
-                     f"{count} runs | - | - | <= {MEMORY_TARGET:.2f} | {'yes' if ok else 'no'} |")
+                     f"{count} runs | - | - | - | <= {MEMORY_TARGET:.2f} | {'yes' if ok else 'no'} |")
     return lines, verdicts
 
 
@@ -132,7 +145,14 @@ def header(rows):
             f"Threads that libtorch reports in each process: {thread_text}. Busy threads: those of a process "
             f"that did at least a quarter of its busiest thread's CPU time in a round (/proc/self/task), median "
             f"over the rounds. CPU-time ratio: the medians of each process's CPU time per round, ours / peer "
-            f"(inverted for tokens/s), less sensitive to other processes' load than the wall clock.")
+            f"(inverted for tokens/s), less sensitive to other processes' load than the wall clock. Host steal / "
+            f"others' CPU: from /proc/stat around each round, the time the hypervisor ran something else on this "
+            f"machine's CPUs and the CPU time of processes other than the measured one, per run: median over both "
+            f"sides' rounds (largest).")
+    runs = sorted({(r["case"], r["runs"]) for r in rows if r.get("event") == "round" and r.get("runs", 1) > 1})
+    if runs:
+        text += (" Each round of " + ", ".join(f"{case} ran {count} times back to back" for case, count in runs)
+                 + " on each side, timed as the mean per run.")
     split = sorted({(r["case"], r["threads"], r["row_groups"]) for r in ready
                     if r["side"] == "djl-adapters" and r.get("row_groups", 1) > 1})
     if split:

@@ -16,11 +16,11 @@ import java.util.function.Supplier;
 /**
  * The round protocol between {@code bench/peers/interleave.py} and one measuring process. The process
  * loads and warms up its case, prints one {@code {"event":"ready",...}} line, then waits on stdin: each
- * line {@code round} runs the case once and answers {@code {"event":"round","round":i,"ms":..,
- * "tokens_per_s":..,"cpu_ms":..,"busy_threads":..}} (the wall time measured inside this process, the CPU
- * time the whole process used meanwhile, and how many of its threads did a substantial share of the work:
- * at least a quarter of the busiest one's CPU time, from /proc/self/task); {@code quit} or the end of stdin ends
- * it. The driver alternates the processes of both sides round by round, so that slow drift of the
+ * line {@code round} (or {@code round N}) runs the case once (N times back to back) and answers
+ * {@code {"event":"round","round":i,"runs":N,"ms":..,"tokens_per_s":..,"cpu_ms":..,"busy_threads":..}} (the
+ * wall time measured inside this process and the CPU time the whole process used meanwhile, both per run,
+ * the mean over the N runs, and how many of its threads did a substantial share of the work: at least a
+ * quarter of the busiest one's CPU time, from /proc/self/task); {@code quit} or the end of stdin ends it. The driver alternates the processes of both sides round by round, so that slow drift of the
  * machine hits both alike. {@code bench/peers/peer_cases.py} speaks the same protocol.
  */
 final class PeerRounds {
@@ -60,7 +60,8 @@ final class PeerRounds {
      * Answers commands until {@code quit} or the end of the input.
      *
      * @return how many rounds ran
-     * @throws IllegalArgumentException on a line that is neither {@code round} nor {@code quit}
+     * @throws IllegalArgumentException on a line that is neither {@code round}, {@code round N} (N at least 1)
+     *     nor {@code quit}
      * @throws IOException when the commands cannot be read
      */
     int serve(BufferedReader commands, PrintStream out) throws IOException {
@@ -70,19 +71,20 @@ final class PeerRounds {
             if (command.equals("quit")) {
                 break;
             }
-            if (!command.equals("round")) {
-                throw new IllegalArgumentException("unknown command '" + command + "' on stdin: expected round or quit");
-            }
+            int runs = runsOf(command);
             Map<String, Long> ticksBefore = threadTicks.get();
             long cpuStart = cpuNanoClock.getAsLong();
             long start = nanoClock.getAsLong();
-            round.run();
-            double millis = (nanoClock.getAsLong() - start) / 1e6;
-            double cpuMillis = (cpuNanoClock.getAsLong() - cpuStart) / 1e6;
+            for (int run = 0; run < runs; run++) {
+                round.run();
+            }
+            double millis = (nanoClock.getAsLong() - start) / 1e6 / runs;
+            double cpuMillis = (cpuNanoClock.getAsLong() - cpuStart) / 1e6 / runs;
             int busy = busyThreads(ticksBefore, threadTicks.get());
             Map<String, Object> answer = new LinkedHashMap<>();
             answer.put("event", "round");
             answer.put("round", rounds++);
+            answer.put("runs", runs);
             answer.put("ms", millis);
             answer.put("tokens_per_s", tokens > 0 ? tokens / (millis / 1000) : 0.0);
             answer.put("cpu_ms", cpuMillis);
@@ -90,6 +92,26 @@ final class PeerRounds {
             print(out, answer);
         }
         return rounds;
+    }
+
+    /** The runs a {@code round} or {@code round N} command asks for. */
+    static int runsOf(String command) {
+        String[] words = command.split("\\s+");
+        if (!words[0].equals("round") || words.length > 2) {
+            throw new IllegalArgumentException("unknown command '" + command + "' on stdin: expected round, round N or quit");
+        }
+        if (words.length == 1) {
+            return 1;
+        }
+        try {
+            int runs = Integer.parseInt(words[1]);
+            if (runs >= 1) {
+                return runs;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("bad run count in '" + command + "' on stdin: expected a whole number of at least 1");
     }
 
     /**

@@ -68,6 +68,37 @@ class PeerRoundsTest {
     }
 
     @Test
+    void aRoundOfSeveralRunsAnswersTheMeanPerRun() throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PeerRounds rounds = new PeerRounds(round, 64, nanos::get, cpuNanos::get, this::ticks);
+        int served = rounds.serve(commands("round 3\nround  2\n"), print(out));
+
+        assertEquals(2, served);
+        assertEquals(5, runs.get());
+        String[] lines = out.toString(StandardCharsets.UTF_8).split("\n");
+        ObjectMapper json = new ObjectMapper();
+        JsonNode first = json.readTree(lines[0]);
+        JsonNode second = json.readTree(lines[1]);
+        assertEquals(3, first.get("runs").asInt());
+        assertEquals((2.0 + 4 + 6) / 3, first.get("ms").asDouble(), 1e-9); // runs of 2, 4 and 6 ms
+        assertEquals(2 * (2.0 + 4 + 6) / 3, first.get("cpu_ms").asDouble(), 1e-9);
+        assertEquals(64 / (4.0 / 1000), first.get("tokens_per_s").asDouble(), 1e-6);
+        assertEquals(2, second.get("runs").asInt());
+        assertEquals((8.0 + 10) / 2, second.get("ms").asDouble(), 1e-9);
+    }
+
+    @Test
+    void aBadRunCountIsRejectedBeforeAnyRun() {
+        for (String command : new String[] {"round 0", "round -2", "round two", "round 2 3"}) {
+            IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
+                    () -> new PeerRounds(round, 0, nanos::get, cpuNanos::get, this::ticks)
+                            .serve(commands(command + "\n"), print(new ByteArrayOutputStream())));
+            assertTrue(error.getMessage().contains("'" + command + "'"), error.getMessage());
+        }
+        assertEquals(0, runs.get());
+    }
+
+    @Test
     void anUnknownCommandIsRejectedByName() {
         IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
                 () -> new PeerRounds(round, 0, nanos::get, cpuNanos::get, this::ticks)
