@@ -126,7 +126,31 @@ public final class TextClassifier {
      * @return logits {@code [B, labels]}
      */
     public NDArray logits(ParameterStore store, List<String> texts, NDManager scope, boolean training) {
-        NDList inputs = tokenizer.encode(texts, scope);
+        return logits(store, tokenize(texts, scope), training);
+    }
+
+    /**
+     * Tokenizes a batch into the encoder's inputs, every row padded to the batch's longest; the rows of a
+     * batch tokenized once keep that padding when they are cut into row groups, as dropout masks drawn for
+     * rows of the whole batch need.
+     *
+     * @param texts the texts
+     * @param scope owns the arrays
+     * @return {@code input_ids}, {@code attention_mask}, {@code token_type_ids}, each {@code [B, tokens]}
+     */
+    public NDList tokenize(List<String> texts, NDManager scope) {
+        return tokenizer.encode(texts, scope);
+    }
+
+    /**
+     * Logits for a tokenized batch (or some of its rows), as part of a training or inference pass.
+     *
+     * @param store the parameter store of this pass
+     * @param inputs {@code input_ids}, {@code attention_mask}, {@code token_type_ids} from {@link #tokenize}
+     * @param training whether dropout is on and gradients are recorded
+     * @return logits {@code [B, labels]}, owned by the inputs' manager
+     */
+    public NDArray logits(ParameterStore store, NDList inputs, boolean training) {
         NDArray hidden = adapters.model().forward(store, inputs, training).head();
         NDArray pooled = pooling.forward(store, new NDList(hidden, inputs.get(1)), false).head();
         return head.forward(store, pooled, training);

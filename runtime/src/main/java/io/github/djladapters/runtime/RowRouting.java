@@ -9,6 +9,7 @@ import io.github.djladapters.runtime.engine.ArrayValues;
 import io.github.djladapters.runtime.methods.AdapterActivation;
 import io.github.djladapters.runtime.methods.AdapterRouting;
 import io.github.djladapters.runtime.methods.RowArrayCache;
+import io.github.djladapters.runtime.methods.RowGroup;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,6 +30,8 @@ final class RowRouting {
      *
      * @param inventory the model's adapters
      * @return the plan, or null when the forward runs as it is
+     * @throws IllegalStateException when the setup is a BatchSplit and this thread runs one row group of a
+     *     larger batch ({@link RowGroup})
      */
     static CompositionPlan routedPlan(AdapterInventory inventory) {
         AdapterActivation.Choice choice = inventory.activation().choice();
@@ -36,7 +39,14 @@ final class RowRouting {
                 || !(choice.setup() instanceof Composition setup)) {
             return null;
         }
-        return CompositionPlanner.plan(setup, inventory::require);
+        CompositionPlan plan = CompositionPlanner.plan(setup, inventory::require);
+        RowGroup.Rows group = RowGroup.current().orElse(null);
+        if (group != null && !plan.replicates()) {
+            throw new IllegalStateException("row groups cannot run a BatchSplit: the active setup " + setup
+                    + " cuts the whole batch by position, but this forward runs " + group + " as one row group"
+                    + " (RowSplitForward, RowSplitStep); run the whole batch in one forward");
+        }
+        return plan;
     }
 
     /**

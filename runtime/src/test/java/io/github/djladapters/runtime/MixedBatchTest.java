@@ -10,6 +10,7 @@ import ai.djl.ndarray.NDManager;
 import io.github.djladapters.runtime.methods.ia3.IA3Config;
 import io.github.djladapters.runtime.methods.lora.LoRAConfig;
 import io.github.djladapters.runtime.methods.lora.LoRAInit;
+import io.github.djladapters.runtime.testmodel.RowAlone;
 import io.github.djladapters.runtime.testmodel.TinyModel;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -35,18 +36,6 @@ class MixedBatchTest {
         return peft;
     }
 
-    /** Each row alone, with only its adapter active. */
-    private static float[] rowAlone(AdapterModel<TinyModel> peft, NDManager manager, int row, String adapter) {
-        if (adapter.isEmpty()) {
-            peft.setActiveAdapters();
-        } else {
-            peft.setActiveAdapters(adapter);
-        }
-        try (NDManager scope = manager.newSubManager()) {
-            return peft.forward(new NDList(scope.create(new long[][] {IDS[row]}))).head().toFloatArray();
-        }
-    }
-
     private static float[] mixed(AdapterModel<TinyModel> peft, NDManager manager, List<String> rows) {
         try (NDManager scope = manager.newSubManager()) {
             return peft.forward(new NDList(scope.create(IDS)), rows).head().toFloatArray();
@@ -60,11 +49,11 @@ class MixedBatchTest {
             List<String> rows = List.of("a", "", "b", "i", "d");
             float[] batch = mixed(peft, manager, rows);
             for (int row = 0; row < rows.size(); row++) {
-                float[] alone = rowAlone(peft, manager, row, rows.get(row));
+                float[] alone = RowAlone.output(peft, manager, IDS[row], rows.get(row));
                 float[] inBatch = Arrays.copyOfRange(batch, row * ROW, (row + 1) * ROW);
                 assertEquals(0, maxDiff(alone, inBatch), 1e-5, "row " + row + " with '" + rows.get(row) + "'");
             }
-            float[] base = rowAlone(peft, manager, 1, "");
+            float[] base = RowAlone.output(peft, manager, IDS[1], "");
             assertEquals(0, maxDiff(base, Arrays.copyOfRange(mixed(peft, manager,
                     List.of(AdapterModel.BASE_MODEL, AdapterModel.BASE_MODEL, "", "", "")), ROW, 2 * ROW)), 1e-6,
                     "a batch of 5 may take another matmul kernel than a batch of 1: equal to float rounding");

@@ -4,8 +4,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import io.github.djladapters.models.generation.GradientsOff;
 import io.github.djladapters.runtime.methods.AdapterRouting;
+import io.github.djladapters.runtime.methods.RowGroup;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -18,9 +20,13 @@ import java.util.concurrent.Callable;
  * every parallel op; the results equal the whole batch's to rounding.
  *
  * <p>The forward must treat rows independently, as an encoder's or a classifier's forward over padded rows
- * does, and every output must have the rows on its first axis. A per-row adapter routing in force on the
- * calling thread ({@code AdapterModel.routeRows}) is not seen by the team's threads, so it is refused; so is
- * anything else that depends on the whole batch (a {@code BatchSplit} setup counts the whole batch's rows).
+ * does, and every output must have one row per input row on its first axis: each output of each group is
+ * checked to have the group's rows before anything is joined, and an {@link IllegalArgumentException} names
+ * the output, the rows expected and got (a top-level {@code Parallel} setup, which repeats the batch once per
+ * branch, returns twice the rows and would otherwise be joined in a wrong order). A per-row adapter routing in
+ * force on the calling thread ({@code AdapterModel.routeRows}) is not seen by the team's threads, so it is
+ * refused; a {@code BatchSplit} setup cuts the whole batch by position, so each group's forward runs inside a
+ * {@link RowGroup} and refuses it (an {@link IllegalStateException} as the team failure's cause).
  *
  * <pre>{@code
  * try (TorchThreadTeam team = TorchThreadTeam.create(2)) {
@@ -55,16 +61,19 @@ public final class RowSplitForward {
      * @param forward the forward of one group
      * @return the outputs over the whole batch, in {@code manager}
      * @throws IllegalArgumentException when the batch is empty or its arrays disagree on the rows, or when the
-     *     groups' outputs disagree in number
+     *     groups' outputs disagree in number or an output does not have one row per input row on its first axis
+     *     (nothing is left in {@code manager} then)
      * @throws IllegalStateException when a per-row adapter routing is in force on this thread
-     * @throws TorchThreadTeam.TeamTaskException when a group's forward fails
+     * @throws TorchThreadTeam.TeamTaskException when a group's forward fails (such as a {@code BatchSplit} setup,
+     *     which row groups cannot run)
      */
     public static NDList forward(TorchThreadTeam team, NDManager manager, NDList batch, GroupForward forward) {
         if (AdapterRouting.current().isPresent()) {
             throw new IllegalStateException("a per-row adapter routing is in force on this thread; the team's threads"
                     + " would not see it: run the whole batch, or route each group's rows in its forward");
         }
-        int[] bounds = RowGroups.bounds(RowGroups.rows(batch), team.size());
+        int batchRows = RowGroups.rows(batch);
+        int[] bounds = RowGroups.bounds(batchRows, team.size());
         int groups = bounds.length - 1;
         List<NDManager> scopes = new ArrayList<>(groups);
         try {
@@ -73,13 +82,18 @@ public final class RowSplitForward {
                 NDManager scope = manager.newSubManager();
                 scopes.add(scope);
                 NDList rows = RowGroups.slice(batch, bounds[g], bounds[g + 1], scope);
+                int firstRow = bounds[g];
+                int groupRows = bounds[g + 1] - bounds[g];
                 tasks.add(() -> {
-                    try (GradientsOff off = GradientsOff.onThisThread()) {
+                    try (GradientsOff off = GradientsOff.onThisThread();
+                            RowGroup.Scope group = RowGroup.enter(firstRow, groupRows, batchRows)) {
                         return forward.forward(scope, rows);
                     }
                 });
             }
-            return join(team.run(tasks), manager);
+            List<NDList> outputs = team.run(tasks);
+            checkRows(outputs, bounds);
+            return join(outputs, manager);
         } finally {
             for (NDManager scope : scopes) {
                 scope.close();
@@ -87,22 +101,50 @@ public final class RowSplitForward {
         }
     }
 
+    /** Every group returns as many outputs, each with one row per input row: else the join would mix rows up. */
+    private static void checkRows(List<NDList> outputs, int[] bounds) {
+        int count = outputs.get(0).size();
+        for (int g = 0; g < outputs.size(); g++) {
+            NDList output = outputs.get(g);
+            if (output.size() != count) {
+                throw new IllegalArgumentException("the groups' forwards returned " + count + " and "
+                        + output.size() + " outputs; each must return the same outputs");
+            }
+            long expected = bounds[g + 1] - bounds[g];
+            for (int i = 0; i < count; i++) {
+                Shape shape = output.get(i).getShape();
+                long got = shape.dimension() == 0 ? 0 : shape.get(0);
+                if (got != expected) {
+                    throw new IllegalArgumentException("output " + i + " of row group " + g + " (rows " + bounds[g]
+                            + " to " + (bounds[g + 1] - 1) + ") has " + (shape.dimension() == 0 ? "no first axis"
+                            : got + " rows on its first axis") + " (shape " + shape + "), expected " + expected
+                            + ", one per input row: the groups' outputs are joined along the first axis, which"
+                            + " would put rows in a wrong order. Likely cause: a top-level Parallel setup, which"
+                            + " repeats the batch once per branch (run the whole batch through"
+                            + " AdapterModel.forwardBranches), or an output that is not per row (pooled or summed"
+                            + " over the batch); run such a forward over the whole batch");
+                }
+            }
+        }
+    }
+
     private static NDList join(List<NDList> outputs, NDManager manager) {
         int count = outputs.get(0).size();
         NDList joined = new NDList(count);
-        for (int i = 0; i < count; i++) {
-            NDList parts = new NDList(outputs.size());
-            for (NDList output : outputs) {
-                if (output.size() != count) {
-                    throw new IllegalArgumentException("the groups' forwards returned " + count + " and "
-                            + output.size() + " outputs; each must return the same outputs");
+        try {
+            for (int i = 0; i < count; i++) {
+                NDList parts = new NDList(outputs.size());
+                for (NDList output : outputs) {
+                    parts.add(output.get(i));
                 }
-                parts.add(output.get(i));
+                NDArray whole = parts.size() == 1 ? parts.head().duplicate() : NDArrays.concat(parts, 0);
+                whole.attach(manager);
+                joined.add(whole);
+                whole.setName(outputs.get(0).get(i).getName());
             }
-            NDArray whole = parts.size() == 1 ? parts.head().duplicate() : NDArrays.concat(parts, 0);
-            whole.attach(manager);
-            whole.setName(outputs.get(0).get(i).getName());
-            joined.add(whole);
+        } catch (RuntimeException e) {
+            joined.close(); // nothing half-joined stays in the caller's manager
+            throw e;
         }
         return joined;
     }

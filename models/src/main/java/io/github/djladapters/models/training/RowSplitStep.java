@@ -11,6 +11,7 @@ import io.github.djladapters.models.parallel.RowGroups;
 import io.github.djladapters.models.parallel.TorchThreadTeam;
 import io.github.djladapters.runtime.engine.DropoutMask;
 import io.github.djladapters.runtime.engine.Scalars;
+import io.github.djladapters.runtime.methods.RowGroup;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -29,7 +30,10 @@ import java.util.concurrent.Callable;
  * by {@link DropoutMask} (every dropout of the BERT family, LoRA's included) are the rows of the masks a
  * one-group pass would draw, from the same seeds, whatever the split ({@link DropoutMask#forRows}); a
  * dropout drawn by libtorch directly, or any other random op in the forward, would differ. The results
- * match the one-group pass's to rounding: products over fewer rows sum in another order.
+ * match the one-group pass's to rounding: products over fewer rows sum in another order. The loss is a
+ * scalar, so the row check of {@link io.github.djladapters.models.parallel.RowSplitForward} has nothing to
+ * check here; each group's pass runs inside a {@link RowGroup}, so a {@code BatchSplit} setup (which cuts the
+ * whole batch by position) is refused as it is there.
  *
  * <p>Order: libtorch adds each group's gradient into a parameter's under a lock per parameter, in the
  * order the groups get there. With two groups the sum is the same either way (float addition commutes);
@@ -153,7 +157,8 @@ public final class RowSplitStep {
             int firstRow, int groupRows, int batchRows) {
         boolean gradMode = JniUtils.isGradMode();
         JniUtils.setGradMode(true);
-        try (DropoutMask.Window window = DropoutMask.forRows(seeds, firstRow, groupRows, batchRows)) {
+        try (DropoutMask.Window window = DropoutMask.forRows(seeds, firstRow, groupRows, batchRows);
+                RowGroup.Scope group = RowGroup.enter(firstRow, groupRows, batchRows)) {
             NDArray mean = loss.loss(scope, rows);
             if (mean.getShape().size() != 1) {
                 throw new IllegalStateException("a group's loss must be a scalar (the mean over its rows), got shape "

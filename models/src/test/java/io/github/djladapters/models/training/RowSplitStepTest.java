@@ -36,7 +36,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * parameter's gradient and, after several AdamW steps, every parameter of a one-group step over the whole
  * batch (through DJL's gradient collector) on a tiny BERT, with LoRA and with full fine-tuning, dropout on
  * and off: with dropout on, the groups draw the same masks (the results would differ at the 10% level if
- * not), and libtorch's generator ends where the one-group step leaves it.
+ * not), and libtorch's generator ends where the one-group step leaves it. A failure in a group's forward
+ * leaves the gradients as they were; one in a group's backward pass sets them all to zero, and the next
+ * step starts clean.
  */
 class RowSplitStepTest {
 
@@ -145,6 +147,51 @@ class RowSplitStepTest {
             for (int i = 0; i < before.size(); i++) {
                 assertArrayEquals(before.get(i), after.get(i), "gradient " + i + " unchanged");
             }
+        }
+    }
+
+    @Test
+    void aFailedBackwardZeroesEveryGradientAndTheNextStepIsClean() {
+        try (NDManager manager = NDManager.newBaseManager(); TorchThreadTeam team = TorchThreadTeam.create(2)) {
+            Model model = model(manager, true, 0.1f);
+            NDList batch = batch(manager);
+            Engine.getInstance().setRandomSeed((int) SEED);
+            oneGroupBackward(model, manager, batch);
+            List<float[]> oneGroup = gradientsThenZero(model.trainable);
+            oneGroupBackward(model, manager, batch); // gradients accumulated by an earlier call
+            assertTrue(values(gradients(model.trainable)).stream().anyMatch(g -> maxAbs(g) > 0));
+
+            // row 5 (in the second group, rows 4..6) makes its group's loss modify in place a tensor that
+            // exp saved for its backward: libtorch's version check fails that group's backward pass only
+            float[] poison = new float[ROWS];
+            poison[5] = 1;
+            NDList poisoned = new NDList(batch.get(0), batch.get(1), batch.get(2), manager.create(poison));
+            RowSplitStep split = new RowSplitStep(team, model.trainable);
+            TorchThreadTeam.TeamTaskException failure;
+            try (NDManager step = manager.newSubManager()) {
+                failure = assertThrows(TorchThreadTeam.TeamTaskException.class, () -> split.step(step, poisoned,
+                        (scope, rows) -> {
+                            NDArray y = model.output(scope, rows.subNDList(0, 3)).exp();
+                            if (rows.get(3).max().getFloat() > 0) {
+                                y.addi(1);
+                            }
+                            return y.mean();
+                        }));
+            }
+            assertTrue(failure.getMessage().startsWith("task 1 of 2 failed"), failure.getMessage());
+            assertTrue(failure.getCause().getMessage().contains("modified by an inplace operation"),
+                    failure.getCause().getMessage());
+            assertEquals(0, failure.getSuppressed().length, "the first group's backward pass ran");
+            for (int i = 0; i < model.trainable.size(); i++) {
+                assertEquals(0, maxAbs(model.trainable.get(i).getArray().getGradient().toFloatArray()),
+                        "gradient of " + pathOf(model.trainable.get(i)) + " set to zero");
+            }
+
+            Engine.getInstance().setRandomSeed((int) SEED);
+            try (NDManager step = manager.newSubManager()) {
+                split.step(step, batch, model::loss);
+            }
+            assertClose(oneGroup, values(gradients(model.trainable)), model.trainable, "gradient after the failed step");
         }
     }
 

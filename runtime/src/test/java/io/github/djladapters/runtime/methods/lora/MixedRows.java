@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import io.github.djladapters.runtime.AdapterModel;
+import io.github.djladapters.runtime.testmodel.RowAlone;
 import io.github.djladapters.runtime.testmodel.TinyModel;
 import java.util.Arrays;
 import java.util.List;
@@ -34,15 +35,7 @@ final class MixedRows {
 
     /** One row through the plain single-adapter path, which keeps nothing between forwards. */
     static float[] alone(AdapterModel<TinyModel> peft, NDManager manager, int row) {
-        String adapter = ROWS.get(row);
-        if (adapter.isEmpty()) {
-            peft.setActiveAdapters();
-        } else {
-            peft.setActiveAdapters(adapter);
-        }
-        try (NDManager scope = manager.newSubManager()) {
-            return peft.forward(new NDList(scope.create(new long[][] {IDS[row]}))).head().toFloatArray();
-        }
+        return RowAlone.output(peft, manager, IDS[row], ROWS.get(row));
     }
 
     /** Asserts that each row of a batch's output equals that row run alone with its adapter. */
