@@ -13,6 +13,8 @@ import io.github.djladapters.models.training.FusedAdam;
 import io.github.djladapters.models.training.RowSplitStep;
 import io.github.djladapters.runtime.testmodel.LiveArrays;
 import java.io.IOException;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -24,7 +26,7 @@ import java.util.Random;
  * all-MiniLM-L6-v2 at batch 8 x 128, as two row groups on a {@link TorchThreadTeam} ({@link RowSplitStep})
  * or as one pass over the batch through DJL's gradient collector. Every {@code every} steps it prints the
  * resident set size (VmRSS), its peak so far (VmHWM) and the process's open arrays and managers
- * ({@link LiveArrays}). With the counts flat, RSS that still grows is memory the native allocator keeps
+ * ({@link LiveArrays}), the JVM's direct buffers and its used heap. With the counts flat, RSS that still grows is memory the native allocator keeps
  * (compare runs under {@code MALLOC_ARENA_MAX=2} or {@code MALLOC_TRIM_THRESHOLD_}, which it prints).
  *
  * <pre>
@@ -62,8 +64,9 @@ public final class StepSoak {
             long[][] ids = BenchInputs.tokenIds(BATCH, TOKENS, new Random(42));
             RowSplitStep split = new RowSplitStep(team, trainable);
             System.out.printf(Locale.ROOT, "loaded: RSS %d MiB, live %s%n", kib("VmRSS") / 1024, LiveArrays.now());
-            System.out.println("| step | RSS MiB | peak RSS MiB | live arrays | live managers | loss |");
-            System.out.println("| --- | --- | --- | --- | --- | --- |");
+            System.out.println("| step | RSS MiB | peak RSS MiB | live arrays | live managers | direct buffers (count, MiB)"
+                    + " | heap used MiB | loss |");
+            System.out.println("| --- | --- | --- | --- | --- | --- | --- | --- |");
             try (FusedAdam adam = FusedAdam.adamW(trainable, manager, 1e-5f)) {
                 for (int step = 1; step <= steps; step++) {
                     float loss;
@@ -82,8 +85,11 @@ public final class StepSoak {
                     }
                     if (step == 1 || step % every == 0) {
                         LiveArrays live = LiveArrays.now();
-                        System.out.printf(Locale.ROOT, "| %d | %d | %d | %d | %d | %.5f |%n", step,
-                                kib("VmRSS") / 1024, kib("VmHWM") / 1024, live.arrays(), live.managers(), loss);
+                        BufferPoolMXBean direct = directBuffers();
+                        System.out.printf(Locale.ROOT, "| %d | %d | %d | %d | %d | %d, %.1f | %d | %.5f |%n", step,
+                                kib("VmRSS") / 1024, kib("VmHWM") / 1024, live.arrays(), live.managers(),
+                                direct.getCount(), direct.getMemoryUsed() / 1048576.0,
+                                ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() >> 20, loss);
                     }
                 }
             }
@@ -92,6 +98,12 @@ public final class StepSoak {
 
     private static NDArray loss(BertModel model, NDManager scope, NDList rows) {
         return model.forward(new ParameterStore(scope, false), rows, true).head().square().mean();
+    }
+
+    /** The JVM's pool of direct byte buffers (freed only when the garbage collector finds them unreachable). */
+    private static BufferPoolMXBean directBuffers() {
+        return ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
+                .filter(pool -> pool.getName().equals("direct")).findFirst().orElseThrow();
     }
 
     /** A field of /proc/self/status in KiB (VmRSS, VmHWM), or -1 where there is none. */

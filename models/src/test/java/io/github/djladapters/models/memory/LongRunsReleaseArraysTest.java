@@ -1,6 +1,7 @@
 package io.github.djladapters.models.memory;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.engine.Engine;
@@ -8,6 +9,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
@@ -116,6 +118,29 @@ class LongRunsReleaseArraysTest {
                 });
                 assertTrue(losses[MANY] < losses[0], "the steps lower the loss: " + losses[0] + " -> " + losses[MANY]);
             }
+        }
+    }
+
+    @Test
+    void failedRowSplitStepsZeroTheGradientsAndLeaveNothingOpen() {
+        try (NDManager manager = NDManager.newBaseManager(); TorchThreadTeam team = TorchThreadTeam.create(2)) {
+            BertModel model = bert(manager, true);
+            List<Parameter> trainable = trainable(model);
+            long[][] ids = ids(5, 9, 2);
+            RowSplitStep split = new RowSplitStep(team, trainable);
+            try (NDManager scope = manager.newSubManager()) { // a good step leaves non-zero gradients
+                split.step(scope, inputs(scope, ids), (group, rows) -> model.forward(new ParameterStore(group, false),
+                        rows, true).head().get(FIRST_FEATURE).mean());
+            }
+            assertTrue(maxGradient(trainable) > 0);
+            LiveArrays.assertFlat("failed row-split step", FEW, MANY, () -> {
+                try (NDManager scope = manager.newSubManager()) {
+                    // a loss without a graph: every group's backward pass throws, and the step zeroes the gradients
+                    assertThrows(TorchThreadTeam.TeamTaskException.class, () -> split.step(scope, inputs(scope, ids),
+                            (group, rows) -> rows.head().toType(DataType.FLOAT32, false).mean()));
+                }
+            });
+            assertEquals(0f, maxGradient(trainable), "the failed steps zeroed the gradients");
         }
     }
 
@@ -273,6 +298,18 @@ class LongRunsReleaseArraysTest {
         NDArray input = scope.create(ids);
         return new NDList(input, scope.ones(input.getShape(), input.getDataType()),
                 scope.zeros(input.getShape(), input.getDataType()));
+    }
+
+    private static float maxGradient(List<Parameter> parameters) {
+        float max = 0;
+        for (Parameter parameter : parameters) {
+            try (NDArray gradient = parameter.getArray().getGradient()) {
+                for (float value : gradient.toFloatArray()) {
+                    max = Math.max(max, Math.abs(value));
+                }
+            }
+        }
+        return max;
     }
 
     private static void assertChanged(float[] before, float[] after) {
