@@ -137,7 +137,7 @@ public final class RowSplitStep {
             try {
                 team.run(backwards);
             } catch (RuntimeException e) {
-                zeroGradients();
+                zeroGradients(manager);
                 throw e;
             }
             float sum = 0;
@@ -170,11 +170,15 @@ public final class RowSplitStep {
         }
     }
 
-    private void zeroGradients() {
+    private void zeroGradients(NDManager manager) {
         for (Parameter parameter : trainable) {
             NDArray array = parameter.getArray();
             if (array.hasGradient()) {
-                array.getGradient().set(ALL, 0); // zero_(), whatever it held (NaN included)
+                try (NDManager scope = manager.newSubManager()) {
+                    NDArray gradient = array.getGradient(); // a new handle, made in the parameter's manager ...
+                    gradient.attach(scope); // ... as is the value that set() makes: both go with the scope
+                    gradient.set(ALL, 0); // zero_(), whatever it held (NaN included)
+                }
             }
         }
     }
