@@ -117,7 +117,7 @@ public final class RowSplitForward {
                 if (got != expected) {
                     throw new IllegalArgumentException("output " + i + " of row group " + g + " (rows " + bounds[g]
                             + " to " + (bounds[g + 1] - 1) + ") has " + (shape.dimension() == 0 ? "no first axis"
-                            : got + " rows on its first axis") + " (shape " + shape + "), expected " + expected
+                            : got + (got == 1 ? " row" : " rows") + " on its first axis") + " (shape " + shape + "), expected " + expected
                             + ", one per input row: the groups' outputs are joined along the first axis, which"
                             + " would put rows in a wrong order. Likely cause: a top-level Parallel setup, which"
                             + " repeats the batch once per branch (run the whole batch through"

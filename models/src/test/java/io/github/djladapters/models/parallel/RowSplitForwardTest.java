@@ -166,7 +166,7 @@ class RowSplitForwardTest {
                     () -> RowSplitForward.forward(team, manager, batch, (scope, rows) -> new NDList(
                             rows.head().toType(DataType.FLOAT32, true), // one row per row: fine
                             rows.head().toType(DataType.FLOAT32, true).mean(new int[] {0}, true)))); // pooled
-            assertTrue(e.getMessage().startsWith("output 1 of row group 0 (rows 0 to 2) has 1 rows on its first axis"
+            assertTrue(e.getMessage().startsWith("output 1 of row group 0 (rows 0 to 2) has 1 row on its first axis"
                     + " (shape (1, 9)), expected 3"), e.getMessage());
             assertEquals(arrays, manager.getManagedArrays().size(), "nothing of the failed call left in the manager");
             IllegalArgumentException scalar = assertThrows(IllegalArgumentException.class,
