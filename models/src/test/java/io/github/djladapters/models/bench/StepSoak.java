@@ -15,6 +15,7 @@ import io.github.djladapters.runtime.testmodel.LiveArrays;
 import java.io.IOException;
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryUsage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -26,7 +27,8 @@ import java.util.Random;
  * all-MiniLM-L6-v2 at batch 8 x 128, as two row groups on a {@link TorchThreadTeam} ({@link RowSplitStep})
  * or as one pass over the batch through DJL's gradient collector. Every {@code every} steps it prints the
  * resident set size (VmRSS), its peak so far (VmHWM) and the process's open arrays and managers
- * ({@link LiveArrays}), the JVM's direct buffers and its used heap. With the counts flat, RSS that still grows is memory the native allocator keeps
+ * ({@link LiveArrays}), the JVM's direct buffers and its heap (used and committed: run with a fixed heap,
+ * {@code -Xms256m -Xmx256m -XX:+AlwaysPreTouch}, to keep the heap's growth out of the RSS). With the counts flat, RSS that still grows is memory the native allocator keeps
  * (compare runs under {@code MALLOC_ARENA_MAX=2} or {@code MALLOC_TRIM_THRESHOLD_}, which it prints).
  *
  * <pre>
@@ -65,7 +67,7 @@ public final class StepSoak {
             RowSplitStep split = new RowSplitStep(team, trainable);
             System.out.printf(Locale.ROOT, "loaded: RSS %d MiB, live %s%n", kib("VmRSS") / 1024, LiveArrays.now());
             System.out.println("| step | RSS MiB | peak RSS MiB | live arrays | live managers | direct buffers (count, MiB)"
-                    + " | heap used MiB | loss |");
+                    + " | heap used / committed MiB | loss |");
             System.out.println("| --- | --- | --- | --- | --- | --- | --- | --- |");
             try (FusedAdam adam = FusedAdam.adamW(trainable, manager, 1e-5f)) {
                 for (int step = 1; step <= steps; step++) {
@@ -86,10 +88,11 @@ public final class StepSoak {
                     if (step == 1 || step % every == 0) {
                         LiveArrays live = LiveArrays.now();
                         BufferPoolMXBean direct = directBuffers();
-                        System.out.printf(Locale.ROOT, "| %d | %d | %d | %d | %d | %d, %.1f | %d | %.5f |%n", step,
+                        MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+                        System.out.printf(Locale.ROOT, "| %d | %d | %d | %d | %d | %d, %.1f | %d / %d | %.5f |%n", step,
                                 kib("VmRSS") / 1024, kib("VmHWM") / 1024, live.arrays(), live.managers(),
-                                direct.getCount(), direct.getMemoryUsed() / 1048576.0,
-                                ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() >> 20, loss);
+                                direct.getCount(), direct.getMemoryUsed() / 1048576.0, heap.getUsed() >> 20,
+                                heap.getCommitted() >> 20, loss);
                     }
                 }
             }
