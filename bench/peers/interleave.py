@@ -104,6 +104,17 @@ def case_runs(cases):
     return runs
 
 
+def case_warmups(text):
+    """"forward=60" -> {"forward": 60}: warm-up runs for the cases named, each given as case=N."""
+    warmups = {}
+    for item in text.split():
+        case, _, count = item.partition("=")
+        if not count.isdigit():
+            raise SystemExit(f"bad warm-up in '{item}': expected case=N with N a whole number")
+        warmups[case] = int(count)
+    return warmups
+
+
 def thread_env(threads, extra=None):
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
     env.update(extra or {})
@@ -123,13 +134,14 @@ def our_command(args, case, threads, mode, count, extra_opts=""):
 
 
 def interleaved_rounds(args, case, runs, threads, results):
+    warmup = args.warmup_for.get(case, args.warmup)  # the same on both sides
     attns = PEER_ATTENTIONS.get(case, ["eager"])
     sides = []
     try:
         for attn in attns:
-            sides.append(Side("peer", attn, peer_command(args, case, threads, attn, "rounds", args.warmup),
+            sides.append(Side("peer", attn, peer_command(args, case, threads, attn, "rounds", warmup),
                               thread_env(threads), os.path.join(args.out_dir, f"peer-{case}-{attn}-{threads}.log")))
-        ours = Side("djl-adapters", "-", our_command(args, case, threads, "rounds", args.warmup), thread_env(threads),
+        ours = Side("djl-adapters", "-", our_command(args, case, threads, "rounds", warmup), thread_env(threads),
                     os.path.join(args.out_dir, f"ours-{case}-{threads}.log"))
         sides.insert(1, ours)  # ours between the peer's variants: next to each of them in every round
         for side in sides:
@@ -169,6 +181,8 @@ def main():
                         help="cases, each as case or case=N (N runs per round)")
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--warmup-for", default="",
+                        help="warm-up runs of some cases instead of --warmup, as case=N (both sides alike)")
     parser.add_argument("--mem-runs", type=int, default=3, help="fresh processes per side and step (0: none)")
     parser.add_argument("--mem-steps", type=int, default=3)
     parser.add_argument("--malloc-env", default="MALLOC_MMAP_THRESHOLD_=65536 MALLOC_ARENA_MAX=2")
@@ -183,6 +197,7 @@ def main():
     args = parser.parse_args()
     args.out_dir = os.path.dirname(os.path.abspath(args.out))
     runs = case_runs(args.cases)
+    args.warmup_for = case_warmups(args.warmup_for)
     with open(args.out, "w") as results:
         for threads in args.threads:
             for case, count in runs.items():

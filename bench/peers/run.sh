@@ -12,7 +12,9 @@
 #   DEVICE=gpu PAGE=docs/gpu.md bash bench/peers/run.sh 1     # CUDA on both sides (docs/gpu.md)
 #
 # ROUNDS: measured rounds per side (pairs), WARMUP: unmeasured runs before them (default 8: our JVM's C2
-# compiler is still busy through about the seventh training step, see docs/benchmarks.md), CASES: among matmul (the
+# compiler is still busy through about the seventh training step, see docs/benchmarks.md), WARMUP_FOR: more
+# warm-up runs for some cases, as case=N (default forward=60: a forward calls each Java method a few dozen
+# times, and after 8 forwards the C2 compiler still takes CPU from the measured rounds), CASES: among matmul (the
 # thread check), forward, lora-step, full-step, generate-b1, generate-b8, each as case or case=N for N runs back to
 # back in each round, timed as their mean (default: forward=4, one run for the others). MEM_RUNS: fresh processes per side
 # for each step's memory (default 3; 0 skips it; default 0 with DEVICE=gpu, where host RSS says little),
@@ -28,7 +30,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 THREADS=("${@:-1 2}"); THREADS=(${THREADS[*]})
-ROUNDS=${ROUNDS:-10}; WARMUP=${WARMUP:-8}
+ROUNDS=${ROUNDS:-10}; WARMUP=${WARMUP:-8}; WARMUP_FOR=${WARMUP_FOR:-"forward=60"}
 CASES=${CASES:-"matmul forward=4 lora-step full-step generate-b1 generate-b8"}
 DEVICE=${DEVICE:-cpu}; PAGE=${PAGE:-docs/benchmarks.md}
 PROFILE=(); OFFLINE=true; TORCH_DEVICE=cpu; MEM_RUNS_DEFAULT=3
@@ -51,7 +53,7 @@ if [[ -z "${CP:-}" ]]; then
 fi
 RESULTS="$OUT/results.jsonl"
 "$PYTHON" bench/peers/interleave.py --threads "${THREADS[@]}" --cases "$CASES" --rounds "$ROUNDS" \
-    --warmup "$WARMUP" --mem-runs "$MEM_RUNS" --mem-steps "$MEM_STEPS" --malloc-env "$MALLOC_ENV" \
+    --warmup "$WARMUP" --warmup-for "$WARMUP_FOR" --mem-runs "$MEM_RUNS" --mem-steps "$MEM_STEPS" --malloc-env "$MALLOC_ENV" \
     --mem-java-opts="$MEM_JAVA_OPTS" --python "$PYTHON" --java "$JAVA" --java-opts="${JAVA_OPTS:-}" --cp "$CP" \
     --offline "$OFFLINE" --device "$TORCH_DEVICE" --out "$RESULTS"
 "$PYTHON" bench/peers/table.py "$RESULTS" "$PAGE"
