@@ -93,26 +93,19 @@ def host_ticks():
     return {"steal": steal, "busy": user + nice + system + irq + softirq}
 
 
-def case_runs(cases):
-    """"forward=4 lora-step" -> {"forward": 4, "lora-step": 1}: the runs in each round of each case."""
-    runs = {}
-    for item in cases.split():
-        case, _, count = item.partition("=")
-        if count and (not count.isdigit() or int(count) < 1):
-            raise SystemExit(f"bad runs per round in '{item}': expected case=N with N a whole number of at least 1")
-        runs[case] = int(count) if count else 1
-    return runs
-
-
-def case_warmups(text):
-    """"forward=60" -> {"forward": 60}: warm-up runs for the cases named, each given as case=N."""
-    warmups = {}
+def case_counts(text, what, minimum, default=None):
+    """"forward=4 lora-step" -> {"forward": 4, "lora-step": default}: a count per case, each given as case=N
+    (N a whole number of at least `minimum`), or as a bare case name where a default is given."""
+    counts = {}
     for item in text.split():
         case, _, count = item.partition("=")
-        if not count.isdigit():
-            raise SystemExit(f"bad warm-up in '{item}': expected case=N with N a whole number")
-        warmups[case] = int(count)
-    return warmups
+        if not count and default is not None:
+            counts[case] = default
+        elif count.isdigit() and int(count) >= minimum:
+            counts[case] = int(count)
+        else:
+            raise SystemExit(f"bad {what} in '{item}': expected case=N with N a whole number of at least {minimum}")
+    return counts
 
 
 def thread_env(threads, extra=None):
@@ -196,8 +189,8 @@ def main():
     parser.add_argument("--out", required=True, help="the JSON-lines file to write")
     args = parser.parse_args()
     args.out_dir = os.path.dirname(os.path.abspath(args.out))
-    runs = case_runs(args.cases)
-    args.warmup_for = case_warmups(args.warmup_for)
+    runs = case_counts(args.cases, "runs per round", 1, default=1)
+    args.warmup_for = case_counts(args.warmup_for, "warm-up", 0)
     with open(args.out, "w") as results:
         for threads in args.threads:
             for case, count in runs.items():
